@@ -1,0 +1,136 @@
+#include "handle.h"
+
+#include "convert.h"
+#include "rtnl_ops.h"
+#include "worker.h"
+
+namespace napi {
+
+namespace {
+
+class OpenWorker : public PromiseWorker {
+ public:
+  OpenWorker(Napi::Env env, Napi::Object self, Handle* handle, int protocol, nl::NetnsSpec ns,
+             nl::SocketOptions options)
+      : PromiseWorker(env), self_(Napi::Persistent(self)), handle_(handle), protocol_(protocol),
+        ns_(std::move(ns)), options_(options) {}
+
+ protected:
+  void Run() override { socket_ = nl::Socket::open(protocol_, ns_, options_); }
+  Napi::Value Resolve(Napi::Env env) override {
+    handle_->set_socket(std::shared_ptr<nl::Socket>(std::move(socket_)));
+    return env.Undefined();
+  }
+
+ private:
+  Napi::ObjectReference self_;  // keeps the handle alive while opening
+  Handle* handle_;
+  int protocol_;
+  nl::NetnsSpec ns_;
+  nl::SocketOptions options_;
+  std::unique_ptr<nl::Socket> socket_;
+};
+
+class GenlFamilyWorker : public PromiseWorker {
+ public:
+  GenlFamilyWorker(Napi::Env env, std::shared_ptr<nl::Socket> sock,
+                   std::shared_ptr<nl::GenlResolver> genl, std::string name)
+      : PromiseWorker(env), sock_(std::move(sock)), genl_(std::move(genl)), name_(std::move(name)) {}
+
+ protected:
+  void Run() override { error_ = genl_->resolve(*sock_, name_, family_); }
+  Napi::Value Resolve(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    if (!error_.ok()) {
+      o.Set("error", error_object(env, error_));
+      return o;
+    }
+    o.Set("name", family_.name);
+    o.Set("id", family_.id);
+    o.Set("version", family_.version);
+    o.Set("hdrsize", family_.hdrsize);
+    o.Set("maxattr", family_.maxattr);
+    Napi::Array groups = Napi::Array::New(env, family_.groups.size());
+    for (size_t i = 0; i < family_.groups.size(); ++i) {
+      Napi::Object g = Napi::Object::New(env);
+      g.Set("name", family_.groups[i].name);
+      g.Set("id", family_.groups[i].id);
+      groups.Set(static_cast<uint32_t>(i), g);
+    }
+    o.Set("groups", groups);
+    return o;
+  }
+
+ private:
+  std::shared_ptr<nl::Socket> sock_;
+  std::shared_ptr<nl::GenlResolver> genl_;
+  std::string name_;
+  nl::GenlFamily family_;
+  nl::Error error_;
+};
+
+}  // namespace
+
+Napi::Function Handle::Init(Napi::Env env) {
+  return DefineClass(env, "Handle",
+                     {
+                         InstanceMethod<&Handle::Open>("open"),
+                         InstanceMethod<&Handle::Close>("close"),
+                         InstanceMethod<&Handle::Info>("info"),
+                         InstanceMethod<&Handle::Rtnl>("rtnl"),
+                         InstanceMethod<&Handle::GenlFamily>("genlFamily"),
+                     });
+}
+
+Handle::Handle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Handle>(info) {
+  protocol_ = info[0].As<Napi::Number>().Int32Value();
+}
+
+std::shared_ptr<nl::Socket> Handle::socket(Napi::Env env) const {
+  if (!socket_) throw Napi::Error::New(env, "netlink handle is not open");
+  return socket_;
+}
+
+// open({ path?, pid? }, { rcvbuf?, sndbuf? }) -> Promise<void>
+Napi::Value Handle::Open(const Napi::CallbackInfo& info) {
+  Napi::Object where = info[0].As<Napi::Object>();
+  Napi::Object opts = info[1].As<Napi::Object>();
+  nl::NetnsSpec ns{get_string(where, "path"), get_i32(where, "pid")};
+  nl::SocketOptions options;
+  if (has(opts, "rcvbuf")) options.rcvbuf = get_u32(opts, "rcvbuf");
+  if (has(opts, "sndbuf")) options.sndbuf = get_u32(opts, "sndbuf");
+  auto* w = new OpenWorker(info.Env(), info.This().As<Napi::Object>(), this, protocol_, ns, options);
+  w->Queue();
+  return w->Promise();
+}
+
+Napi::Value Handle::Close(const Napi::CallbackInfo& info) {
+  socket_.reset();  // in-flight workers hold their own reference
+  return info.Env().Undefined();
+}
+
+Napi::Value Handle::Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto sock = socket(env);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("protocol", sock->protocol());
+  o.Set("portid", sock->portid());
+  o.Set("rcvbuf", static_cast<double>(sock->rcvbuf()));
+  o.Set("sndbuf", static_cast<double>(sock->sndbuf()));
+  return o;
+}
+
+Napi::Value Handle::Rtnl(const Napi::CallbackInfo& info) {
+  auto* w = new RtnlWorker(info.Env(), socket(info.Env()), parse_rtnl_ops(info[0].As<Napi::Array>()));
+  w->Queue();
+  return w->Promise();
+}
+
+Napi::Value Handle::GenlFamily(const Napi::CallbackInfo& info) {
+  auto* w = new GenlFamilyWorker(info.Env(), socket(info.Env()), genl_,
+                                 info[0].As<Napi::String>().Utf8Value());
+  w->Queue();
+  return w->Promise();
+}
+
+}  // namespace napi

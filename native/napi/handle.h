@@ -1,0 +1,38 @@
+// The JS-visible handle: one netlink socket of one protocol, opened inside
+// a network namespace. Operations are Promise-returning async workers; the
+// TypeScript layer serialises them per handle.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "../nl/genl.h"
+#include "../nl/socket.h"
+
+namespace napi {
+
+class Handle : public Napi::ObjectWrap<Handle> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit Handle(const Napi::CallbackInfo& info);
+
+  // The socket, shared with in-flight workers so close() never frees it
+  // under them. Throws a JS Error when the handle is not open.
+  std::shared_ptr<nl::Socket> socket(Napi::Env env) const;
+  std::shared_ptr<nl::GenlResolver> genl() const { return genl_; }
+  void set_socket(std::shared_ptr<nl::Socket> s) { socket_ = std::move(s); }
+
+ private:
+  Napi::Value Open(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Info(const Napi::CallbackInfo& info);
+  Napi::Value Rtnl(const Napi::CallbackInfo& info);
+  Napi::Value GenlFamily(const Napi::CallbackInfo& info);
+
+  int protocol_;
+  std::shared_ptr<nl::Socket> socket_;
+  std::shared_ptr<nl::GenlResolver> genl_ = std::make_shared<nl::GenlResolver>();
+};
+
+}  // namespace napi

@@ -1,0 +1,73 @@
+#include "attr.h"
+
+namespace nl {
+
+std::string Attr::str() const {
+  size_t n = len_;
+  while (n > 0 && data_[n - 1] == 0) --n;
+  return std::string(reinterpret_cast<const char*>(data_), n);
+}
+
+bool for_each_attr(const uint8_t* data, size_t len, const std::function<void(const Attr&)>& fn) {
+  size_t off = 0;
+  while (len - off >= sizeof(nlattr)) {
+    nlattr h;
+    std::memcpy(&h, data + off, sizeof h);
+    if (h.nla_len < sizeof(nlattr) || h.nla_len > len - off) return false;
+    uint16_t type = h.nla_type & NLA_TYPE_MASK;
+    fn(Attr(type, data + off + sizeof(nlattr), static_cast<uint16_t>(h.nla_len - sizeof(nlattr))));
+    off += align4(h.nla_len);
+    if (off > len) break;  // the last attribute may omit its padding
+  }
+  return true;
+}
+
+static bool fail(std::string* why, const std::string& text) {
+  if (why != nullptr) *why = text;
+  return false;
+}
+
+bool attr_valid(const Attr& a, const Policy& p, std::string* why) {
+  size_t want = 0;
+  switch (p.kind) {
+    case AttrKind::Unspec:
+    case AttrKind::String:
+    case AttrKind::Nested:
+      return true;
+    case AttrKind::Flag: want = 0; break;
+    case AttrKind::U8: want = 1; break;
+    case AttrKind::U16: want = 2; break;
+    case AttrKind::U32: want = 4; break;
+    case AttrKind::U64: want = 8; break;
+    case AttrKind::Binary:
+      if (a.len() < p.min_len || (p.max_len != 0 && a.len() > p.max_len))
+        return fail(why, "attribute " + std::to_string(a.type()) + " has length " +
+                             std::to_string(a.len()) + " outside " + std::to_string(p.min_len) +
+                             ".." + std::to_string(p.max_len));
+      return true;
+  }
+  if (a.len() != want)
+    return fail(why, "attribute " + std::to_string(a.type()) + " has length " +
+                         std::to_string(a.len()) + ", expected " + std::to_string(want));
+  return true;
+}
+
+bool AttrTable::parse(const uint8_t* data, size_t len, const Policy* policy, uint16_t max,
+                      std::string* why) {
+  attrs_.assign(size_t{max} + 1, Attr{});
+  present_.assign(size_t{max} + 1, false);
+  bool valid = true;
+  bool well_formed = for_each_attr(data, len, [&](const Attr& a) {
+    if (!valid || a.type() == 0 || a.type() > max) return;  // unknown: skipped
+    if (!attr_valid(a, policy[a.type()], why)) {
+      valid = false;
+      return;
+    }
+    attrs_[a.type()] = a;
+    present_[a.type()] = true;
+  });
+  if (!well_formed) return fail(why, "malformed attribute header");
+  return valid;
+}
+
+}  // namespace nl

@@ -1,0 +1,68 @@
+// Sending many requests and matching every reply back to its request by
+// sequence number: ACKs, errors with extended ACK, multipart dumps,
+// NLMSG_DONE, and interrupted dumps.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "error.h"
+#include "message.h"
+#include "socket.h"
+
+namespace nl {
+
+struct Request {
+  Message msg;
+  bool dump = false;  // NLM_F_DUMP: ends with NLMSG_DONE, goes out alone
+  explicit Request(Message m, bool is_dump = false) : msg(std::move(m)), dump(is_dump) {}
+};
+
+struct Reply {
+  Error error;
+  std::vector<std::vector<uint8_t>> messages;  // data messages, whole (header included)
+  bool interrupted = false;                    // a dump message carried NLM_F_DUMP_INTR
+};
+
+// The pure part of the receive loop: no syscalls, so it can be unit-tested
+// and fuzzed. Feed it datagrams; it fills replies[index] for the requests it
+// was told to expect and counts how many are still open.
+class Collector {
+ public:
+  explicit Collector(uint32_t portid) : portid_(portid) {}
+  void expect(uint32_t seq, size_t index, bool dump);
+  // Returns false if the datagram is malformed (a bad header length); the
+  // messages before the bad one are still taken.
+  bool feed(const uint8_t* data, size_t len, std::vector<Reply>& replies);
+  size_t outstanding() const { return open_.size(); }
+  // Fails every open request with err (e.g. after ENOBUFS).
+  void fail_all(const Error& err, std::vector<Reply>& replies);
+
+ private:
+  struct Open {
+    size_t index;
+    bool dump;
+  };
+  void finish(uint32_t seq, std::vector<Reply>& replies);
+
+  uint32_t portid_;
+  std::unordered_map<uint32_t, Open> open_;
+};
+
+// Parses the error/extack out of an NLMSG_ERROR or NLMSG_DONE message.
+Error parse_status(const nlmsghdr* h, size_t len);
+
+struct ExchangeOptions {
+  unsigned dump_retries = 8;  // NLM_F_DUMP_INTR: how many times a dump is redone
+};
+
+// Sends every request (non-dump ones pipelined in windows sized to the
+// socket buffers, each with NLM_F_ACK; dumps one at a time) and returns one
+// Reply per request, in order. Throws SystemError only when the socket
+// itself fails in a way that loses track of the exchange.
+std::vector<Reply> exchange(Socket& sock, std::vector<Request>& requests,
+                            const ExchangeOptions& options = {});
+
+}  // namespace nl

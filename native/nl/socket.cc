@@ -1,0 +1,118 @@
+#include "socket.h"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "error.h"
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+
+namespace nl {
+
+std::unique_ptr<Socket> Socket::open(int protocol, const NetnsSpec& ns,
+                                     const SocketOptions& options) {
+  int fd = -1;
+  run_in_netns(
+      ns,
+      [&] {
+        fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+        if (fd < 0) throw SystemError{errno, "socket", "cannot create netlink socket"};
+      },
+      [&] {
+        ::close(fd);
+        fd = -1;
+      });
+  std::unique_ptr<Socket> sock(new Socket(fd, protocol));
+  sock->configure(options);
+  return sock;
+}
+
+Socket::~Socket() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+static size_t set_buffer(int fd, int force_opt, int opt, size_t want) {
+  int v = static_cast<int>(want);
+  if (::setsockopt(fd, SOL_SOCKET, force_opt, &v, sizeof v) != 0)
+    ::setsockopt(fd, SOL_SOCKET, opt, &v, sizeof v);
+  socklen_t len = sizeof v;
+  if (::getsockopt(fd, SOL_SOCKET, opt, &v, &len) != 0) return 0;
+  return static_cast<size_t>(v);
+}
+
+void Socket::configure(const SocketOptions& options) {
+  int one = 1;
+  // Extended ACKs carry the kernel's error text; capped ACKs don't echo
+  // the whole request back, which keeps replies to big batches small.
+  ::setsockopt(fd_, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+  ::setsockopt(fd_, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+  rcvbuf_ = set_buffer(fd_, SO_RCVBUFFORCE, SO_RCVBUF, options.rcvbuf);
+  sndbuf_ = set_buffer(fd_, SO_SNDBUFFORCE, SO_SNDBUF, options.sndbuf);
+  if (options.recv_timeout_ms > 0) {
+    timeval tv{options.recv_timeout_ms / 1000, (options.recv_timeout_ms % 1000) * 1000};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  sockaddr_nl addr{};
+  addr.nl_family = AF_NETLINK;
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    throw SystemError{errno, "bind", "cannot bind netlink socket"};
+  socklen_t len = sizeof addr;
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw SystemError{errno, "getsockname", "cannot read netlink port id"};
+  portid_ = addr.nl_pid;
+}
+
+void Socket::send(const std::vector<const Message*>& messages) {
+  std::vector<iovec> iov;
+  iov.reserve(messages.size());
+  for (const Message* m : messages)
+    iov.push_back({const_cast<uint8_t*>(m->bytes().data()), m->size()});
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  msghdr mh{};
+  mh.msg_name = &kernel;
+  mh.msg_namelen = sizeof kernel;
+  // sendmsg takes at most IOV_MAX (1024) iovecs; callers keep within it.
+  mh.msg_iov = iov.data();
+  mh.msg_iovlen = iov.size();
+  for (;;) {
+    if (::sendmsg(fd_, &mh, 0) >= 0) return;
+    if (errno == EINTR) continue;
+    throw SystemError{errno, "sendmsg", "netlink send failed"};
+  }
+}
+
+size_t Socket::recv(std::vector<uint8_t>& buf) {
+  for (;;) {
+    sockaddr_nl from{};
+    iovec iov{buf.data(), buf.size()};
+    msghdr mh{};
+    mh.msg_name = &from;
+    mh.msg_namelen = sizeof from;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    ssize_t n = ::recvmsg(fd_, &mh, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        throw SystemError{ETIMEDOUT, "recvmsg", "no reply from the kernel in time"};
+      throw SystemError{errno, "recvmsg",
+                        errno == ENOBUFS ? "receive buffer overrun: the kernel dropped replies"
+                                         : "netlink receive failed"};
+    }
+    if (mh.msg_flags & MSG_TRUNC)
+      throw SystemError{EMSGSIZE, "recvmsg", "netlink reply larger than the receive buffer"};
+    if (from.nl_pid != 0) continue;  // not from the kernel
+    return static_cast<size_t>(n);
+  }
+}
+
+}  // namespace nl

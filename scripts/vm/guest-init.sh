@@ -1,0 +1,89 @@
+#!/bin/sh
+# PID 1 of the guest (busybox sh, copied to /init of the initramfs by prepare.sh).
+#
+# Mounts the host's root (9p, read-only) under a tmpfs overlay, runs the command
+# that run.sh left in the "xfer" share chrooted into it, writes its exit code back
+# to the share and powers off.  Kernel messages and our own diagnostics go to the
+# serial console (a log file on the host); the command's stdout+stderr go to the
+# virtio-serial port named "dpout", which qemu writes to run.sh's stdout.
+#
+# PID 1 itself never chroots: the kernel runs /sbin/modprobe (module autoload)
+# with PID 1's root, so it keeps finding busybox and the modules of this initramfs.
+export PATH=/bin:/sbin
+mount -t devtmpfs dev /dev
+exec </dev/null >/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+
+KVER=$(uname -r)
+NEW=/newroot
+
+fail() { echo "vm-init: $*"; sync; poweroff -f; sleep 5; echo o >/proc/sysrq-trigger; }
+
+# Modules listed by prepare.sh in dependency order (built-ins are not listed).
+while read -r ko; do
+  insmod "/lib/modules/$KVER/$ko" || echo "vm-init: insmod $ko failed"
+done </etc/vm-modules
+
+ip link set lo up
+hostname dataplane-vm
+
+# Options for the read-only root share; see README.md for the measurements.
+mount -t 9p -o ro,trans=virtio,version=9p2000.L,cache=loose,msize=512000 hostroot /mnt/host \
+  || fail "cannot mount the host root over 9p"
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 xfer /xfer || fail "cannot mount xfer"
+mount -t tmpfs -o mode=755 rw /mnt/rw
+mkdir -p /mnt/rw/upper /mnt/rw/work
+mount -t overlay -o lowerdir=/mnt/host,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work root $NEW \
+  || fail "cannot mount the overlay"
+
+mount -t proc proc $NEW/proc
+mount -t sysfs sys $NEW/sys
+mount -t cgroup2 cgroup2 $NEW/sys/fs/cgroup 2>/dev/null
+mount -t devtmpfs dev $NEW/dev
+mkdir -p $NEW/dev/pts $NEW/dev/shm
+mount -t devpts -o newinstance,ptmxmode=0666 devpts $NEW/dev/pts
+mount -t tmpfs -o mode=1777 shm $NEW/dev/shm
+# Fresh /run: otherwise the guest would see the host's /run (e.g. /run/netns).
+mount -t tmpfs -o mode=755 run $NEW/run
+mkdir -p $NEW/run/dataplane-vm
+cp /xfer/cmd $NEW/run/dataplane-vm/cmd
+
+# Make this kernel's modules visible to tools inside the chroot that run
+# modprobe themselves (the host has no /lib/modules for the guest kernel).
+mkdir -p "$NEW/lib/modules/$KVER"
+mount --bind "/lib/modules/$KVER" "$NEW/lib/modules/$KVER"
+if [ ! -e $NEW/sbin/modprobe ] && [ ! -L $NEW/sbin/modprobe ]; then
+  cp /bin/busybox $NEW/run/dataplane-vm/busybox
+  ln -s /run/dataplane-vm/busybox $NEW/sbin/modprobe
+fi
+echo "127.0.1.1 dataplane-vm" >>$NEW/etc/hosts
+
+# Find the output port (it shows up once virtio-serial's control queue ran).
+PORT=
+i=0
+while [ -z "$PORT" ] && [ $i -lt 100 ]; do
+  for p in /sys/class/virtio-ports/*; do
+    [ "$(cat "$p/name" 2>/dev/null)" = dpout ] && PORT=/dev/${p##*/}
+  done
+  [ -n "$PORT" ] && [ -c "$PORT" ] || { PORT=; sleep 0.05; i=$((i + 1)); }
+done
+[ -n "$PORT" ] || fail "virtio-serial port dpout not found"
+
+# The command writes into a pipe (like under CI), pumped to the port by cat.
+# Writes to a virtio port return once qemu took the data, so nothing is lost
+# at power-off.  Background processes the command leaves behind may keep the
+# pipe open: give the pump 3 s to drain, then power off regardless.
+mkfifo /out
+cat /out >"$PORT" &
+PUMP=$!
+cut -d' ' -f1 /proc/uptime >/xfer/boot
+chroot $NEW /bin/bash /run/dataplane-vm/cmd </dev/null >/out 2>&1
+echo $? >/xfer/rc
+i=0
+while kill -0 $PUMP 2>/dev/null && [ $i -lt 60 ]; do sleep 0.05; i=$((i + 1)); done
+sync
+umount /xfer
+poweroff -f
+sleep 5
+echo o >/proc/sysrq-trigger

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Fetch a stock Debian kernel and build the small initramfs used by run.sh.
+#
+#   scripts/vm/prepare.sh [--quiet]
+#
+# Prints the cache directory of the kernel (holding vmlinux and initramfs.cpio.gz)
+# on stdout; progress goes to stderr.  Idempotent: a second run only checks the
+# cache.  Cache: $REPO/.cache/vm/<kernel version>/ (override: DATAPLANE_VM_CACHE).
+# Kernel: the one linux-image-amd64 depends on (override: DATAPLANE_VM_KERNEL,
+# e.g. 6.1.0-56-amd64).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+CACHE=${DATAPLANE_VM_CACHE:-$REPO/.cache/vm}
+QUIET=0
+[[ ${1:-} == --quiet ]] && QUIET=1
+T0=$EPOCHREALTIME
+
+log() { echo "[vm-prepare] $*" >&2; }
+die() { echo "[vm-prepare] error: $*" >&2; exit 1; }
+elapsed() { awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+
+for tool in busybox xz dpkg-deb apt-get gzip; do
+  command -v "$tool" >/dev/null || die "missing $tool; apt-get install --no-install-recommends qemu-system-x86 busybox-static xz-utils"
+done
+BUSYBOX=$(command -v busybox)
+# The initramfs needs a static busybox (there is no libc in it).
+if LC_ALL=C file -L "$BUSYBOX" 2>/dev/null | grep -q 'dynamically linked'; then
+  die "$BUSYBOX is not static; apt-get install busybox-static"
+fi
+
+mkdir -p "$CACHE"
+# One builder at a time; parallel callers wait here and then find the cache ready.
+exec 9>"$CACHE/.lock"
+flock 9
+
+# Kernel version (e.g. 6.1.0-56-amd64) that the linux-image-amd64 metapackage
+# currently points at.
+resolve_kver() {
+  if [[ -n ${DATAPLANE_VM_KERNEL:-} ]]; then echo "$DATAPLANE_VM_KERNEL"; return; fi
+  apt-cache depends linux-image-amd64 2>/dev/null |
+    sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*\)$/\1/p' | sed -n 1p
+}
+KVER=$(resolve_kver)
+if [[ -z $KVER ]]; then
+  # No package lists yet: use a kernel already cached, else fetch the lists.
+  KVER=$(cd "$CACHE" && ls -d [0-9]*/vmlinux 2>/dev/null | sort -V | tail -n1 | cut -d/ -f1 || true)
+  if [[ -z $KVER ]]; then
+    log "apt-get update (no package lists)"
+    apt-get update -qq >&2 || true
+    KVER=$(resolve_kver)
+  fi
+fi
+[[ -n $KVER ]] || die "cannot resolve the kernel package of linux-image-amd64"
+
+KDIR=$CACHE/$KVER
+# The initramfs is rebuilt whenever this script, the guest init or busybox changes.
+STAMP=$(cat "$HERE/prepare.sh" "$HERE/guest-init.sh" "$BUSYBOX" | sha256sum | cut -c1-16)
+if [[ -s $KDIR/vmlinux && -s $KDIR/initramfs.cpio.gz && $(cat "$KDIR/stamp" 2>/dev/null) == "$STAMP" ]]; then
+  ((QUIET)) || log "cached: $KDIR"
+  echo "$KDIR"
+  exit 0
+fi
+
+mkdir -p "$KDIR"
+WORK=$(mktemp -d "$CACHE/.build.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+# 1. The .deb (kept in the cache).
+DEB=$(ls "$KDIR"/linux-image-"$KVER"_*.deb 2>/dev/null | sed -n 1p || true)
+if [[ -z $DEB ]]; then
+  log "downloading linux-image-$KVER"
+  chmod 755 "$WORK"   # apt-get download drops privileges to _apt when it can
+  if ! (cd "$WORK" && apt-get download -q "linux-image-$KVER" >&2); then
+    log "download failed; apt-get update and retry"
+    apt-get update -qq >&2
+    (cd "$WORK" && apt-get download -q "linux-image-$KVER" >&2)
+  fi
+  mv "$WORK"/linux-image-"$KVER"_*.deb "$KDIR/"
+  DEB=$(ls "$KDIR"/linux-image-"$KVER"_*.deb | sed -n 1p)
+fi
+
+# 2. Unpack; the package ships no modules.dep, so generate it.
+log "unpacking $(basename "$DEB")"
+dpkg-deb -x "$DEB" "$WORK/pkg"
+MODSRC=
+for d in "$WORK/pkg/lib/modules/$KVER" "$WORK/pkg/usr/lib/modules/$KVER"; do
+  [[ -d $d ]] && MODSRC=$d && break
+done
+[[ -n $MODSRC ]] || die "no modules directory in $DEB"
+"$BUSYBOX" depmod -b "${MODSRC%/lib/modules/$KVER}" "$KVER"
+
+# 3. vmlinux: the ELF kernel, xz-compressed inside the bzImage; booting it
+# directly skips the in-guest decompression (~8 s under TCG).
+if [[ ! -s $KDIR/vmlinux ]]; then
+  VMLINUZ=$WORK/pkg/boot/vmlinuz-$KVER
+  OFF=$(LC_ALL=C grep -obUaP -m1 '\xfd7zXZ\x00' "$VMLINUZ" | sed -n 1p | cut -d: -f1)
+  [[ -n $OFF ]] || die "no xz stream in $VMLINUZ"
+  tail -c +$((OFF + 1)) "$VMLINUZ" | xz -dc --single-stream >"$WORK/vmlinux" || true
+  [[ $(head -c4 "$WORK/vmlinux" | od -An -tx1 | tr -d ' ') == 7f454c46 ]] ||
+    die "the xz stream of $VMLINUZ is not an ELF kernel"
+  mv "$WORK/vmlinux" "$KDIR/vmlinux"
+fi
+
+# 4. Module selection: networking (netfilter, IPVS, tunnels, virtual links),
+# the virtio/9p/overlay stack and crypto; then every dependency of those.
+# Hardware NIC, wireless and exotic protocol families are left out.
+cd "$MODSRC"
+{
+  find kernel/net kernel/crypto kernel/drivers/virtio kernel/fs/9p kernel/fs/overlayfs \
+    kernel/fs/netfs kernel/fs/fscache kernel/drivers/char/virtio_console.ko -name '*.ko' |
+    grep -Ev '^kernel/net/(wireless|mac80211|bluetooth|sunrpc|ceph|nfc|rxrpc|rds|tipc|batman-adv|smc|atm|can|ieee802154|mac802154|6lowpan|appletalk|ax25|netrom|rose|x25|lapb|phonet|qrtr|caif|9p/9pnet_(xen|rdma))/'
+  find kernel/drivers/net -maxdepth 2 -name '*.ko' |
+    grep -E '^kernel/drivers/net/(dummy|veth|tun|tap|macvlan|macvtap|ipvlan/.*|vxlan/.*|geneve|bonding/.*|team/.*|vrf|ifb|nlmon|wireguard/.*|gtp|macsec|net_failover|netconsole)\.ko$'
+} | sort -u >"$WORK/want"
+# modules.dep lists each module's full dependency closure.
+awk -F': *' 'NR == FNR { want[$1] = 1; next }
+  ($1 in want) { print $1; n = split($2, d, " "); for (i = 1; i <= n; i++) print d[i] }' \
+  "$WORK/want" modules.dep | sort -u >"$WORK/modules"
+
+ROOT=$WORK/root
+DST=$ROOT/lib/modules/$KVER
+mkdir -p "$DST" "$ROOT"/{bin,sbin,etc,dev,proc,sys,xfer,newroot,mnt/host,mnt/rw}
+xargs cp --parents -t "$DST" <"$WORK/modules"
+cp modules.builtin modules.order "$DST/" 2>/dev/null || true
+"$BUSYBOX" depmod -b "$ROOT" "$KVER"
+
+# Modules insmod'ed by /init, in dependency order; built-ins are skipped.
+BOOT_MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_mmio
+  virtio_console 9pnet 9pnet_virtio netfs fscache 9p overlay crc32c_generic libcrc32c
+  nf_defrag_ipv6 nf_defrag_ipv4 nf_conntrack ip_vs veth dummy"
+: >"$ROOT/etc/vm-modules"
+for m in $BOOT_MODULES; do
+  ko=$(grep -m1 -E "(^|/)$m\.ko\$" "$WORK/modules" || true)
+  if [[ -n $ko ]]; then
+    echo "$ko" >>"$ROOT/etc/vm-modules"
+  elif ! grep -qE "(^|/)$m\.ko\$" modules.builtin; then
+    die "module $m is neither in the package nor built in"
+  fi
+done
+cd "$WORK"
+
+# 5. busybox with a symlink per applet; /sbin/modprobe is what the kernel runs
+# to autoload modules (ip_vs_wlc, nf_tables, ...).
+cp "$BUSYBOX" "$ROOT/bin/busybox"
+for a in $("$BUSYBOX" --list); do
+  [[ $a == busybox ]] || ln -s busybox "$ROOT/bin/$a"
+done
+ln -s ../bin/busybox "$ROOT/sbin/modprobe"
+install -m 755 "$HERE/guest-init.sh" "$ROOT/init"
+
+(cd "$ROOT" && find . | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc -R 0:0 2>/dev/null) |
+  gzip -1 >"$WORK/initramfs.cpio.gz"
+mv "$WORK/initramfs.cpio.gz" "$KDIR/initramfs.cpio.gz"
+echo "$STAMP" >"$KDIR/stamp"
+
+log "kernel $KVER: $(wc -l <"$WORK/modules") modules, initramfs $(du -h "$KDIR/initramfs.cpio.gz" | cut -f1), vmlinux $(du -h "$KDIR/vmlinux" | cut -f1), in $(elapsed) s"
+echo "$KDIR"

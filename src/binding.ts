@@ -1,0 +1,101 @@
+// The native addon, loaded once with node-gyp-build (a prebuild when one
+// matches, else the build from `npm install`). Wire-shaped types only.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { NativeErrorInfo } from './errors.js';
+
+export interface NetnsWire {
+  path?: string;
+  pid?: number;
+}
+
+export interface NativeGenlFamily {
+  error?: NativeErrorInfo;
+  name: string;
+  id: number;
+  version: number;
+  hdrsize: number;
+  maxattr: number;
+  groups: { name: string; id: number }[];
+}
+
+export interface NativeLink {
+  index: number;
+  name: string;
+  kind: string;
+  type: number;
+  flags: number;
+  mtu: number;
+  address: Uint8Array;
+  operstate: number;
+  master: number;
+  parent: number;
+  linkNetnsid: number;
+}
+
+export interface NativeAddress {
+  index: number;
+  family: number;
+  prefixLength: number;
+  scope: number;
+  flags: number;
+  address: Uint8Array;
+  local: Uint8Array;
+  label: string;
+  validLifetime: number;
+  preferredLifetime: number;
+}
+
+export type RtnlOpWire =
+  | { op: 'getLink'; index?: number; name?: string }
+  | { op: 'listLinks' }
+  | { op: 'addLink'; name: string; kind: 'dummy' | 'veth'; mtu?: number; up?: boolean; peerName?: string; peerNetns?: NetnsWire }
+  | { op: 'deleteLink'; index?: number; name?: string }
+  | { op: 'setLink'; index?: number; name?: string; up?: boolean; mtu?: number }
+  | { op: 'listAddresses'; family?: number }
+  | {
+      op: 'addAddress' | 'replaceAddress' | 'deleteAddress';
+      index: number;
+      family: number;
+      prefixLength: number;
+      address: Uint8Array;
+      peer?: Uint8Array;
+      scope?: number;
+      flags?: number;
+      label?: string;
+      validLifetime?: number;
+      preferredLifetime?: number;
+    };
+
+export interface RtnlResultWire {
+  error?: NativeErrorInfo;
+  links?: NativeLink[];
+  addresses?: NativeAddress[];
+}
+
+export interface NativeHandle {
+  open(where: NetnsWire, options: { rcvbuf?: number; sndbuf?: number }): Promise<void>;
+  close(): void;
+  info(): { protocol: number; portid: number; rcvbuf: number; sndbuf: number };
+  rtnl(ops: RtnlOpWire[]): Promise<RtnlResultWire[]>;
+  genlFamily(name: string): Promise<NativeGenlFamily>;
+}
+
+export interface Binding {
+  Handle: new (protocol: number) => NativeHandle;
+  protocols: { route: number; generic: number; netfilter: number };
+}
+
+let loaded: Binding | undefined;
+
+/** The addon, loaded on first use (so importing the package has no side effect). */
+export function binding(): Binding {
+  if (loaded === undefined) {
+    const require = createRequire(import.meta.url);
+    const load = require('node-gyp-build') as (dir: string) => Binding;
+    loaded = load(join(dirname(fileURLToPath(import.meta.url)), '..'));
+  }
+  return loaded;
+}
