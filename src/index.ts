@@ -11,6 +11,7 @@ export {
   Rtnl,
   type AddAddressOptions,
   type Address,
+  type AddressResult,
   type Link,
   type LinkRef,
   type OperState,

@@ -1,6 +1,7 @@
 // rtnetlink: links and addresses, the parts a proxy and its tests need.
 import { formatIp, parseCidr, type IpFamily } from './addr.js';
 import type { NativeAddress, NativeLink, RtnlOpWire, RtnlResultWire } from './binding.js';
+import { NetlinkError } from './errors.js';
 import { check, netnsWire, NetlinkHandle, type NetnsOption, type OpenOptions } from './handle.js';
 
 const IFF_UP = 0x1;
@@ -68,6 +69,12 @@ export interface AddAddressOptions {
   label?: string;
   /** Replace an existing address instead of failing with EEXIST (`ip addr replace`). */
   replace?: boolean;
+}
+
+/** The outcome of one address in a batch call. */
+export interface AddressResult {
+  address: string;
+  error?: NetlinkError;
 }
 
 /** A link by name or index. */
@@ -229,27 +236,55 @@ export class Rtnl extends NetlinkHandle {
 
   /** Equivalent to: `ip addr add ADDR/PLEN dev LINK [scope S] [label L] [nodad]` (`replace` with options.replace). */
   async addAddress(link: LinkRef, cidr: string, options: AddAddressOptions = {}): Promise<void> {
-    const op = options.replace === true ? 'replaceAddress' : 'addAddress';
-    const a = parseCidr(cidr);
-    const scope = options.scope === undefined ? undefined : scopeNumber(options.scope);
-    if (options.label !== undefined && (a.family !== 4 || typeof options.label !== 'string' || Buffer.byteLength(options.label) >= IFNAMSIZ)) {
-      throw new TypeError('label: only for IPv4 addresses, at most 15 bytes');
-    }
-    const index = await this.#index(link);
-    await this.#one(`rtnl.${op}`, {
-      op, index, family: a.family === 4 ? AF_INET : AF_INET6, prefixLength: a.prefixLength, address: a.bytes,
-      ...(scope !== undefined ? { scope } : {}),
-      ...(options.nodad === true ? { flags: IFA_F_NODAD } : {}),
-      ...(options.label !== undefined ? { label: options.label } : {}),
-    });
+    const [result] = await this.addAddresses(link, [cidr], options);
+    if (result!.error !== undefined) throw result!.error;
   }
 
   /** Equivalent to: `ip addr del ADDR/PLEN dev LINK`. */
   async deleteAddress(link: LinkRef, cidr: string): Promise<void> {
-    const a = parseCidr(cidr);
-    const index = await this.#index(link);
-    await this.#one('rtnl.deleteAddress', {
-      op: 'deleteAddress', index, family: a.family === 4 ? AF_INET : AF_INET6, prefixLength: a.prefixLength, address: a.bytes,
+    const [result] = await this.deleteAddresses(link, [cidr]);
+    if (result!.error !== undefined) throw result!.error;
+  }
+
+  /**
+   * Adds many addresses to one link in a single pipelined exchange (what a
+   * proxy does with its service IPs). Every address is validated before
+   * anything is sent; each gets its own outcome (e.g. EEXIST for one does
+   * not stop the others). Equivalent to: `ip -batch` of `addr add` lines.
+   */
+  async addAddresses(link: LinkRef, cidrs: string[], options: AddAddressOptions = {}): Promise<AddressResult[]> {
+    const op = options.replace === true ? 'replaceAddress' : 'addAddress';
+    return this.#addresses(`rtnl.${op}`, op, link, cidrs, options);
+  }
+
+  /** Deletes many addresses from one link in a single pipelined exchange; one outcome each. */
+  async deleteAddresses(link: LinkRef, cidrs: string[]): Promise<AddressResult[]> {
+    return this.#addresses('rtnl.deleteAddress', 'deleteAddress', link, cidrs, {});
+  }
+
+  async #addresses(operation: string, op: 'addAddress' | 'replaceAddress' | 'deleteAddress', link: LinkRef,
+    cidrs: string[], options: AddAddressOptions): Promise<AddressResult[]> {
+    if (!Array.isArray(cidrs)) throw new TypeError('addresses must be an array of strings');
+    const parsed = cidrs.map((c) => parseCidr(c));
+    const scope = options.scope === undefined ? undefined : scopeNumber(options.scope);
+    if (options.label !== undefined && (parsed.some((a) => a.family !== 4) || typeof options.label !== 'string' ||
+      Buffer.byteLength(options.label) >= IFNAMSIZ)) {
+      throw new TypeError('label: only for IPv4 addresses, at most 15 bytes');
+    }
+    const ref = linkRef(link);
+    if (parsed.length === 0) return [];
+    const index = 'index' in ref ? ref.index : await this.#index(link);
+    const ops: RtnlOpWire[] = parsed.map((a) => ({
+      op, index, family: a.family === 4 ? AF_INET : AF_INET6, prefixLength: a.prefixLength, address: a.bytes,
+      ...(scope !== undefined ? { scope } : {}),
+      ...(options.nodad === true ? { flags: IFA_F_NODAD } : {}),
+      ...(options.label !== undefined ? { label: options.label } : {}),
+    }));
+    const results = await this.run(operation, (n) => n.rtnl(ops));
+    return results.map((r, i) => {
+      const out: AddressResult = { address: cidrs[i]! };
+      if (r.error !== undefined) out.error = new NetlinkError(operation, r.error);
+      return out;
     });
   }
 

@@ -42,14 +42,27 @@ resolve_kver() {
   apt-cache depends linux-image-amd64 2>/dev/null |
     sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*\)$/\1/p' | sed -n 1p
 }
-KVER=$(resolve_kver)
+# apt-cache takes ~1.5 s without a pkgcache.bin: remember the answer for as
+# long as the package lists stay the same.
+resolve_cached() {
+  local key
+  key=$(stat -c '%n %Y %s' /var/lib/apt/lists/*Packages* 2>/dev/null | sha256sum | cut -c1-16)
+  if [[ -z ${DATAPLANE_VM_KERNEL:-} && -s $CACHE/resolved ]] && read -r k v <"$CACHE/resolved" && [[ $k == "$key" ]]; then
+    echo "$v"
+    return
+  fi
+  v=$(resolve_kver)
+  [[ -n $v && -z ${DATAPLANE_VM_KERNEL:-} ]] && echo "$key $v" >"$CACHE/resolved"
+  echo "$v"
+}
+KVER=$(resolve_cached)
 if [[ -z $KVER ]]; then
   # No package lists yet: use a kernel already cached, else fetch the lists.
   KVER=$(cd "$CACHE" && ls -d [0-9]*/vmlinux 2>/dev/null | sort -V | tail -n1 | cut -d/ -f1 || true)
   if [[ -z $KVER ]]; then
     log "apt-get update (no package lists)"
     apt-get update -qq >&2 || true
-    KVER=$(resolve_kver)
+    KVER=$(resolve_cached)
   fi
 fi
 [[ -n $KVER ]] || die "cannot resolve the kernel package of linux-image-amd64"

@@ -53,12 +53,14 @@ trap 'rm -rf "$XFER"' EXIT
 KHZ=${DATAPLANE_VM_TSC_KHZ:-$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)}
 APPEND="console=ttyS0 panic=-1 tsc=reliable cryptomgr.notests mitigations=off 8250.nr_uarts=1"
 [[ -n $KHZ ]] && APPEND+=" tsc_early_khz=$KHZ"
-if [[ -n ${DATAPLANE_VM_DEBUG:-} ]]; then APPEND+=" loglevel=7"; else APPEND+=" quiet loglevel=3"; fi
+if [[ -n ${DATAPLANE_VM_DEBUG:-} ]]; then APPEND+=" loglevel=7 dataplane_vm_debug"; else APPEND+=" quiet loglevel=3"; fi
 
 # Serial console (kernel + init messages) goes to a log; the command's output
-# comes back on the virtio-serial port "dpout", wired to our stdout.  stdin is
-# /dev/null so qemu never touches the caller's terminal.  /dev/kvm is not usable
-# on these machines (no vmx), hence TCG.
+# comes back on the virtio-serial port "dpout", wired to our stdout.  qemu's
+# stdin is a FIFO opened read-write: it never delivers data nor EOF (EOF on stdin
+# would close the port), and qemu never touches the caller's terminal.
+# /dev/kvm is not usable on these machines (no vmx), hence TCG.
+mkfifo "$XFER/stdin"
 set +e
 timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
   -accel tcg,thread=multi -cpu max -M microvm,x-option-roms=off,rtc=on \
@@ -72,7 +74,7 @@ timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
   -fsdev local,id=xfer,path="$XFER",security_model=none \
   -device virtio-9p-device,fsdev=xfer,mount_tag=xfer \
   -kernel "$KDIR/vmlinux" -initrd "$KDIR/initramfs.cpio.gz" -append "$APPEND" \
-  </dev/null
+  <>"$XFER/stdin"
 QRC=$?
 set -e
 
