@@ -86,9 +86,14 @@ if [[ -z $DEB ]]; then
   log "downloading linux-image-$KVER"
   chmod 755 "$WORK"   # apt-get download drops privileges to _apt when it can
   if ! (cd "$WORK" && apt-get download -q "linux-image-$KVER" >&2); then
+    # Stale package lists (the version is gone from the archive): update them
+    # and start over once, which may pick a newer kernel.
+    [[ -z ${DATAPLANE_VM_RETRIED:-} ]] || die "cannot download linux-image-$KVER"
     log "download failed; apt-get update and retry"
-    apt-get update -qq >&2
-    (cd "$WORK" && apt-get download -q "linux-image-$KVER" >&2)
+    apt-get update -qq >&2 || true
+    rm -rf "$WORK"
+    exec 9>&-
+    DATAPLANE_VM_RETRIED=1 exec "$HERE/prepare.sh" "$@"
   fi
   mv "$WORK"/linux-image-"$KVER"_*.deb "$KDIR/"
   DEB=$(ls "$KDIR"/linux-image-"$KVER"_*.deb | sed -n 1p)

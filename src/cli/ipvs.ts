@@ -1,0 +1,5 @@
+// `dataplane ipvs`: not implemented yet.
+export async function run(_args: string[]): Promise<number> {
+  process.stderr.write('dataplane ipvs: not available in this version\n');
+  return 2;
+}
