@@ -14,7 +14,7 @@ mount -t devtmpfs dev /dev
 exec </dev/null >/dev/console 2>&1
 mount -t proc proc /proc
 mount -t sysfs sys /sys
-grep -q dataplane_vm_debug /proc/cmdline && set -x
+grep -q dataplane_vm_debug /proc/cmdline && PS4='+ $(cut -d" " -f1 /proc/uptime) ' && set -x
 
 KVER=$(uname -r)
 NEW=/newroot

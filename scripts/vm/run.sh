@@ -73,7 +73,7 @@ timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
   -device virtio-9p-device,fsdev=root,mount_tag=hostroot \
   -fsdev local,id=xfer,path="$XFER",security_model=none \
   -device virtio-9p-device,fsdev=xfer,mount_tag=xfer \
-  -kernel "$KDIR/vmlinux" -initrd "$KDIR/initramfs.cpio.gz" -append "$APPEND" \
+  -kernel "$KDIR/vmlinux" -initrd "$KDIR/initramfs.cpio" -append "$APPEND" \
   <>"$XFER/stdin"
 QRC=$?
 set -e
