@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { NativeErrorInfo } from './errors.js';
+import type { IpvsOpWire, IpvsResultWire } from './ipvs/wire.js';
 
 export interface NetnsWire {
   path?: string;
@@ -81,6 +82,7 @@ export interface NativeHandle {
   info(): { protocol: number; portid: number; rcvbuf: number; sndbuf: number };
   rtnl(ops: RtnlOpWire[]): Promise<RtnlResultWire[]>;
   genlFamily(name: string): Promise<NativeGenlFamily>;
+  ipvs(ops: IpvsOpWire[]): Promise<IpvsResultWire[]>;
 }
 
 export interface Binding {

@@ -17,3 +17,11 @@ export {
   type OperState,
   type Scope,
 } from './rtnl.js';
+export { Ipvs } from './ipvs/ipvs.js';
+export { FakeIpvs } from './ipvs/fake.js';
+export type { IpvsInfo, IpvsOperation, IpvsOperationResult, ServiceWithDests, Timeouts } from './ipvs/client.js';
+export type { AddressKey, FwmarkKey, Protocol, SchedulerFlag, Service, ServiceKey, ServiceOptions, ServiceSpec } from './ipvs/service.js';
+export type { Dest, DestKey, DestSpec, ForwardMethod, Tunnel, TunnelChecksum, TunnelType } from './ipvs/dest.js';
+export type { Daemon, DaemonRole, DaemonSpec } from './ipvs/daemon.js';
+export type { Stats } from './ipvs/stats.js';
+export { formatList, type ListFormat } from './ipvs/format.js';

@@ -1,6 +1,7 @@
 #include "handle.h"
 
 #include "convert.h"
+#include "ipvs_ops.h"
 #include "rtnl_ops.h"
 #include "worker.h"
 
@@ -79,6 +80,7 @@ Napi::Function Handle::Init(Napi::Env env) {
                          InstanceMethod<&Handle::Info>("info"),
                          InstanceMethod<&Handle::Rtnl>("rtnl"),
                          InstanceMethod<&Handle::GenlFamily>("genlFamily"),
+                         InstanceMethod<&Handle::Ipvs>("ipvs"),
                      });
 }
 
@@ -129,6 +131,17 @@ Napi::Value Handle::Rtnl(const Napi::CallbackInfo& info) {
 Napi::Value Handle::GenlFamily(const Napi::CallbackInfo& info) {
   auto* w = new GenlFamilyWorker(info.Env(), socket(info.Env()), genl_,
                                  info[0].As<Napi::String>().Utf8Value());
+  w->Queue();
+  return w->Promise();
+}
+
+}  // namespace napi
+
+namespace napi {
+
+// ipvs(ops) -> Promise<result[]>: one worker, pipelined messages (ipvs_ops.h).
+Napi::Value Handle::Ipvs(const Napi::CallbackInfo& info) {
+  auto* w = new IpvsWorker(info.Env(), socket(info.Env()), genl_, parse_ipvs_ops(info[0].As<Napi::Array>()));
   w->Queue();
   return w->Promise();
 }

@@ -1,0 +1,153 @@
+// FakeIpvs: the Ipvs API over an in-memory table, for users' unit tests.
+// Same validation (it shares IpvsClient) and the kernel's errors: EEXIST for
+// duplicates, ESRCH for a missing service or daemon, ENOENT for a missing
+// real server or an unknown scheduler.
+import { formatIp } from '../addr.js';
+import type { NativeErrorInfo } from '../errors.js';
+import { IpvsClient } from './client.js';
+import { wireKeyText } from './service.js';
+import { zeroStatsWire } from './stats.js';
+import { AF_INET6, type DaemonOut, type DestOut, type DestWire, type IpvsOpWire, type IpvsResultWire, type ServiceOut, type ServiceWire } from './wire.js';
+
+const ERRORS: Record<string, [number, string]> = {
+  EEXIST: [17, 'File exists'], ESRCH: [3, 'No such process'], ENOENT: [2, 'No such file or directory'],
+};
+
+function fail(code: 'EEXIST' | 'ESRCH' | 'ENOENT'): IpvsResultWire {
+  const [errno, message] = ERRORS[code]!;
+  const error: NativeErrorInfo = { errno, code, message };
+  return { error };
+}
+
+function text(af: number, addr: Uint8Array): string {
+  return formatIp(af === AF_INET6 ? addr : addr.subarray(0, 4));
+}
+
+function serviceOut(w: ServiceWire): ServiceOut {
+  return {
+    af: w.af, protocol: w.protocol, addr: w.fwmark !== 0 || !w.addr ? null : text(w.af, w.addr), port: w.port, fwmark: w.fwmark,
+    scheduler: w.scheduler ?? '', pe: w.pe ?? '', flags: (w.flags ?? 0) | 0x2 /* hashed */, timeout: w.timeout ?? 0,
+    netmask: w.netmask ?? 0, stats: zeroStatsWire(),
+  };
+}
+
+function destOut(w: DestWire): DestOut {
+  return {
+    af: w.af, addr: text(w.af, w.addr), port: w.port, fwd: w.fwd ?? 0, weight: w.weight ?? 0, uThresh: w.uThresh ?? 0,
+    lThresh: w.lThresh ?? 0, tunType: w.tunType ?? 0, tunPort: w.tunPort ?? 0, tunFlags: w.tunFlags ?? 0,
+    activeConns: 0, inactConns: 0, persistConns: 0, stats: zeroStatsWire(),
+  };
+}
+
+const destKey = (d: DestWire | DestOut) => `${typeof d.addr === 'string' ? d.addr : text(d.af, d.addr)}/${d.port}`;
+
+/** The schedulers the fake accepts (those of Linux 6.1). */
+export const FAKE_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'];
+
+/**
+ * An in-memory IPVS with the same interface, validation and errors as
+ * {@link Ipvs}, for unit tests that must run without privilege.
+ *
+ * ```ts
+ * const ipvs = new FakeIpvs();
+ * await ipvs.addService({ protocol: 'tcp', address: '10.0.0.1', port: 80, scheduler: 'rr' });
+ * await assert.rejects(ipvs.addService({ protocol: 'tcp', address: '10.0.0.1', port: 80 }), isExists);
+ * ```
+ */
+export class FakeIpvs extends IpvsClient {
+  readonly #services = new Map<string, { svc: ServiceOut; dests: Map<string, DestOut> }>();
+  readonly #daemons = new Map<number, DaemonOut>();
+  #timeouts = { tcp: 900, tcpFin: 120, udp: 300 };
+  /** Every wire op executed, in order (for assertions on what would have been sent). */
+  readonly log: IpvsOpWire[] = [];
+
+  protected override async exec(_operation: string, ops: IpvsOpWire[]): Promise<IpvsResultWire[]> {
+    return ops.map((op) => {
+      this.log.push(op);
+      return this.#apply(op);
+    });
+  }
+
+  override async close(): Promise<void> {}
+
+  #apply(op: IpvsOpWire): IpvsResultWire {
+    switch (op.op) {
+      case 'addService':
+      case 'editService': {
+        const key = wireKeyText(op.service);
+        const have = this.#services.get(key);
+        if (op.op === 'addService' && have) return fail('EEXIST');
+        if (op.op === 'editService' && !have) return fail('ESRCH');
+        if (!FAKE_SCHEDULERS.includes(op.service.scheduler ?? '')) return fail('ENOENT');
+        if (have) have.svc = { ...serviceOut(op.service), stats: have.svc.stats };
+        else this.#services.set(key, { svc: serviceOut(op.service), dests: new Map() });
+        return {};
+      }
+      case 'deleteService':
+        return this.#services.delete(wireKeyText(op.service)) ? {} : fail('ESRCH');
+      case 'getService': {
+        const have = this.#services.get(wireKeyText(op.service));
+        return have ? { services: [structuredClone(have.svc)] } : fail('ESRCH');
+      }
+      case 'listServices':
+        return { services: [...this.#services.values()].map((s) => structuredClone(s.svc)) };
+      case 'listAll':
+        return { services: [...this.#services.values()].map((s) => ({ ...structuredClone(s.svc), dests: [...s.dests.values()].map((d) => structuredClone(d)) })) };
+      case 'listDests': {
+        const have = this.#services.get(wireKeyText(op.service));
+        return have ? { dests: [...have.dests.values()].map((d) => structuredClone(d)) } : fail('ESRCH');
+      }
+      case 'addDest':
+      case 'editDest':
+      case 'deleteDest': {
+        const have = this.#services.get(wireKeyText(op.service));
+        if (!have) return fail('ESRCH');
+        const key = destKey(op.dest);
+        const d = have.dests.get(key);
+        if (op.op === 'addDest') {
+          if (d) return fail('EEXIST');
+          have.dests.set(key, destOut(op.dest));
+        } else if (!d) {
+          return fail('ENOENT');
+        } else if (op.op === 'editDest') {
+          have.dests.set(key, { ...destOut(op.dest), stats: d.stats });
+        } else {
+          have.dests.delete(key);
+        }
+        return {};
+      }
+      case 'flush':
+        this.#services.clear();
+        return {};
+      case 'zero': {
+        const targets = op.service ? [this.#services.get(wireKeyText(op.service))] : [...this.#services.values()];
+        if (targets[0] === undefined && op.service) return fail('ESRCH');
+        for (const t of targets) {
+          t!.svc.stats = zeroStatsWire();
+          for (const d of t!.dests.values()) d.stats = zeroStatsWire();
+        }
+        return {};
+      }
+      case 'getTimeouts':
+        return { timeouts: { ...this.#timeouts } };
+      case 'setTimeouts':
+        this.#timeouts = { tcp: op.tcp || this.#timeouts.tcp, tcpFin: op.tcpFin || this.#timeouts.tcpFin, udp: op.udp || this.#timeouts.udp };
+        return {};
+      case 'getInfo':
+        return { info: { version: 0x010201, connTabSize: 4096 } };
+      case 'addDaemon': {
+        const d = op.daemon;
+        if (this.#daemons.has(d.state)) return fail('EEXIST');
+        this.#daemons.set(d.state, {
+          state: d.state, ifname: d.ifname ?? '', syncid: d.syncid ?? 0, maxlen: d.maxlen || 1472,
+          groupAf: d.groupAf || 2, group: d.group ? text(d.groupAf!, d.group) : '224.0.0.81', port: d.port || 8848, ttl: d.ttl || 1,
+        });
+        return {};
+      }
+      case 'deleteDaemon':
+        return this.#daemons.delete(op.daemon.state) ? {} : fail('ESRCH');
+      case 'listDaemons':
+        return { daemons: [...this.#daemons.values()].map((d) => ({ ...d })) };
+    }
+  }
+}
