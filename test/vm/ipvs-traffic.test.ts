@@ -1,6 +1,6 @@
 // Real traffic through IPVS in NAT mode: a client netns -> a virtual IP on a
 // dummy link in a director netns -> two backend netns (busybox httpd), each
-// on its own veth. rr alternates; persistence keeps a client on one backend;
+// on its own veth; curl is the client. rr alternates; persistence keeps a client on one backend;
 // weight 0 takes a backend out of new connections; stats grow.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -20,7 +20,7 @@ function nsx(ns: string, ...cmd: string[]): string {
 
 /** One HTTP request from the client netns to the VIP; returns the backend's name. */
 function fetchOnce(client: string): string {
-  return nsx(client, 'busybox', 'wget', '-q', '-T', '5', '-O', '-', `http://${VIP}/`).trim();
+  return nsx(client, 'curl', '-s', '--max-time', '5', `http://${VIP}/`).trim();
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, seconds = 10): Promise<T> {
@@ -41,7 +41,10 @@ describe('IPVS NAT with real traffic', function () {
   let ipvs: Ipvs;
 
   before(async () => {
-    for (let i = 0; i < 4; i++) spaces.push(makeNetns());
+    for (let i = 0; i < 4; i++) {
+      spaces.push(makeNetns());
+      sh('ip', ['-n', spaces[i]!.name, 'link', 'set', 'lo', 'up']);
+    }
     [director, client] = [spaces[0]!.name, spaces[1]!.name];
     const backends = [spaces[2]!.name, spaces[3]!.name];
     const rtnl = await Rtnl.open({ netns: director });
@@ -54,7 +57,6 @@ describe('IPVS NAT with real traffic', function () {
         await rtnl.addAddress(`to-${name}`, `${net}.1/24`);
         sh('ip', ['-n', ns, 'addr', 'add', `${net}.2/24`, 'dev', 'eth0']);
         sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
-        sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
         sh('ip', ['-n', ns, 'route', 'add', 'default', 'via', `${net}.1`]);
       }
     } finally {

@@ -8,6 +8,17 @@ import { execFileSync } from 'node:child_process';
 import { formatList, Ipvs, isExists, isNotFound, NetlinkError, type IpvsOperation, type ServiceWithDests } from '../../src/index.js';
 import { makeNetns, sh } from '../helpers.js';
 
+/**
+ * A fresh netns with lo up: until the netns has a local routing table, the
+ * kernel classifies every IPv4 real-server address as broadcast and refuses
+ * it with EINVAL (ip_vs_ctl.c checks inet_addr_type).
+ */
+function director(): ReturnType<typeof makeNetns> {
+  const ns = makeNetns();
+  sh('ip', ['-n', ns.name, 'link', 'set', 'lo', 'up']);
+  return ns;
+}
+
 /** Runs ipvsadm inside a netns; stdin optional. */
 function ipvsadm(ns: string, args: string[], input?: string): string {
   return execFileSync('ip', ['netns', 'exec', ns, 'ipvsadm', ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -49,8 +60,8 @@ const TABLE: [IpvsOperation, string][] = [
     '-a -u [fd00::1]:53 -r [fd00::10]:5353 -m -w 1'],
   [{ op: 'addService', service: { protocol: 'tcp', address: 'fd00::2', port: 80, scheduler: 'rr', persistence: 300, netmask: 64 } },
     '-A -t [fd00::2]:80 -s rr -p 300 -M 64'],
-  [{ op: 'addDest', service: { protocol: 'tcp', address: 'fd00::2', port: 80 }, dest: { address: 'fd00::20', port: 8080, forward: 'route', weight: 4 } },
-    '-a -t [fd00::2]:80 -r [fd00::20]:8080 -g -w 4'],
+  [{ op: 'addDest', service: { protocol: 'tcp', address: 'fd00::2', port: 80 }, dest: { address: 'fd00::20', forward: 'route', weight: 4 } },
+    '-a -t [fd00::2]:80 -r [fd00::20]:80 -g -w 4'],
   [{ op: 'addService', service: { fwmark: 42, scheduler: 'lc' } }, '-A -f 42 -s lc'],
   [{ op: 'addDest', service: { fwmark: 42 }, dest: { address: '192.168.1.7', forward: 'route' } }, '-a -f 42 -r 192.168.1.7:0 -g -w 1'],
   [{ op: 'addService', service: { fwmark: 43, family: 6, scheduler: 'sed', persistence: 30, netmask: 64 } }, '-A -f 43 -6 -s sed -p 30 -M 64'],
@@ -67,7 +78,7 @@ describe('IPVS against the kernel and ipvsadm', function () {
   let ns: ReturnType<typeof makeNetns>;
   let ipvs: Ipvs;
   beforeEach(async () => {
-    ns = makeNetns();
+    ns = director();
     ipvs = await Ipvs.open({ netns: ns.name });
   });
   afterEach(async () => {
@@ -95,7 +106,7 @@ describe('IPVS against the kernel and ipvsadm', function () {
     // The -S form carries no thresholds; drop them on our side for the comparison.
     await ipvs.updateDest(web, { address: '192.168.1.1', port: 8080, forward: 'masq', weight: 5 });
     const ours = await ipvs.list();
-    const other = makeNetns();
+    const other = director();
     const theirs = await Ipvs.open({ netns: other.name });
     try {
       ipvsadm(other.name, ['-R'], `${TABLE.map(([, line]) => line).join('\n')}\n`);
