@@ -5,7 +5,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { NativeErrorInfo } from './errors.js';
-import type { IpvsOpWire, IpvsResultWire } from './ipvs/wire.js';
 
 export interface NetnsWire {
   path?: string;
@@ -82,7 +81,8 @@ export interface NativeHandle {
   info(): { protocol: number; portid: number; rcvbuf: number; sndbuf: number };
   rtnl(ops: RtnlOpWire[]): Promise<RtnlResultWire[]>;
   genlFamily(name: string): Promise<NativeGenlFamily>;
-  ipvs(ops: IpvsOpWire[]): Promise<IpvsResultWire[]>;
+  /** IPVS ops packed by src/ipvs/encode.ts; resolves to JSON text of (IpvsResultWire | null)[]. */
+  ipvs(nums: Uint32Array, strs: string): Promise<string>;
 }
 
 export interface Binding {

@@ -139,9 +139,10 @@ Napi::Value Handle::GenlFamily(const Napi::CallbackInfo& info) {
 
 namespace napi {
 
-// ipvs(ops) -> Promise<result[]>: one worker, pipelined messages (ipvs_ops.h).
+// ipvs(nums, strs) -> Promise<json text>: one worker, pipelined messages (ipvs_ops.h).
 Napi::Value Handle::Ipvs(const Napi::CallbackInfo& info) {
-  auto* w = new IpvsWorker(info.Env(), socket(info.Env()), genl_, parse_ipvs_ops(info[0].As<Napi::Array>()));
+  auto* w = new IpvsWorker(info.Env(), socket(info.Env()), genl_,
+                           parse_ipvs_ops(info[0].As<Napi::Uint32Array>(), info[1].As<Napi::String>().Utf8Value()));
   w->Queue();
   return w->Promise();
 }

@@ -2,91 +2,88 @@
 
 #include <linux/ip_vs.h>
 
-#include <cstring>
-#include <map>
+#include <arpa/inet.h>
 
-#include "convert.h"
-#include "ipvs_objects.h"
+#include <cstring>
+
+#include "ipvs_json.h"
 
 namespace napi {
 
 namespace {
 
-const std::map<std::string, IpvsOp::Kind> kKinds = {
-    {"addService", IpvsOp::AddService},     {"editService", IpvsOp::EditService},
-    {"deleteService", IpvsOp::DeleteService}, {"getService", IpvsOp::GetService},
-    {"listServices", IpvsOp::ListServices}, {"listAll", IpvsOp::ListAll},
-    {"addDest", IpvsOp::AddDest},           {"editDest", IpvsOp::EditDest},
-    {"deleteDest", IpvsOp::DeleteDest},     {"listDests", IpvsOp::ListDests},
-    {"flush", IpvsOp::Flush},               {"zero", IpvsOp::Zero},
-    {"getTimeouts", IpvsOp::GetTimeouts},   {"setTimeouts", IpvsOp::SetTimeouts},
-    {"getInfo", IpvsOp::GetInfo},           {"addDaemon", IpvsOp::AddDaemon},
-    {"deleteDaemon", IpvsOp::DeleteDaemon}, {"listDaemons", IpvsOp::ListDaemons},
-};
+constexpr size_t kStride = 28;   // src/ipvs/encode.ts STRIDE
+constexpr size_t kStrings = 6;   // src/ipvs/encode.ts STRINGS
 
-codec::IpvsAddr get_addr(const Napi::Object& o, const char* key) {
+// Text validated by the TypeScript layer; inet_pton cannot fail on it.
+codec::IpvsAddr addr_of(uint16_t af, const std::string& text) {
   codec::IpvsAddr a{};
-  std::vector<uint8_t> b = get_bytes(o, key);
-  std::memcpy(a.data(), b.data(), b.size() < 16 ? b.size() : 16);
+  if (!text.empty()) inet_pton(af == AF_INET6 ? AF_INET6 : AF_INET, text.c_str(), a.data());
   return a;
 }
 
-codec::IpvsService parse_service(const Napi::Object& o) {
-  codec::IpvsService s;
-  s.af = static_cast<uint16_t>(get_u32(o, "af"));
-  s.protocol = static_cast<uint16_t>(get_u32(o, "protocol"));
-  s.addr = get_addr(o, "addr");
-  s.port = static_cast<uint16_t>(get_u32(o, "port"));
-  s.fwmark = get_u32(o, "fwmark");
-  s.scheduler = get_string(o, "scheduler");
-  s.pe_name = get_string(o, "pe");
-  s.flags = get_u32(o, "flags");
-  s.timeout = get_u32(o, "timeout");
-  s.netmask = get_u32(o, "netmask");
-  return s;
-}
-
-codec::IpvsDest parse_dest(const Napi::Object& o) {
-  codec::IpvsDest d;
-  d.af = static_cast<uint16_t>(get_u32(o, "af"));
-  d.addr = get_addr(o, "addr");
-  d.port = static_cast<uint16_t>(get_u32(o, "port"));
-  d.fwd_method = get_u32(o, "fwd");
-  d.weight = get_u32(o, "weight");
-  d.u_thresh = get_u32(o, "uThresh");
-  d.l_thresh = get_u32(o, "lThresh");
-  d.tun_type = static_cast<uint8_t>(get_u32(o, "tunType"));
-  d.tun_port = static_cast<uint16_t>(get_u32(o, "tunPort"));
-  d.tun_flags = static_cast<uint16_t>(get_u32(o, "tunFlags"));
-  return d;
-}
-
-codec::IpvsDaemon parse_daemon(const Napi::Object& o) {
-  codec::IpvsDaemon d;
-  d.state = get_u32(o, "state");
-  d.ifname = get_string(o, "ifname");
-  d.syncid = get_u32(o, "syncid");
-  d.maxlen = static_cast<uint16_t>(get_u32(o, "maxlen"));
-  d.group_af = static_cast<uint16_t>(get_u32(o, "groupAf"));
-  d.group = get_addr(o, "group");
-  d.port = static_cast<uint16_t>(get_u32(o, "port"));
-  d.ttl = static_cast<uint8_t>(get_u32(o, "ttl"));
-  return d;
-}
-
-IpvsOp parse_op(const Napi::Object& o) {
-  auto kind = kKinds.find(get_string(o, "op"));
-  if (kind == kKinds.end()) throw Napi::TypeError::New(o.Env(), "unknown ipvs op");
-  IpvsOp op{kind->second, false, {}, {}, {}, {}};
-  if (has(o, "service")) {
-    op.has_service = true;
-    op.service = parse_service(o.Get("service").As<Napi::Object>());
-  }
-  if (has(o, "dest")) op.dest = parse_dest(o.Get("dest").As<Napi::Object>());
-  if (has(o, "daemon")) op.daemon = parse_daemon(o.Get("daemon").As<Napi::Object>());
-  op.timeouts = codec::IpvsTimeouts{get_u32(o, "tcp"), get_u32(o, "tcpFin"), get_u32(o, "udp")};
+IpvsOp unpack(const uint32_t* n, const std::string* t) {
+  IpvsOp op{static_cast<IpvsOp::Kind>(n[0]), n[1] != 0, {}, {}, {}, {}};
+  codec::IpvsService& s = op.service;
+  s.af = static_cast<uint16_t>(n[2]);
+  s.protocol = static_cast<uint16_t>(n[3]);
+  s.port = static_cast<uint16_t>(n[4]);
+  s.fwmark = n[5];
+  s.flags = n[6];
+  s.timeout = n[7];
+  s.netmask = n[8];
+  s.addr = addr_of(s.af, t[0]);
+  s.scheduler = t[1];
+  s.pe_name = t[2];
+  codec::IpvsDest& d = op.dest;
+  d.af = static_cast<uint16_t>(n[9]);
+  d.port = static_cast<uint16_t>(n[10]);
+  d.fwd_method = n[11];
+  d.weight = n[12];
+  d.u_thresh = n[13];
+  d.l_thresh = n[14];
+  d.tun_type = static_cast<uint8_t>(n[15]);
+  d.tun_port = static_cast<uint16_t>(n[16]);
+  d.tun_flags = static_cast<uint16_t>(n[17]);
+  d.addr = addr_of(d.af, t[3]);
+  codec::IpvsDaemon& m = op.daemon;
+  m.state = n[18];
+  m.syncid = n[19];
+  m.maxlen = static_cast<uint16_t>(n[20]);
+  m.group_af = static_cast<uint16_t>(n[21]);
+  m.port = static_cast<uint16_t>(n[22]);
+  m.ttl = static_cast<uint8_t>(n[23]);
+  m.ifname = t[4];
+  m.group = addr_of(m.group_af, t[5]);
+  op.timeouts = codec::IpvsTimeouts{n[24], n[25], n[26]};
   return op;
 }
+
+}  // namespace
+
+std::vector<IpvsOp> parse_ipvs_ops(const Napi::Uint32Array& nums, const std::string& strs) {
+  size_t count = nums.ElementLength() / kStride;
+  std::vector<std::string> texts;
+  texts.reserve(count * kStrings);
+  size_t from = 0;
+  for (;;) {
+    size_t at = strs.find('\0', from);
+    texts.push_back(strs.substr(from, at == std::string::npos ? std::string::npos : at - from));
+    if (at == std::string::npos) break;
+    from = at + 1;
+  }
+  if (texts.size() != count * kStrings || nums.ElementLength() % kStride != 0)
+    throw Napi::TypeError::New(nums.Env(), "ipvs: malformed op encoding");
+  std::vector<IpvsOp> out;
+  out.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    if (nums.Data()[i * kStride] > IpvsOp::ListDaemons) throw Napi::TypeError::New(nums.Env(), "unknown ipvs op");
+    out.push_back(unpack(nums.Data() + i * kStride, texts.data() + i * kStrings));
+  }
+  return out;
+}
+
+namespace {
 
 nl::Request build(uint16_t f, const IpvsOp& op) {
   switch (op.kind) {
@@ -154,13 +151,6 @@ void decode(const IpvsOp& op, const nl::Reply& reply, IpvsResult& out) {
 
 }  // namespace
 
-std::vector<IpvsOp> parse_ipvs_ops(const Napi::Array& ops) {
-  std::vector<IpvsOp> out;
-  out.reserve(ops.Length());
-  for (uint32_t i = 0; i < ops.Length(); ++i) out.push_back(parse_op(ops.Get(i).As<Napi::Object>()));
-  return out;
-}
-
 void IpvsWorker::run_batch(uint16_t family, size_t from, size_t to) {
   std::vector<nl::Request> requests;
   requests.reserve(to - from);
@@ -196,6 +186,7 @@ void IpvsWorker::Run() {
   if (!err.ok()) {
     if (err.code == ENOENT) err.detail = "no IPVS in this kernel (generic netlink family \"IPVS\" not found)";
     for (auto& r : results_) r.error = err;
+    json_ = ipvs_results_json(ops_, results_);
     return;
   }
   size_t i = 0;
@@ -209,12 +200,12 @@ void IpvsWorker::Run() {
     run_batch(family.id, i, j);
     i = j;
   }
+  // Rendered here, on the pool thread: the JS thread only parses one string.
+  json_ = ipvs_results_json(ops_, results_);
 }
 
 Napi::Value IpvsWorker::Resolve(Napi::Env env) {
-  Napi::Array out = Napi::Array::New(env, results_.size());
-  for (size_t i = 0; i < results_.size(); ++i) out.Set(static_cast<uint32_t>(i), ipvs_result_object(env, ops_[i].kind, results_[i]));
-  return out;
+  return Napi::String::New(env, json_);
 }
 
 }  // namespace napi

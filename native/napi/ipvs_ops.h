@@ -29,7 +29,9 @@ struct IpvsOp {
   codec::IpvsTimeouts timeouts;
 };
 
-std::vector<IpvsOp> parse_ipvs_ops(const Napi::Array& ops);
+// Unpacks ops packed by src/ipvs/encode.ts: `nums` holds kStride u32 slots
+// per op, `strs` kStrings NUL-separated strings per op.
+std::vector<IpvsOp> parse_ipvs_ops(const Napi::Uint32Array& nums, const std::string& strs);
 
 struct IpvsResult {
   nl::Error error;
@@ -59,6 +61,7 @@ class IpvsWorker : public PromiseWorker {
   std::shared_ptr<nl::GenlResolver> genl_;
   std::vector<IpvsOp> ops_;
   std::vector<IpvsResult> results_;
+  std::string json_;
 };
 
 }  // namespace napi

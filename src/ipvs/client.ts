@@ -110,7 +110,11 @@ export abstract class IpvsClient {
    */
   async list(): Promise<ServiceWithDests[]> {
     const r = await this.#one('ipvs.list', { op: 'listAll' });
-    return r.services!.map((s) => ({ ...serviceFromWire(s), dests: (s.dests ?? []).map(destFromWire) }));
+    return r.services!.map((s) => {
+      const out = serviceFromWire(s) as ServiceWithDests;
+      out.dests = (s.dests ?? []).map(destFromWire);
+      return out;
+    });
   }
 
   /** Adds a real server. Equivalent to: `ipvsadm -a SERVICE -r ADDR[:PORT] -g|-i|-m [-w W] [-x U] [-y L] [--tun-type T ...]`. */

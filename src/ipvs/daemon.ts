@@ -1,6 +1,5 @@
 // IPVS connection-synchronisation daemons: public types and wire conversion.
-import { parseIp } from '../addr.js';
-import { addrBytes, checkPort, checkU32 } from './service.js';
+import { checkPort, checkU32, ipFamily } from './service.js';
 import { AF_INET, AF_INET6, type DaemonOut, type DaemonWire } from './wire.js';
 
 export type DaemonRole = 'master' | 'backup';
@@ -55,9 +54,8 @@ export function daemonWire(spec: DaemonSpec): DaemonWire {
     if (w.ttl === 0) throw new RangeError('daemon.ttl must be 1..255');
   }
   if (spec.group !== undefined) {
-    const ip = parseIp(spec.group, 'daemon.group');
-    w.groupAf = ip.family === 6 ? AF_INET6 : AF_INET;
-    w.group = addrBytes(ip.bytes);
+    w.groupAf = ipFamily(spec.group, 'daemon.group') === 6 ? AF_INET6 : AF_INET;
+    w.group = spec.group;
   }
   return w;
 }

@@ -2,12 +2,12 @@
 // Same validation (it shares IpvsClient) and the kernel's errors: EEXIST for
 // duplicates, ESRCH for a missing service or daemon, ENOENT for a missing
 // real server or an unknown scheduler.
-import { formatIp } from '../addr.js';
+import { formatIp, parseIp } from '../addr.js';
 import type { NativeErrorInfo } from '../errors.js';
 import { IpvsClient } from './client.js';
 import { wireKeyText } from './service.js';
 import { zeroStatsWire } from './stats.js';
-import { AF_INET6, type DaemonOut, type DestOut, type DestWire, type IpvsOpWire, type IpvsResultWire, type ServiceOut, type ServiceWire } from './wire.js';
+import { type DaemonOut, type DestOut, type DestWire, type IpvsOpWire, type IpvsResultWire, type ServiceOut, type ServiceWire } from './wire.js';
 
 const ERRORS: Record<string, [number, string]> = {
   EEXIST: [17, 'File exists'], ESRCH: [3, 'No such process'], ENOENT: [2, 'No such file or directory'],
@@ -19,8 +19,9 @@ function fail(code: 'EEXIST' | 'ESRCH' | 'ENOENT'): IpvsResultWire {
   return { error };
 }
 
-function text(af: number, addr: Uint8Array): string {
-  return formatIp(af === AF_INET6 ? addr : addr.subarray(0, 4));
+// The kernel stores binary addresses; the fake compares canonical text.
+function text(_af: number, addr: string): string {
+  return formatIp(parseIp(addr).bytes);
 }
 
 function serviceOut(w: ServiceWire): ServiceOut {
@@ -39,7 +40,7 @@ function destOut(w: DestWire): DestOut {
   };
 }
 
-const destKey = (d: DestWire | DestOut) => `${typeof d.addr === 'string' ? d.addr : text(d.af, d.addr)}/${d.port}`;
+const destKey = (d: DestWire | DestOut) => `${text(d.af, d.addr)}/${d.port}`;
 
 /** The schedulers the fake accepts (those of Linux 6.1). */
 export const FAKE_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'];
@@ -70,23 +71,27 @@ export class FakeIpvs extends IpvsClient {
 
   override async close(): Promise<void> {}
 
+  #key(s: ServiceWire): string {
+    return wireKeyText(s.addr === undefined ? s : { ...s, addr: text(s.af, s.addr) });
+  }
+
   #apply(op: IpvsOpWire): IpvsResultWire {
     switch (op.op) {
       case 'addService':
       case 'editService': {
-        const key = wireKeyText(op.service);
+        const key = this.#key(op.service);
         const have = this.#services.get(key);
         if (op.op === 'addService' && have) return fail('EEXIST');
         if (op.op === 'editService' && !have) return fail('ESRCH');
         if (!FAKE_SCHEDULERS.includes(op.service.scheduler ?? '')) return fail('ENOENT');
-        if (have) have.svc = { ...serviceOut(op.service), stats: have.svc.stats };
-        else this.#services.set(key, { svc: serviceOut(op.service), dests: new Map() });
+        if (have) have.svc = { ...serviceOut({ ...op.service, ...(op.service.addr !== undefined ? { addr: text(op.service.af, op.service.addr) } : {}) }), stats: have.svc.stats };
+        else this.#services.set(key, { svc: serviceOut({ ...op.service, ...(op.service.addr !== undefined ? { addr: text(op.service.af, op.service.addr) } : {}) }), dests: new Map() });
         return {};
       }
       case 'deleteService':
-        return this.#services.delete(wireKeyText(op.service)) ? {} : fail('ESRCH');
+        return this.#services.delete(this.#key(op.service)) ? {} : fail('ESRCH');
       case 'getService': {
-        const have = this.#services.get(wireKeyText(op.service));
+        const have = this.#services.get(this.#key(op.service));
         return have ? { services: [structuredClone(have.svc)] } : fail('ESRCH');
       }
       case 'listServices':
@@ -94,13 +99,13 @@ export class FakeIpvs extends IpvsClient {
       case 'listAll':
         return { services: [...this.#services.values()].map((s) => ({ ...structuredClone(s.svc), dests: [...s.dests.values()].map((d) => structuredClone(d)) })) };
       case 'listDests': {
-        const have = this.#services.get(wireKeyText(op.service));
+        const have = this.#services.get(this.#key(op.service));
         return have ? { dests: [...have.dests.values()].map((d) => structuredClone(d)) } : fail('ESRCH');
       }
       case 'addDest':
       case 'editDest':
       case 'deleteDest': {
-        const have = this.#services.get(wireKeyText(op.service));
+        const have = this.#services.get(this.#key(op.service));
         if (!have) return fail('ESRCH');
         const key = destKey(op.dest);
         const d = have.dests.get(key);
@@ -120,7 +125,7 @@ export class FakeIpvs extends IpvsClient {
         this.#services.clear();
         return {};
       case 'zero': {
-        const targets = op.service ? [this.#services.get(wireKeyText(op.service))] : [...this.#services.values()];
+        const targets = op.service ? [this.#services.get(this.#key(op.service))] : [...this.#services.values()];
         if (targets[0] === undefined && op.service) return fail('ESRCH');
         for (const t of targets) {
           t!.svc.stats = zeroStatsWire();

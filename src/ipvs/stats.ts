@@ -22,14 +22,15 @@ export interface Stats {
 }
 
 export function statsFromWire(s: StatsOut): Stats {
+  const b = (i: number) => BigInt(s[i] ?? 0);
   return {
-    connections: s.conns, inPackets: s.inpkts, outPackets: s.outpkts, inBytes: s.inbytes, outBytes: s.outbytes,
-    connectionRate: s.cps, inPacketRate: s.inpps, outPacketRate: s.outpps, inByteRate: s.inbps, outByteRate: s.outbps,
-    wide: s.wide,
+    connections: b(0), inPackets: b(1), outPackets: b(2), inBytes: b(3), outBytes: b(4),
+    connectionRate: b(5), inPacketRate: b(6), outPacketRate: b(7), inByteRate: b(8), outByteRate: b(9),
+    wide: s[10] === 1,
   };
 }
 
 /** All-zero stats (for the fake). */
 export function zeroStatsWire(): StatsOut {
-  return { conns: 0n, inpkts: 0n, outpkts: 0n, inbytes: 0n, outbytes: 0n, cps: 0n, inpps: 0n, outpps: 0n, inbps: 0n, outbps: 0n, wide: true };
+  return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
 }

@@ -5,8 +5,8 @@ import type { NativeErrorInfo } from '../errors.js';
 export interface ServiceWire {
   af: number;
   protocol: number;
-  /** 16 bytes (nf_inet_addr); outputs carry text instead. */
-  addr?: Uint8Array;
+  /** Address text (validated); absent for fwmark services. */
+  addr?: string;
   port: number;
   fwmark: number;
   scheduler?: string;
@@ -19,7 +19,7 @@ export interface ServiceWire {
 
 export interface DestWire {
   af: number;
-  addr: Uint8Array;
+  addr: string;
   port: number;
   fwd?: number;
   weight?: number;
@@ -36,16 +36,17 @@ export interface DaemonWire {
   syncid?: number;
   maxlen?: number;
   groupAf?: number;
-  group?: Uint8Array;
+  group?: string;
   port?: number;
   ttl?: number;
 }
 
-export interface StatsOut {
-  conns: bigint; inpkts: bigint; outpkts: bigint; inbytes: bigint; outbytes: bigint;
-  cps: bigint; inpps: bigint; outpps: bigint; inbps: bigint; outbps: bigint;
-  wide: boolean;
-}
+/**
+ * conns, inpkts, outpkts, inbytes, outbytes, cps, inpps, outpps, inbps,
+ * outbps, then 1 if from the 64-bit nest: numbers, or decimal strings
+ * beyond 2^53 (the binding returns JSON).
+ */
+export type StatsOut = (number | string)[];
 
 export interface ServiceOut {
   af: number; protocol: number; addr: string | null; port: number; fwmark: number;
