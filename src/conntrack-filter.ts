@@ -148,8 +148,11 @@ export function listOps(f: CompiledFilter): ConntrackOpWire[] {
     if (f.mark !== undefined) Object.assign(op, { mark: f.mark, markMask: f.markMask });
     if (f.zone !== undefined) op.zone = f.zone;
     if (family !== 0) {
-      const original = tupleWire(f.original, f.protocol, true);
-      const reply = tupleWire(f.reply, f.protocol, true);
+      // IPv6 addresses stay out of the kernel filter: ctnetlink's IPv6 address
+      // comparison is inverted (seen on Linux 6.18: a filter on 2001:db8::1
+      // returns every entry except those), so they are matched here only.
+      const original = tupleWire(f.original, f.protocol, family === AF_INET);
+      const reply = tupleWire(f.reply, f.protocol, family === AF_INET);
       // The protocol only needs saying once; the kernel ANDs both directions.
       if (original !== undefined) op.original = original;
       else if (f.protocol !== undefined) op.original = { protocol: f.protocol };

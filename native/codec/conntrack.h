@@ -50,6 +50,8 @@ struct CtEntry {
 
 // A partial tuple for kernel-side dump filtering (CTA_FILTER, Linux >= 5.8;
 // older kernels ignore it, so callers must still match what comes back).
+// Beware: the kernel's IPv6 address match is inverted (Linux 6.18 still), so
+// callers should only give addresses for AF_INET.
 struct CtTupleMatch {
   std::vector<uint8_t> src;  // empty = any
   std::vector<uint8_t> dst;
