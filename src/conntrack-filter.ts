@@ -129,11 +129,12 @@ function tupleWire(t: TupleMatch, protocol: number | undefined, withAddresses: b
   if (withAddresses && t.source !== undefined) w.source = t.source;
   if (withAddresses && t.destination !== undefined) w.destination = t.destination;
   if (protocol !== undefined) {
-    w.protocol = protocol;
     if (t.sourcePort !== undefined) w.sourcePort = t.sourcePort;
     if (t.destinationPort !== undefined) w.destinationPort = t.destinationPort;
   }
-  return Object.keys(w).length > 0 ? w : undefined;
+  if (Object.keys(w).length === 0) return undefined;
+  if (protocol !== undefined) w.protocol = protocol;  // the kernel parses ports by protocol
+  return w;
 }
 
 /**
