@@ -29,6 +29,7 @@ class Handle : public Napi::ObjectWrap<Handle> {
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Rtnl(const Napi::CallbackInfo& info);
   Napi::Value GenlFamily(const Napi::CallbackInfo& info);
+  Napi::Value Conntrack(const Napi::CallbackInfo& info);
 
   int protocol_;
   std::shared_ptr<nl::Socket> socket_;
