@@ -1,7 +1,7 @@
 // libFuzzer target for everything in the netlink core that reads bytes the
 // kernel (or anyone who can talk to our socket) sends: Collector::feed,
 // AttrTable::parse, for_each_attr, parse_status, decode_genl_family,
-// link_decode, addr_decode.
+// link_decode, addr_decode, ct_decode.
 //
 // Built by scripts/fuzz.sh with clang++ -fsanitize=fuzzer,address,undefined.
 // Built with -DDATAPLANE_FUZZ_WRITE_SEEDS instead (no libFuzzer), it is a
@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "../codec/conntrack.h"
 #include "../codec/rtnl_addr.h"
 #include "../codec/rtnl_link.h"
 #include "../nl/attr.h"
@@ -96,6 +97,8 @@ void decode_all(const uint8_t* msg, size_t len) {
     sink = sink + addr.index + addr.local.size() + addr.address.size() + addr.label.size();
   if (nl::decode_genl_family(msg, len, family, &why))
     sink = sink + family.id + family.groups.size() + family.name.size();
+  codec::CtEntry ct;
+  if (codec::ct_decode(msg, len, ct, &why)) sink = sink + ct.id + ct.mark;
   // parse_status on its own (aligned) copy, as Collector::feed calls it.
   std::vector<uint8_t> copy(msg, msg + len);
   nl::Error e = nl::parse_status(reinterpret_cast<const nlmsghdr*>(copy.data()), copy.size());
