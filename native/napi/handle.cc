@@ -1,5 +1,6 @@
 #include "handle.h"
 
+#include "conntrack_ops.h"
 #include "convert.h"
 #include "ipvs_ops.h"
 #include "rtnl_ops.h"
@@ -81,6 +82,7 @@ Napi::Function Handle::Init(Napi::Env env) {
                          InstanceMethod<&Handle::Rtnl>("rtnl"),
                          InstanceMethod<&Handle::GenlFamily>("genlFamily"),
                          InstanceMethod<&Handle::Ipvs>("ipvs"),
+                         InstanceMethod<&Handle::Conntrack>("conntrack"),
                      });
 }
 
@@ -131,6 +133,13 @@ Napi::Value Handle::Rtnl(const Napi::CallbackInfo& info) {
 Napi::Value Handle::GenlFamily(const Napi::CallbackInfo& info) {
   auto* w = new GenlFamilyWorker(info.Env(), socket(info.Env()), genl_,
                                  info[0].As<Napi::String>().Utf8Value());
+  w->Queue();
+  return w->Promise();
+}
+
+// conntrack(ops) -> Promise<result[]>: ctnetlink dumps and deletes, pipelined.
+Napi::Value Handle::Conntrack(const Napi::CallbackInfo& info) {
+  auto* w = new ConntrackWorker(info.Env(), socket(info.Env()), parse_conntrack_ops(info[0].As<Napi::Array>()));
   w->Queue();
   return w->Promise();
 }

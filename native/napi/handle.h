@@ -30,6 +30,7 @@ class Handle : public Napi::ObjectWrap<Handle> {
   Napi::Value Rtnl(const Napi::CallbackInfo& info);
   Napi::Value GenlFamily(const Napi::CallbackInfo& info);
   Napi::Value Ipvs(const Napi::CallbackInfo& info);
+  Napi::Value Conntrack(const Napi::CallbackInfo& info);
 
   int protocol_;
   std::shared_ptr<nl::Socket> socket_;
