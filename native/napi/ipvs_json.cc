@@ -80,8 +80,9 @@ class Json {
   bool first_ = true;
 };
 
+// Services and real servers go out as arrays (src/ipvs/wire.ts ServiceOut,
+// DestOut): a third of the size of objects, and faster to parse.
 void stats(Json& j, const codec::IpvsStats& s) {
-  j.key("stats");
   j.open('[');
   for (uint64_t v : {s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes, s.cps, s.inpps, s.outpps, s.inbps, s.outbps}) {
     j.sep();
@@ -91,51 +92,47 @@ void stats(Json& j, const codec::IpvsStats& s) {
   j.close(']');
 }
 
-void service(Json& j, const codec::IpvsService& s, const std::vector<codec::IpvsDest>* dests);
-void dest(Json& j, const codec::IpvsDest& d);
+void item(Json& j, uint64_t v) {
+  j.sep();
+  j.num(v);
+}
+void item(Json& j, const std::string& v) {
+  j.sep();
+  j.str(v);
+}
+
+void dest(Json& j, const codec::IpvsDest& d) {
+  j.open('[');
+  item(j, d.af);
+  j.addr(d.af, d.addr);
+  for (uint64_t v : {uint64_t{d.port}, uint64_t{d.fwd_method}, uint64_t{d.weight}, uint64_t{d.u_thresh}, uint64_t{d.l_thresh},
+                     uint64_t{d.tun_type}, uint64_t{d.tun_port}, uint64_t{d.tun_flags}, uint64_t{d.active_conns},
+                     uint64_t{d.inact_conns}, uint64_t{d.persist_conns}})
+    item(j, v);
+  stats(j, d.stats);
+  j.close(']');
+}
 
 void service(Json& j, const codec::IpvsService& s, const std::vector<codec::IpvsDest>* dests) {
-  j.open('{');
-  j.field("af", s.af);
-  j.field("protocol", s.protocol);
-  j.key("addr");
+  j.open('[');
+  item(j, s.af);
+  item(j, s.protocol);
   if (s.fwmark != 0) j.raw("null");
   else j.addr(s.af, s.addr);
-  j.field("port", s.port);
-  j.field("fwmark", s.fwmark);
-  j.field("scheduler", s.scheduler);
-  j.field("pe", s.pe_name);
-  j.field("flags", s.flags);
-  j.field("timeout", s.timeout);
-  j.field("netmask", s.netmask);
+  item(j, s.port);
+  item(j, s.fwmark);
+  item(j, s.scheduler);
+  item(j, s.pe_name);
+  item(j, s.flags);
+  item(j, s.timeout);
+  item(j, s.netmask);
   stats(j, s.stats);
   if (dests != nullptr) {
-    j.key("dests");
     j.open('[');
     for (const auto& d : *dests) dest(j, d);
     j.close(']');
   }
-  j.close('}');
-}
-
-void dest(Json& j, const codec::IpvsDest& d) {
-  j.open('{');
-  j.field("af", d.af);
-  j.key("addr");
-  j.addr(d.af, d.addr);
-  j.field("port", d.port);
-  j.field("fwd", d.fwd_method);
-  j.field("weight", d.weight);
-  j.field("uThresh", d.u_thresh);
-  j.field("lThresh", d.l_thresh);
-  j.field("tunType", d.tun_type);
-  j.field("tunPort", d.tun_port);
-  j.field("tunFlags", d.tun_flags);
-  j.field("activeConns", d.active_conns);
-  j.field("inactConns", d.inact_conns);
-  j.field("persistConns", d.persist_conns);
-  stats(j, d.stats);
-  j.close('}');
+  j.close(']');
 }
 
 void daemon(Json& j, const codec::IpvsDaemon& d) {

@@ -78,17 +78,24 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function updateLatency(ipvs: Ipvs, services: number): Promise<{ p50: number; p99: number }> {
-  const times: number[] = [];
-  for (let k = 0; k < UPDATES; k++) {
-    const i = (k * 7919) % services;
-    const service = { protocol: 'tcp', address: vip(i + 1), port: 80 } as const;
-    const t0 = process.hrtime.bigint();
-    await ipvs.updateDest(service, { address: rip(i + 1, 0), port: 8080, forward: 'masq', weight: 1 + (k % 5) });
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+// Updates one real server's weight, alternating between the two tables
+// (small, large, small, ...) so both see the same conditions; a few rounds
+// first to warm up.
+async function updateLatency(tables: { ipvs: Ipvs; services: number }[]): Promise<{ p50: number; p99: number }[]> {
+  const times: number[][] = tables.map(() => []);
+  for (let k = -20; k < UPDATES; k++) {
+    for (const [t, { ipvs, services }] of tables.entries()) {
+      const i = ((k + 20) * 7919) % services;
+      const service = { protocol: 'tcp', address: vip(i + 1), port: 80 } as const;
+      const t0 = process.hrtime.bigint();
+      await ipvs.updateDest(service, { address: rip(i + 1, 0), port: 8080, forward: 'masq', weight: 1 + (Math.abs(k) % 5) });
+      if (k >= 0) times[t]!.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
   }
-  times.sort((a, b) => a - b);
-  return { p50: percentile(times, 50), p99: percentile(times, 99) };
+  return times.map((ts) => {
+    ts.sort((a, b) => a - b);
+    return { p50: percentile(ts, 50), p99: percentile(ts, 99) };
+  });
 }
 
 async function main(): Promise<void> {
@@ -115,11 +122,11 @@ async function main(): Promise<void> {
   const saved = sh('ip', ['netns', 'exec', b, 'ipvsadm', '-Sn']).trim().split('\n').length;
   if (listed !== ops.length || saved !== ops.length) throw new Error(`listed ${listed} (ours) and ${saved} (ipvsadm), expected ${ops.length}`);
 
-  const big = await updateLatency(ipvs, SERVICES);
   const c = netns();
   const small = await Ipvs.open({ netns: c });
   await small.apply(table(10, DESTS).ops);
-  const little = await updateLatency(small, 10);
+  const [little, big] = await updateLatency([{ ipvs: small, services: 10 }, { ipvs, services: SERVICES }]) as [
+    { p50: number; p99: number }, { p50: number; p99: number }];
 
   console.log(`load   ours:    ${fmt(loadOurs)}`);
   console.log(`load   ipvsadm -R: ${fmt(loadTheirs)}`);

@@ -112,7 +112,7 @@ export abstract class IpvsClient {
     const r = await this.#one('ipvs.list', { op: 'listAll' });
     return r.services!.map((s) => {
       const out = serviceFromWire(s) as ServiceWithDests;
-      out.dests = (s.dests ?? []).map(destFromWire);
+      out.dests = (s[11] ?? []).map(destFromWire);
       return out;
     });
   }

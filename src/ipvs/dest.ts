@@ -104,23 +104,24 @@ export function destWire(svc: ServiceWire, spec: DestSpec, what = 'dest'): DestW
 }
 
 export function destFromWire(w: DestOut): Dest {
-  const forward = FORWARD_NAMES[w.fwd] ?? 'route';
+  const [af, addr, port, fwd, weight, uThresh, lThresh, tunType, tunPort, tunFlags, active, inactive, persistent, stats] = w;
+  const forward = FORWARD_NAMES[fwd] ?? 'route';
   const d: Dest = {
-    family: w.af === AF_INET6 ? 6 : 4,
-    address: w.addr,
-    port: w.port,
+    family: af === AF_INET6 ? 6 : 4,
+    address: addr,
+    port,
     forward,
-    weight: w.weight,
-    upperThreshold: w.uThresh,
-    lowerThreshold: w.lThresh,
-    activeConnections: w.activeConns,
-    inactiveConnections: w.inactConns,
-    persistentConnections: w.persistConns,
-    stats: statsFromWire(w.stats),
+    weight,
+    upperThreshold: uThresh,
+    lowerThreshold: lThresh,
+    activeConnections: active,
+    inactiveConnections: inactive,
+    persistentConnections: persistent,
+    stats: statsFromWire(stats),
   };
   if (forward === 'tunnel') {
-    const checksum = (w.tunFlags & 2) !== 0 ? 'remcsum' : (w.tunFlags & 1) !== 0 ? 'csum' : 'none';
-    d.tunnel = { type: TUNNEL_NAMES[w.tunType] ?? 'ipip', port: w.tunPort, checksum };
+    const checksum = (tunFlags & 2) !== 0 ? 'remcsum' : (tunFlags & 1) !== 0 ? 'csum' : 'none';
+    d.tunnel = { type: TUNNEL_NAMES[tunType] ?? 'ipip', port: tunPort, checksum };
   }
   return d;
 }

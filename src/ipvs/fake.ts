@@ -7,7 +7,7 @@ import type { NativeErrorInfo } from '../errors.js';
 import { IpvsClient } from './client.js';
 import { wireKeyText } from './service.js';
 import { zeroStatsWire } from './stats.js';
-import { type DaemonOut, type DestOut, type DestWire, type IpvsOpWire, type IpvsResultWire, type ServiceOut, type ServiceWire } from './wire.js';
+import type { DaemonOut, DestOut, DestWire, IpvsOpWire, IpvsResultWire, ServiceOut, ServiceWire, StatsOut } from './wire.js';
 
 const ERRORS: Record<string, [number, string]> = {
   EEXIST: [17, 'File exists'], ESRCH: [3, 'No such process'], ENOENT: [2, 'No such file or directory'],
@@ -24,23 +24,19 @@ function text(_af: number, addr: string): string {
   return formatIp(parseIp(addr).bytes);
 }
 
-function serviceOut(w: ServiceWire): ServiceOut {
-  return {
-    af: w.af, protocol: w.protocol, addr: w.fwmark !== 0 || !w.addr ? null : text(w.af, w.addr), port: w.port, fwmark: w.fwmark,
-    scheduler: w.scheduler ?? '', pe: w.pe ?? '', flags: (w.flags ?? 0) | 0x2 /* hashed */, timeout: w.timeout ?? 0,
-    netmask: w.netmask ?? 0, stats: zeroStatsWire(),
-  };
+// Kept in the binding's output shape (tuples), addresses canonical.
+function serviceOut(w: ServiceWire, stats: StatsOut = zeroStatsWire()): ServiceOut {
+  const addr = w.fwmark !== 0 || w.addr === undefined ? null : text(w.af, w.addr);
+  return [w.af, w.protocol, addr, w.port, w.fwmark, w.scheduler ?? '', w.pe ?? '', (w.flags ?? 0) | 0x2 /* hashed */,
+    w.timeout ?? 0, w.netmask ?? 0, stats];
 }
 
-function destOut(w: DestWire): DestOut {
-  return {
-    af: w.af, addr: text(w.af, w.addr), port: w.port, fwd: w.fwd ?? 0, weight: w.weight ?? 0, uThresh: w.uThresh ?? 0,
-    lThresh: w.lThresh ?? 0, tunType: w.tunType ?? 0, tunPort: w.tunPort ?? 0, tunFlags: w.tunFlags ?? 0,
-    activeConns: 0, inactConns: 0, persistConns: 0, stats: zeroStatsWire(),
-  };
+function destOut(w: DestWire, stats: StatsOut = zeroStatsWire()): DestOut {
+  return [w.af, text(w.af, w.addr), w.port, w.fwd ?? 0, w.weight ?? 0, w.uThresh ?? 0, w.lThresh ?? 0,
+    w.tunType ?? 0, w.tunPort ?? 0, w.tunFlags ?? 0, 0, 0, 0, stats];
 }
 
-const destKey = (d: DestWire | DestOut) => `${text(d.af, d.addr)}/${d.port}`;
+const destKey = (d: DestWire) => `${text(d.af, d.addr)}/${d.port}`;
 
 /** The schedulers the fake accepts (those of Linux 6.1). */
 export const FAKE_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'];
@@ -84,8 +80,8 @@ export class FakeIpvs extends IpvsClient {
         if (op.op === 'addService' && have) return fail('EEXIST');
         if (op.op === 'editService' && !have) return fail('ESRCH');
         if (!FAKE_SCHEDULERS.includes(op.service.scheduler ?? '')) return fail('ENOENT');
-        if (have) have.svc = { ...serviceOut({ ...op.service, ...(op.service.addr !== undefined ? { addr: text(op.service.af, op.service.addr) } : {}) }), stats: have.svc.stats };
-        else this.#services.set(key, { svc: serviceOut({ ...op.service, ...(op.service.addr !== undefined ? { addr: text(op.service.af, op.service.addr) } : {}) }), dests: new Map() });
+        if (have) have.svc = serviceOut(op.service, have.svc[10]);
+        else this.#services.set(key, { svc: serviceOut(op.service), dests: new Map() });
         return {};
       }
       case 'deleteService':
@@ -97,7 +93,13 @@ export class FakeIpvs extends IpvsClient {
       case 'listServices':
         return { services: [...this.#services.values()].map((s) => structuredClone(s.svc)) };
       case 'listAll':
-        return { services: [...this.#services.values()].map((s) => ({ ...structuredClone(s.svc), dests: [...s.dests.values()].map((d) => structuredClone(d)) })) };
+        return {
+          services: [...this.#services.values()].map((s) => {
+            const out = structuredClone(s.svc);
+            out[11] = [...s.dests.values()].map((d) => structuredClone(d));
+            return out;
+          }),
+        };
       case 'listDests': {
         const have = this.#services.get(this.#key(op.service));
         return have ? { dests: [...have.dests.values()].map((d) => structuredClone(d)) } : fail('ESRCH');
@@ -115,7 +117,7 @@ export class FakeIpvs extends IpvsClient {
         } else if (!d) {
           return fail('ENOENT');
         } else if (op.op === 'editDest') {
-          have.dests.set(key, { ...destOut(op.dest), stats: d.stats });
+          have.dests.set(key, destOut(op.dest, d[13]));
         } else {
           have.dests.delete(key);
         }
@@ -128,8 +130,8 @@ export class FakeIpvs extends IpvsClient {
         const targets = op.service ? [this.#services.get(this.#key(op.service))] : [...this.#services.values()];
         if (targets[0] === undefined && op.service) return fail('ESRCH');
         for (const t of targets) {
-          t!.svc.stats = zeroStatsWire();
-          for (const d of t!.dests.values()) d.stats = zeroStatsWire();
+          t!.svc[10] = zeroStatsWire();
+          for (const d of t!.dests.values()) d[13] = zeroStatsWire();
         }
         return {};
       }

@@ -189,22 +189,23 @@ export function netmaskText(af: number, netmask: number): string | number {
 }
 
 export function serviceFromWire(w: ServiceOut): Service {
+  const [af, protocol, addr, port, fwmark, scheduler, pe, flags, timeout, netmask, stats] = w;
   const s: Service = {
-    family: w.af === AF_INET6 ? 6 : 4,
-    scheduler: w.scheduler,
-    netmask: netmaskText(w.af, w.netmask),
-    schedulerFlags: schedulerFlagsOf(w.scheduler, w.flags),
-    onePacket: (w.flags & F_ONEPACKET) !== 0,
-    stats: statsFromWire(w.stats),
+    family: af === AF_INET6 ? 6 : 4,
+    scheduler,
+    netmask: netmaskText(af, netmask),
+    schedulerFlags: schedulerFlagsOf(scheduler, flags),
+    onePacket: (flags & F_ONEPACKET) !== 0,
+    stats: statsFromWire(stats),
   };
-  if (w.fwmark !== 0) s.fwmark = w.fwmark;
+  if (fwmark !== 0) s.fwmark = fwmark;
   else {
-    s.protocol = PROTOCOLS[w.protocol] ?? (String(w.protocol) as Protocol);
-    s.address = w.addr ?? '';
-    s.port = w.port;
+    s.protocol = PROTOCOLS[protocol] ?? (String(protocol) as Protocol);
+    s.address = addr ?? '';
+    s.port = port;
   }
-  if (w.flags & F_PERSISTENT) s.persistence = w.timeout;
-  if (w.pe !== '') s.persistenceEngine = w.pe;
+  if (flags & F_PERSISTENT) s.persistence = timeout;
+  if (pe !== '') s.persistenceEngine = pe;
   return s;
 }
 
@@ -214,7 +215,7 @@ export function keyOf(s: Service): ServiceKey {
 }
 
 /** Stable text for a wire key: 'tcp/10.0.0.1/80', 'fwm/4/42' (addresses as given: canonicalise first). */
-export function wireKeyText(w: ServiceWire | ServiceOut): string {
+export function wireKeyText(w: ServiceWire): string {
   if (w.fwmark !== 0) return `fwm/${w.af}/${w.fwmark}`;
   return `${w.protocol}/${w.addr ?? ''}/${w.port}`;
 }

@@ -48,19 +48,19 @@ export interface DaemonWire {
  */
 export type StatsOut = (number | string)[];
 
-export interface ServiceOut {
-  af: number; protocol: number; addr: string | null; port: number; fwmark: number;
-  scheduler: string; pe: string; flags: number; timeout: number; netmask: number;
-  stats: StatsOut;
-  dests?: DestOut[];
-}
+/** A decoded service, as a tuple (JSON arrays parse much faster than objects). */
+export type ServiceOut = [
+  af: number, protocol: number, addr: string | null, port: number, fwmark: number,
+  scheduler: string, pe: string, flags: number, timeout: number, netmask: number,
+  stats: StatsOut, dests?: DestOut[],
+];
 
-export interface DestOut {
-  af: number; addr: string; port: number; fwd: number; weight: number; uThresh: number; lThresh: number;
-  tunType: number; tunPort: number; tunFlags: number;
-  activeConns: number; inactConns: number; persistConns: number;
-  stats: StatsOut;
-}
+/** A decoded real server, as a tuple. */
+export type DestOut = [
+  af: number, addr: string, port: number, fwd: number, weight: number, uThresh: number, lThresh: number,
+  tunType: number, tunPort: number, tunFlags: number,
+  activeConns: number, inactConns: number, persistConns: number, stats: StatsOut,
+];
 
 export interface DaemonOut {
   state: number; ifname: string; syncid: number; maxlen: number; groupAf: number; group: string | null;
