@@ -1,6 +1,6 @@
 // Real traffic through IPVS in NAT mode: a client netns -> a virtual IP on a
 // dummy link in a director netns -> two backend netns (busybox httpd), each
-// on its own veth; curl is the client. rr alternates; persistence keeps a client on one backend;
+// on its own veth. rr alternates; persistence keeps a client on one backend;
 // weight 0 takes a backend out of new connections; stats grow.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -18,9 +18,15 @@ function nsx(ns: string, ...cmd: string[]): string {
   return execFileSync('ip', ['netns', 'exec', ns, ...cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** One HTTP request from the client netns to the VIP; returns the backend's name. */
+/**
+ * One HTTP request from the client netns to the VIP; returns the backend's
+ * name (the body's last line). bash's /dev/tcp is the client: no curl on a
+ * bare CI machine, and busybox wget crashes in the guest.
+ */
 function fetchOnce(client: string): string {
-  return nsx(client, 'curl', '-s', '--max-time', '5', `http://${VIP}/`).trim();
+  const script = `exec 3<>/dev/tcp/${VIP}/80 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3`;
+  const reply = nsx(client, 'timeout', '5', 'bash', '-c', script).trim().split('\n');
+  return reply[reply.length - 1]!.trim();
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, seconds = 10): Promise<T> {
