@@ -29,6 +29,10 @@ class Handle : public Napi::ObjectWrap<Handle> {
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Rtnl(const Napi::CallbackInfo& info);
   Napi::Value GenlFamily(const Napi::CallbackInfo& info);
+  Napi::Value NfnlBatch(const Napi::CallbackInfo& info);
+  Napi::Value Nfnl(const Napi::CallbackInfo& info);
+  Napi::Value Subscribe(const Napi::CallbackInfo& info);
+  Napi::Value Receive(const Napi::CallbackInfo& info);
 
   int protocol_;
   std::shared_ptr<nl::Socket> socket_;
