@@ -17,3 +17,4 @@ export {
   type OperState,
   type Scope,
 } from './rtnl.js';
+export * from './nft/index.js';

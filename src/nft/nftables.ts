@@ -154,7 +154,9 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
   async list(filter: ListFilter = {}): Promise<Ruleset> {
     const family = filter.family === undefined ? 0 : FAMILIES.number(filter.family);
     for (let attempt = 0; ; attempt++) {
-      const dump = (type: number, body?: (w: Writer) => void): [Writer, boolean] => [request(type, 0, family, body), true];
+      // The kernel filters dumps by table only within one family.
+      const byTable = filter.table !== undefined && filter.family !== undefined;
+      const dump = (type: number, body?: (w: Writer) => void): [Writer, boolean] => [request(type, 0, family, byTable ? body : undefined), true];
       const replies = await this.#requests('nft.list', [
         [request(U.NFT_MSG_GETGEN, 0, 0), false],
         dump(U.NFT_MSG_GETTABLE),
