@@ -6,7 +6,7 @@
 // printed in a bracketed low-level form rather than guessed.
 import { formatIp } from '../addr.js';
 import type { Chain } from './chain.js';
-import { decodeKey, splitType, type DataType } from './datatypes.js';
+import { decodeKey, encodeKey, splitType, type DataType } from './datatypes.js';
 import { isVerdict, type Verdict } from './expr/data.js';
 import type { Expression } from './expr/index.js';
 import { keyField, payloadField, type Field } from './fields.js';
@@ -46,6 +46,7 @@ export function formatValue(b: Uint8Array, type: DataType | undefined): string {
     const names = CT_STATES.filter(([bit]) => n & bit).map(([, s]) => s);
     return names.length > 0 ? names.join(',') : hex(b);
   }
+  if (type.name === 'fib_presence') return u32le(b) === 0 ? 'missing' : 'exists';
   if (type.name === 'fib_addrtype') return ADDRTYPES[u32le(b)] ?? hex(b);
   if (type.name === 'mark') return `0x${u32le(b).toString(16).padStart(8, '0')}`;
   if (type.name === 'ifname') return `"${Buffer.from(b).toString('utf8').replace(/\0+$/, '')}"`;
@@ -67,14 +68,28 @@ function formatKey(k: SetElement['key'], parts: DataType[] | undefined): string 
     if (typed === undefined) return hex(k);
     k = typed;
   }
-  return (Array.isArray(k) ? k : [k]).map(String).join(' . ');
+  const values = Array.isArray(k) ? k : [k];
+  return values.map((v, i) => {
+    const t = parts?.[i];
+    return t !== undefined && (t.name === 'mark' || t.name === 'ct_state' || t.name === 'ifname') ? formatValue(t.parse(v), t) : String(v);
+  }).join(' . ');
+}
+
+function keyBytes(k: SetElement['key'], parts: DataType[] | undefined): Buffer {
+  if (k instanceof Uint8Array) return Buffer.from(k);
+  try {
+    return parts === undefined ? Buffer.alloc(0) : Buffer.from(encodeKey(parts, k));
+  } catch {
+    return Buffer.alloc(0);
+  }
 }
 
 function formatElements(s: NftSet): string[] {
   const parts = s.type.startsWith('0x') ? undefined : splitType(s.type);
   const dparts = s.map === undefined || s.map === 'verdict' || s.map.startsWith('0x') ? undefined : splitType(s.map);
   const out: string[] = [];
-  const els = s.elements ?? [];
+  // nft prints elements sorted by key, whatever order the kernel's set type keeps them in.
+  const els = [...(s.elements ?? [])].sort((a, b) => Buffer.compare(keyBytes(a.key, parts), keyBytes(b.key, parts)) || (a.intervalEnd ? -1 : 0) - (b.intervalEnd ? -1 : 0));
   for (let i = 0; i < els.length; i++) {
     const e = els[i]!;
     if (e.intervalEnd) continue;
@@ -143,7 +158,17 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
   const regs = new Map<number, Src>();
   const out: string[] = [];
   // A pending `meta l4proto X` / `meta nfproto X` that a following field match makes implicit.
-  let pendingDep: { index: number; kind: 'l4' | 'nf'; value: number } | undefined;
+  let pendingDeps: { text: string; kind: 'l4' | 'nf'; value: number }[] = [];
+  const dropDeps = (f: Field | undefined): void => {
+    if (f === undefined) return;
+    for (const d of pendingDeps) {
+      if ((d.kind === 'l4' && f.l4proto === d.value) || (d.kind === 'nf' && f.nfproto === d.value)) {
+        const at = out.lastIndexOf(d.text);
+        if (at >= 0) out.splice(at, 1);
+      }
+    }
+    pendingDeps = pendingDeps.filter((d) => !((d.kind === 'l4' && f.l4proto === d.value) || (d.kind === 'nf' && f.nfproto === d.value)));
+  };
   let l4: string | undefined;
   const word = (r: number): number => (r >= 8 ? r - 8 : (r - 1) * 4);
   const setReg = (r: number, s: Src): void => { regs.set(word(r), s); };
@@ -171,19 +196,20 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
           const f = payloadField(e.base as string, e.offset as number, e.len as number, family === 'ip' || family === 'ip6' ? family : undefined, l4);
           const partial = f === undefined ? payloadField(e.base as string, e.offset as number, e.base === 'network_header' ? (family === 'ip6' ? 16 : 4) : 2, undefined, l4) : undefined;
           if (f !== undefined) {
-            if (pendingDep !== undefined && ((pendingDep.kind === 'l4' && f.l4proto === pendingDep.value) || (pendingDep.kind === 'nf' && f.nfproto === pendingDep.value))) {
-              out.splice(pendingDep.index, 1);
-            }
+            dropDeps(f);
             setReg(e.dreg as number, { text: f.name, type: f.type, field: f, words: Math.ceil((e.len as number) / 4) });
           } else if (partial !== undefined && e.base === 'network_header') {
+            dropDeps(partial);
             setReg(e.dreg as number, { text: partial.name, type: partial.type, words: 1 });
           } else {
             setReg(e.dreg as number, { text: `@${String(e.base).replace('_header', 'h')},${(e.offset as number) * 8},${(e.len as number) * 8}`, words: Math.ceil((e.len as number) / 4) });
           }
-          pendingDep = undefined;
         } else {
-          const v = getReg(e.sreg as number);
-          out.push(`@${String(e.base).replace('_header', 'h')},${(e.offset as number) * 8},${(e.len as number) * 8} set ${v?.text ?? '?'}`);
+          const v = getReg(e.sreg as number) as (Src & { imm?: Uint8Array }) | undefined;
+          const f = payloadField(e.base as string, e.offset as number, e.len as number, family === 'ip' || family === 'ip6' ? family : undefined, l4);
+          dropDeps(f);
+          const value = v?.imm !== undefined ? formatValue(v.imm, f?.type) : v?.text ?? '?';
+          out.push(`${f?.name ?? `@${String(e.base).replace('_header', 'h')},${(e.offset as number) * 8},${(e.len as number) * 8}`} set ${value}`);
         }
         break;
       }
@@ -193,7 +219,8 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
         if (e.dreg !== undefined) {
           setReg(e.dreg as number, { text: name, ...(f !== undefined ? { type: f.type, field: f } : {}), words: e.key === 'iifname' || e.key === 'oifname' ? 4 : 1 });
         } else {
-          out.push(`${name} set ${getReg(e.sreg as number)?.text ?? '?'}`);
+          const v = getReg(e.sreg as number) as (Src & { imm?: Uint8Array }) | undefined;
+          out.push(`${name} set ${v?.imm !== undefined && f !== undefined ? formatValue(v.imm, f.type) : v?.text ?? '?'}`);
         }
         break;
       }
@@ -206,7 +233,8 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
       case 'fib': {
         const flags = e.flags as number;
         const what = [flags & 1 ? 'saddr' : '', flags & 2 ? 'daddr' : '', flags & 4 ? 'mark' : '', flags & 8 ? 'iif' : '', flags & 16 ? 'oif' : ''].filter(Boolean).join(' . ');
-        setReg(e.dreg as number, { text: `fib ${what} ${e.result as string}`, words: 1, type: { name: 'fib_addrtype' } as DataType });
+        const presence = (flags & 32) !== 0;
+        setReg(e.dreg as number, { text: `fib ${what} ${e.result as string}`, words: 1, type: { name: presence ? 'fib_presence' : e.result === 'type' ? 'fib_addrtype' : 'iface_index', id: 0, len: 4, order: 'host', parse: () => new Uint8Array(4), format: (b: Uint8Array) => u32le(b) } });
         break;
       }
       case 'immediate': {
@@ -237,6 +265,12 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
         const data = e.data as Uint8Array;
         if (src === undefined) { out.push(raw(e)); break; }
         const s = src as Src & { maskBytes?: Uint8Array };
+        const nextE = exprs[i + 1];
+        if (e.op === 'gte' && nextE?.type === 'cmp' && nextE.op === 'lte' && nextE.sreg === e.sreg) {
+          out.push(`${src.text} ${formatValue(data, src.type)}-${formatValue(nextE.data as Uint8Array, src.type)}`);
+          i++;
+          break;
+        }
         if (s.bitwise && src.type?.name === 'ct_state' && e.op === 'neq' && data.every((b) => b === 0)) {
           out.push(`${s.text.slice(0, s.text.indexOf('&'))} ${formatValue(s.maskBytes!, src.type)}`.replace(/ +/g, ' '));
         } else if (s.bitwise && src.type !== undefined && (src.type.name === 'ipv4_addr' || src.type.name === 'ipv6_addr') && e.op !== 'neq' && s.maskBytes) {
@@ -246,10 +280,10 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
           const op = s.bitwise && e.op === 'eq' ? '== ' : OPS[e.op as string];
           const text = `${src.text} ${op}${formatValue(data, src.type)}`;
           if (src.field?.name === 'meta l4proto' && e.op === 'eq' && data.length === 1) {
-            pendingDep = { index: out.length, kind: 'l4', value: data[0]! };
+            pendingDeps.push({ text, kind: 'l4', value: data[0]! });
             l4 = ({ 6: 'tcp', 17: 'udp', 132: 'sctp' } as Record<number, string>)[data[0]!];
           } else if (src.field?.name === 'meta nfproto' && e.op === 'eq' && data.length === 1) {
-            pendingDep = { index: out.length, kind: 'nf', value: data[0]! };
+            pendingDeps.push({ text, kind: 'nf', value: data[0]! });
           }
           out.push(text);
           continue;
@@ -302,7 +336,8 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
       case 'masq': case 'redir': {
         const port = e.regProtoMin !== undefined ? (getReg(e.regProtoMin as number) as Src & { imm?: Uint8Array }) : undefined;
         let text = e.type === 'masq' ? 'masquerade' : 'redirect';
-        if (port?.imm !== undefined) text += ` to :${Buffer.from(port.imm).readUInt16BE(0)}`;
+        const portMax = e.regProtoMax !== undefined && e.regProtoMax !== e.regProtoMin ? (getReg(e.regProtoMax as number) as Src & { imm?: Uint8Array }) : undefined;
+        if (port?.imm !== undefined) text += ` to :${Buffer.from(port.imm).readUInt16BE(0)}${portMax?.imm !== undefined ? `-${Buffer.from(portMax.imm).readUInt16BE(0)}` : ''}`;
         text += natFlags(e.flags as number | undefined);
         out.push(text);
         break;
@@ -319,7 +354,7 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
         const over = ((e.flags as number | undefined) ?? 0) & 1 ? 'over ' : '';
         const bytes = e.limitType === 'bytes';
         const rate = bytes ? formatBytes(e.rate as number).replace(' ', ' ') : String(e.rate);
-        out.push(`limit rate ${over}${rate}/${units[e.unit as number] ?? `${e.unit as number}s`}${e.burst ? ` burst ${bytes ? formatBytes(e.burst as number) : `${e.burst as number} packets`}` : ''}`);
+        out.push(`limit rate ${over}${rate}/${units[e.unit as number] ?? `${e.unit as number}s`}${e.burst && !(e.burst === 5 && !bytes) ? ` burst ${bytes ? formatBytes(e.burst as number) : `${e.burst as number} packets`}` : ''}`);
         break;
       }
       case 'log': {
@@ -404,7 +439,14 @@ function printSet(s: NftSet, indent: string): string[] {
   if (s.counter) lines.push(`${indent}\tcounter`);
   if (s.comment !== undefined) lines.push(`${indent}\tcomment "${s.comment}"`);
   const els = formatElements(s);
-  if (els.length > 0) lines.push(`${indent}\telements = { ${els.join(',\n' + indent + '\t\t     ')} }`);
+  if (els.length > 0) {
+    // nft puts 5 short keys (up to 2 bytes), 2 of 4 bytes, or 1 longer key on a line.
+    const len = s.keyLen ?? 4;
+    const perLine = len <= 2 ? 5 : len <= 4 ? 2 : 1;
+    const rows: string[] = [];
+    for (let i = 0; i < els.length; i += perLine) rows.push(els.slice(i, i + perLine).join(', '));
+    lines.push(`${indent}\telements = { ${rows.join(`,\n${indent}\t\t     `)} }`);
+  }
   lines.push(`${indent}}`);
   return lines;
 }

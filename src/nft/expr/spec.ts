@@ -252,7 +252,8 @@ export function decodeExprBody(buf: Buffer): Expr {
   const data = t[U.NFTA_EXPR_DATA];
   const raw: RawExpr = { type: 'raw', name, data: new Uint8Array(data ?? Buffer.alloc(0)) };
   const spec = specs.get(name);
-  if (spec === undefined || data === undefined) return raw as unknown as Expr;
+  if (spec === undefined) return raw as unknown as Expr;
+  if (data === undefined) return spec.fields.length === 0 ? { type: name } : (raw as unknown as Expr);
   try {
     const e: Expr = { type: name };
     const seen: number[] = [];
