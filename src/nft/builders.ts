@@ -164,16 +164,17 @@ export function snat(address: string, port?: number, options: { flags?: number; 
 
 function natTo(kind: 'snat' | 'dnat', address: string, port: number | undefined, options: { flags?: number }): Expression[] {
   const a = parseCidr(address, kind);
+  // As nft sends it: min registers only; the kernel fills in max and NF_NAT_RANGE_MAP_IPS.
   const out: Expression[] = [{ type: 'immediate', dreg: R1, data: a.bytes }];
-  let flags = U.NF_NAT_RANGE_MAP_IPS;
+  let flags = options.flags ?? 0;
   if (port !== undefined) {
     out.push({ type: 'immediate', dreg: U.NFT_REG_2, data: encodeKey([field('th dport').type], port) });
     flags |= U.NF_NAT_RANGE_PROTO_SPECIFIED;
   }
   out.push({
-    type: 'nat', nat: kind, family: a.family === 4 ? 'ip' : 'ip6', regAddrMin: R1, regAddrMax: R1,
-    ...(port !== undefined ? { regProtoMin: U.NFT_REG_2, regProtoMax: U.NFT_REG_2 } : {}),
-    flags: flags | (options.flags ?? 0),
+    type: 'nat', nat: kind, family: a.family === 4 ? 'ip' : 'ip6', regAddrMin: R1,
+    ...(port !== undefined ? { regProtoMin: U.NFT_REG_2 } : {}),
+    ...(flags !== 0 ? { flags } : {}),
   });
   return out;
 }

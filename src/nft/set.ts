@@ -269,9 +269,9 @@ export function decodeSet(m: NfMessage): NftSet {
 
 // ---- elements ----
 
-/** Writes one NFTA_LIST_ELEM for an element, in libnftnl's order. */
-export function encodeElement(w: Writer, e: SetElement, shape: SetShape | undefined): void {
-  const t = w.nest(U.NFTA_LIST_ELEM);
+/** Writes one element, in libnftnl's order; like libnftnl, the n-th element of a message is nest type n (from 1). */
+export function encodeElement(w: Writer, e: SetElement, shape: SetShape | undefined, nth = U.NFTA_LIST_ELEM): void {
+  const t = w.nest(nth);
   const flags = (e.flags ?? 0) | (e.intervalEnd === true ? U.NFT_SET_ELEM_INTERVAL_END : 0);
   if (flags !== 0) w.be32(U.NFTA_SET_ELEM_FLAGS, flags);
   if (e.timeout !== undefined) w.be64(U.NFTA_SET_ELEM_TIMEOUT, BigInt(e.timeout));

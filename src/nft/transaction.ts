@@ -5,6 +5,7 @@
 import type { Chain } from './chain.js';
 import { encodeChain, encodeChainRef, validateChain } from './chain.js';
 import { FAMILIES, type Family } from './enums.js';
+import type { Expression } from './expr/index.js';
 import type { LookupExpr } from './expr/lookup.js';
 import { validateExpr } from './expr/spec.js';
 import { checkFamily, checkName, NftValidationError } from './names.js';
@@ -247,10 +248,10 @@ export class Transaction {
     if (this.#error !== undefined) throw this.#error;
     const w = new Writer(1 << 16);
     const opOfMessage: number[] = [];
-    let nextSetId = 1;
+    const ids = { next: 1, byName: new Map<string, number>() };
     this.operations.forEach((op, i) => {
       const before = w.count;
-      nextSetId = encodeOperation(w, op, this.#shapes, nextSetId);
+      encodeOperation(w, op, this.#shapes, ids);
       for (let n = before; n < w.count; n++) opOfMessage.push(i);
     });
     return { bytes: w.bytes(), opOfMessage };
@@ -291,21 +292,33 @@ function encodeElementMessages(w: Writer, type: number, flags: number, family: F
     if (elements.length > 0) {
       const list = w.nest(U.NFTA_SET_ELEM_LIST_ELEMENTS);
       const start = w.length;
-      while (i < elements.length && w.length - start < MAX_ELEMENTS_BYTES) encodeElement(w, elements[i++]!, shape);
+      let nth = 1;
+      while (i < elements.length && w.length - start < MAX_ELEMENTS_BYTES) encodeElement(w, elements[i++]!, shape, nth++ & 0x3fff || 1);
       w.end(list);
     }
     w.endMessage(m);
   } while (i < elements.length);
 }
 
-function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>, setId: number): number {
+// Sets added in this batch get NFTA_SET_ID numbers; rules and elements that
+// name them carry the id too, as nft does (anonymous sets are found only by it).
+interface SetIds { next: number; byName: Map<string, number> }
+
+function withSetId(e: Expression, family: Family, table: string, ids: SetIds): Expression {
+  const x = e as unknown as { type: string; set?: unknown; setId?: number };
+  if ((x.type !== 'lookup' && x.type !== 'dynset') || typeof x.set !== 'string' || x.setId !== undefined) return e;
+  const id = ids.byName.get(setKey({ family, table, name: x.set }));
+  return id === undefined ? e : ({ ...x, setId: id } as unknown as Expression);
+}
+
+function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>, ids: SetIds): void {
   const type = messageType(op.kind, op.verb);
   const create = op.verb === 'create' ? NLM_F_CREATE | NLM_F_EXCL : op.verb === 'add' ? NLM_F_CREATE : 0;
   switch (op.kind) {
     case 'ruleset': {
       const m = w.beginMessage(MSG(type), 0, op.family === undefined ? 0 : FAMILIES.number(op.family));
       w.endMessage(m);
-      return setId;
+      return;
     }
     case 'table': {
       const t = op.table;
@@ -313,14 +326,14 @@ function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>
         const m = w.beginMessage(MSG(U.NFT_MSG_DELRULE), 0, FAMILIES.number(t.family));
         w.strz(U.NFTA_RULE_TABLE, t.name);
         w.endMessage(m);
-        return setId;
+        return;
       }
       // nft sends `add table` without NLM_F_CREATE; the kernel creates it anyway.
       const m = w.beginMessage(MSG(type), op.verb === 'create' ? NLM_F_EXCL : 0, FAMILIES.number(t.family));
       if (op.verb === 'add' || op.verb === 'create') encodeTable(w, t);
       else encodeTableRef(w, t);
       w.endMessage(m);
-      return setId;
+      return;
     }
     case 'chain': {
       const c = op.chain;
@@ -328,13 +341,13 @@ function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>
         const m = w.beginMessage(MSG(U.NFT_MSG_DELRULE), 0, FAMILIES.number(c.family));
         encodeRuleRef(w, { table: c.table, chain: c.name });
         w.endMessage(m);
-        return setId;
+        return;
       }
       const m = w.beginMessage(MSG(type), create, FAMILIES.number(c.family));
       if (op.verb === 'add' || op.verb === 'create') encodeChain(w, c);
       else encodeChainRef(w, c);
       w.endMessage(m);
-      return setId;
+      return;
     }
     case 'rule': {
       const r = op.rule;
@@ -342,7 +355,7 @@ function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>
         const m = w.beginMessage(MSG(type), 0, FAMILIES.number(r.family));
         encodeRuleRef(w, r);
         w.endMessage(m);
-        return setId;
+        return;
       }
       // Inline sets become anonymous sets, created just before the rule.
       const expressions = r.expressions.map((e) => {
@@ -351,17 +364,17 @@ function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>
         const anon: NftSet = {
           family: r.family, table: r.table, name: inline.set.map !== undefined ? '__map%d' : '__set%d', type: inline.set.type,
           ...(inline.set.map !== undefined ? { map: inline.set.map } : {}),
-          flags: ['anonymous', 'constant', ...(inline.set.flags ?? [])], id: setId++, size: inline.set.elements.length,
+          flags: ['anonymous', 'constant', ...(inline.set.flags ?? [])], id: ids.next++, size: inline.set.elements.length,
         };
-        encodeOperation(w, { verb: 'add', kind: 'set', set: anon }, shapes, 0);
+        encodeOperation(w, { verb: 'add', kind: 'set', set: anon }, shapes, ids);
         encodeElementMessages(w, U.NFT_MSG_NEWSETELEM, NLM_F_CREATE, r.family, anon, inline.set.elements, setShape(anon));
         return { ...inline, set: anon.name, setId: anon.id } as unknown as typeof e;
-      });
+      }).map((e) => withSetId(e, r.family, r.table, ids));
       const flags = op.verb === 'replace' ? NLM_F_REPLACE : op.verb === 'insert' ? NLM_F_CREATE : NLM_F_CREATE | NLM_F_APPEND;
       const m = w.beginMessage(MSG(type), flags, FAMILIES.number(r.family));
       encodeRule(w, { ...r, expressions }, op.verb === 'replace');
       w.endMessage(m);
-      return setId;
+      return;
     }
     case 'set': {
       const s = op.set;
@@ -370,11 +383,12 @@ function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>
         w.strz(U.NFTA_SET_ELEM_LIST_TABLE, s.table);
         w.strz(U.NFTA_SET_ELEM_LIST_SET, s.name);
         w.endMessage(m);
-        return setId;
+        return;
       }
       const m = w.beginMessage(MSG(type), create, FAMILIES.number(s.family));
       if (op.verb === 'add' || op.verb === 'create') {
-        const id = s.id ?? setId++;
+        const id = s.id ?? ids.next++;
+        ids.byName.set(setKey(s), id);
         encodeSet(w, { ...s, id });
         w.endMessage(m);
         if (s.elements !== undefined && s.elements.length > 0) {
@@ -384,12 +398,13 @@ function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>
         encodeSetRef(w, s);
         w.endMessage(m);
       }
-      return setId;
+      return;
     }
     case 'elements': {
       const flags = op.verb === 'create' ? NLM_F_CREATE | NLM_F_EXCL : op.verb === 'add' ? NLM_F_CREATE : 0;
-      encodeElementMessages(w, type, flags, op.set.family, op.set, op.elements, shapes.get(setKey(op.set)));
-      return setId;
+      const id = ids.byName.get(setKey(op.set));
+      encodeElementMessages(w, type, flags, op.set.family, { ...op.set, ...(id !== undefined ? { id } : {}) }, op.elements, shapes.get(setKey(op.set)));
+      return;
     }
     case 'object': {
       const o = op.object;
@@ -397,7 +412,7 @@ function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>
       if (op.verb === 'add' || op.verb === 'create') encodeObject(w, o);
       else encodeObjectRef(w, o);
       w.endMessage(m);
-      return setId;
+      return;
     }
   }
 }
