@@ -13,7 +13,7 @@ import { Ruleset, type RulesetData } from './ruleset.js';
 import { setFlagBits, type NftSet, type SetElement } from './set.js';
 import type { Table } from './table.js';
 import { describeOperation, setKey, Transaction, type InlineLookup, type Operation } from './transaction.js';
-import { encodeKey, splitType } from './datatypes.js';
+import { encodeKey, keyLength, splitType } from './datatypes.js';
 
 const ERR: Record<string, NativeErrorInfo> = {
   ENOENT: { errno: 2, code: 'ENOENT', message: 'No such file or directory' },
@@ -166,7 +166,7 @@ export class FakeNftables implements NftablesInterface {
         }
         if (adding) {
           if (have && op.verb === 'create') throw new Refusal('EEXIST', 'set exists');
-          if (!have) s.sets.push({ ...clone(x), flagBits: setFlagBits(x), elements: this.#typed(x, x.elements ?? []), handle: this.#handle++ });
+          if (!have) s.sets.push(this.#newSet(x));
           else if (x.elements) have.elements = mergeElements(have.elements ?? [], this.#typed(x, x.elements));
           return;
         }
@@ -239,9 +239,7 @@ export class FakeNftables implements NftablesInterface {
       const inline = e as unknown as InlineLookup;
       if (e.type !== 'lookup' || typeof inline.set !== 'object') return clone(e);
       const name = `__${inline.set.map !== undefined ? 'map' : 'set'}${this.#handle}`;
-      const anon: NftSet = { family: r.family, table: r.table, name, type: inline.set.type, ...(inline.set.map !== undefined ? { map: inline.set.map } : {}), flags: ['anonymous', 'constant'], handle: this.#handle++ };
-      anon.elements = this.#typed(anon, inline.set.elements);
-      anon.flagBits = setFlagBits(anon);
+      const anon = this.#newSet({ family: r.family, table: r.table, name, type: inline.set.type, ...(inline.set.map !== undefined ? { map: inline.set.map } : {}), flags: ['anonymous', 'constant'], elements: inline.set.elements });
       s.sets.push(anon);
       return { ...clone(inline), set: name } as unknown as typeof e;
     });
@@ -288,6 +286,15 @@ export class FakeNftables implements NftablesInterface {
     const refers = (v: unknown) => typeof v === 'object' && v !== null && (v as Verdict).chain === c.name;
     return s.rules.some((r) => r.family === c.family && r.table === c.table && r.expressions.some((e) => refers((e as { data?: unknown }).data))) ||
       s.sets.some((x) => x.family === c.family && x.table === c.table && (x.elements ?? []).some((e) => refers(e.verdict)));
+  }
+
+  // What the kernel fills in: flag bits, key length, 65535 as the size of dynamic sets.
+  #newSet(x: NftSet): NftSet {
+    const set: NftSet = { ...clone(x), flagBits: setFlagBits(x), handle: this.#handle++ };
+    try { set.keyLen ??= keyLength(splitType(x.type)); } catch { /* raw type */ }
+    if (x.flags?.includes('dynamic') && x.size === undefined) set.size = 65535;
+    set.elements = this.#typed(x, x.elements ?? []);
+    return set;
   }
 
   // Elements are kept typed, as a listing from the kernel returns them.
