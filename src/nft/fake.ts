@@ -35,6 +35,9 @@ export class FakeNftables implements NftablesInterface {
   #state: RulesetData = { generation: 1, tables: [], chains: [], rules: [], sets: [], objects: [] };
   #handle = 1;
   #closed = false;
+  // Which operation added each rule of the batch being applied, for error reports.
+  #addedBy = new WeakMap<Rule, number>();
+  #opIndex = 0;
 
   transaction(): Transaction {
     return new Transaction();
@@ -47,21 +50,37 @@ export class FakeNftables implements NftablesInterface {
   async commit(tx: Transaction, options: CommitOptions = {}): Promise<void> {
     if (this.#closed) throw new Error('nft.commit: handle is closed');
     if (tx.error !== undefined) throw tx.error;
+    for (const ref of tx.unknownSets()) {
+      const s = this.#state.sets.find((x) => setKey(x) === setKey(ref));
+      if (s !== undefined) tx.knowSet({ ...ref, type: s.type, ...(s.map !== undefined ? { map: s.map } : {}) });
+    }
     tx.encode();  // the same encoding checks the real handle makes
     if (options.generation !== undefined && options.generation !== this.#state.generation) {
       throw new NftCommitError('nft.commit', { ...ERR.ERESTART!, detail: 'ruleset generation changed' }, -1, []);
     }
     const next = clone(this.#state);
+    const refuse = (e: unknown, i: number): never => {
+      if (!(e instanceof Refusal)) throw e;
+      const op = tx.operations[i]!;
+      const info = { ...ERR[e.code]!, detail: e.why };
+      throw new NftCommitError(describeOperation(op), info, i, [{ operationIndex: i, operation: describeOperation(op), error: info }]);
+    };
     tx.operations.forEach((op, i) => {
+      this.#opIndex = i;
       try {
         this.#apply(next, op);
       } catch (e) {
-        if (!(e instanceof Refusal)) throw e;
-        const info = { ...ERR[e.code]!, detail: e.why };
-        throw new NftCommitError(describeOperation(op), info, i, [{ operationIndex: i, operation: describeOperation(op), error: info }]);
+        refuse(e, i);
       }
     });
-    for (const r of next.rules) this.#checkRule(next, r);
+    // Like the kernel, references are checked once the whole batch is in place.
+    for (const r of next.rules) {
+      try {
+        this.#checkRule(next, r);
+      } catch (e) {
+        refuse(e, this.#addedBy.get(r) ?? 0);
+      }
+    }
     if (tx.operations.length > 0) next.generation++;
     this.#state = next;
   }
@@ -244,6 +263,7 @@ export class FakeNftables implements NftablesInterface {
       return { ...clone(inline), set: name } as unknown as typeof e;
     });
     const rule: Rule = { ...clone(r), expressions, handle: op.verb === 'replace' ? r.handle! : this.#handle++ };
+    this.#addedBy.set(rule, this.#opIndex);
     delete rule.position;
     if (op.verb === 'replace') {
       if (at < 0) throw new Refusal('ENOENT', 'no such rule');
@@ -268,10 +288,10 @@ export class FakeNftables implements NftablesInterface {
       const v = e.data as Verdict | undefined;
       if (e.type === 'immediate' && v !== undefined && 'kind' in v && v.chain !== undefined) this.#needChain(s, r, v);
       if ((e.type === 'lookup' || e.type === 'dynset') && !s.sets.some((x) => x.family === r.family && x.table === r.table && x.name === e.set)) {
-        throw new NftCommitError(`add rule ${r.family} ${r.table} ${r.chain}`, { ...ERR.ENOENT!, detail: `set ${String(e.set)} does not exist` }, -1, []);
+        throw new Refusal('ENOENT', `set ${String(e.set)} does not exist`);
       }
       if (e.type === 'objref' && e.name !== undefined && !s.objects.some((o) => o.family === r.family && o.table === r.table && o.name === e.name)) {
-        throw new NftCommitError(`add rule ${r.family} ${r.table} ${r.chain}`, { ...ERR.ENOENT!, detail: `object ${String(e.name)} does not exist` }, -1, []);
+        throw new Refusal('ENOENT', `object ${String(e.name)} does not exist`);
       }
     }
   }
