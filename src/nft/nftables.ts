@@ -19,6 +19,7 @@ import * as U from './uapi.js';
 import { be32, messages, messageAttrs, Writer, type NfMessage } from './wire.js';
 
 const MSG = (m: number): number => (U.NFNL_SUBSYS_NFTABLES << 8) | m;
+const PER_CHAIN_DUMP = 256;
 
 /** A commit the kernel refused: names the operation that failed and carries every error it reported. */
 export class NftCommitError extends NetlinkError {
@@ -161,12 +162,8 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
         [request(U.NFT_MSG_GETGEN, 0, 0), false],
         dump(U.NFT_MSG_GETTABLE),
         dump(U.NFT_MSG_GETCHAIN),
-        dump(U.NFT_MSG_GETSET, filter.table === undefined ? undefined : (w) => w.strz(U.NFTA_SET_TABLE, filter.table!)),
-        dump(U.NFT_MSG_GETOBJ, filter.table === undefined ? undefined : (w) => w.strz(U.NFTA_OBJ_TABLE, filter.table!)),
-        dump(U.NFT_MSG_GETRULE, filter.table === undefined ? undefined : (w) => {
-          w.strz(U.NFTA_RULE_TABLE, filter.table!);
-          if (filter.chain !== undefined) w.strz(U.NFTA_RULE_CHAIN, filter.chain);
-        }),
+        dump(U.NFT_MSG_GETSET, (w) => w.strz(U.NFTA_SET_TABLE, filter.table!)),
+        dump(U.NFT_MSG_GETOBJ, (w) => w.strz(U.NFTA_OBJ_TABLE, filter.table!)),
       ]);
       const generation = readGeneration(replies[0]!);
       const keep = (o: { family: Family; table?: string; name?: string }, isTable = false): boolean =>
@@ -176,11 +173,32 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
       const chains = messages(replies[2]!.data).map(decodeChain).filter((c) => keep(c) && (filter.chain === undefined || c.name === filter.chain));
       const sets = messages(replies[3]!.data).map(decodeSet).filter((s) => keep(s));
       const objects = messages(replies[4]!.data).map(decodeObject).filter((o) => keep(o));
-      const rules = messages(replies[5]!.data).map(decodeRule).filter((r) => keep(r) && (filter.chain === undefined || r.chain === filter.chain));
+      const rules = (await this.#dumpRules(chains, filter)).filter((r) => keep(r) && (filter.chain === undefined || r.chain === filter.chain));
       await this.#fillElements(sets);
       if (attempt < 5 && (await this.generation()) !== generation) continue;  // changed while reading
       return new Ruleset({ generation, tables, chains, rules, sets, objects });
     }
+  }
+
+  // One rule dump resumes by walking every rule already sent, so on big
+  // rulesets it costs rules x chunks in the kernel; past a few hundred chains
+  // the rules are dumped chain by chain instead (all requests in one exchange).
+  async #dumpRules(chains: Chain[], filter: ListFilter): Promise<Rule[]> {
+    const perChain = chains.length > PER_CHAIN_DUMP || (filter.chain !== undefined && filter.family === undefined);
+    const reqs: [Writer, boolean][] = perChain
+      ? chains.map((c) => [request(U.NFT_MSG_GETRULE, 0, FAMILIES.number(c.family), (w) => {
+        w.strz(U.NFTA_RULE_TABLE, c.table);
+        w.strz(U.NFTA_RULE_CHAIN, c.name);
+      }), true] as [Writer, boolean])
+      : [[request(U.NFT_MSG_GETRULE, 0, filter.family === undefined ? 0 : FAMILIES.number(filter.family), filter.table === undefined || filter.family === undefined ? undefined : (w) => {
+        w.strz(U.NFTA_RULE_TABLE, filter.table!);
+        if (filter.chain !== undefined) w.strz(U.NFTA_RULE_CHAIN, filter.chain);
+      }), true]];
+    if (reqs.length === 0) return [];
+    const replies = await this.#requests('nft.list', reqs);
+    const rules: Rule[] = [];
+    for (const r of replies) for (const m of messages(r.data)) rules.push(decodeRule(m));
+    return rules;
   }
 
   async #fillElements(sets: NftSet[]): Promise<void> {

@@ -461,17 +461,23 @@ function printObject(o: NamedObject, indent: string): string[] {
 export function printTable(t: Table, r: RulesetData): string {
   const mine = <T extends { family: string; table: string }>(xs: T[]): T[] => xs.filter((x) => x.family === t.family && x.table === t.name);
   const sets = mine(r.sets);
-  const find = (name: string) => sets.find((s) => s.name === name);
+  const setsByName = new Map(sets.map((s) => [s.name, s]));
+  const find = (name: string) => setsByName.get(name);
   const blocks: string[][] = [];
   for (const o of mine(r.objects)) blocks.push(printObject(o, '\t'));
   for (const s of sets) if (!((s.flagBits ?? 0) & 1)) blocks.push(printSet(s, '\t'));
-  const rules = mine(r.rules);
+  const rulesByChain = new Map<string, Rule[]>();
+  for (const rule of mine(r.rules)) {
+    const list = rulesByChain.get(rule.chain);
+    if (list === undefined) rulesByChain.set(rule.chain, [rule]);
+    else list.push(rule);
+  }
   for (const c of mine(r.chains)) {
     const lines = [`\tchain ${c.name} {`];
     if (c.comment !== undefined) lines.push(`\t\tcomment "${c.comment}"`);
     const h = printChainHeader(c);
     if (h !== undefined) lines.push(`\t\t${h}`);
-    for (const rule of rules) if (rule.chain === c.name) lines.push(`\t\t${printRule(rule, find)}`);
+    for (const rule of rulesByChain.get(c.name) ?? []) lines.push(`\t\t${printRule(rule, find)}`);
     lines.push('\t}');
     blocks.push(lines);
   }

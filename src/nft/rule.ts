@@ -1,12 +1,13 @@
 // Rules: a list of expressions in a chain, with a kernel handle, an
 // optional position (insert before / add after a handle) and a comment.
 import { FAMILIES, type Family } from './enums.js';
-import { decodeExprBody, encodeExpr, validateExpr, type Expression } from './expr/index.js';
+import { encodeExpr, validateExpr, type Expression } from './expr/index.js';
+import { decodeExprBodyAt } from './expr/spec.js';
 import type { Expr } from './expr/spec.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
 import { checkComment, commentOf, commentUserdata } from './udata.js';
 import * as U from './uapi.js';
-import { attrList, be64, DecodeError, messageAttrs, str, type NfMessage, type Writer } from './wire.js';
+import { be64, DecodeError, messageAttrs, str, walkAttrs, type NfMessage, type Writer } from './wire.js';
 
 export interface Rule {
   family: Family;
@@ -62,10 +63,10 @@ export function decodeRule(m: NfMessage): Rule {
   };
   const ex = a[U.NFTA_RULE_EXPRESSIONS];
   if (ex !== undefined) {
-    for (const e of attrList(ex)) {
-      if (e.type !== U.NFTA_LIST_ELEM) throw new DecodeError('rule expressions: unexpected attribute');
-      r.expressions.push(decodeExprBody(e.data) as Expression);
-    }
+    walkAttrs(ex, 0, ex.length, (type, _n, at, len) => {
+      if (type !== U.NFTA_LIST_ELEM) throw new DecodeError('rule expressions: unexpected attribute');
+      r.expressions.push(decodeExprBodyAt(ex, at, len) as Expression);
+    });
   }
   if (a[U.NFTA_RULE_HANDLE]) r.handle = Number(be64(a[U.NFTA_RULE_HANDLE], 'rule handle'));
   if (a[U.NFTA_RULE_POSITION]) r.position = Number(be64(a[U.NFTA_RULE_POSITION], 'rule position'));

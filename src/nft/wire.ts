@@ -45,9 +45,9 @@ export class Writer {
       this.#buf.copy(next, 0, 0, this.#pos);
       this.#buf = next;
     }
+    // The buffer is zeroed when allocated and rollback() re-zeroes what it drops,
+    // so padding bytes are already 0.
     const at = this.#pos;
-    // Zero the padding: the buffer may be reused after a rollback.
-    this.#buf.fill(0, at, need);
     this.#pos = need;
     return at;
   }
@@ -70,6 +70,7 @@ export class Writer {
 
   /** Drops everything written after `mark` (a length()). */
   rollback(mark: number, count: number): void {
+    this.#buf.fill(0, mark, this.#pos);
     this.#pos = mark;
     this.#count = count;
   }
@@ -173,6 +174,27 @@ export function attrList(buf: Buffer, off = 0, end = buf.length): Attr[] {
     out.push({ type: rawType & NLA_TYPE_MASK, nested: (rawType & NLA_F_NESTED) !== 0, data: buf.subarray(off + 4, off + len) });
     off += align4(len);
   }
+  return out;
+}
+
+/**
+ * Calls fn(type, nested, offset, length) for each attribute in [off, end)
+ * without making a Buffer per attribute (the decode hot path).
+ */
+export function walkAttrs(buf: Buffer, off: number, end: number, fn: (type: number, nested: boolean, at: number, len: number) => void): void {
+  while (end - off >= 4) {
+    const len = buf.readUInt16LE(off);
+    const rawType = buf.readUInt16LE(off + 2);
+    if (len < 4 || len > end - off) throw new DecodeError(`bad attribute length ${len} at offset ${off}`);
+    fn(rawType & NLA_TYPE_MASK, (rawType & NLA_F_NESTED) !== 0, off + 4, len - 4);
+    off += align4(len);
+  }
+}
+
+/** A copy of len bytes at off, as a plain Uint8Array (cheap for the short values attributes hold). */
+export function copyBytes(buf: Buffer, off: number, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  for (let i = 0; i < len; i++) out[i] = buf[off + i]!;
   return out;
 }
 

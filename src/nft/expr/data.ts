@@ -1,7 +1,7 @@
 // NFTA_DATA_*: the value or verdict carried by cmp, immediate, range,
 // bitwise and set elements.
 import * as U from '../uapi.js';
-import { attrTable, DecodeError, type Writer } from '../wire.js';
+import { attrTable, copyBytes, DecodeError, walkAttrs, type Writer } from '../wire.js';
 
 export type VerdictKind = 'accept' | 'drop' | 'continue' | 'return' | 'jump' | 'goto' | 'queue' | 'break';
 
@@ -69,10 +69,16 @@ export function decodeVerdict(buf: Buffer): Verdict {
 
 /** Decodes the inside of a data nest. */
 export function decodeData(buf: Buffer): Data {
-  const t = attrTable(buf);
-  const value = t[U.NFTA_DATA_VALUE];
-  if (value !== undefined) return new Uint8Array(value);
-  const verdict = t[U.NFTA_DATA_VERDICT];
-  if (verdict !== undefined) return decodeVerdict(verdict);
-  throw new DecodeError('data without a value or a verdict');
+  return decodeDataAt(buf, 0, buf.length);
+}
+
+/** Decodes the data nest in buf[off, off + len). */
+export function decodeDataAt(buf: Buffer, off: number, len: number): Data {
+  let out: Data | undefined;
+  walkAttrs(buf, off, off + len, (type, _n, at, n) => {
+    if (type === U.NFTA_DATA_VALUE) out = copyBytes(buf, at, n);
+    else if (type === U.NFTA_DATA_VERDICT && out === undefined) out = decodeVerdict(buf.subarray(at, at + n));
+  });
+  if (out === undefined) throw new DecodeError('data without a value or a verdict');
+  return out;
 }

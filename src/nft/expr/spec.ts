@@ -5,8 +5,8 @@
 // do not understand still re-encodes byte for byte.
 import type { KernelEnum } from '../enums.js';
 import * as U from '../uapi.js';
-import { attrList, attrTable, DecodeError, type Attr, type Writer } from '../wire.js';
-import { decodeData, encodeData, type Data, type Verdict } from './data.js';
+import { attrList, copyBytes, DecodeError, walkAttrs, type Attr, type Writer } from '../wire.js';
+import { decodeDataAt, encodeData, type Data, type Verdict } from './data.js';
 
 export type FieldKind =
   | 'be32' | 'be16' | 'be64' | 'u8'
@@ -31,6 +31,8 @@ export interface ExprSpec {
   /** The kernel's expression name (NFTA_EXPR_NAME). */
   name: string;
   fields: Field[];
+  /** Fields by attribute type (filled in by register). */
+  byAttr?: (Field | undefined)[];
 }
 
 /** A raw expression: one the codec does not know (or with attributes it does not know), kept as bytes. */
@@ -53,6 +55,8 @@ export class ExpressionError extends TypeError {
 const specs = new Map<string, ExprSpec>();
 
 export function register(spec: ExprSpec): ExprSpec {
+  spec.byAttr = [];
+  for (const f of spec.fields) spec.byAttr[f.attr] = f;
   specs.set(spec.name, spec);
   return spec;
 }
@@ -206,66 +210,79 @@ export function encodeExpr(w: Writer, e: Expr): void {
 
 class Unknown extends Error {}
 
-function decodeField(f: Field, a: Buffer): unknown {
+function decodeField(f: Field, buf: Buffer, at: number, len: number): unknown {
   switch (f.kind) {
     case 'reg': case 'be32': {
-      if (a.length !== 4) throw new Unknown();
-      const n = a.readUInt32BE(0);
+      if (len !== 4) throw new Unknown();
+      const n = buf.readUInt32BE(at);
       return f.enum ? f.enum.name(n) : n;
     }
     case 'be16': {
-      if (a.length !== 2) throw new Unknown();
-      const n = a.readUInt16BE(0);
+      if (len !== 2) throw new Unknown();
+      const n = buf.readUInt16BE(at);
       return f.enum ? f.enum.name(n) : n;
     }
     case 'u8':
-      if (a.length !== 1) throw new Unknown();
-      return a[0];
+      if (len !== 1) throw new Unknown();
+      return f.enum ? f.enum.name(buf[at]!) : buf[at];
     case 'be64':
-      if (a.length !== 8) throw new Unknown();
-      return Number(a.readBigUInt64BE(0));
+      if (len !== 8) throw new Unknown();
+      return buf.readUInt32BE(at) * 0x100000000 + buf.readUInt32BE(at + 4);
     case 'str': case 'strn':
-      return a.toString('utf8', 0, a.length > 0 && a[a.length - 1] === 0 ? a.length - 1 : a.length);
+      return buf.toString('utf8', at, len > 0 && buf[at + len - 1] === 0 ? at + len - 1 : at + len);
     case 'value': {
-      const d = decodeData(a);
+      const d = decodeDataAt(buf, at, len);
       if (!(d instanceof Uint8Array)) throw new Unknown();
       return d;
     }
     case 'data':
-      return decodeData(a);
+      return decodeDataAt(buf, at, len);
     case 'expr':
-      return decodeExprBody(a);
-    case 'exprs':
-      return attrList(a).map((x) => {
-        if (x.type !== U.NFTA_LIST_ELEM) throw new Unknown();
-        return decodeExprBody(x.data);
+      return decodeExprBodyAt(buf, at, len);
+    case 'exprs': {
+      const out: Expr[] = [];
+      walkAttrs(buf, at, at + len, (type, _n, x, n) => {
+        if (type !== U.NFTA_LIST_ELEM) throw new Unknown();
+        out.push(decodeExprBodyAt(buf, x, n));
       });
+      return out;
+    }
   }
 }
 
 /** Decodes the inside of one expression (NFTA_EXPR_NAME + NFTA_EXPR_DATA). */
 export function decodeExprBody(buf: Buffer): Expr {
-  const t = attrTable(buf);
-  const nameAttr = t[U.NFTA_EXPR_NAME];
-  if (nameAttr === undefined) throw new DecodeError('expression without a name');
-  const name = nameAttr.toString('utf8', 0, nameAttr.indexOf(0) >= 0 ? nameAttr.indexOf(0) : nameAttr.length);
-  const data = t[U.NFTA_EXPR_DATA];
-  const raw: RawExpr = { type: 'raw', name, data: new Uint8Array(data ?? Buffer.alloc(0)) };
+  return decodeExprBodyAt(buf, 0, buf.length);
+}
+
+/** Decodes the expression whose attributes are buf[off, off + len). */
+export function decodeExprBodyAt(buf: Buffer, off: number, len: number): Expr {
+  let nameAt = -1, nameLen = 0, dataAt = -1, dataLen = 0;
+  walkAttrs(buf, off, off + len, (type, _n, at, n) => {
+    if (type === U.NFTA_EXPR_NAME) { nameAt = at; nameLen = n; }
+    else if (type === U.NFTA_EXPR_DATA) { dataAt = at; dataLen = n; }
+  });
+  if (nameAt < 0) throw new DecodeError('expression without a name');
+  let end = nameAt + nameLen;
+  const nul = buf.indexOf(0, nameAt);
+  if (nul >= 0 && nul < end) end = nul;
+  const name = buf.toString('utf8', nameAt, end);
+  const raw = (): Expr => ({ type: 'raw', name, data: copyBytes(buf, Math.max(dataAt, 0), dataLen) } satisfies RawExpr as unknown as Expr);
   const spec = specs.get(name);
-  if (spec === undefined) return raw as unknown as Expr;
-  if (data === undefined) return spec.fields.length === 0 ? { type: name } : (raw as unknown as Expr);
+  if (spec === undefined) return raw();
+  if (dataAt < 0) return spec.fields.length === 0 ? { type: name } : raw();
   try {
     const e: Expr = { type: name };
-    const seen: number[] = [];
-    for (const a of attrList(data)) {
-      const f = spec.fields.find((x) => x.attr === a.type);
-      if (f === undefined || seen.includes(a.type)) throw new Unknown();
-      seen.push(a.type);
-      e[f.key] = decodeField(f, a.data);
-    }
+    let seen = 0;
+    walkAttrs(buf, dataAt, dataAt + dataLen, (type, _n, at, n) => {
+      const f = spec.byAttr?.[type] ?? spec.fields.find((x) => x.attr === type);
+      if (f === undefined || type >= 31 || seen & (1 << type)) throw new Unknown();
+      seen |= 1 << type;
+      e[f.key] = decodeField(f, buf, at, n);
+    });
     return e;
   } catch (err) {
-    if (err instanceof Unknown || err instanceof DecodeError) return raw as unknown as Expr;
+    if (err instanceof Unknown || err instanceof DecodeError) return raw();
     throw err;
   }
 }
