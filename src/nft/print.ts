@@ -6,7 +6,7 @@
 // printed in a bracketed low-level form rather than guessed.
 import { formatIp } from '../addr.js';
 import type { Chain } from './chain.js';
-import { decodeKey, encodeKey, splitType, type DataType } from './datatypes.js';
+import { decodeKey, encodeKey, keyLength, splitType, type DataType } from './datatypes.js';
 import { isVerdict, type Verdict } from './expr/data.js';
 import type { Expression } from './expr/index.js';
 import { keyField, payloadField, type Field } from './fields.js';
@@ -176,6 +176,12 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
   const keyAt = (r: number, len: number | undefined): Src | undefined => {
     const first = getReg(r);
     if (first === undefined) return undefined;
+    if (len === undefined) {
+      // The set's key length is not known here: take the loads that follow one another from r.
+      let w = word(r);
+      while (regs.get(w) !== undefined) w += regs.get(w)!.words;
+      len = (w - word(r)) * 4;
+    }
     if (len === undefined || len <= first.words * 4) return first;
     const parts: Src[] = [];
     for (let w = word(r); w < word(r) + Math.ceil(len / 4);) {
@@ -296,7 +302,8 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
         break;
       }
       case 'lookup': {
-        const set = sets(e.set as string);
+        // A set given inline (a transaction's anonymous set) prints as its elements.
+        const set = typeof e.set === 'object' ? inlineSet(rule, e.set as NftSet) : sets(e.set as string);
         const src = keyAt(e.sreg as number, set?.keyLen);
         const anon = set !== undefined && ((set.flagBits ?? 0) & 1) !== 0;
         const target = anon ? `{ ${formatElements(set).join(', ')} }` : `@${e.set as string}`;
@@ -376,6 +383,12 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
   return out.join(' ');
 }
 
+function inlineSet(rule: Rule, s: Pick<NftSet, 'type' | 'map' | 'elements'>): NftSet {
+  let keyLen: number | undefined;
+  try { keyLen = keyLength(splitType(s.type)); } catch { keyLen = undefined; }
+  return { ...s, family: rule.family, table: rule.table, name: '', flagBits: 1, ...(keyLen !== undefined ? { keyLen } : {}) };
+}
+
 function popcount(b: number): number {
   let n = 0;
   for (; b; b &= b - 1) n++;
@@ -423,7 +436,7 @@ export function printChainHeader(c: Chain): string | undefined {
   return `type ${c.type} hook ${c.hook}${dev} priority ${priorityText(c)}; policy ${c.policy ?? 'accept'};`;
 }
 
-function printSet(s: NftSet, indent: string): string[] {
+export function printSet(s: NftSet, indent: string): string[] {
   const lines: string[] = [];
   const kind = s.map !== undefined ? 'map' : 'set';
   lines.push(`${indent}${kind} ${s.name} {`);
@@ -451,7 +464,7 @@ function printSet(s: NftSet, indent: string): string[] {
   return lines;
 }
 
-function printObject(o: NamedObject, indent: string): string[] {
+export function printObject(o: NamedObject, indent: string): string[] {
   if (o.type === 'counter') return [`${indent}counter ${o.name} {`, `${indent}\tpackets ${o.packets ?? 0} bytes ${o.bytes ?? 0}`, `${indent}}`];
   if (o.type === 'quota') return [`${indent}quota ${o.name} {`, `${indent}\t${o.over ? 'over ' : ''}${formatBytes(o.bytes ?? 0)}${o.used ? ` used ${formatBytes(o.used)}` : ''}`, `${indent}}`];
   return [`${indent}# ${String(o.type)} ${o.name}`];
@@ -485,6 +498,11 @@ export function printTable(t: Table, r: RulesetData): string {
   if (t.comment !== undefined) head.push(`\tcomment "${t.comment}"`);
   if (t.flags !== undefined && t.flags & 1) head.push('\tflags dormant');
   return [...head, blocks.map((b) => b.join('\n')).join('\n\n'), '}'].filter((x) => x !== '').join('\n');
+}
+
+/** Elements as nft writes them inside `{ ... }`. */
+export function printElements(s: NftSet): string {
+  return formatElements(s).join(', ');
 }
 
 /** The whole ruleset as `nft list ruleset` prints it. */

@@ -17,6 +17,7 @@ import { encodeElement, encodeSet, encodeSetRef, setShape, validateElement, vali
 import { encodeTable, encodeTableRef, validateTable, type Table } from './table.js';
 import * as U from './uapi.js';
 import { Writer } from './wire.js';
+import { printChainHeader, printElements, printObject, printRule, printSet } from './print.js';
 
 export const NLM_F_REPLACE = 0x100;
 export const NLM_F_EXCL = 0x200;
@@ -228,6 +229,14 @@ export class Transaction {
     });
   }
 
+  /**
+   * The transaction as an nft script (`nft -f` input), one command per
+   * operation. Equivalent to what `nft -f` would be given to do the same.
+   */
+  toString(): string {
+    return this.operations.map((op) => printOperation(op, this.#shapes)).join('\n') + (this.operations.length > 0 ? '\n' : '');
+  }
+
   /** Sets named in element operations whose types this transaction does not define. */
   unknownSets(): SetRef[] {
     const out = new Map<string, SetRef>();
@@ -413,6 +422,50 @@ function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>
       else encodeObjectRef(w, o);
       w.endMessage(m);
       return;
+    }
+  }
+}
+
+function printOperation(op: Operation, shapes: Map<string, SetShape>): string {
+  const verb = op.verb;
+  switch (op.kind) {
+    case 'ruleset': return `flush ruleset${op.family !== undefined ? ` ${op.family}` : ''}`;
+    case 'table': {
+      const t = op.table;
+      const body = [t.flags !== undefined && t.flags & 1 ? 'flags dormant;' : '', t.comment !== undefined ? `comment "${t.comment}";` : ''].filter(Boolean).join(' ');
+      return `${verb} table ${t.family} ${t.name}${(verb === 'add' || verb === 'create') && body ? ` { ${body} }` : ''}`;
+    }
+    case 'chain': {
+      const c = op.chain;
+      const head = verb === 'add' || verb === 'create' ? printChainHeader(c) : undefined;
+      const comment = (verb === 'add' || verb === 'create') && c.comment !== undefined ? ` comment "${c.comment}";` : '';
+      return `${verb} chain ${c.family} ${c.table} ${c.name}${head !== undefined || comment ? ` {${head !== undefined ? ` ${head}` : ''}${comment} }` : ''}`;
+    }
+    case 'rule': {
+      const r = op.rule;
+      const where = `${r.family} ${r.table} ${r.chain}`;
+      if (verb === 'delete' || verb === 'destroy') return `${verb} rule ${where} handle ${r.handle}`;
+      const pos = verb === 'replace' ? ` handle ${r.handle}` : r.position !== undefined ? ` position ${r.position}` : '';
+      return `${verb} rule ${where}${pos} ${printRule(r)}`;
+    }
+    case 'set': {
+      const s = op.set;
+      const kind = s.map !== undefined ? 'map' : 'set';
+      if (verb !== 'add' && verb !== 'create') return `${verb} ${kind} ${s.family} ${s.table} ${s.name}`;
+      const lines = printSet(s, '').slice(1, -1).map((l) => l.trim());
+      return `${verb} ${kind} ${s.family} ${s.table} ${s.name} { ${lines.map((l) => `${l};`).join(' ')} }`;
+    }
+    case 'elements': {
+      const shape = shapes.get(setKey(op.set));
+      const fake: NftSet = { ...op.set, type: shape?.keyParts?.map((p) => p.name).join(' . ') ?? '0x0', elements: op.elements,
+        ...(shape?.verdictMap ? { map: 'verdict' } : shape?.dataParts ? { map: shape.dataParts.map((p) => p.name).join(' . ') } : {}) };
+      return `${verb} element ${op.set.family} ${op.set.table} ${op.set.name} { ${printElements(fake)} }`;
+    }
+    case 'object': {
+      const o = op.object;
+      if (verb !== 'add' && verb !== 'create') return `${verb} ${String(o.type)} ${o.family} ${o.table} ${o.name}`;
+      const body = printObject(o, '').slice(1, -1).map((l) => l.trim()).join(' ');
+      return `${verb} ${String(o.type)} ${o.family} ${o.table} ${o.name}${body && o.type !== 'counter' ? ` { ${body} }` : ''}`;
     }
   }
 }

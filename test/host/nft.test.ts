@@ -2,6 +2,7 @@
 // `nft` as the oracle both ways.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { unlinkSync, writeFileSync } from 'node:fs';
 
 import { FakeNftables, NftCommitError, Nftables, type NftEvent } from '../../src/index.js';
 import { freshNetnsPerTest, makeNetns, sh } from '../helpers.js';
@@ -49,6 +50,21 @@ describe('nftables on the host kernel', () => {
       assert.equal(ours, nftList(other.name));
       const json = JSON.parse(sh('ip', ['netns', 'exec', ns.name, 'nft', '-j', 'list', 'ruleset'])) as { nftables: Record<string, unknown>[] };
       assert.equal(json.nftables.filter((o) => 'rule' in o).length, 16);
+    } finally {
+      other.remove();
+    }
+  });
+
+  it('a transaction prints as an nft script that nft -f turns into the same ruleset', async () => {
+    const tx = kubeProxySample();
+    await nft.commit(tx);
+    const other = makeNetns();
+    try {
+      const file = `/tmp/dp-tx-${process.pid}.nft`;
+      writeFileSync(file, tx.toString());
+      sh('ip', ['netns', 'exec', other.name, 'nft', '-f', file]);
+      unlinkSync(file);
+      assert.equal(nftList(other.name), nftList(ns.name));
     } finally {
       other.remove();
     }
