@@ -52,7 +52,7 @@ export class FakeNftables implements NftablesInterface {
     if (tx.error !== undefined) throw tx.error;
     for (const ref of tx.unknownSets()) {
       const s = this.#state.sets.find((x) => setKey(x) === setKey(ref));
-      if (s !== undefined) tx.knowSet({ ...ref, type: s.type, ...(s.map !== undefined ? { map: s.map } : {}) });
+      if (s !== undefined) tx.knowSet({ ...ref, type: s.type, ...(s.map !== undefined ? { map: s.map } : {}), ...(s.flags !== undefined ? { flags: s.flags } : {}) });
     }
     tx.encode();  // the same encoding checks the real handle makes
     if (options.generation !== undefined && options.generation !== this.#state.generation) {

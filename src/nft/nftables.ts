@@ -274,6 +274,6 @@ function readGeneration(reply: { data: Buffer }): number {
   return be32(id, 'generation');
 }
 
-function pickType(s: NftSet): Pick<NftSet, 'type' | 'map'> {
-  return s.map === undefined ? { type: s.type } : { type: s.type, map: s.map };
+function pickType(s: NftSet): Pick<NftSet, 'type' | 'map' | 'flags'> {
+  return { type: s.type, ...(s.map !== undefined ? { map: s.map } : {}), ...(s.flags !== undefined ? { flags: s.flags } : {}) };
 }

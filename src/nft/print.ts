@@ -75,6 +75,14 @@ function formatKey(k: SetElement['key'], parts: DataType[] | undefined): string 
   }).join(' . ');
 }
 
+// A concatenated range, per part as nft prints it: `10.0.0.1-10.0.0.9 . 80-90`, `10.1.1.1 . 22`.
+function rangeText(from: SetElement['key'], to: SetElement['key'], parts: DataType[] | undefined): string {
+  const a = formatKey(from, parts).split(' . ');
+  const b = formatKey(to, parts).split(' . ');
+  if (a.length !== b.length) return `${a.join(' . ')}-${b.join(' . ')}`;
+  return a.map((x, i) => (x === b[i] ? x : `${x}-${b[i]}`)).join(' . ');
+}
+
 function keyBytes(k: SetElement['key'], parts: DataType[] | undefined): Buffer {
   if (k instanceof Uint8Array) return Buffer.from(k);
   try {
@@ -95,7 +103,7 @@ function formatElements(s: NftSet): string[] {
     if (e.intervalEnd) continue;
     let text = formatKey(e.key, parts);
     const next = els[i + 1];
-    if (e.keyEnd !== undefined) text += `-${formatKey(e.keyEnd, parts)}`;
+    if (e.keyEnd !== undefined) text = rangeText(e.key, e.keyEnd, parts);
     else if (next?.intervalEnd && parts?.length === 1 && !(e.key instanceof Uint8Array)) {
       text = intervalText(e.key as string | number, next.key, parts[0]!);
     }

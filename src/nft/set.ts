@@ -2,6 +2,7 @@
 // `map NAME { type ipv4_addr . inet_proto . inet_service : verdict; }`) and
 // their elements (`10.96.0.10 . tcp . 80 : goto svc-x`, with timeout,
 // expiry, comment and counter).
+import { parseCidr } from '../addr.js';
 import { dataType, dataTypeById, decodeKey, encodeKey, keyLength, splitType, typeId, typesOfId, type DataType, type Value } from './datatypes.js';
 import { FAMILIES, type Family } from './enums.js';
 import { decodeData, encodeData, isVerdict, type Verdict } from './expr/data.js';
@@ -85,10 +86,13 @@ export interface SetShape {
   keyParts?: DataType[];
   dataParts?: DataType[];
   verdictMap: boolean;
+  /** `flags interval`: ranges and prefixes are expanded as nft does. */
+  interval?: boolean;
 }
 
-export function setShape(s: Pick<NftSet, 'type' | 'map'>): SetShape {
+export function setShape(s: Pick<NftSet, 'type' | 'map'> & { flags?: SetFlag[] }): SetShape {
   return {
+    ...(s.flags?.includes('interval') ? { interval: true } : {}),
     keyParts: s.type.startsWith('0x') ? undefined : splitType(s.type),
     dataParts: s.map === undefined || s.map === 'verdict' || s.map.startsWith('0x') ? undefined : splitType(s.map),
     verdictMap: s.map === 'verdict',
@@ -129,8 +133,64 @@ function encodeValue(v: ElementValue, parts: DataType[] | undefined, what: strin
   }
 }
 
+/**
+ * Elements as the kernel takes them. In an interval set without
+ * concatenation a range is two elements, its start and the address after
+ * its end flagged INTERVAL_END (`10.0.0.0/8` -> 10.0.0.0, 11.0.0.0 end; a
+ * single `192.168.1.1` -> itself, 192.168.1.2 end); with concatenation the
+ * end travels in NFTA_SET_ELEM_KEY_END (the key itself for a single value).
+ */
+export function expandIntervals(elements: SetElement[], shape: SetShape | undefined): SetElement[] {
+  if (shape?.interval !== true || shape.keyParts === undefined) return elements;
+  const parts = shape.keyParts;
+  const out: SetElement[] = [];
+  for (const e of elements) {
+    if (e.intervalEnd === true || e.key instanceof Uint8Array) { out.push(e); continue; }
+    let start: Uint8Array;
+    let last: Uint8Array;
+    const cidr = parts.length === 1 && typeof e.key === 'string' && e.key.includes('/') && (parts[0]!.name === 'ipv4_addr' || parts[0]!.name === 'ipv6_addr');
+    if (cidr) {
+      const c = parseCidr(e.key as string, 'key');
+      start = c.bytes.map((b, i) => b & prefixByte(c.prefixLength, i));
+      last = c.bytes.map((b, i) => (b & prefixByte(c.prefixLength, i)) | (~prefixByte(c.prefixLength, i) & 0xff));
+    } else {
+      start = encodeValue(e.key, parts, 'key');
+      last = e.keyEnd !== undefined ? encodeValue(e.keyEnd, parts, 'keyEnd') : start;
+    }
+    const { keyEnd: _end, ...rest } = e;
+    if (parts.length > 1) { out.push({ ...rest, key: start, keyEnd: last }); continue; }
+    out.push({ ...rest, key: start });
+    const after = increment(last);
+    if (after !== undefined) out.push({ key: after, intervalEnd: true });
+  }
+  return out;
+}
+
+function prefixByte(plen: number, i: number): number {
+  const bits = Math.max(0, Math.min(8, plen - i * 8));
+  return (0xff << (8 - bits)) & 0xff;
+}
+
+/** b + 1 as a big-endian number, or undefined when it wraps. */
+function increment(b: Uint8Array): Uint8Array | undefined {
+  const out = Uint8Array.from(b);
+  for (let i = out.length - 1; i >= 0; i--) {
+    if (out[i] !== 0xff) { out[i]!++; return out; }
+    out[i] = 0;
+  }
+  return undefined;
+}
+
 export function validateElement(e: SetElement, shape: SetShape | undefined, where: string): void {
   if (typeof e !== 'object' || e === null || e.key === undefined) throw new NftValidationError(`${where}: element needs a key`);
+  if (shape?.interval === true && !(e.key instanceof Uint8Array)) {
+    try {
+      expandIntervals([e], shape);
+    } catch (err) {
+      throw new NftValidationError(`${where}: ${(err as Error).message}`);
+    }
+    return;
+  }
   if (shape !== undefined) {
     const key = encodeValue(e.key, shape.keyParts, `${where}: key`);
     if (shape.keyParts !== undefined && key.length !== keyLength(shape.keyParts)) {

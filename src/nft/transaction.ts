@@ -13,7 +13,7 @@ import type { NamedObject } from './object.js';
 import { encodeObject, encodeObjectRef, validateObject } from './object.js';
 import type { ObjectType } from './expr/objref.js';
 import { encodeRule, encodeRuleRef, validateRule, type Rule } from './rule.js';
-import { encodeElement, encodeSet, encodeSetRef, setShape, validateElement, validateSet, type NftSet, type SetElement, type SetShape } from './set.js';
+import { encodeElement, encodeSet, encodeSetRef, expandIntervals, setShape, validateElement, validateSet, type NftSet, type SetElement, type SetShape } from './set.js';
 import { encodeTable, encodeTableRef, validateTable, type Table } from './table.js';
 import * as U from './uapi.js';
 import { Writer } from './wire.js';
@@ -248,7 +248,7 @@ export class Transaction {
   }
 
   /** Tells the transaction a set's type (commit does this for sets that already exist). */
-  knowSet(set: SetRef & Pick<NftSet, 'type' | 'map'>): void {
+  knowSet(set: SetRef & Pick<NftSet, 'type' | 'map' | 'flags'>): void {
     if (!this.#shapes.has(setKey(set))) this.#shapes.set(setKey(set), setShape(set));
   }
 
@@ -291,7 +291,8 @@ function messageType(kind: Operation['kind'], verb: Verb): number {
 }
 
 function encodeElementMessages(w: Writer, type: number, flags: number, family: Family, set: { table: string; name: string; id?: number },
-  elements: SetElement[], shape: SetShape | undefined): void {
+  given: SetElement[], shape: SetShape | undefined): void {
+  const elements = expandIntervals(given, shape);
   let i = 0;
   do {
     const m = w.beginMessage(MSG(type), flags, FAMILIES.number(family));

@@ -70,6 +70,21 @@ describe('nftables on the host kernel', () => {
     }
   });
 
+  it('writes interval sets (prefixes, ranges, concatenated ranges) that nft reads back as given', async () => {
+    const tx = nft.transaction();
+    tx.addTable({ family: 'ip', name: 't' });
+    tx.addSet({ family: 'ip', table: 't', name: 's', type: 'ipv4_addr', flags: ['interval'],
+      elements: [{ key: '10.0.0.0/8' }, { key: '192.168.1.1' }, { key: '172.16.0.1', keyEnd: '172.16.0.9' }] });
+    tx.addSet({ family: 'ip', table: 't', name: 'c', type: 'ipv4_addr . inet_service', flags: ['interval'],
+      elements: [{ key: ['10.0.0.1', 80], keyEnd: ['10.0.0.9', 90] }, { key: ['10.1.1.1', 22] }] });
+    await nft.commit(tx);
+    await nft.commit(nft.transaction().addElements({ family: 'ip', table: 't', name: 's' }, [{ key: '8.8.8.0/24' }]));
+    const text = nftList(ns.name);
+    assert.match(text, /elements = \{ 8\.8\.8\.0\/24, 10\.0\.0\.0\/8,\n\t\t\t     172\.16\.0\.1-172\.16\.0\.9, 192\.168\.1\.1 \}/);
+    assert.match(text, /elements = \{ 10\.0\.0\.1-10\.0\.0\.9 \. 80-90,\n\t\t\t     10\.1\.1\.1 \. 22 \}/);
+    assert.equal((await nft.list()).toString(), text);
+  });
+
   it('a transaction whose last operation fails changes nothing and names that operation', async () => {
     sh('ip', ['netns', 'exec', ns.name, 'nft', '-f', fixture('kube-proxy.nft')]);
     const before = nftList(ns.name);
