@@ -142,6 +142,8 @@ function encodeValue(v: ElementValue, parts: DataType[] | undefined, what: strin
  */
 export function expandIntervals(elements: SetElement[], shape: SetShape | undefined): SetElement[] {
   if (shape?.interval !== true || shape.keyParts === undefined) return elements;
+  // Elements with interval ends are already in the kernel's form (a listing, say).
+  if (elements.some((e) => e.intervalEnd === true)) return elements;
   const parts = shape.keyParts;
   const out: SetElement[] = [];
   for (const e of elements) {
@@ -183,7 +185,7 @@ function increment(b: Uint8Array): Uint8Array | undefined {
 
 export function validateElement(e: SetElement, shape: SetShape | undefined, where: string): void {
   if (typeof e !== 'object' || e === null || e.key === undefined) throw new NftValidationError(`${where}: element needs a key`);
-  if (shape?.interval === true && !(e.key instanceof Uint8Array)) {
+  if (shape?.interval === true && !(e.key instanceof Uint8Array) && e.intervalEnd !== true) {
     try {
       expandIntervals([e], shape);
     } catch (err) {
