@@ -2,6 +2,8 @@
 import { nft } from '../../dist/index.js';
 
 export const TABLE = 'kube-proxy';
+/** BENCH_SHAPE=rules: endpoints picked by `numgen ... 0 goto` rules instead of an anonymous verdict map per service. */
+export const SHAPE = process.env.BENCH_SHAPE === 'rules' ? 'rules' : 'vmap';
 const F = 'ip';
 
 export const svcIp = (i) => `172.30.${(i >> 8) & 255}.${i & 255}`;
@@ -29,10 +31,18 @@ export function base(tx) {
 
 export function service(tx, i) {
   const eps = [0, 1];
-  tx.addChain({ family: F, table: TABLE, name: svcChain(i) });
   for (const e of eps) tx.addChain({ family: F, table: TABLE, name: epChain(i, e) });
+  tx.addChain({ family: F, table: TABLE, name: svcChain(i) });
   tx.addRule(nft.rule(F, TABLE, svcChain(i), nft.match('ip daddr', svcIp(i)), nft.match('tcp dport', 80), nft.match('ip saddr', '10.0.0.0/8', '!='), nft.jump('mark-for-masquerade')));
-  tx.addRule(nft.rule(F, TABLE, svcChain(i), nft.numgenVmap(eps.map((e) => ({ kind: 'goto', chain: epChain(i, e) })))));
+  if (SHAPE === 'rules') {
+    // numgen random mod (N-k) 0 goto ep_k ... goto ep_last: the same even spread without a verdict map.
+    eps.forEach((e, k) => {
+      if (k === eps.length - 1) tx.addRule(nft.rule(F, TABLE, svcChain(i), nft.goto(epChain(i, e))));
+      else tx.addRule(nft.rule(F, TABLE, svcChain(i), { type: 'numgen', dreg: 1, modulus: eps.length - k, mode: 'random', offset: 0 }, { type: 'cmp', sreg: 1, op: 'eq', data: new Uint8Array(4) }, nft.goto(epChain(i, e))));
+    });
+  } else {
+    tx.addRule(nft.rule(F, TABLE, svcChain(i), nft.numgenVmap(eps.map((e) => ({ kind: 'goto', chain: epChain(i, e) })))));
+  }
   for (const e of eps) {
     tx.addRule(nft.rule(F, TABLE, epChain(i, e), nft.match('ip saddr', epIp(i, e)), nft.jump('mark-for-masquerade')));
     tx.addRule(nft.rule(F, TABLE, epChain(i, e), nft.match('meta l4proto', 'tcp'), nft.dnat(epIp(i, e), 8080)));
@@ -54,7 +64,8 @@ export function nftText(SERVICES) {
   for (let i = 0; i < SERVICES; i++) {
     for (const e of [0, 1]) out.push(`\tchain ${epChain(i, e)} {`, `\t\tip saddr ${epIp(i, e)} jump mark-for-masquerade`, `\t\tmeta l4proto tcp dnat to ${epIp(i, e)}:8080`, '\t}');
     out.push(`\tchain ${svcChain(i)} {`, `\t\tip daddr ${svcIp(i)} tcp dport 80 ip saddr != 10.0.0.0/8 jump mark-for-masquerade`,
-      `\t\tnumgen random mod 2 vmap { 0 : goto ${epChain(i, 0)}, 1 : goto ${epChain(i, 1)} }`, '\t}');
+      ...(SHAPE === 'rules' ? [`\t\tnumgen random mod 2 0 goto ${epChain(i, 0)}`, `\t\tgoto ${epChain(i, 1)}`]
+        : [`\t\tnumgen random mod 2 vmap { 0 : goto ${epChain(i, 0)}, 1 : goto ${epChain(i, 1)} }`]), '\t}');
   }
   out.push('}');
   for (let i = 0; i < SERVICES; i++) out.push(`add element ip ${TABLE} service-ips { ${svcIp(i)} . tcp . 80 : goto ${svcChain(i)} }`);

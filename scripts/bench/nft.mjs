@@ -4,6 +4,7 @@
 // chains and map element to the populated table (p50/p99).
 //
 //   npm run build:ts && node scripts/bench/nft.mjs [SERVICES=10000] [CHANGES=200]
+//   BENCH_SHAPE=rules ...   endpoints picked by numgen rules instead of a verdict map per service
 //
 // Needs root (it makes two network namespaces and deletes them after).
 import { execFileSync } from 'node:child_process';
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Nftables, Transaction } from '../../dist/index.js';
-import { base, nftText, service } from './nft-shape.mjs';
+import { base, nftText, service, SHAPE } from './nft-shape.mjs';
 
 const SERVICES = Number(process.argv[2] ?? 10000);
 const CHANGES = Number(process.argv[3] ?? 200);
@@ -27,7 +28,7 @@ const dir = mkdtempSync(join(tmpdir(), 'dp-bench-'));
 sh('ip', ['netns', 'add', nsOurs]);
 sh('ip', ['netns', 'add', nsNft]);
 try {
-  console.log(`kube-proxy-shaped ruleset: ${SERVICES} services x 2 endpoints`);
+  console.log(`kube-proxy-shaped ruleset: ${SERVICES} services x 2 endpoints (${SHAPE === 'rules' ? 'numgen rules' : 'numgen vmap per service'})`);
   const handle = await Nftables.open({ netns: nsOurs });
 
   let t0 = process.hrtime.bigint();
