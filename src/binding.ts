@@ -75,6 +75,57 @@ export interface RtnlResultWire {
   addresses?: NativeAddress[];
 }
 
+/** One direction of a conntrack entry, as ctnetlink carries it. */
+export interface NativeCtTuple {
+  source: Uint8Array;
+  destination: Uint8Array;
+  protocol: number;
+  sourcePort?: number;
+  destinationPort?: number;
+  icmpId?: number;
+  icmpType?: number;
+  icmpCode?: number;
+}
+
+export interface NativeCtCounters {
+  packets: number;
+  bytes: number;
+}
+
+export interface NativeCtEntry {
+  family: number;
+  original: NativeCtTuple;
+  reply: NativeCtTuple;
+  status: number;
+  timeout: number;
+  mark: number;
+  id: number;
+  use: number;
+  zone: number;
+  tcpState?: number;
+  sctpState?: number;
+  countersOriginal?: NativeCtCounters;
+  countersReply?: NativeCtCounters;
+}
+
+/** A partial tuple the kernel filters a dump by (Linux >= 5.8; ignored before). */
+export interface CtTupleMatchWire {
+  source?: Uint8Array;
+  destination?: Uint8Array;
+  protocol?: number;
+  sourcePort?: number;
+  destinationPort?: number;
+}
+
+export type ConntrackOpWire =
+  | { op: 'list'; family: number; mark?: number; markMask?: number; zone?: number; original?: CtTupleMatchWire; reply?: CtTupleMatchWire }
+  | { op: 'delete'; family: number; original: NativeCtTuple; zone?: number; id?: number };
+
+export interface ConntrackResultWire {
+  error?: NativeErrorInfo;
+  entries?: NativeCtEntry[];
+}
+
 export interface NativeHandle {
   open(where: NetnsWire, options: { rcvbuf?: number; sndbuf?: number }): Promise<void>;
   close(): void;
@@ -89,6 +140,7 @@ export interface NativeHandle {
   subscribe(group: number): void;
   /** Multicast messages queued within timeoutMs (empty data when none). */
   receive(timeoutMs: number): Promise<{ data: Buffer; lost: boolean }>;
+  conntrack(ops: ConntrackOpWire[]): Promise<ConntrackResultWire[]>;
 }
 
 export interface NfnlBatchResultWire {

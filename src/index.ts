@@ -4,6 +4,18 @@
  * first `open()`.
  */
 export { formatIp, parseCidr, parseIp, tryParseIp, type IpAddress, type IpFamily } from './addr.js';
+export {
+  Conntrack,
+  type ConntrackCounters,
+  type ConntrackEntry,
+  type ConntrackEntryRef,
+  type ConntrackFilter,
+  type ConntrackProtocol,
+  type ConntrackStatus,
+  type ConntrackTuple,
+  type ConntrackTupleFilter,
+  type TcpState,
+} from './conntrack.js';
 export { isExists, isNotFound, NetlinkError } from './errors.js';
 export { Genl, type GenlFamily } from './genl.js';
 export type { NetnsOption, OpenOptions } from './handle.js';

@@ -1,5 +1,6 @@
 #include "handle.h"
 
+#include "conntrack_ops.h"
 #include "convert.h"
 #include "nfnl_ops.h"
 #include "rtnl_ops.h"
@@ -84,6 +85,7 @@ Napi::Function Handle::Init(Napi::Env env) {
                          InstanceMethod<&Handle::Nfnl>("nfnl"),
                          InstanceMethod<&Handle::Subscribe>("subscribe"),
                          InstanceMethod<&Handle::Receive>("receive"),
+                         InstanceMethod<&Handle::Conntrack>("conntrack"),
                      });
 }
 
@@ -177,6 +179,13 @@ Napi::Value Handle::Subscribe(const Napi::CallbackInfo& info) {
 Napi::Value Handle::Receive(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto* w = new ReceiveWorker(env, socket(env), info[0].As<Napi::Number>().Int32Value());
+  w->Queue();
+  return w->Promise();
+}
+
+// conntrack(ops) -> Promise<result[]>: ctnetlink dumps and deletes, pipelined.
+Napi::Value Handle::Conntrack(const Napi::CallbackInfo& info) {
+  auto* w = new ConntrackWorker(info.Env(), socket(info.Env()), parse_conntrack_ops(info[0].As<Napi::Array>()));
   w->Queue();
   return w->Promise();
 }

@@ -33,6 +33,7 @@ class Handle : public Napi::ObjectWrap<Handle> {
   Napi::Value Nfnl(const Napi::CallbackInfo& info);
   Napi::Value Subscribe(const Napi::CallbackInfo& info);
   Napi::Value Receive(const Napi::CallbackInfo& info);
+  Napi::Value Conntrack(const Napi::CallbackInfo& info);
 
   int protocol_;
   std::shared_ptr<nl::Socket> socket_;

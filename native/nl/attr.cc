@@ -42,8 +42,8 @@ bool attr_valid(const Attr& a, const Policy& p, std::string* why) {
     case AttrKind::Binary:
       if (a.len() < p.min_len || (p.max_len != 0 && a.len() > p.max_len))
         return fail(why, "attribute " + std::to_string(a.type()) + " has length " +
-                             std::to_string(a.len()) + " outside " + std::to_string(p.min_len) +
-                             ".." + std::to_string(p.max_len));
+                             std::to_string(a.len()) + ", expected " + std::to_string(p.min_len) +
+                             (p.max_len != 0 ? ".." + std::to_string(p.max_len) : " or more"));
       return true;
   }
   if (a.len() != want)

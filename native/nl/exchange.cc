@@ -1,6 +1,7 @@
 #include "exchange.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "attr.h"
@@ -37,12 +38,18 @@ static void parse_extack(const uint8_t* tlv, size_t len, Error& e) {
 
 Error parse_status(const nlmsghdr* h, size_t len) {
   Error e;
+  if (len < NLMSG_HDRLEN) return Error{EBADMSG, "", -1, "netlink status message too short"};
   const uint8_t* payload = reinterpret_cast<const uint8_t*>(h) + NLMSG_HDRLEN;
   size_t plen = len - NLMSG_HDRLEN;
-  if (plen < sizeof(int32_t)) return e;  // a bare DONE: success
+  if (plen < sizeof(int32_t)) {
+    // A bare DONE is success; an ERROR must at least carry its code.
+    if (h->nlmsg_type == NLMSG_ERROR) return Error{EBADMSG, "", -1, "truncated NLMSG_ERROR"};
+    return e;
+  }
   int32_t code;
   std::memcpy(&code, payload, sizeof code);
-  e.code = code < 0 ? -code : code;
+  // -INT_MIN overflows; no errno is that large anyway.
+  e.code = code == INT32_MIN ? EPROTO : code < 0 ? -code : code;
   if (!(h->nlmsg_flags & NLM_F_ACK_TLVS)) return e;
   size_t tlv_at = sizeof(int32_t);
   if (h->nlmsg_type == NLMSG_ERROR) {
@@ -78,6 +85,10 @@ bool Collector::feed(const uint8_t* data, size_t len, std::vector<Reply>& replie
         // Copied so parse_status never reads unaligned memory.
         std::vector<uint8_t> copy(msg, msg + msg_len);
         Error e = parse_status(reinterpret_cast<const nlmsghdr*>(copy.data()), msg_len);
+        // The kernel also marks NLMSG_DONE itself with NLM_F_DUMP_INTR
+        // (netlink_dump_done runs nl_dump_check_consistent on it).
+        if (h.nlmsg_type == NLMSG_DONE && it->second.dump && (h.nlmsg_flags & NLM_F_DUMP_INTR))
+          reply.interrupted = true;
         if (h.nlmsg_type == NLMSG_ERROR || e.code != 0 || it->second.dump) {
           reply.error = e;
           finish(h.nlmsg_seq, replies);

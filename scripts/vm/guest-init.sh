@@ -8,31 +8,50 @@
 # virtio-serial port named "dpout", which qemu writes to run.sh's stdout.
 #
 # PID 1 itself never chroots: the kernel runs /sbin/modprobe (module autoload)
-# with PID 1's root, so it keeps finding busybox and the modules of this initramfs.
+# with PID 1's root, where it finds busybox and /lib/modules/$(uname -r).
 export PATH=/bin:/sbin
 mount -t devtmpfs dev /dev
 exec </dev/null >/dev/console 2>&1
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 grep -q dataplane_vm_debug /proc/cmdline && set -x
+# Progress marks with the guest uptime, on the console log (builtins only: cheap).
+mark() { read -r up _ </proc/uptime; echo "[init $up] $*"; }
+mark start
 
 KVER=$(uname -r)
 NEW=/newroot
 
 fail() { echo "vm-init: $*"; sync; poweroff -f; sleep 5; echo o >/proc/sysrq-trigger; }
 
-# Modules listed by prepare.sh in dependency order (built-ins are not listed).
-while read -r ko; do
-  insmod "/lib/modules/$KVER/$ko" || echo "vm-init: insmod $ko failed"
-done </etc/vm-modules
+# Modules listed by prepare.sh in dependency order (built-ins are not listed);
+# one modprobe for the lot (every fork costs ~30 ms under TCG).
+load_modules() {
+  read -r mods <"$1"
+  modprobe -a $mods || echo "vm-init: modprobe -a $mods failed"
+}
+load_modules /etc/vm-modules-1
+mark stage 1 modules loaded
 
+# Options for the read-only root share (see README.md for the measurements);
+# run.sh may override them (DATAPLANE_VM_9P_OPTS -> dataplane_vm_9p=...).
+OPTS=cache=loose,msize=512000
+for a in $(cat /proc/cmdline); do
+  case $a in dataplane_vm_9p=*) OPTS=${a#*=} ;; esac
+done
+mount -t 9p -o "ro,trans=virtio,version=9p2000.L,$OPTS" hostroot /mnt/host \
+  || fail "cannot mount the host root over 9p"
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 xfer /xfer || fail "cannot mount xfer"
+
+# The module tree lives in the host's cache (run.sh tells where): from now on
+# modprobe, ours and the kernel's autoload alike, reads it over 9p.
+mount --bind "/mnt/host$(cat /xfer/moddir)" "/lib/modules/$KVER" || fail "no module tree"
+mark shares mounted
+load_modules /etc/vm-modules-2
+mark stage 2 modules loaded
 ip link set lo up
 hostname dataplane-vm
 
-# Options for the read-only root share; see README.md for the measurements.
-mount -t 9p -o ro,trans=virtio,version=9p2000.L,cache=loose,msize=512000 hostroot /mnt/host \
-  || fail "cannot mount the host root over 9p"
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 xfer /xfer || fail "cannot mount xfer"
 mount -t tmpfs -o mode=755 rw /mnt/rw
 mkdir -p /mnt/rw/upper /mnt/rw/work
 mount -t overlay -o lowerdir=/mnt/host,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work root $NEW \
@@ -54,10 +73,12 @@ cp /xfer/cmd $NEW/run/dataplane-vm/cmd
 # modprobe themselves (the host has no /lib/modules for the guest kernel).
 mkdir -p "$NEW/lib/modules/$KVER"
 mount --bind "/lib/modules/$KVER" "$NEW/lib/modules/$KVER"
-if [ ! -e $NEW/sbin/modprobe ] && [ ! -L $NEW/sbin/modprobe ]; then
-  cp /bin/busybox $NEW/run/dataplane-vm/busybox
-  ln -s /run/dataplane-vm/busybox $NEW/sbin/modprobe
-fi
+# Module tools in the chroot are busybox's (the host's kmod, if any, would want
+# modules.dep.bin, which busybox depmod does not write).  The overlay is
+# writable, so just replace them.
+cp /bin/busybox $NEW/run/dataplane-vm/busybox
+rm -f $NEW/sbin/modprobe $NEW/sbin/lsmod $NEW/sbin/insmod $NEW/sbin/rmmod $NEW/sbin/modinfo
+cp -a /etc/modtools/. $NEW/sbin/
 echo "127.0.1.1 dataplane-vm" >>$NEW/etc/hosts
 
 # Find the output port (it shows up once virtio-serial's control queue ran).
@@ -78,6 +99,7 @@ done
 mkfifo /out
 cat /out >"$PORT" &
 PUMP=$!
+mark running the command
 cut -d' ' -f1 /proc/uptime >/xfer/boot
 chroot $NEW /bin/bash /run/dataplane-vm/cmd </dev/null >/out 2>&1
 echo $? >/xfer/rc

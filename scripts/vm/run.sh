@@ -9,7 +9,6 @@
 # guest died without reporting one, 127 if qemu is missing.  See README.md.
 set -euo pipefail
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 [[ ${1:-} == -- ]] && shift
 if (($# == 0)); then
   echo "usage: $0 [--] CMD [ARGS...]" >&2
@@ -19,6 +18,7 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
   echo "[vm] qemu-system-x86_64 not found; apt-get install --no-install-recommends qemu-system-x86 busybox-static xz-utils" >&2
   exit 127
 fi
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 T0=$EPOCHREALTIME
 KDIR=$("$HERE/prepare.sh" --quiet)
@@ -47,21 +47,39 @@ trap 'rm -rf "$XFER"' EXIT
   printf ' %q' "$@"
   echo
 } >"$XFER/cmd"
+echo "$KDIR/modules" >"$XFER/moddir"
 
 # Under TCG the microvm's TSC calibration is unreliable (random hangs when the
-# host is busy): hand the kernel the host's TSC frequency.
-KHZ=${DATAPLANE_VM_TSC_KHZ:-$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)}
+# host is busy): hand the kernel the host's TSC frequency.  The guest's TSC
+# ticks at the host's rate, so a wrong value makes guest time run fast or slow:
+# prefer the host kernel's own calibration over "cpu MHz" (the current clock
+# on hosts that scale frequency).
+tsc_khz() {
+  local mhz
+  mhz=$(dmesg 2>/dev/null | sed -n -e 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p' \
+    -e 's/.*tsc: Detected \([0-9.]*\) MHz processor.*/\1/p' | tail -n1 || true)
+  [[ -n $mhz ]] || mhz=$(awk -F: '/^cpu MHz/ { print $2; exit }' /proc/cpuinfo)
+  [[ -z $mhz ]] || awk -v m="$mhz" 'BEGIN { printf "%d", m * 1000 }'
+}
+KHZ=${DATAPLANE_VM_TSC_KHZ:-$(tsc_khz)}
 APPEND="console=ttyS0 panic=-1 tsc=reliable cryptomgr.notests mitigations=off 8250.nr_uarts=1"
 [[ -n $KHZ ]] && APPEND+=" tsc_early_khz=$KHZ"
-if [[ -n ${DATAPLANE_VM_DEBUG:-} ]]; then APPEND+=" loglevel=7 dataplane_vm_debug"; else APPEND+=" quiet loglevel=3"; fi
+[[ -n ${DATAPLANE_VM_9P_OPTS:-} ]] && APPEND+=" dataplane_vm_9p=$DATAPLANE_VM_9P_OPTS"
+APPEND+=" ${DATAPLANE_VM_APPEND:-}"
+case ${DATAPLANE_VM_DEBUG:-} in
+  "") APPEND+=" quiet loglevel=3" ;;
+  1) APPEND+=" loglevel=7" ;;
+  *) APPEND+=" loglevel=7 dataplane_vm_debug" ;;   # + set -x in /init
+esac
 
 # Serial console (kernel + init messages) goes to a log; the command's output
 # comes back on the virtio-serial port "dpout", wired to our stdout.  qemu's
 # stdin is a FIFO opened read-write: it never delivers data nor EOF (EOF on stdin
 # would close the port), and qemu never touches the caller's terminal.
 # /dev/kvm is not usable on these machines (no vmx), hence TCG.
+# qemu runs in the background so that a signal to us (Ctrl-C, a test runner's
+# SIGTERM) can be forwarded to it instead of leaving it behind.
 mkfifo "$XFER/stdin"
-set +e
 timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
   -accel tcg,thread=multi -cpu max -M microvm,x-option-roms=off,rtc=on \
   -smp "${DATAPLANE_VM_SMP:-2}" -m "${DATAPLANE_VM_MEM:-1G}" \
@@ -73,10 +91,20 @@ timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
   -device virtio-9p-device,fsdev=root,mount_tag=hostroot \
   -fsdev local,id=xfer,path="$XFER",security_model=none \
   -device virtio-9p-device,fsdev=xfer,mount_tag=xfer \
-  -kernel "$KDIR/vmlinux" -initrd "$KDIR/initramfs.cpio.gz" -append "$APPEND" \
-  <>"$XFER/stdin"
-QRC=$?
-set -e
+  -kernel "$KDIR/vmlinux" -initrd "$KDIR/initramfs.cpio" -append "$APPEND" \
+  <>"$XFER/stdin" &
+QPID=$!
+SIG=
+for sig in HUP:129 INT:130 TERM:143; do
+  trap "SIG=${sig#*:}; kill -TERM $QPID 2>/dev/null" "${sig%:*}"
+done
+QRC=0
+wait "$QPID" || QRC=$?
+while kill -0 "$QPID" 2>/dev/null; do QRC=0; wait "$QPID" || QRC=$?; done
+if [[ -n $SIG ]]; then
+  echo "[vm] interrupted" >&2
+  exit "$SIG"
+fi
 
 T2=$EPOCHREALTIME
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
