@@ -87,7 +87,7 @@ describe('nftables: real traffic through our DNAT rules', function () {
     ipIn(names.c, 'route', 'add', 'default', 'via', '10.0.0.254');
     ipIn(names.b1, 'route', 'add', 'default', 'via', '10.0.1.254');
     ipIn(names.b2, 'route', 'add', 'default', 'via', '10.0.2.254');
-    sh('ip', ['netns', 'exec', names.lb, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    sh('ip', ['netns', 'exec', names.lb, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward']);
     servers.push(await serve(names.b1, 'b1'), await serve(names.b2, 'b2'));
 
     handle = await Nftables.open({ netns: names.lb });
