@@ -16,7 +16,7 @@ export function base(tx) {
   tx.addChain({ family: F, table: TABLE, name: 'nat-prerouting', type: 'nat', hook: 'prerouting', priority: -100, policy: 'accept' });
   tx.addChain({ family: F, table: TABLE, name: 'nat-output', type: 'nat', hook: 'output', priority: -100, policy: 'accept' });
   tx.addChain({ family: F, table: TABLE, name: 'nat-postrouting', type: 'nat', hook: 'postrouting', priority: 100, policy: 'accept' });
-  for (const name of ['services', 'mark-for-masquerade', 'masquerading']) tx.addChain({ family: F, table: TABLE, name });
+  for (const name of ['mark-for-masquerade', 'masquerading', 'services']) tx.addChain({ family: F, table: TABLE, name });
   tx.addSet({ family: F, table: TABLE, name: 'service-ips', type: 'ipv4_addr . inet_proto . inet_service', map: 'verdict', comment: 'ClusterIP, ExternalIP and LoadBalancer IP traffic' });
   const r = (chain, ...p) => tx.addRule(nft.rule(F, TABLE, chain, ...p));
   r('nat-prerouting', nft.jump('services'));

@@ -326,16 +326,13 @@ export class FakeNftables implements NftablesInterface {
       if (parts !== undefined && !(c.key instanceof Uint8Array)) {
         const values = Array.isArray(c.key) ? c.key : [c.key];
         encodeKey(parts, values);  // throws on a value of the wrong type or width
-        c.key = values.length === 1 ? normalise(parts[0]!.format(parts[0]!.parse(values[0]!))) : values.map((v, i) => normalise(parts![i]!.format(parts![i]!.parse(v))));
+        // Stored as the kernel would give them back: '10.0.0.1', 80, 'tcp'.
+        c.key = values.length === 1 ? parts[0]!.format(parts[0]!.parse(values[0]!)) : values.map((v, i) => parts![i]!.format(parts![i]!.parse(v)));
       }
       if (set.timeout !== undefined && c.timeout === undefined) c.timeout = set.timeout;
       return c;
     });
   }
-}
-
-function normalise(v: string | number): string | number {
-  return v;
 }
 
 function sameKey(a: SetElement, b: SetElement): boolean {

@@ -253,7 +253,7 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
    * Break out of the loop to stop. Equivalent to: `nft monitor`.
    */
   async *monitor(options: { pollMs?: number } = {}): AsyncGenerator<NftEvent, void, undefined> {
-    const native = await NetlinkHandle['openNative']('netfilter', this.#options, 'nft.monitor');
+    const native = await NetlinkHandle.openNative('netfilter', this.#options, 'nft.monitor');
     try {
       native.subscribe(U.NFNLGRP_NFTABLES);
       for (;;) {

@@ -368,7 +368,7 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
         const units: Record<number, string> = { 1: 'second', 60: 'minute', 3600: 'hour', 86400: 'day', 604800: 'week' };
         const over = ((e.flags as number | undefined) ?? 0) & 1 ? 'over ' : '';
         const bytes = e.limitType === 'bytes';
-        const rate = bytes ? formatBytes(e.rate as number).replace(' ', ' ') : String(e.rate);
+        const rate = bytes ? formatBytes(e.rate as number) : String(e.rate);
         out.push(`limit rate ${over}${rate}/${units[e.unit as number] ?? `${e.unit as number}s`}${e.burst && !(e.burst === 5 && !bytes) ? ` burst ${bytes ? formatBytes(e.burst as number) : `${e.burst as number} packets`}` : ''}`);
         break;
       }
@@ -422,15 +422,10 @@ export function printRule(r: Rule, sets?: (name: string) => NftSet | undefined):
   return r.comment !== undefined ? `${body} comment "${r.comment}"` : body;
 }
 
-const PRIO_NAMES: Record<string, Record<number, string>> = {
-  filter: { [-300]: 'raw', [-150]: 'mangle', [-100]: 'dstnat', 0: 'filter', 50: 'security', 100: 'srcnat' },
-};
-
 function priorityText(c: Chain): string {
   const p = c.priority ?? 0;
   const names: [number, string][] = c.family === 'bridge' ? [[-300, 'dstnat'], [-200, 'filter'], [300, 'srcnat'], [100, 'out']] :
     [[-300, 'raw'], [-150, 'mangle'], [-100, 'dstnat'], [0, 'filter'], [50, 'security'], [100, 'srcnat']];
-  void PRIO_NAMES;
   const exact = names.find(([n]) => n === p);
   if (exact) return exact[1];
   const near = names.find(([n]) => Math.abs(p - n) <= 10);
@@ -449,8 +444,7 @@ export function printSet(s: NftSet, indent: string): string[] {
   const kind = s.map !== undefined ? 'map' : 'set';
   lines.push(`${indent}${kind} ${s.name} {`);
   lines.push(`${indent}\ttype ${s.type}${s.map !== undefined ? ` : ${s.map}` : ''}`);
-  const dynamic = s.flags?.includes('dynamic') ?? false;
-  if (s.size !== undefined && (!dynamic || s.size !== 65535 || true)) lines.push(`${indent}\tsize ${s.size}`);
+  if (s.size !== undefined) lines.push(`${indent}\tsize ${s.size}`);
   const flags = (s.flags ?? []).filter((f) => f !== 'anonymous');
   const order = ['constant', 'dynamic', 'interval', 'timeout'];
   flags.sort((a, b) => order.indexOf(a) - order.indexOf(b));

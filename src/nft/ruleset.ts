@@ -61,10 +61,9 @@ export class Ruleset implements RulesetData {
     for (const s of this.sets) if (!anon.has(`${s.family}\0${s.table}\0${s.name}`)) tx.addSet(strip(s));
     for (const r of this.rules) {
       const expressions = r.expressions.map((e) => {
-        if (e.type !== 'lookup' && e.type !== 'dynset' && e.type !== 'objref') return e;
-        const setName = (e as { set?: string }).set;
-        const s = setName === undefined ? undefined : anon.get(`${r.family}\0${r.table}\0${setName}`);
-        if (s === undefined || e.type !== 'lookup') return e;
+        if (e.type !== 'lookup') return e;
+        const s = anon.get(`${r.family}\0${r.table}\0${e.set}`);
+        if (s === undefined) return e;
         const copy = { ...e } as Record<string, unknown>;
         delete copy.setId;
         copy.set = { type: s.type, ...(s.map !== undefined ? { map: s.map } : {}), flags: (s.flags ?? []).filter((f) => f !== 'anonymous' && f !== 'constant'), elements: s.elements ?? [] };

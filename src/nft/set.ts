@@ -3,7 +3,7 @@
 // their elements (`10.96.0.10 . tcp . 80 : goto svc-x`, with timeout,
 // expiry, comment and counter).
 import { parseCidr } from '../addr.js';
-import { dataType, dataTypeById, decodeKey, encodeKey, keyLength, splitType, typeId, typesOfId, type DataType, type Value } from './datatypes.js';
+import { decodeKey, encodeKey, keyLength, splitType, typeId, typesOfId, type DataType, type Value } from './datatypes.js';
 import { FAMILIES, type Family } from './enums.js';
 import { decodeData, encodeData, isVerdict, type Verdict } from './expr/data.js';
 import { decodeExprBody, encodeExpr } from './expr/index.js';
@@ -405,4 +405,3 @@ export function decodeElements(m: NfMessage, shapeOf: (table: string, set: strin
   return { family: FAMILIES.name(m.family) as Family, table, set, elements };
 }
 
-export { dataType, dataTypeById };

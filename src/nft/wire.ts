@@ -45,8 +45,8 @@ export class Writer {
       this.#buf.copy(next, 0, 0, this.#pos);
       this.#buf = next;
     }
-    // The buffer is zeroed when allocated and rollback() re-zeroes what it drops,
-    // so padding bytes are already 0.
+    // The buffer is zeroed when allocated and only ever appended to, so
+    // padding bytes are already 0.
     const at = this.#pos;
     this.#pos = need;
     return at;
@@ -66,13 +66,6 @@ export class Writer {
 
   endMessage(token: number): void {
     this.#buf.writeUInt32LE(this.#pos - token, token);
-  }
-
-  /** Drops everything written after `mark` (a length()). */
-  rollback(mark: number, count: number): void {
-    this.#buf.fill(0, mark, this.#pos);
-    this.#pos = mark;
-    this.#count = count;
   }
 
   attr(type: number, data: Uint8Array): void {
