@@ -134,7 +134,21 @@ export interface NativeHandle {
   genlFamily(name: string): Promise<NativeGenlFamily>;
   /** IPVS ops packed by src/ipvs/encode.ts; resolves to JSON text of (IpvsResultWire | null)[]. */
   ipvs(nums: Uint32Array, strs: string): Promise<string>;
+  /** One nfnetlink batch (messages back to back) in one sendmsg; errors matched to message indexes. */
+  nfnlBatch(messages: Uint8Array, subsys: number, genid?: number): Promise<NfnlBatchResultWire>;
+  /** Requests (dumps where dumps[i] != 0) in one exchange; each reply's messages concatenated. */
+  nfnl(messages: Uint8Array, dumps: Uint8Array): Promise<{ error?: NativeErrorInfo; data: Buffer }[]>;
+  /** Joins a netlink multicast group. */
+  subscribe(group: number): void;
+  /** Multicast messages queued within timeoutMs (empty data when none). */
+  receive(timeoutMs: number): Promise<{ data: Buffer; lost: boolean }>;
   conntrack(ops: ConntrackOpWire[]): Promise<ConntrackResultWire[]>;
+}
+
+export interface NfnlBatchResultWire {
+  /** index: the message's position in the batch; -1 the batch begin, N the batch end. */
+  errors: { index: number; error: NativeErrorInfo }[];
+  lost: boolean;
 }
 
 export interface Binding {

@@ -37,3 +37,4 @@ export type { Dest, DestKey, DestSpec, ForwardMethod, Tunnel, TunnelChecksum, Tu
 export type { Daemon, DaemonRole, DaemonSpec } from './ipvs/daemon.js';
 export type { Stats } from './ipvs/stats.js';
 export { formatList, type ListFormat } from './ipvs/format.js';
+export * from './nft/index.js';

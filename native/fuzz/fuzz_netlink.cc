@@ -1,7 +1,8 @@
 // libFuzzer target for everything in the netlink core that reads bytes the
 // kernel (or anyone who can talk to our socket) sends: Collector::feed,
 // AttrTable::parse, for_each_attr, parse_status, decode_genl_family,
-// link_decode, addr_decode, ct_decode.
+// link_decode, addr_decode, ct_decode, BatchFrame::feed (nfnetlink batch replies).
+// The nftables decoders are TypeScript: test/unit/nft.test.ts feeds them mutated bytes.
 //
 // Built by scripts/fuzz.sh with clang++ -fsanitize=fuzzer,address,undefined.
 // Built with -DDATAPLANE_FUZZ_WRITE_SEEDS instead (no libFuzzer), it is a
@@ -22,6 +23,7 @@
 #include "../codec/rtnl_addr.h"
 #include "../codec/rtnl_link.h"
 #include "../nl/attr.h"
+#include "../nl/batch.h"
 #include "../nl/exchange.h"
 #include "../nl/genl.h"
 
@@ -145,8 +147,23 @@ void fuzz_collector(const uint8_t* data, size_t size) {
 
 }  // namespace
 
+// The replies to an nfnetlink batch: errors matched back to message indexes.
+void fuzz_batch(const uint8_t* data, size_t size) {
+  static std::vector<uint8_t> body = [] {
+    std::vector<uint8_t> b(3 * 24, 0);
+    for (size_t i = 0; i < 3; ++i) b[i * 24] = 24;  // three bare 24-byte messages
+    return b;
+  }();
+  std::vector<uint8_t> copy = body;
+  nl::BatchFrame frame(copy, 10, 0, std::nullopt);
+  nl::BatchResult result;
+  frame.feed(data, size, 0, result);
+  for (const auto& e : result.errors) expect_true(e.index >= -1 && e.index <= 3);
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz_collector(data, size);
+  fuzz_batch(data, size);
 
   // Attribute streams: from the start, and after the headers of the usual
   // families (nlmsghdr + genlmsghdr / ifaddrmsg / ifinfomsg).

@@ -122,10 +122,7 @@ Napi::Object entry_object(Napi::Env env, const codec::CtEntry& e) {
 }  // namespace
 
 std::vector<ConntrackOp> parse_conntrack_ops(const Napi::Array& ops) {
-  std::vector<ConntrackOp> out;
-  out.reserve(ops.Length());
-  for (uint32_t i = 0; i < ops.Length(); ++i) out.push_back(parse_op(ops.Get(i).As<Napi::Object>()));
-  return out;
+  return parse_array(ops, parse_op);
 }
 
 void ConntrackWorker::Run() {
@@ -148,9 +145,7 @@ Napi::Value ConntrackWorker::Resolve(Napi::Env env) {
     if (!r.error.ok()) {
       o.Set("error", error_object(env, r.error));
     } else if (ops_[i].kind == ConntrackOp::List) {
-      Napi::Array entries = Napi::Array::New(env, r.entries.size());
-      for (size_t j = 0; j < r.entries.size(); ++j) entries.Set(static_cast<uint32_t>(j), entry_object(env, r.entries[j]));
-      o.Set("entries", entries);
+      o.Set("entries", to_array(env, r.entries, entry_object));
     }
     out.Set(static_cast<uint32_t>(i), o);
   }

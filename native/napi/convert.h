@@ -34,4 +34,21 @@ inline Napi::Value bytes(Napi::Env env, const std::vector<uint8_t>& v) {
   return Napi::Buffer<uint8_t>::Copy(env, v.data(), v.size());
 }
 
+// A JS array of to_js(env, item) for each item.
+template <typename T, typename F>
+Napi::Array to_array(Napi::Env env, const std::vector<T>& items, F to_js) {
+  Napi::Array out = Napi::Array::New(env, items.size());
+  for (size_t i = 0; i < items.size(); ++i) out.Set(static_cast<uint32_t>(i), to_js(env, items[i]));
+  return out;
+}
+
+// Each element of a JS array of op objects, parsed by parse_one.
+template <typename Op>
+std::vector<Op> parse_array(const Napi::Array& ops, Op (*parse_one)(const Napi::Object&)) {
+  std::vector<Op> out;
+  out.reserve(ops.Length());
+  for (uint32_t i = 0; i < ops.Length(); ++i) out.push_back(parse_one(ops.Get(i).As<Napi::Object>()));
+  return out;
+}
+
 }  // namespace napi

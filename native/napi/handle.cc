@@ -3,6 +3,7 @@
 #include "conntrack_ops.h"
 #include "convert.h"
 #include "ipvs_ops.h"
+#include "nfnl_ops.h"
 #include "rtnl_ops.h"
 #include "worker.h"
 
@@ -82,6 +83,10 @@ Napi::Function Handle::Init(Napi::Env env) {
                          InstanceMethod<&Handle::Rtnl>("rtnl"),
                          InstanceMethod<&Handle::GenlFamily>("genlFamily"),
                          InstanceMethod<&Handle::Ipvs>("ipvs"),
+                         InstanceMethod<&Handle::NfnlBatch>("nfnlBatch"),
+                         InstanceMethod<&Handle::Nfnl>("nfnl"),
+                         InstanceMethod<&Handle::Subscribe>("subscribe"),
+                         InstanceMethod<&Handle::Receive>("receive"),
                          InstanceMethod<&Handle::Conntrack>("conntrack"),
                      });
 }
@@ -133,6 +138,49 @@ Napi::Value Handle::Rtnl(const Napi::CallbackInfo& info) {
 Napi::Value Handle::GenlFamily(const Napi::CallbackInfo& info) {
   auto* w = new GenlFamilyWorker(info.Env(), socket(info.Env()), genl_,
                                  info[0].As<Napi::String>().Utf8Value());
+  w->Queue();
+  return w->Promise();
+}
+
+// nfnlBatch(messages: Uint8Array, subsys: number, genid?: number)
+Napi::Value Handle::NfnlBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto buf = info[0].As<Napi::Uint8Array>();
+  std::vector<uint8_t> messages(buf.Data(), buf.Data() + buf.ByteLength());
+  std::optional<uint32_t> genid;
+  if (info.Length() > 2 && info[2].IsNumber()) genid = info[2].As<Napi::Number>().Uint32Value();
+  auto* w = new NfnlBatchWorker(env, socket(env), std::move(messages),
+                                static_cast<uint16_t>(info[1].As<Napi::Number>().Uint32Value()), genid);
+  w->Queue();
+  return w->Promise();
+}
+
+// nfnl(messages: Uint8Array, dumps: Uint8Array)
+Napi::Value Handle::Nfnl(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto buf = info[0].As<Napi::Uint8Array>();
+  auto dumps = info[1].As<Napi::Uint8Array>();
+  auto requests = parse_nfnl_requests(env, buf.Data(), buf.ByteLength(), dumps.Data(), dumps.ByteLength());
+  auto* w = new NfnlWorker(env, socket(env), std::move(requests));
+  w->Queue();
+  return w->Promise();
+}
+
+// subscribe(group: number): joins a multicast group.
+Napi::Value Handle::Subscribe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    socket(env)->join_group(info[0].As<Napi::Number>().Uint32Value());
+  } catch (const nl::SystemError& e) {
+    throw system_error(env, e);
+  }
+  return env.Undefined();
+}
+
+// receive(timeoutMs: number) -> Promise<{ data: Buffer, lost: boolean }>
+Napi::Value Handle::Receive(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto* w = new ReceiveWorker(env, socket(env), info[0].As<Napi::Number>().Int32Value());
   w->Queue();
   return w->Promise();
 }

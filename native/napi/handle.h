@@ -30,6 +30,10 @@ class Handle : public Napi::ObjectWrap<Handle> {
   Napi::Value Rtnl(const Napi::CallbackInfo& info);
   Napi::Value GenlFamily(const Napi::CallbackInfo& info);
   Napi::Value Ipvs(const Napi::CallbackInfo& info);
+  Napi::Value NfnlBatch(const Napi::CallbackInfo& info);
+  Napi::Value Nfnl(const Napi::CallbackInfo& info);
+  Napi::Value Subscribe(const Napi::CallbackInfo& info);
+  Napi::Value Receive(const Napi::CallbackInfo& info);
   Napi::Value Conntrack(const Napi::CallbackInfo& info);
 
   int protocol_;

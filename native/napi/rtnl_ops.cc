@@ -136,12 +136,7 @@ Napi::Object address_object(Napi::Env env, const codec::Address& a) {
 
 }  // namespace
 
-std::vector<RtnlOp> parse_rtnl_ops(const Napi::Array& ops) {
-  std::vector<RtnlOp> out;
-  out.reserve(ops.Length());
-  for (uint32_t i = 0; i < ops.Length(); ++i) out.push_back(parse_op(ops.Get(i).As<Napi::Object>()));
-  return out;
-}
+std::vector<RtnlOp> parse_rtnl_ops(const Napi::Array& ops) { return parse_array(ops, parse_op); }
 
 void RtnlWorker::Run() {
   results_.assign(ops_.size(), RtnlResult{});
@@ -170,13 +165,9 @@ Napi::Value RtnlWorker::Resolve(Napi::Env env) {
     if (!r.error.ok()) {
       o.Set("error", error_object(env, r.error));
     } else if (ops_[i].kind == RtnlOp::GetLink || ops_[i].kind == RtnlOp::ListLinks) {
-      Napi::Array links = Napi::Array::New(env, r.links.size());
-      for (size_t j = 0; j < r.links.size(); ++j) links.Set(static_cast<uint32_t>(j), link_object(env, r.links[j]));
-      o.Set("links", links);
+      o.Set("links", to_array(env, r.links, link_object));
     } else if (ops_[i].kind == RtnlOp::ListAddresses) {
-      Napi::Array addrs = Napi::Array::New(env, r.addresses.size());
-      for (size_t j = 0; j < r.addresses.size(); ++j) addrs.Set(static_cast<uint32_t>(j), address_object(env, r.addresses[j]));
-      o.Set("addresses", addrs);
+      o.Set("addresses", to_array(env, r.addresses, address_object));
     }
     out.Set(static_cast<uint32_t>(i), o);
   }

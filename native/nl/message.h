@@ -27,6 +27,11 @@ class Message {
   }
 
   void put(uint16_t type, const void* data, size_t len);
+  // Appends bytes as they are (attributes encoded elsewhere), padded to 4.
+  void append_raw(const void* data, size_t len) {
+    size_t at = reserve(len);
+    if (len > 0) std::memcpy(buf_.data() + at, data, len);
+  }
   void put_flag(uint16_t type) { put(type, nullptr, 0); }
   void put_u8(uint16_t type, uint8_t v) { put(type, &v, 1); }
   void put_u16(uint16_t type, uint16_t v) { put(type, &v, 2); }

@@ -1,5 +1,6 @@
 #include "socket.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -75,13 +76,17 @@ void Socket::send(const std::vector<const Message*>& messages) {
   iov.reserve(messages.size());
   for (const Message* m : messages)
     iov.push_back({const_cast<uint8_t*>(m->bytes().data()), m->size()});
+  send_iov(iov);
+}
+
+void Socket::send_iov(const std::vector<iovec>& iov) {
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   msghdr mh{};
   mh.msg_name = &kernel;
   mh.msg_namelen = sizeof kernel;
   // sendmsg takes at most IOV_MAX (1024) iovecs; callers keep within it.
-  mh.msg_iov = iov.data();
+  mh.msg_iov = const_cast<iovec*>(iov.data());
   mh.msg_iovlen = iov.size();
   for (;;) {
     if (::sendmsg(fd_, &mh, 0) >= 0) return;
@@ -90,7 +95,32 @@ void Socket::send(const std::vector<const Message*>& messages) {
   }
 }
 
-size_t Socket::recv(std::vector<uint8_t>& buf) {
+size_t Socket::recv(std::vector<uint8_t>& buf) { return receive(buf, 0); }
+
+size_t Socket::recv_nowait(std::vector<uint8_t>& buf) { return receive(buf, MSG_DONTWAIT); }
+
+bool Socket::wait_readable(int timeout_ms) {
+  pollfd p{fd_, POLLIN, 0};
+  for (;;) {
+    int n = ::poll(&p, 1, timeout_ms);
+    if (n >= 0) return n > 0;
+    if (errno != EINTR) throw SystemError{errno, "poll", "waiting for netlink messages failed"};
+  }
+}
+
+void Socket::ensure_sndbuf(size_t bytes) {
+  // The kernel doubles the value and refuses a message above sndbuf - 32.
+  if (bytes + 4096 <= sndbuf_) return;
+  sndbuf_ = set_buffer(fd_, SO_SNDBUFFORCE, SO_SNDBUF, bytes + 4096);
+}
+
+void Socket::join_group(uint32_t group) {
+  int g = static_cast<int>(group);
+  if (::setsockopt(fd_, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &g, sizeof g) != 0)
+    throw SystemError{errno, "setsockopt", "cannot join netlink group " + std::to_string(group)};
+}
+
+size_t Socket::receive(std::vector<uint8_t>& buf, int flags) {
   for (;;) {
     sockaddr_nl from{};
     iovec iov{buf.data(), buf.size()};
@@ -99,9 +129,10 @@ size_t Socket::recv(std::vector<uint8_t>& buf) {
     mh.msg_namelen = sizeof from;
     mh.msg_iov = &iov;
     mh.msg_iovlen = 1;
-    ssize_t n = ::recvmsg(fd_, &mh, 0);
+    ssize_t n = ::recvmsg(fd_, &mh, flags);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if ((flags & MSG_DONTWAIT) && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
       if (errno == EAGAIN || errno == EWOULDBLOCK)
         throw SystemError{ETIMEDOUT, "recvmsg", "no reply from the kernel in time"};
       throw SystemError{errno, "recvmsg",

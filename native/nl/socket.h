@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <sys/uio.h>
 #include <memory>
 #include <vector>
 
@@ -37,13 +38,24 @@ class Socket {
 
   // Sends the messages in one sendmsg (one iovec each). Throws SystemError.
   void send(const std::vector<const Message*>& messages);
+  // Sends the buffers as one datagram (at most IOV_MAX). Throws SystemError.
+  void send_iov(const std::vector<iovec>& iov);
   // Receives one datagram from the kernel into buf; returns its length.
   // Throws SystemError (ENOBUFS when the kernel dropped replies, EAGAIN on timeout).
   size_t recv(std::vector<uint8_t>& buf);
+  // Like recv, but returns 0 at once when nothing is queued.
+  size_t recv_nowait(std::vector<uint8_t>& buf);
+  // Waits up to timeout_ms for a datagram; true when one is queued.
+  bool wait_readable(int timeout_ms);
+  // Grows the send buffer so one sendmsg of `bytes` fits (SO_SNDBUFFORCE).
+  void ensure_sndbuf(size_t bytes);
+  // Joins a multicast group (NETLINK_ADD_MEMBERSHIP). Throws SystemError.
+  void join_group(uint32_t group);
 
  private:
   Socket(int fd, int protocol) : fd_(fd), protocol_(protocol) {}
   void configure(const SocketOptions& options);
+  size_t receive(std::vector<uint8_t>& buf, int flags);
 
   int fd_;
   int protocol_;

@@ -1,0 +1,88 @@
+#include "nfnl_ops.h"
+
+#include <cstring>
+
+#include "convert.h"
+
+namespace napi {
+
+Napi::Value NfnlBatchWorker::Resolve(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Array errors = Napi::Array::New(env, result_.errors.size());
+  for (size_t i = 0; i < result_.errors.size(); ++i) {
+    Napi::Object e = Napi::Object::New(env);
+    e.Set("index", Napi::Number::New(env, static_cast<double>(result_.errors[i].index)));
+    e.Set("error", error_object(env, result_.errors[i].error));
+    errors.Set(static_cast<uint32_t>(i), e);
+  }
+  o.Set("errors", errors);
+  o.Set("lost", Napi::Boolean::New(env, result_.lost));
+  return o;
+}
+
+Napi::Value NfnlWorker::Resolve(Napi::Env env) {
+  Napi::Array out = Napi::Array::New(env, replies_.size());
+  for (size_t i = 0; i < replies_.size(); ++i) {
+    const nl::Reply& r = replies_[i];
+    Napi::Object o = Napi::Object::New(env);
+    if (!r.error.ok()) o.Set("error", error_object(env, r.error));
+    size_t total = 0;
+    for (const auto& m : r.messages) total += nl::align4(m.size());
+    Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::New(env, total);
+    size_t off = 0;
+    for (const auto& m : r.messages) {
+      std::memcpy(data.Data() + off, m.data(), m.size());
+      std::memset(data.Data() + off + m.size(), 0, nl::align4(m.size()) - m.size());
+      off += nl::align4(m.size());
+    }
+    o.Set("data", data);
+    out.Set(static_cast<uint32_t>(i), o);
+  }
+  return out;
+}
+
+void ReceiveWorker::Run() {
+  if (!sock_->wait_readable(timeout_ms_)) return;
+  std::vector<uint8_t> buf(size_t{1} << 18);
+  // Drain what is queued now, up to a few MiB per call.
+  while (data_.size() < (size_t{4} << 20)) {
+    size_t n;
+    try {
+      n = sock_->recv_nowait(buf);
+    } catch (const nl::SystemError& e) {
+      if (e.code != ENOBUFS) throw;
+      lost_ = true;
+      continue;
+    }
+    if (n == 0) break;
+    data_.insert(data_.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+}
+
+Napi::Value ReceiveWorker::Resolve(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("data", bytes(env, data_));
+  o.Set("lost", Napi::Boolean::New(env, lost_));
+  return o;
+}
+
+std::vector<nl::Request> parse_nfnl_requests(Napi::Env env, const uint8_t* data, size_t len,
+                                             const uint8_t* dumps, size_t ndumps) {
+  std::vector<nl::Request> out;
+  size_t off = 0;
+  while (off < len) {
+    nlmsghdr h;
+    if (len - off < sizeof h) throw Napi::TypeError::New(env, "nfnl: truncated message");
+    std::memcpy(&h, data + off, sizeof h);
+    if (h.nlmsg_len < sizeof h + 4 || h.nlmsg_len > len - off || (h.nlmsg_len & 3) != 0)
+      throw Napi::TypeError::New(env, "nfnl: bad message length");
+    nl::Message m(h.nlmsg_type, h.nlmsg_flags);
+    m.append_raw(data + off + sizeof h, h.nlmsg_len - sizeof h);
+    bool dump = out.size() < ndumps && dumps[out.size()] != 0;
+    out.emplace_back(std::move(m), dump);
+    off += h.nlmsg_len;
+  }
+  return out;
+}
+
+}  // namespace napi

@@ -1,0 +1,118 @@
+// Chains: base chains attached to a hook (`type nat hook prerouting priority
+// dstnat; policy accept;`, `type filter hook ingress device eth0 priority 0;`)
+// and regular chains reached by jump/goto.
+import { FAMILIES, hooksOf, type Family, type Hook } from './enums.js';
+import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
+import { checkComment, commentOf, commentUserdata } from './udata.js';
+import * as U from './uapi.js';
+import { attrList, attrTable, be32, be64, messageAttrs, str, type NfMessage, type Writer } from './wire.js';
+
+export type ChainType = 'filter' | 'nat' | 'route';
+export type Policy = 'accept' | 'drop';
+
+export interface Chain {
+  family: Family;
+  table: string;
+  name: string;
+  /** Base chains only. */
+  type?: ChainType;
+  hook?: Hook;
+  /** Signed priority; see PRIORITIES for nft's names (dstnat = -100, srcnat = 100, filter = 0). */
+  priority?: number;
+  policy?: Policy;
+  /** netdev ingress/egress: the device. */
+  device?: string;
+  /** netdev: several devices. */
+  devices?: string[];
+  /** NFT_CHAIN_* flags from the kernel (1 base, 2 hw-offload). */
+  flags?: number;
+  comment?: string;
+  handle?: number;
+  use?: number;
+  userdata?: Uint8Array;
+}
+
+/** nft's named priorities. */
+export const PRIORITIES: Record<string, number> = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100 };
+const TYPES: ChainType[] = ['filter', 'nat', 'route'];
+
+export function isBaseChain(c: Chain): boolean {
+  return c.hook !== undefined;
+}
+
+export function validateChain(c: Chain, where: string): void {
+  checkFamily(c.family, where);
+  checkName(c.table, `${where}: table`);
+  checkName(c.name, `${where}: chain`);
+  if (c.comment !== undefined) checkComment(c.comment, where);
+  const base = c.hook !== undefined || c.type !== undefined || c.priority !== undefined || c.policy !== undefined;
+  if (!base) return;
+  if (c.type === undefined || !TYPES.includes(c.type)) throw new NftValidationError(`${where}: unknown chain type ${JSON.stringify(c.type)} (filter, nat, route)`);
+  if (c.hook === undefined || !hooksOf(c.family).byName.has(c.hook)) {
+    throw new NftValidationError(`${where}: unknown hook ${JSON.stringify(c.hook)} for family ${c.family} (${[...hooksOf(c.family).byName.keys()].join(', ')})`);
+  }
+  if (c.priority === undefined || !Number.isInteger(c.priority) || c.priority < -0x80000000 || c.priority > 0x7fffffff) {
+    throw new NftValidationError(`${where}: base chain needs an integer priority`);
+  }
+  if (c.policy !== undefined && c.policy !== 'accept' && c.policy !== 'drop') throw new NftValidationError(`${where}: policy must be accept or drop`);
+  if (c.family === 'netdev' && c.device === undefined && (c.devices === undefined || c.devices.length === 0)) {
+    throw new NftValidationError(`${where}: netdev base chains need a device`);
+  }
+  for (const d of [c.device, ...(c.devices ?? [])]) {
+    if (d !== undefined && (typeof d !== 'string' || d.length === 0 || Buffer.byteLength(d) > 15)) throw new NftValidationError(`${where}: bad device name ${JSON.stringify(d)}`);
+  }
+  if (c.flags !== undefined) checkUint(c.flags, 0xffffffff, `${where}: chain flags`);
+}
+
+/** NFT_MSG_NEWCHAIN body, in nft's attribute order. */
+export function encodeChain(w: Writer, c: Chain): void {
+  w.strz(U.NFTA_CHAIN_TABLE, c.table);
+  w.strz(U.NFTA_CHAIN_NAME, c.name);
+  if (c.hook !== undefined) {
+    w.strz(U.NFTA_CHAIN_TYPE, c.type!);
+    if (c.policy !== undefined) w.be32(U.NFTA_CHAIN_POLICY, c.policy === 'accept' ? U.NF_ACCEPT : U.NF_DROP);
+    const h = w.nest(U.NFTA_CHAIN_HOOK);
+    w.be32(U.NFTA_HOOK_HOOKNUM, hooksOf(c.family).number(c.hook));
+    w.be32(U.NFTA_HOOK_PRIORITY, (c.priority ?? 0) >>> 0);
+    if (c.device !== undefined) w.strz(U.NFTA_HOOK_DEV, c.device);
+    if (c.devices !== undefined && c.devices.length > 0) {
+      const d = w.nest(U.NFTA_HOOK_DEVS);
+      for (const dev of c.devices) w.strz(U.NFTA_DEVICE_NAME, dev);
+      w.end(d);
+    }
+    w.end(h);
+  }
+  const ud = c.userdata ?? (c.comment !== undefined ? commentUserdata(c.comment) : undefined);
+  if (ud !== undefined) w.attr(U.NFTA_CHAIN_USERDATA, ud);
+}
+
+export function encodeChainRef(w: Writer, c: { table: string; name: string }): void {
+  w.strz(U.NFTA_CHAIN_TABLE, c.table);
+  w.strz(U.NFTA_CHAIN_NAME, c.name);
+}
+
+export function decodeChain(m: NfMessage): Chain {
+  const a = messageAttrs(m);
+  const family = FAMILIES.name(m.family) as Family;
+  const c: Chain = { family, table: str(a[U.NFTA_CHAIN_TABLE] ?? Buffer.alloc(0)), name: str(a[U.NFTA_CHAIN_NAME] ?? Buffer.alloc(0)) };
+  if (a[U.NFTA_CHAIN_TYPE]) c.type = str(a[U.NFTA_CHAIN_TYPE]) as ChainType;
+  const hook = a[U.NFTA_CHAIN_HOOK];
+  if (hook !== undefined) {
+    const h = attrTable(hook);
+    if (h[U.NFTA_HOOK_HOOKNUM]) c.hook = hooksOf(family).name(be32(h[U.NFTA_HOOK_HOOKNUM], 'hook')) as Hook;
+    if (h[U.NFTA_HOOK_PRIORITY]) c.priority = h[U.NFTA_HOOK_PRIORITY].readInt32BE(0);
+    if (h[U.NFTA_HOOK_DEV]) c.device = str(h[U.NFTA_HOOK_DEV]);
+    if (h[U.NFTA_HOOK_DEVS]) c.devices = attrList(h[U.NFTA_HOOK_DEVS]).map((d) => str(d.data));
+  }
+  if (a[U.NFTA_CHAIN_POLICY]) c.policy = be32(a[U.NFTA_CHAIN_POLICY], 'policy') === U.NF_ACCEPT ? 'accept' : 'drop';
+  if (a[U.NFTA_CHAIN_FLAGS]) c.flags = be32(a[U.NFTA_CHAIN_FLAGS], 'chain flags');
+  if (a[U.NFTA_CHAIN_HANDLE]) c.handle = Number(be64(a[U.NFTA_CHAIN_HANDLE], 'chain handle'));
+  if (a[U.NFTA_CHAIN_USE]) c.use = be32(a[U.NFTA_CHAIN_USE], 'chain use');
+  const ud = a[U.NFTA_CHAIN_USERDATA];
+  if (ud !== undefined) {
+    c.userdata = new Uint8Array(ud);
+    const t = commentOf(ud);
+    if (t !== undefined) c.comment = t;
+  }
+  return c;
+}

@@ -1,0 +1,290 @@
+// The declarative core of the expression codecs: each expression lists its
+// attributes in the order libnftnl sends them, with a kind saying how each
+// is encoded. One generic encoder/decoder serves them all; an attribute the
+// spec does not know makes the whole expression decode as 'raw', so what we
+// do not understand still re-encodes byte for byte.
+import type { KernelEnum } from '../enums.js';
+import * as U from '../uapi.js';
+import { attrList, copyBytes, DecodeError, walkAttrs, type Attr, type Writer } from '../wire.js';
+import { decodeDataAt, encodeData, type Data, type Verdict } from './data.js';
+
+export type FieldKind =
+  | 'be32' | 'be16' | 'be64' | 'u8'
+  | 'str'         // NUL-terminated
+  | 'strn'        // without the NUL
+  | 'reg'         // a register number (be32), validated
+  | 'value'       // nested NFTA_DATA_VALUE: bytes
+  | 'data'        // nested NFTA_DATA_VALUE or NFTA_DATA_VERDICT
+  | 'expr'        // one nested expression
+  | 'exprs';      // a list of nested expressions (NFTA_LIST_ELEM)
+
+export interface Field {
+  key: string;
+  attr: number;
+  kind: FieldKind;
+  enum?: KernelEnum;
+  /** Length in bytes of what the register holds, for range checks. */
+  regLen?: (e: Record<string, unknown>) => number | undefined;
+}
+
+export interface ExprSpec {
+  /** The kernel's expression name (NFTA_EXPR_NAME). */
+  name: string;
+  fields: Field[];
+  /** Fields by attribute type (filled in by register). */
+  byAttr?: (Field | undefined)[];
+}
+
+/** A raw expression: one the codec does not know (or with attributes it does not know), kept as bytes. */
+export interface RawExpr {
+  type: 'raw';
+  /** The kernel's expression name. */
+  name: string;
+  /** The NFTA_EXPR_DATA payload, exactly as the kernel sent it. */
+  data: Uint8Array;
+}
+
+/** Thrown for expressions that cannot be encoded: a typed error raised before anything is sent. */
+export class ExpressionError extends TypeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExpressionError';
+  }
+}
+
+const specs = new Map<string, ExprSpec>();
+
+export function register(spec: ExprSpec): ExprSpec {
+  spec.byAttr = [];
+  for (const f of spec.fields) spec.byAttr[f.attr] = f;
+  specs.set(spec.name, spec);
+  return spec;
+}
+
+export function specOf(name: string): ExprSpec | undefined {
+  return specs.get(name);
+}
+
+export function knownExpressions(): string[] {
+  return [...specs.keys()];
+}
+
+// Registers: NFT_REG_VERDICT (0), the four 16-byte registers 1..4, or the
+// sixteen 32-bit registers 8..23 (NFT_REG32_00..15). They alias: 1 = 8..11.
+function regSpan(reg: number, len: number | undefined, what: string): void {
+  if (!Number.isInteger(reg)) throw new ExpressionError(`${what}: register must be an integer, got ${String(reg)}`);
+  let start: number;
+  if (reg >= U.NFT_REG_1 && reg <= U.NFT_REG_4) start = (reg - U.NFT_REG_1) * 4;
+  else if (reg >= U.NFT_REG32_00 && reg <= U.NFT_REG32_15) start = reg - U.NFT_REG32_00;
+  else throw new ExpressionError(`${what}: register ${reg} does not exist (1-4 or 8-23)`);
+  if (len !== undefined && (len <= 0 || start * 4 + len > 64)) {
+    throw new ExpressionError(`${what}: ${len} bytes starting at register ${reg} run past the last register`);
+  }
+}
+
+/** Checks one expression before it is encoded: kinds of values, register ranges. */
+export function validateFields(spec: ExprSpec, e: Record<string, unknown>, where: string): void {
+  for (const f of spec.fields) {
+    const v = e[f.key];
+    if (v === undefined) continue;
+    const what = `${where}: ${spec.name}.${f.key}`;
+    switch (f.kind) {
+      case 'reg':
+        regSpan(v as number, f.regLen?.(e), what);
+        break;
+      case 'be32': case 'be16': case 'u8': case 'be64': {
+        const n = f.enum !== undefined ? f.enum.number(v as string) : v;
+        const max = f.kind === 'be32' ? 0xffffffff : f.kind === 'be16' ? 0xffff : f.kind === 'u8' ? 0xff : Number.MAX_SAFE_INTEGER;
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) throw new ExpressionError(`${what}: expected an integer 0..${max}, got ${String(v)}`);
+        break;
+      }
+      case 'str': case 'strn':
+        if (typeof v !== 'string' || v.length === 0 || Buffer.byteLength(v) > 255 || v.includes('\0')) {
+          throw new ExpressionError(`${what}: expected a string of 1-255 bytes without NUL`);
+        }
+        break;
+      case 'value':
+        if (!(v instanceof Uint8Array) || v.length === 0 || v.length > 64) throw new ExpressionError(`${what}: expected 1-64 bytes`);
+        break;
+      case 'data':
+        if (!(v instanceof Uint8Array) && (typeof v !== 'object' || v === null || !('kind' in v))) throw new ExpressionError(`${what}: expected bytes or a verdict`);
+        break;
+      case 'expr':
+        validateExpr(v as Expr, what);
+        break;
+      case 'exprs':
+        if (!Array.isArray(v)) throw new ExpressionError(`${what}: expected an array of expressions`);
+        for (const x of v) validateExpr(x as Expr, what);
+        break;
+    }
+  }
+}
+
+export interface AnyExpr {
+  type: string;
+  [key: string]: unknown;
+}
+export type Expr = AnyExpr;
+
+/** Validates an expression (known or raw) and throws ExpressionError if it would be refused. */
+export function validateExpr(e: Expr, where: string): void {
+  if (typeof e !== 'object' || e === null || typeof e.type !== 'string') throw new ExpressionError(`${where}: not an expression`);
+  if (e.type === 'raw') {
+    const r = e as unknown as RawExpr;
+    if (typeof r.name !== 'string' || r.name.length === 0 || r.name.length > 15 || !(r.data instanceof Uint8Array)) {
+      throw new ExpressionError(`${where}: raw expression needs a name (1-15 bytes) and data bytes`);
+    }
+    validateRawRegisters(r, where);
+    return;
+  }
+  const spec = specs.get(e.type);
+  if (spec === undefined) throw new ExpressionError(`${where}: unknown expression type ${JSON.stringify(e.type)}`);
+  validateFields(spec, e, where);
+}
+
+// A raw expression of a kind we know the layout of gets its registers
+// checked too: the bytes are parsed with the spec and any reg field tested.
+function validateRawRegisters(r: RawExpr, where: string): void {
+  const spec = specs.get(r.name);
+  if (spec === undefined) return;
+  let attrs: Attr[];
+  try {
+    attrs = attrList(Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength));
+  } catch (e) {
+    throw new ExpressionError(`${where}: raw ${r.name} data is not a valid attribute stream: ${(e as Error).message}`);
+  }
+  for (const a of attrs) {
+    const f = spec.fields.find((x) => x.attr === a.type);
+    if (f?.kind === 'reg') {
+      if (a.data.length !== 4) throw new ExpressionError(`${where}: raw ${r.name}.${f.key}: register attribute must be 4 bytes`);
+      regSpan(a.data.readUInt32BE(0), undefined, `${where}: raw ${r.name}.${f.key}`);
+    }
+  }
+}
+
+function encodeField(w: Writer, f: Field, v: unknown): void {
+  switch (f.kind) {
+    case 'reg': case 'be32': w.be32(f.attr, f.enum ? f.enum.number(v as string) : (v as number)); break;
+    case 'be16': w.be16(f.attr, f.enum ? f.enum.number(v as string) : (v as number)); break;
+    case 'u8': w.u8(f.attr, v as number); break;
+    case 'be64': w.be64(f.attr, BigInt(v as number)); break;
+    case 'str': w.strz(f.attr, v as string); break;
+    case 'strn': w.attr(f.attr, Buffer.from(v as string)); break;
+    case 'value': case 'data': encodeData(w, f.attr, v as Data); break;
+    case 'expr': { const t = w.nest(f.attr); encodeExprBody(w, v as Expr); w.end(t); break; }
+    case 'exprs': {
+      const t = w.nest(f.attr);
+      for (const x of v as Expr[]) encodeExpr(w, x);
+      w.end(t);
+      break;
+    }
+  }
+}
+
+/** Writes NFTA_EXPR_NAME and NFTA_EXPR_DATA (the inside of one expression). */
+export function encodeExprBody(w: Writer, e: Expr): void {
+  if (e.type === 'raw') {
+    const r = e as unknown as RawExpr;
+    w.strz(U.NFTA_EXPR_NAME, r.name);
+    w.attr(U.NFTA_EXPR_DATA | 0x8000, r.data);
+    return;
+  }
+  const spec = specs.get(e.type);
+  if (spec === undefined) throw new ExpressionError(`unknown expression type ${JSON.stringify(e.type)}`);
+  w.strz(U.NFTA_EXPR_NAME, spec.name);
+  // libnftnl always sends NFTA_EXPR_DATA, even for expressions without attributes.
+  const t = w.nest(U.NFTA_EXPR_DATA);
+  for (const f of spec.fields) {
+    const v = e[f.key];
+    if (v !== undefined) encodeField(w, f, v);
+  }
+  w.end(t);
+}
+
+/** Writes one NFTA_LIST_ELEM holding an expression. */
+export function encodeExpr(w: Writer, e: Expr): void {
+  const t = w.nest(U.NFTA_LIST_ELEM);
+  encodeExprBody(w, e);
+  w.end(t);
+}
+
+class Unknown extends Error {}
+
+function decodeField(f: Field, buf: Buffer, at: number, len: number): unknown {
+  switch (f.kind) {
+    case 'reg': case 'be32': {
+      if (len !== 4) throw new Unknown();
+      const n = buf.readUInt32BE(at);
+      return f.enum ? f.enum.name(n) : n;
+    }
+    case 'be16': {
+      if (len !== 2) throw new Unknown();
+      const n = buf.readUInt16BE(at);
+      return f.enum ? f.enum.name(n) : n;
+    }
+    case 'u8':
+      if (len !== 1) throw new Unknown();
+      return f.enum ? f.enum.name(buf[at]!) : buf[at];
+    case 'be64':
+      if (len !== 8) throw new Unknown();
+      return buf.readUInt32BE(at) * 0x100000000 + buf.readUInt32BE(at + 4);
+    case 'str': case 'strn':
+      return buf.toString('utf8', at, len > 0 && buf[at + len - 1] === 0 ? at + len - 1 : at + len);
+    case 'value': {
+      const d = decodeDataAt(buf, at, len);
+      if (!(d instanceof Uint8Array)) throw new Unknown();
+      return d;
+    }
+    case 'data':
+      return decodeDataAt(buf, at, len);
+    case 'expr':
+      return decodeExprBodyAt(buf, at, len);
+    case 'exprs': {
+      const out: Expr[] = [];
+      walkAttrs(buf, at, at + len, (type, _n, x, n) => {
+        if (type !== U.NFTA_LIST_ELEM) throw new Unknown();
+        out.push(decodeExprBodyAt(buf, x, n));
+      });
+      return out;
+    }
+  }
+}
+
+/** Decodes the inside of one expression (NFTA_EXPR_NAME + NFTA_EXPR_DATA). */
+export function decodeExprBody(buf: Buffer): Expr {
+  return decodeExprBodyAt(buf, 0, buf.length);
+}
+
+/** Decodes the expression whose attributes are buf[off, off + len). */
+export function decodeExprBodyAt(buf: Buffer, off: number, len: number): Expr {
+  let nameAt = -1, nameLen = 0, dataAt = -1, dataLen = 0;
+  walkAttrs(buf, off, off + len, (type, _n, at, n) => {
+    if (type === U.NFTA_EXPR_NAME) { nameAt = at; nameLen = n; }
+    else if (type === U.NFTA_EXPR_DATA) { dataAt = at; dataLen = n; }
+  });
+  if (nameAt < 0) throw new DecodeError('expression without a name');
+  let end = nameAt + nameLen;
+  const nul = buf.indexOf(0, nameAt);
+  if (nul >= 0 && nul < end) end = nul;
+  const name = buf.toString('utf8', nameAt, end);
+  const raw = (): Expr => ({ type: 'raw', name, data: copyBytes(buf, Math.max(dataAt, 0), dataLen) } satisfies RawExpr as unknown as Expr);
+  const spec = specs.get(name);
+  if (spec === undefined) return raw();
+  if (dataAt < 0) return spec.fields.length === 0 ? { type: name } : raw();
+  try {
+    const e: Expr = { type: name };
+    let seen = 0;
+    walkAttrs(buf, dataAt, dataAt + dataLen, (type, _n, at, n) => {
+      const f = spec.byAttr?.[type] ?? spec.fields.find((x) => x.attr === type);
+      if (f === undefined || type >= 31 || seen & (1 << type)) throw new Unknown();
+      seen |= 1 << type;
+      e[f.key] = decodeField(f, buf, at, n);
+    });
+    return e;
+  } catch (err) {
+    if (err instanceof Unknown || err instanceof DecodeError) return raw();
+    throw err;
+  }
+}
+
+export type { Data, Verdict };

@@ -1,0 +1,279 @@
+// The nf_tables handle: one NETLINK_NETFILTER socket in a network
+// namespace. Transactions commit as one batch; listings read the whole
+// ruleset (or a filtered part) in one exchange and decode it into the same
+// types a transaction takes.
+import type { NativeHandle } from '../binding.js';
+import { NetlinkError, type NativeErrorInfo } from '../errors.js';
+import { check, NetlinkHandle, type OpenOptions } from '../handle.js';
+import { decodeChain, type Chain } from './chain.js';
+import { FAMILIES, type Family } from './enums.js';
+import { NftValidationError } from './names.js';
+import { decodeObject, type NamedObject } from './object.js';
+import { decodeRule, type Rule } from './rule.js';
+import { decodeElements, decodeSet, setShape, type NftSet, type SetElement } from './set.js';
+import { decodeTable, type Table } from './table.js';
+import { describeOperation, setKey, Transaction, type SetRef } from './transaction.js';
+import { Ruleset } from './ruleset.js';
+import { decodeEvents, type NftEvent } from './monitor.js';
+import * as U from './uapi.js';
+import { be32, messages, messageAttrs, Writer, type NfMessage } from './wire.js';
+
+const MSG = (m: number): number => (U.NFNL_SUBSYS_NFTABLES << 8) | m;
+const PER_CHAIN_DUMP = 256;
+
+/** A commit the kernel refused: names the operation that failed and carries every error it reported. */
+export class NftCommitError extends NetlinkError {
+  /** Index of the failing operation in the transaction (-1 when the batch as a whole was refused). */
+  readonly operationIndex: number;
+  /** Every error the kernel reported for this batch, by operation. */
+  readonly failures: { operationIndex: number; operation: string; error: NativeErrorInfo }[];
+
+  constructor(operation: string, info: NativeErrorInfo, operationIndex: number, failures: NftCommitError['failures']) {
+    super(operation, info);
+    this.name = 'NftCommitError';
+    this.operationIndex = operationIndex;
+    this.failures = failures;
+  }
+}
+
+export interface ListFilter {
+  family?: Family;
+  table?: string;
+  chain?: string;
+}
+
+export interface CommitOptions {
+  /** Fail with ERESTART (and change nothing) if the ruleset generation is no longer this one. */
+  generation?: number;
+}
+
+/** The interface Nftables and FakeNftables share. */
+export interface NftablesInterface {
+  transaction(): Transaction;
+  commit(tx: Transaction, options?: CommitOptions): Promise<void>;
+  list(filter?: ListFilter): Promise<Ruleset>;
+  generation(): Promise<number>;
+  close(): Promise<void>;
+}
+
+function request(type: number, flags: number, family: number, body?: (w: Writer) => void): Writer {
+  const w = new Writer(256);
+  const m = w.beginMessage(MSG(type), flags, family);
+  body?.(w);
+  w.endMessage(m);
+  return w;
+}
+
+/**
+ * nf_tables over nfnetlink, bound to one network namespace.
+ *
+ * ```ts
+ * const nft = await Nftables.open({ netns: 'node1' });
+ * const tx = nft.transaction();
+ * tx.addTable({ family: 'ip', name: 'kube-proxy' });
+ * await nft.commit(tx);                       // nft -f (one atomic batch)
+ * console.log((await nft.list()).toString()); // nft list ruleset
+ * ```
+ */
+export class Nftables extends NetlinkHandle implements NftablesInterface {
+  readonly #options: OpenOptions;
+
+  private constructor(native: NativeHandle, options: OpenOptions) {
+    super(native);
+    this.#options = options;
+  }
+
+  /** Opens a NETLINK_NETFILTER socket in `options.netns` (default: the caller's namespace). */
+  static async open(options: OpenOptions = {}): Promise<Nftables> {
+    return new Nftables(await NetlinkHandle.openNative('netfilter', options, 'nft.open'), options);
+  }
+
+  /** A new, empty transaction. */
+  transaction(): Transaction {
+    return new Transaction();
+  }
+
+  /** The ruleset generation id (NFT_MSG_GETGEN); it changes with every committed batch. */
+  async generation(): Promise<number> {
+    const [gen] = await this.#requests('nft.generation', [[request(U.NFT_MSG_GETGEN, 0, 0), false]]);
+    return readGeneration(gen!);
+  }
+
+  /**
+   * Sends the transaction as one batch. The kernel applies all of it or none;
+   * a refusal throws NftCommitError naming the operation. Equivalent to: `nft -f FILE`.
+   */
+  async commit(tx: Transaction, options: CommitOptions = {}): Promise<void> {
+    if (!(tx instanceof Transaction)) throw new TypeError('commit: expected a Transaction');
+    if (tx.error !== undefined) throw tx.error;
+    if (options.generation !== undefined && (!Number.isInteger(options.generation) || options.generation < 0 || options.generation > 0xffffffff)) {
+      throw new NftValidationError('commit: generation must be a 32-bit unsigned integer');
+    }
+    await this.#learnSets(tx);
+    const batch = tx.encode();
+    if (batch.opOfMessage.length === 0) return;
+    const result = await this.run('nft.commit', (n) => n.nfnlBatch(batch.bytes, U.NFNL_SUBSYS_NFTABLES, options.generation));
+    if (result.errors.length === 0) return;
+    const failures = result.errors.map((e) => {
+      const operationIndex = e.index >= 0 && e.index < batch.opOfMessage.length ? batch.opOfMessage[e.index]! : -1;
+      const operation = operationIndex >= 0 ? describeOperation(tx.operations[operationIndex]!) : 'nft.commit';
+      return { operationIndex, operation, error: e.error };
+    });
+    const first = failures.find((f) => f.operationIndex >= 0) ?? failures[0]!;
+    throw new NftCommitError(first.operation, first.error, first.operationIndex, failures);
+  }
+
+  // Element operations with typed keys on sets the transaction did not define: read their types.
+  async #learnSets(tx: Transaction): Promise<void> {
+    const unknown = tx.unknownSets();
+    if (unknown.length === 0) return;
+    const replies = await this.#requests('nft.commit', unknown.map((s) => [request(U.NFT_MSG_GETSET, 0, FAMILIES.number(s.family), (w) => {
+      w.strz(U.NFTA_SET_TABLE, s.table);
+      w.strz(U.NFTA_SET_NAME, s.name);
+    }), false] as [Writer, boolean]), true);
+    replies.forEach((r, i) => {
+      const s = unknown[i]!;
+      if (r.error !== undefined) throw new NetlinkError(`nft.commit: set ${s.family} ${s.table} ${s.name}`, r.error);
+      const [m] = messages(r.data);
+      if (m !== undefined) tx.knowSet({ ...s, ...pickType(decodeSet(m)) });
+    });
+  }
+
+  async #requests(operation: string, reqs: [Writer, boolean][], keepErrors = false): Promise<{ error?: NativeErrorInfo; data: Buffer }[]> {
+    const bytes = Buffer.concat(reqs.map(([w]) => w.bytes()));
+    const dumps = Uint8Array.from(reqs.map(([, d]) => (d ? 1 : 0)));
+    const replies = await this.run(operation, (n) => n.nfnl(bytes, dumps));
+    if (!keepErrors) for (const r of replies) check(operation, r);
+    return replies;
+  }
+
+  /**
+   * Reads the ruleset (or the part the filter names) at one generation:
+   * tables, chains, rules, sets with their elements, and named objects.
+   * Equivalent to: `nft list ruleset` / `nft list table FAMILY NAME`.
+   */
+  async list(filter: ListFilter = {}): Promise<Ruleset> {
+    const family = filter.family === undefined ? 0 : FAMILIES.number(filter.family);
+    for (let attempt = 0; ; attempt++) {
+      // The kernel filters dumps by table only within one family.
+      const byTable = filter.table !== undefined && filter.family !== undefined;
+      const dump = (type: number, body?: (w: Writer) => void): [Writer, boolean] => [request(type, 0, family, byTable ? body : undefined), true];
+      const replies = await this.#requests('nft.list', [
+        [request(U.NFT_MSG_GETGEN, 0, 0), false],
+        dump(U.NFT_MSG_GETTABLE),
+        dump(U.NFT_MSG_GETCHAIN),
+        dump(U.NFT_MSG_GETSET, (w) => w.strz(U.NFTA_SET_TABLE, filter.table!)),
+        dump(U.NFT_MSG_GETOBJ, (w) => w.strz(U.NFTA_OBJ_TABLE, filter.table!)),
+      ]);
+      const generation = readGeneration(replies[0]!);
+      const keep = (o: { family: Family; table?: string; name?: string }, isTable = false): boolean =>
+        (filter.family === undefined || o.family === filter.family) &&
+        (filter.table === undefined || (isTable ? o.name : o.table) === filter.table);
+      const tables = messages(replies[1]!.data).map(decodeTable).filter((t) => keep(t, true));
+      const chains = messages(replies[2]!.data).map(decodeChain).filter((c) => keep(c) && (filter.chain === undefined || c.name === filter.chain));
+      const sets = messages(replies[3]!.data).map(decodeSet).filter((s) => keep(s));
+      const objects = messages(replies[4]!.data).map(decodeObject).filter((o) => keep(o));
+      const rules = (await this.#dumpRules(chains, filter)).filter((r) => keep(r) && (filter.chain === undefined || r.chain === filter.chain));
+      await this.#fillElements(sets);
+      if (attempt < 5 && (await this.generation()) !== generation) continue;  // changed while reading
+      return new Ruleset({ generation, tables, chains, rules, sets, objects });
+    }
+  }
+
+  // One rule dump resumes by walking every rule already sent, so on big
+  // rulesets it costs rules x chunks in the kernel; past a few hundred chains
+  // the rules are dumped chain by chain instead (all requests in one exchange).
+  async #dumpRules(chains: Chain[], filter: ListFilter): Promise<Rule[]> {
+    const perChain = chains.length > PER_CHAIN_DUMP || (filter.chain !== undefined && filter.family === undefined);
+    const reqs: [Writer, boolean][] = perChain
+      ? chains.map((c) => [request(U.NFT_MSG_GETRULE, 0, FAMILIES.number(c.family), (w) => {
+        w.strz(U.NFTA_RULE_TABLE, c.table);
+        w.strz(U.NFTA_RULE_CHAIN, c.name);
+      }), true] as [Writer, boolean])
+      : [[request(U.NFT_MSG_GETRULE, 0, filter.family === undefined ? 0 : FAMILIES.number(filter.family), filter.table === undefined || filter.family === undefined ? undefined : (w) => {
+        w.strz(U.NFTA_RULE_TABLE, filter.table!);
+        if (filter.chain !== undefined) w.strz(U.NFTA_RULE_CHAIN, filter.chain);
+      }), true]];
+    if (reqs.length === 0) return [];
+    const replies = await this.#requests('nft.list', reqs);
+    const rules: Rule[] = [];
+    for (const r of replies) for (const m of messages(r.data)) rules.push(decodeRule(m));
+    return rules;
+  }
+
+  async #fillElements(sets: NftSet[]): Promise<void> {
+    if (sets.length === 0) return;
+    const replies = await this.#requests('nft.list', sets.map((s) => [request(U.NFT_MSG_GETSETELEM, 0, FAMILIES.number(s.family), (w) => {
+      w.strz(U.NFTA_SET_ELEM_LIST_TABLE, s.table);
+      w.strz(U.NFTA_SET_ELEM_LIST_SET, s.name);
+    }), true] as [Writer, boolean]));
+    sets.forEach((s, i) => {
+      const shape = s.type.startsWith('0x') ? undefined : setShape(s);
+      const elements: SetElement[] = [];
+      for (const m of messages(replies[i]!.data)) elements.push(...decodeElements(m, () => shape).elements);
+      s.elements = elements;
+    });
+  }
+
+  /** Tables only. Equivalent to: `nft list tables`. */
+  async listTables(filter: Pick<ListFilter, 'family'> = {}): Promise<Table[]> {
+    return (await this.list(filter)).tables;
+  }
+
+  /** Chains, optionally of one family/table. Equivalent to: `nft list chains`. */
+  async listChains(filter: ListFilter = {}): Promise<Chain[]> {
+    return (await this.list(filter)).chains;
+  }
+
+  /** Rules, optionally of one family/table/chain. Equivalent to: `nft -a list chain FAMILY TABLE CHAIN`. */
+  async listRules(filter: ListFilter = {}): Promise<Rule[]> {
+    return (await this.list(filter)).rules;
+  }
+
+  /** Sets and maps with their elements. Equivalent to: `nft list sets`. */
+  async listSets(filter: ListFilter = {}): Promise<NftSet[]> {
+    return (await this.list(filter)).sets;
+  }
+
+  /** The elements of one set. Equivalent to: `nft list set FAMILY TABLE NAME`. */
+  async listElements(set: SetRef): Promise<SetElement[]> {
+    const s = (await this.list({ family: set.family, table: set.table })).sets.find((x) => x.name === set.name);
+    if (s === undefined) throw new NetlinkError('nft.listElements', { errno: 2, code: 'ENOENT', message: 'No such file or directory', detail: `set ${setKey(set).replace(/\0/g, ' ')}` });
+    return s.elements ?? [];
+  }
+
+  /** Named counters and quotas. Equivalent to: `nft list counters` / `nft list quotas`. */
+  async listObjects(filter: ListFilter = {}): Promise<NamedObject[]> {
+    return (await this.list(filter)).objects;
+  }
+
+  /**
+   * Ruleset change events (new/deleted tables, chains, rules, sets,
+   * elements, objects, and each new generation), as an async iterator.
+   * Break out of the loop to stop. Equivalent to: `nft monitor`.
+   */
+  async *monitor(options: { pollMs?: number } = {}): AsyncGenerator<NftEvent, void, undefined> {
+    const native = await NetlinkHandle.openNative('netfilter', this.#options, 'nft.monitor');
+    try {
+      native.subscribe(U.NFNLGRP_NFTABLES);
+      for (;;) {
+        const { data, lost } = await native.receive(options.pollMs ?? 200);
+        if (lost) yield { type: 'lost' };
+        if (data.length > 0) for (const e of decodeEvents(data)) yield e;
+      }
+    } finally {
+      native.close();
+    }
+  }
+}
+
+function readGeneration(reply: { data: Buffer }): number {
+  const [m] = messages(reply.data);
+  const id = m === undefined ? undefined : messageAttrs(m as NfMessage)[U.NFTA_GEN_ID];
+  if (id === undefined) throw new NetlinkError('nft.generation', { errno: 74, code: 'EBADMSG', message: 'Bad message', detail: 'no generation id in reply' });
+  return be32(id, 'generation');
+}
+
+function pickType(s: NftSet): Pick<NftSet, 'type' | 'map' | 'flags'> {
+  return { type: s.type, ...(s.map !== undefined ? { map: s.map } : {}), ...(s.flags !== undefined ? { flags: s.flags } : {}) };
+}

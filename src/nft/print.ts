@@ -1,0 +1,513 @@
+// nft syntax from decoded objects, laid out as `nft list ruleset` prints
+// them. Rules are "delinearised" the way nft does it: what each register
+// holds is tracked, loads are folded into the match or statement that uses
+// them, and protocol dependencies nft adds implicitly (`meta l4proto tcp`
+// before `tcp dport`) are left out again. Sequences it cannot name are
+// printed in a bracketed low-level form rather than guessed.
+import { formatIp } from '../addr.js';
+import type { Chain } from './chain.js';
+import { decodeKey, encodeKey, keyLength, splitType, type DataType } from './datatypes.js';
+import { isVerdict, type Verdict } from './expr/data.js';
+import type { Expression } from './expr/index.js';
+import { keyField, payloadField, type Field } from './fields.js';
+import type { NamedObject } from './object.js';
+import type { Rule } from './rule.js';
+import type { RulesetData } from './ruleset.js';
+import type { NftSet, SetElement } from './set.js';
+import type { Table } from './table.js';
+
+type Src = { text: string; type?: DataType; field?: Field; words: number; bitwise?: boolean };
+
+const CT_STATES: [number, string][] = [[1, 'invalid'], [2, 'established'], [4, 'related'], [8, 'new'], [64, 'untracked']];
+const OPS: Record<string, string> = { eq: '', neq: '!= ', lt: '< ', lte: '<= ', gt: '> ', gte: '>= ' };
+const ADDRTYPES = ['unspec', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit'];
+const ICMP_CODES: Record<number, string> = { 0: 'net-unreachable', 1: 'host-unreachable', 2: 'prot-unreachable', 3: 'port-unreachable', 9: 'net-prohibited', 10: 'host-prohibited', 13: 'admin-prohibited' };
+const ICMPX_CODES = ['no-route', 'port-unreachable', 'host-unreachable', 'admin-prohibited'];
+
+export function printVerdict(v: Verdict): string {
+  if (v.kind === 'jump' || v.kind === 'goto') return `${v.kind} ${v.chain}`;
+  if (v.kind === 'queue') return `queue${v.num ? ` num ${v.num}` : ''}`;
+  return v.kind;
+}
+
+function hex(b: Uint8Array): string {
+  return `0x${Buffer.from(b).toString('hex')}`;
+}
+
+function u32le(b: Uint8Array): number {
+  return b.length === 4 ? Buffer.from(b).readUInt32LE(0) : Number.NaN;
+}
+
+/** Formats bytes as a value of a type, the way nft prints it. */
+export function formatValue(b: Uint8Array, type: DataType | undefined): string {
+  if (type === undefined) return hex(b);
+  if (type.name === 'ct_state') {
+    const n = u32le(b);
+    const names = CT_STATES.filter(([bit]) => n & bit).map(([, s]) => s);
+    return names.length > 0 ? names.join(',') : hex(b);
+  }
+  if (type.name === 'fib_presence') return u32le(b) === 0 ? 'missing' : 'exists';
+  if (type.name === 'fib_addrtype') return ADDRTYPES[u32le(b)] ?? hex(b);
+  if (type.name === 'mark') return `0x${u32le(b).toString(16).padStart(8, '0')}`;
+  if (type.name === 'ifname') return `"${Buffer.from(b).toString('utf8').replace(/\0+$/, '')}"`;
+  if (type.name === 'nf_proto') return b[0] === 2 ? 'ipv4' : b[0] === 10 ? 'ipv6' : String(b[0]);
+  if (b.length !== type.len) {
+    if ((type.name === 'ipv4_addr' && b.length < 4) || (type.name === 'ipv6_addr' && b.length < 16)) {
+      const full = new Uint8Array(type.len);
+      full.set(b);
+      return `${formatIp(full)}/${b.length * 8}`;
+    }
+    return hex(b);
+  }
+  return String(type.format(b));
+}
+
+function formatKey(k: SetElement['key'], parts: DataType[] | undefined): string {
+  if (k instanceof Uint8Array) {
+    const typed = parts === undefined ? undefined : decodeKey(parts, k);
+    if (typed === undefined) return hex(k);
+    k = typed;
+  }
+  const values = Array.isArray(k) ? k : [k];
+  return values.map((v, i) => {
+    const t = parts?.[i];
+    return t !== undefined && (t.name === 'mark' || t.name === 'ct_state' || t.name === 'ifname') ? formatValue(t.parse(v), t) : String(v);
+  }).join(' . ');
+}
+
+// A concatenated range, per part as nft prints it: `10.0.0.1-10.0.0.9 . 80-90`, `10.1.1.1 . 22`.
+function rangeText(from: SetElement['key'], to: SetElement['key'], parts: DataType[] | undefined): string {
+  const a = formatKey(from, parts).split(' . ');
+  const b = formatKey(to, parts).split(' . ');
+  if (a.length !== b.length) return `${a.join(' . ')}-${b.join(' . ')}`;
+  return a.map((x, i) => (x === b[i] ? x : `${x}-${b[i]}`)).join(' . ');
+}
+
+function keyBytes(k: SetElement['key'], parts: DataType[] | undefined): Buffer {
+  if (k instanceof Uint8Array) return Buffer.from(k);
+  try {
+    return parts === undefined ? Buffer.alloc(0) : Buffer.from(encodeKey(parts, k));
+  } catch {
+    return Buffer.alloc(0);
+  }
+}
+
+function formatElements(s: NftSet): string[] {
+  const parts = s.type.startsWith('0x') ? undefined : splitType(s.type);
+  const dparts = s.map === undefined || s.map === 'verdict' || s.map.startsWith('0x') ? undefined : splitType(s.map);
+  const out: string[] = [];
+  // nft prints elements sorted by key, whatever order the kernel's set type keeps them in.
+  const els = [...(s.elements ?? [])].sort((a, b) => Buffer.compare(keyBytes(a.key, parts), keyBytes(b.key, parts)) || (a.intervalEnd ? -1 : 0) - (b.intervalEnd ? -1 : 0));
+  for (let i = 0; i < els.length; i++) {
+    const e = els[i]!;
+    if (e.intervalEnd) continue;
+    let text = formatKey(e.key, parts);
+    const next = els[i + 1];
+    if (e.keyEnd !== undefined) text = rangeText(e.key, e.keyEnd, parts);
+    else if (next?.intervalEnd && parts?.length === 1 && !(e.key instanceof Uint8Array)) {
+      text = intervalText(e.key as string | number, next.key, parts[0]!);
+    }
+    if (e.timeout !== undefined && e.timeout !== s.timeout) text += ` timeout ${formatTime(e.timeout)}`;
+    if (e.expires !== undefined && e.timeout !== undefined) text += ` expires ${formatTime(e.expires)}`;
+    if (e.counter !== undefined) text += ` counter packets ${e.counter.packets} bytes ${e.counter.bytes}`;
+    if (e.comment !== undefined) text += ` comment "${e.comment}"`;
+    if (e.verdict !== undefined) text += ` : ${printVerdict(e.verdict)}`;
+    else if (e.value !== undefined) text += ` : ${formatKey(e.value, dparts)}`;
+    out.push(text);
+  }
+  return out;
+}
+
+// [start, end) as nft prints it: a prefix when it is one, else start-(end-1).
+function intervalText(start: string | number, endKey: SetElement['key'], t: DataType): string {
+  const s = Buffer.from(t.parse(start));
+  const e = Buffer.from(t.parse(endKey instanceof Uint8Array ? (t.format(endKey) as string) : (endKey as string)));
+  const last = Buffer.from(e);
+  for (let i = last.length - 1; i >= 0; i--) { if (last[i]! > 0) { last[i]!--; break; } last[i] = 0xff; }
+  if (t.name === 'ipv4_addr' || t.name === 'ipv6_addr') {
+    const bits = s.length * 8;
+    for (let p = 0; p <= bits; p++) {
+      const host = bits - p;
+      let ok = true;
+      for (let i = 0; i < bits && ok; i++) {
+        const bit = (b: Buffer) => (b[i >> 3]! >> (7 - (i & 7))) & 1;
+        if (i >= p) ok = bit(s) === 0 && bit(last) === 1;
+        else ok = bit(s) === bit(last);
+      }
+      if (ok) return host === 0 ? String(start) : `${start}/${p}`;
+    }
+  }
+  return `${start}-${t.format(last)}`;
+}
+
+export function formatTime(ms: number): string {
+  if (ms === 0) return '0s';
+  let rest = ms;
+  let out = '';
+  for (const [unit, n] of [['d', 86400000], ['h', 3600000], ['m', 60000], ['s', 1000], ['ms', 1]] as [string, number][]) {
+    if (rest >= n) {
+      out += `${Math.floor(rest / n)}${unit}`;
+      rest %= n;
+    }
+  }
+  return out;
+}
+
+function formatBytes(n: number): string {
+  for (const [u, m] of [['gbytes', 1 << 30], ['mbytes', 1 << 20], ['kbytes', 1 << 10]] as [string, number][]) {
+    if (n >= m && n % m === 0) return `${n / m} ${u}`;
+  }
+  return `${n} bytes`;
+}
+
+/** Prints a rule's expressions as nft statements. */
+export function printExpressions(rule: Rule, sets: (name: string) => NftSet | undefined = () => undefined): string {
+  const family = rule.family;
+  const regs = new Map<number, Src>();
+  const out: string[] = [];
+  // A pending `meta l4proto X` / `meta nfproto X` that a following field match makes implicit.
+  let pendingDeps: { text: string; kind: 'l4' | 'nf'; value: number }[] = [];
+  const dropDeps = (f: Field | undefined): void => {
+    if (f === undefined) return;
+    for (const d of pendingDeps) {
+      if ((d.kind === 'l4' && f.l4proto === d.value) || (d.kind === 'nf' && f.nfproto === d.value)) {
+        const at = out.lastIndexOf(d.text);
+        if (at >= 0) out.splice(at, 1);
+      }
+    }
+    pendingDeps = pendingDeps.filter((d) => !((d.kind === 'l4' && f.l4proto === d.value) || (d.kind === 'nf' && f.nfproto === d.value)));
+  };
+  let l4: string | undefined;
+  const word = (r: number): number => (r >= 8 ? r - 8 : (r - 1) * 4);
+  const setReg = (r: number, s: Src): void => { regs.set(word(r), s); };
+  const getReg = (r: number): Src | undefined => regs.get(word(r));
+  const keyAt = (r: number, len: number | undefined): Src | undefined => {
+    const first = getReg(r);
+    if (first === undefined) return undefined;
+    if (len === undefined) {
+      // The set's key length is not known here: take the loads that follow one another from r.
+      let w = word(r);
+      while (regs.get(w) !== undefined) w += regs.get(w)!.words;
+      len = (w - word(r)) * 4;
+    }
+    if (len === undefined || len <= first.words * 4) return first;
+    const parts: Src[] = [];
+    for (let w = word(r); w < word(r) + Math.ceil(len / 4);) {
+      const s = regs.get(w);
+      if (s === undefined) return undefined;
+      parts.push(s);
+      w += s.words;
+    }
+    return { text: parts.map((p) => p.text).join(' . '), words: Math.ceil(len / 4) };
+  };
+
+  const exprs = rule.expressions as (Expression & Record<string, unknown>)[];
+  for (let i = 0; i < exprs.length; i++) {
+    const e = exprs[i]!;
+    switch (e.type) {
+      case 'payload': {
+        if (e.dreg !== undefined) {
+          const f = payloadField(e.base as string, e.offset as number, e.len as number, family === 'ip' || family === 'ip6' ? family : undefined, l4);
+          const partial = f === undefined ? payloadField(e.base as string, e.offset as number, e.base === 'network_header' ? (family === 'ip6' ? 16 : 4) : 2, undefined, l4) : undefined;
+          if (f !== undefined) {
+            dropDeps(f);
+            setReg(e.dreg as number, { text: f.name, type: f.type, field: f, words: Math.ceil((e.len as number) / 4) });
+          } else if (partial !== undefined && e.base === 'network_header') {
+            dropDeps(partial);
+            setReg(e.dreg as number, { text: partial.name, type: partial.type, words: 1 });
+          } else {
+            setReg(e.dreg as number, { text: `@${String(e.base).replace('_header', 'h')},${(e.offset as number) * 8},${(e.len as number) * 8}`, words: Math.ceil((e.len as number) / 4) });
+          }
+        } else {
+          const v = getReg(e.sreg as number) as (Src & { imm?: Uint8Array }) | undefined;
+          const f = payloadField(e.base as string, e.offset as number, e.len as number, family === 'ip' || family === 'ip6' ? family : undefined, l4);
+          dropDeps(f);
+          const value = v?.imm !== undefined ? formatValue(v.imm, f?.type) : v?.text ?? '?';
+          out.push(`${f?.name ?? `@${String(e.base).replace('_header', 'h')},${(e.offset as number) * 8},${(e.len as number) * 8}`} set ${value}`);
+        }
+        break;
+      }
+      case 'meta': case 'ct': {
+        const f = keyField(e.type, e.key as string);
+        const name = f?.name ?? (e.type === 'ct' ? `ct ${e.direction !== undefined ? `${e.direction} ` : ''}${String(e.key)}` : `meta ${String(e.key)}`);
+        if (e.dreg !== undefined) {
+          setReg(e.dreg as number, { text: name, ...(f !== undefined ? { type: f.type, field: f } : {}), words: e.key === 'iifname' || e.key === 'oifname' ? 4 : 1 });
+        } else {
+          const v = getReg(e.sreg as number) as (Src & { imm?: Uint8Array }) | undefined;
+          out.push(`${name} set ${v?.imm !== undefined && f !== undefined ? formatValue(v.imm, f.type) : v?.text ?? '?'}`);
+        }
+        break;
+      }
+      case 'numgen':
+        setReg(e.dreg as number, { text: `numgen ${e.mode === 'inc' ? 'inc' : 'random'} mod ${e.modulus as number}${e.offset ? ` offset ${e.offset as number}` : ''}`, words: 1 });
+        break;
+      case 'hash':
+        setReg(e.dreg as number, { text: `${e.hashType === 'symhash' ? 'symhash' : `jhash ${getReg(e.sreg as number)?.text ?? '?'}`} mod ${e.modulus as number}${e.seed ? ` seed 0x${(e.seed as number).toString(16)}` : ''}${e.offset ? ` offset ${e.offset as number}` : ''}`, words: 1 });
+        break;
+      case 'fib': {
+        const flags = e.flags as number;
+        const what = [flags & 1 ? 'saddr' : '', flags & 2 ? 'daddr' : '', flags & 4 ? 'mark' : '', flags & 8 ? 'iif' : '', flags & 16 ? 'oif' : ''].filter(Boolean).join(' . ');
+        const presence = (flags & 32) !== 0;
+        setReg(e.dreg as number, { text: `fib ${what} ${e.result as string}`, words: 1, type: { name: presence ? 'fib_presence' : e.result === 'type' ? 'fib_addrtype' : 'iface_index', id: 0, len: 4, order: 'host', parse: () => new Uint8Array(4), format: (b: Uint8Array) => u32le(b) } });
+        break;
+      }
+      case 'immediate': {
+        const d = e.data;
+        if (isVerdict(d)) out.push(printVerdict(d));
+        else setReg(e.dreg as number, { text: hex(d as Uint8Array), words: Math.ceil((d as Uint8Array).length / 4), imm: d } as Src);
+        break;
+      }
+      case 'bitwise': {
+        const src = getReg(e.sreg as number);
+        const mask = e.mask as Uint8Array | undefined;
+        const xor = e.xor as Uint8Array | undefined;
+        if (src === undefined || mask === undefined || xor === undefined) { out.push(raw(e)); break; }
+        const allOnes = mask.every((b) => b === 0xff);
+        const xorZero = xor.every((b) => b === 0);
+        const ored = mask.every((b, j) => (b ^ xor[j]!) === 0xff);
+        let text: string;
+        if (src.type?.name === 'ct_state' && xorZero) text = `${src.text}&${formatValue(mask, src.type)}`;
+        else if (xorZero) text = `${src.text} & ${formatValue(mask, src.type)}`;
+        else if (allOnes) text = `${src.text} ^ ${formatValue(xor, src.type)}`;
+        else if (ored) text = `${src.text} | ${formatValue(xor, src.type)}`;
+        else text = `(${src.text} & ${hex(mask)}) ^ ${hex(xor)}`;
+        setReg(e.dreg as number, { ...src, text, bitwise: true, maskBytes: mask } as Src);
+        break;
+      }
+      case 'cmp': {
+        const src = getReg(e.sreg as number);
+        const data = e.data as Uint8Array;
+        if (src === undefined) { out.push(raw(e)); break; }
+        const s = src as Src & { maskBytes?: Uint8Array };
+        const nextE = exprs[i + 1];
+        if (e.op === 'gte' && nextE?.type === 'cmp' && nextE.op === 'lte' && nextE.sreg === e.sreg) {
+          out.push(`${src.text} ${formatValue(data, src.type)}-${formatValue(nextE.data as Uint8Array, src.type)}`);
+          i++;
+          break;
+        }
+        if (s.bitwise && src.type?.name === 'ct_state' && e.op === 'neq' && data.every((b) => b === 0)) {
+          out.push(`${s.text.slice(0, s.text.indexOf('&'))} ${formatValue(s.maskBytes!, src.type)}`.replace(/ +/g, ' '));
+        } else if (s.bitwise && src.type !== undefined && (src.type.name === 'ipv4_addr' || src.type.name === 'ipv6_addr') && e.op !== 'neq' && s.maskBytes) {
+          const plen = s.maskBytes.reduce((n, b) => n + popcount(b), 0);
+          out.push(`${s.text.slice(0, s.text.indexOf(' &'))} ${OPS[e.op as string]}${formatValue(data, src.type)}/${plen}`);
+        } else {
+          const op = s.bitwise && e.op === 'eq' ? '== ' : OPS[e.op as string];
+          const text = `${src.text} ${op}${formatValue(data, src.type)}`;
+          if (src.field?.name === 'meta l4proto' && e.op === 'eq' && data.length === 1) {
+            pendingDeps.push({ text, kind: 'l4', value: data[0]! });
+            l4 = ({ 6: 'tcp', 17: 'udp', 132: 'sctp' } as Record<number, string>)[data[0]!];
+          } else if (src.field?.name === 'meta nfproto' && e.op === 'eq' && data.length === 1) {
+            pendingDeps.push({ text, kind: 'nf', value: data[0]! });
+          }
+          out.push(text);
+          continue;
+        }
+        break;
+      }
+      case 'range': {
+        const src = getReg(e.sreg as number);
+        out.push(`${src?.text ?? '?'} ${e.op === 'neq' ? '!= ' : ''}${formatValue(e.from as Uint8Array, src?.type)}-${formatValue(e.to as Uint8Array, src?.type)}`);
+        break;
+      }
+      case 'lookup': {
+        // A set given inline (a transaction's anonymous set) prints as its elements.
+        const set = typeof e.set === 'object' ? inlineSet(rule, e.set as NftSet) : sets(e.set as string);
+        const src = keyAt(e.sreg as number, set?.keyLen);
+        const anon = set !== undefined && ((set.flagBits ?? 0) & 1) !== 0;
+        const target = anon ? `{ ${formatElements(set).join(', ')} }` : `@${e.set as string}`;
+        const neg = ((e.flags as number | undefined) ?? 0) & 1 ? '!= ' : '';
+        if (e.dreg === 0) out.push(`${src?.text ?? '?'} vmap ${target}`);
+        else if (e.dreg !== undefined) setReg(e.dreg as number, { text: `${src?.text ?? '?'} map ${target}`, words: 1 });
+        else out.push(`${src?.text ?? '?'} ${neg}${target}`);
+        break;
+      }
+      case 'dynset': {
+        const set = sets(e.set as string);
+        const src = keyAt(e.sregKey as number, set?.keyLen);
+        const stmts = ((e.exprs as Expression[] | undefined) ?? (e.expr !== undefined ? [e.expr as Expression] : []))
+          .map((x) => printExpressions({ ...rule, expressions: [x] }, sets));
+        const timeout = e.timeout ? ` timeout ${formatTime(e.timeout as number)}` : '';
+        out.push(`${e.op as string} @${e.set as string} { ${src?.text ?? '?'}${timeout}${stmts.map((s) => ` ${s}`).join('')} }`);
+        break;
+      }
+      case 'counter':
+        out.push(`counter packets ${(e.packets as number) ?? 0} bytes ${(e.bytes as number) ?? 0}`);
+        break;
+      case 'objref':
+        out.push(e.name !== undefined ? `${String(e.objType)} name "${e.name as string}"` : `${String(e.objType)} name ${getReg(e.setSreg as number)?.text ?? '?'} map @${e.set as string}`);
+        break;
+      case 'nat': {
+        const addr = e.regAddrMin !== undefined ? (getReg(e.regAddrMin as number) as Src & { imm?: Uint8Array }) : undefined;
+        const port = e.regProtoMin !== undefined ? (getReg(e.regProtoMin as number) as Src & { imm?: Uint8Array }) : undefined;
+        const a = addr?.imm !== undefined ? formatIp(addr.imm) : addr?.text;
+        const p = port?.imm !== undefined ? String(Buffer.from(port.imm).readUInt16BE(0)) : port?.text;
+        const fam = family === 'inet' ? ` ${e.family as string}` : '';
+        const to = a !== undefined ? (e.family === 'ip6' && p !== undefined ? `[${a}]` : a) : '';
+        let text = `${e.nat as string}${fam} to ${to}${p !== undefined ? `:${p}` : ''}`;
+        text += natFlags(e.flags as number | undefined);
+        out.push(text);
+        break;
+      }
+      case 'masq': case 'redir': {
+        const port = e.regProtoMin !== undefined ? (getReg(e.regProtoMin as number) as Src & { imm?: Uint8Array }) : undefined;
+        let text = e.type === 'masq' ? 'masquerade' : 'redirect';
+        const portMax = e.regProtoMax !== undefined && e.regProtoMax !== e.regProtoMin ? (getReg(e.regProtoMax as number) as Src & { imm?: Uint8Array }) : undefined;
+        if (port?.imm !== undefined) text += ` to :${Buffer.from(port.imm).readUInt16BE(0)}${portMax?.imm !== undefined ? `-${Buffer.from(portMax.imm).readUInt16BE(0)}` : ''}`;
+        text += natFlags(e.flags as number | undefined);
+        out.push(text);
+        break;
+      }
+      case 'reject': {
+        const code = e.code as number | undefined;
+        if (e.rejectType === 'tcp reset') out.push('reject with tcp reset');
+        else if (e.rejectType === 'icmpx') out.push(code === 1 ? 'reject' : `reject with icmpx ${ICMPX_CODES[code ?? 0] ?? code}`);
+        else out.push(code === 3 || code === undefined ? 'reject' : `reject with ${family === 'ip6' ? 'icmpv6' : 'icmp'} ${ICMP_CODES[code] ?? code}`);
+        break;
+      }
+      case 'limit': {
+        const units: Record<number, string> = { 1: 'second', 60: 'minute', 3600: 'hour', 86400: 'day', 604800: 'week' };
+        const over = ((e.flags as number | undefined) ?? 0) & 1 ? 'over ' : '';
+        const bytes = e.limitType === 'bytes';
+        const rate = bytes ? formatBytes(e.rate as number) : String(e.rate);
+        out.push(`limit rate ${over}${rate}/${units[e.unit as number] ?? `${e.unit as number}s`}${e.burst && !(e.burst === 5 && !bytes) ? ` burst ${bytes ? formatBytes(e.burst as number) : `${e.burst as number} packets`}` : ''}`);
+        break;
+      }
+      case 'log': {
+        let t = 'log';
+        if (e.prefix !== undefined) t += ` prefix "${e.prefix as string}"`;
+        if (e.group !== undefined) t += ` group ${e.group as number}`;
+        if (e.level !== undefined && e.level !== 4) t += ` level ${['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug', 'audit'][e.level as number]}`;
+        out.push(t);
+        break;
+      }
+      case 'notrack': out.push('notrack'); break;
+      case 'quota': out.push(`quota ${((e.flags as number | undefined) ?? 0) & 1 ? 'over ' : ''}${formatBytes(e.bytes as number)}${e.consumed ? ` used ${formatBytes(e.consumed as number)}` : ''}`); break;
+      case 'connlimit': out.push(`ct count ${((e.flags as number | undefined) ?? 0) & 1 ? 'over ' : ''}${e.count as number}`); break;
+      case 'queue': out.push(`queue${e.num !== undefined ? ` num ${e.num as number}` : ''}${((e.flags as number | undefined) ?? 0) & 1 ? ' bypass' : ''}`); break;
+      default:
+        out.push(raw(e));
+    }
+  }
+  return out.join(' ');
+}
+
+function inlineSet(rule: Rule, s: Pick<NftSet, 'type' | 'map' | 'elements'>): NftSet {
+  let keyLen: number | undefined;
+  try { keyLen = keyLength(splitType(s.type)); } catch { keyLen = undefined; }
+  return { ...s, family: rule.family, table: rule.table, name: '', flagBits: 1, ...(keyLen !== undefined ? { keyLen } : {}) };
+}
+
+function popcount(b: number): number {
+  let n = 0;
+  for (; b; b &= b - 1) n++;
+  return n;
+}
+
+function natFlags(f: number | undefined): string {
+  if (f === undefined) return '';
+  const names: string[] = [];
+  if (f & 4) names.push('random');
+  if (f & 16) names.push('fully-random');
+  if (f & 8) names.push('persistent');
+  return names.length > 0 ? ` ${names.join(',')}` : '';
+}
+
+function raw(e: Record<string, unknown>): string {
+  const body = Object.entries(e).filter(([k]) => k !== 'type').map(([k, v]) => `${k} ${v instanceof Uint8Array ? hex(v) : typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  return `[ ${String(e.type === 'raw' ? e.name : e.type)}${body.length > 0 ? ` ${body.join(' ')}` : ''} ]`;
+}
+
+export function printRule(r: Rule, sets?: (name: string) => NftSet | undefined): string {
+  const body = printExpressions(r, sets);
+  return r.comment !== undefined ? `${body} comment "${r.comment}"` : body;
+}
+
+function priorityText(c: Chain): string {
+  const p = c.priority ?? 0;
+  const names: [number, string][] = c.family === 'bridge' ? [[-300, 'dstnat'], [-200, 'filter'], [300, 'srcnat'], [100, 'out']] :
+    [[-300, 'raw'], [-150, 'mangle'], [-100, 'dstnat'], [0, 'filter'], [50, 'security'], [100, 'srcnat']];
+  const exact = names.find(([n]) => n === p);
+  if (exact) return exact[1];
+  const near = names.find(([n]) => Math.abs(p - n) <= 10);
+  if (near) return `${near[1]} ${p > near[0] ? '+' : '-'} ${Math.abs(p - near[0])}`;
+  return String(p);
+}
+
+export function printChainHeader(c: Chain): string | undefined {
+  if (c.hook === undefined) return undefined;
+  const dev = c.device !== undefined ? ` device "${c.device}"` : c.devices !== undefined ? ` devices = { ${c.devices.join(', ')} }` : '';
+  return `type ${c.type} hook ${c.hook}${dev} priority ${priorityText(c)}; policy ${c.policy ?? 'accept'};`;
+}
+
+export function printSet(s: NftSet, indent: string): string[] {
+  const lines: string[] = [];
+  const kind = s.map !== undefined ? 'map' : 'set';
+  lines.push(`${indent}${kind} ${s.name} {`);
+  lines.push(`${indent}\ttype ${s.type}${s.map !== undefined ? ` : ${s.map}` : ''}`);
+  if (s.size !== undefined) lines.push(`${indent}\tsize ${s.size}`);
+  const flags = (s.flags ?? []).filter((f) => f !== 'anonymous');
+  const order = ['constant', 'dynamic', 'interval', 'timeout'];
+  flags.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  if (flags.length > 0) lines.push(`${indent}\tflags ${flags.join(',')}`);
+  if (s.timeout !== undefined) lines.push(`${indent}\ttimeout ${formatTime(s.timeout)}`);
+  if (s.gcInterval !== undefined) lines.push(`${indent}\tgc-interval ${formatTime(s.gcInterval)}`);
+  if (s.counter) lines.push(`${indent}\tcounter`);
+  if (s.comment !== undefined) lines.push(`${indent}\tcomment "${s.comment}"`);
+  const els = formatElements(s);
+  if (els.length > 0) {
+    // nft puts 5 short keys (up to 2 bytes), 2 of 4 bytes, or 1 longer key on a line.
+    const len = s.keyLen ?? 4;
+    const perLine = len <= 2 ? 5 : len <= 4 ? 2 : 1;
+    const rows: string[] = [];
+    for (let i = 0; i < els.length; i += perLine) rows.push(els.slice(i, i + perLine).join(', '));
+    lines.push(`${indent}\telements = { ${rows.join(`,\n${indent}\t\t     `)} }`);
+  }
+  lines.push(`${indent}}`);
+  return lines;
+}
+
+export function printObject(o: NamedObject, indent: string): string[] {
+  if (o.type === 'counter') return [`${indent}counter ${o.name} {`, `${indent}\tpackets ${o.packets ?? 0} bytes ${o.bytes ?? 0}`, `${indent}}`];
+  if (o.type === 'quota') return [`${indent}quota ${o.name} {`, `${indent}\t${o.over ? 'over ' : ''}${formatBytes(o.bytes ?? 0)}${o.used ? ` used ${formatBytes(o.used)}` : ''}`, `${indent}}`];
+  return [`${indent}# ${String(o.type)} ${o.name}`];
+}
+
+/** One table with everything in it, as `nft list table` prints it. */
+export function printTable(t: Table, r: RulesetData): string {
+  const mine = <T extends { family: string; table: string }>(xs: T[]): T[] => xs.filter((x) => x.family === t.family && x.table === t.name);
+  const sets = mine(r.sets);
+  const setsByName = new Map(sets.map((s) => [s.name, s]));
+  const find = (name: string) => setsByName.get(name);
+  const blocks: string[][] = [];
+  for (const o of mine(r.objects)) blocks.push(printObject(o, '\t'));
+  for (const s of sets) if (!((s.flagBits ?? 0) & 1)) blocks.push(printSet(s, '\t'));
+  const rulesByChain = new Map<string, Rule[]>();
+  for (const rule of mine(r.rules)) {
+    const list = rulesByChain.get(rule.chain);
+    if (list === undefined) rulesByChain.set(rule.chain, [rule]);
+    else list.push(rule);
+  }
+  for (const c of mine(r.chains)) {
+    const lines = [`\tchain ${c.name} {`];
+    if (c.comment !== undefined) lines.push(`\t\tcomment "${c.comment}"`);
+    const h = printChainHeader(c);
+    if (h !== undefined) lines.push(`\t\t${h}`);
+    for (const rule of rulesByChain.get(c.name) ?? []) lines.push(`\t\t${printRule(rule, find)}`);
+    lines.push('\t}');
+    blocks.push(lines);
+  }
+  const head = [`table ${t.family} ${t.name} {`];
+  if (t.comment !== undefined) head.push(`\tcomment "${t.comment}"`);
+  if (t.flags !== undefined && t.flags & 1) head.push('\tflags dormant');
+  return [...head, blocks.map((b) => b.join('\n')).join('\n\n'), '}'].filter((x) => x !== '').join('\n');
+}
+
+/** Elements as nft writes them inside `{ ... }`. */
+export function printElements(s: NftSet): string {
+  return formatElements(s).join(', ');
+}
+
+/** The whole ruleset as `nft list ruleset` prints it. */
+export function printRuleset(r: RulesetData): string {
+  return r.tables.map((t) => `${printTable(t, r)}\n`).join('');
+}

@@ -1,0 +1,78 @@
+// A ruleset as listed from the kernel (or a fake): decoded objects, the
+// generation they were read at, nft-syntax printing, and a transaction that
+// recreates it.
+import type { Chain } from './chain.js';
+import type { NamedObject } from './object.js';
+import { printRuleset } from './print.js';
+import type { Rule } from './rule.js';
+import type { NftSet } from './set.js';
+import type { Table } from './table.js';
+import { Transaction } from './transaction.js';
+
+export interface RulesetData {
+  generation: number;
+  tables: Table[];
+  chains: Chain[];
+  rules: Rule[];
+  sets: NftSet[];
+  objects: NamedObject[];
+}
+
+export class Ruleset implements RulesetData {
+  generation: number;
+  tables: Table[];
+  chains: Chain[];
+  rules: Rule[];
+  sets: NftSet[];
+  objects: NamedObject[];
+
+  constructor(d: RulesetData) {
+    this.generation = d.generation;
+    this.tables = d.tables;
+    this.chains = d.chains;
+    this.rules = d.rules;
+    this.sets = d.sets;
+    this.objects = d.objects;
+  }
+
+  /** The ruleset in nft syntax, laid out as `nft list ruleset` prints it. */
+  toString(): string {
+    return printRuleset(this);
+  }
+
+  /**
+   * A transaction that creates this ruleset (e.g. in another namespace):
+   * tables, chains, objects, sets with elements, then rules. Anonymous sets
+   * are recreated with the rules that use them.
+   */
+  toTransaction(tx = new Transaction()): Transaction {
+    const strip = <T extends { handle?: number; use?: number }>(o: T): T => {
+      const c = { ...o };
+      delete c.handle;
+      delete c.use;
+      return c;
+    };
+    const anon = new Map<string, NftSet>();
+    for (const s of this.sets) if ((s.flagBits ?? 0) & 1) anon.set(`${s.family}\0${s.table}\0${s.name}`, s);
+    // nft's order: chains exist before verdict-map elements and rules name them.
+    for (const t of this.tables) tx.addTable(strip(t));
+    for (const c of this.chains) tx.addChain(strip(c));
+    for (const o of this.objects) tx.addObject(strip(o));
+    for (const s of this.sets) if (!anon.has(`${s.family}\0${s.table}\0${s.name}`)) tx.addSet(strip(s));
+    for (const r of this.rules) {
+      const expressions = r.expressions.map((e) => {
+        if (e.type !== 'lookup') return e;
+        const s = anon.get(`${r.family}\0${r.table}\0${e.set}`);
+        if (s === undefined) return e;
+        const copy = { ...e } as Record<string, unknown>;
+        delete copy.setId;
+        copy.set = { type: s.type, ...(s.map !== undefined ? { map: s.map } : {}), flags: (s.flags ?? []).filter((f) => f !== 'anonymous' && f !== 'constant'), elements: s.elements ?? [] };
+        return copy as unknown as typeof e;
+      });
+      const rule = strip(r);
+      delete rule.position;
+      tx.addRule({ ...rule, expressions });
+    }
+    return tx;
+  }
+}

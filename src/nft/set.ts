@@ -1,0 +1,407 @@
+// Sets and maps (`set NAME { type ipv4_addr; flags dynamic,timeout; timeout 3h; }`,
+// `map NAME { type ipv4_addr . inet_proto . inet_service : verdict; }`) and
+// their elements (`10.96.0.10 . tcp . 80 : goto svc-x`, with timeout,
+// expiry, comment and counter).
+import { parseCidr } from '../addr.js';
+import { decodeKey, encodeKey, keyLength, splitType, typeId, typesOfId, type DataType, type Value } from './datatypes.js';
+import { FAMILIES, type Family } from './enums.js';
+import { decodeData, encodeData, isVerdict, type Verdict } from './expr/data.js';
+import { decodeExprBody, encodeExpr } from './expr/index.js';
+import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
+import { checkComment, commentOf, commentValue, encodeTlvs, UDATA_COMMENT, UDATA_SET_COMMENT, UDATA_SET_DATABYTEORDER, UDATA_SET_KEYBYTEORDER, type Tlv } from './udata.js';
+import * as U from './uapi.js';
+import { attrList, attrTable, be32, be64, DecodeError, messageAttrs, str, type NfMessage, type Writer } from './wire.js';
+
+export type SetFlag = 'constant' | 'interval' | 'timeout' | 'dynamic' | 'anonymous';
+const FLAG_BITS: Record<SetFlag, number> = {
+  anonymous: U.NFT_SET_ANONYMOUS, constant: U.NFT_SET_CONSTANT, interval: U.NFT_SET_INTERVAL,
+  timeout: U.NFT_SET_TIMEOUT, dynamic: U.NFT_SET_EVAL,
+};
+
+export interface NftSet {
+  family: Family;
+  table: string;
+  /** For anonymous sets made by a transaction: left out (the kernel names them `__set%d`/`__map%d`). */
+  name: string;
+  /** The key type, nft style: 'ipv4_addr', 'ipv4_addr . inet_proto . inet_service'. */
+  type: string;
+  /** Maps: the value type ('verdict', 'ipv4_addr', 'inet_service', ...). */
+  map?: string;
+  flags?: SetFlag[];
+  /** Default element timeout, ms. */
+  timeout?: number;
+  /** Garbage-collection interval, ms. */
+  gcInterval?: number;
+  /** Maximum number of elements. */
+  size?: number;
+  /** Attach a counter to every element (`counter` in the set). */
+  counter?: boolean;
+  comment?: string;
+  elements?: SetElement[];
+  handle?: number;
+  /** Transaction-local id (NFTA_SET_ID). */
+  id?: number;
+  /** Raw fields from the kernel, kept so a decoded set re-encodes unchanged. */
+  flagBits?: number;
+  keyTypeId?: number;
+  keyLen?: number;
+  dataTypeId?: number;
+  dataLen?: number;
+  userdata?: Uint8Array;
+  /** Raw NFTA_SET_DESC, when the kernel sent one. */
+  desc?: Uint8Array;
+  /** Raw NFTA_SET_EXPR(ESSIONS) payload other than a plain counter. */
+  exprs?: Uint8Array;
+}
+
+/** A key or value: typed ('10.0.0.1', ['10.0.0.1', 'tcp', 80]) or raw bytes. */
+export type ElementValue = Value | Value[] | Uint8Array;
+
+export interface SetElement {
+  key: ElementValue;
+  /** Concatenated ranges (interval sets): the inclusive end of the key. */
+  keyEnd?: ElementValue;
+  /** Interval sets without concatenation: this element ends the interval started by the previous one. */
+  intervalEnd?: boolean;
+  /** Map value (non-verdict maps). */
+  value?: ElementValue;
+  /** Verdict map value: `goto svc-x`. */
+  verdict?: Verdict;
+  /** ms */
+  timeout?: number;
+  /** ms left before expiry (from the kernel; sent to set it). */
+  expires?: number;
+  comment?: string;
+  /** A per-element counter (sets with `counter`): values from the kernel. */
+  counter?: { packets: number; bytes: number };
+  /** NFT_SET_ELEM_* flags beyond intervalEnd (e.g. 2 catch-all). */
+  flags?: number;
+  userdata?: Uint8Array;
+  /** Raw per-element expressions other than a counter. */
+  exprs?: Uint8Array;
+}
+
+/** What encoding an element needs to know about its set. */
+export interface SetShape {
+  keyParts?: DataType[];
+  dataParts?: DataType[];
+  verdictMap: boolean;
+  /** `flags interval`: ranges and prefixes are expanded as nft does. */
+  interval?: boolean;
+}
+
+export function setShape(s: Pick<NftSet, 'type' | 'map'> & { flags?: SetFlag[] }): SetShape {
+  return {
+    ...(s.flags?.includes('interval') ? { interval: true } : {}),
+    keyParts: s.type.startsWith('0x') ? undefined : splitType(s.type),
+    dataParts: s.map === undefined || s.map === 'verdict' || s.map.startsWith('0x') ? undefined : splitType(s.map),
+    verdictMap: s.map === 'verdict',
+  };
+}
+
+export function setFlagBits(s: NftSet): number {
+  if (s.flagBits !== undefined) return s.flagBits;
+  let f = 0;
+  for (const fl of s.flags ?? []) f |= FLAG_BITS[fl];
+  if (s.map !== undefined) f |= U.NFT_SET_MAP;
+  if (s.type.includes('.') && (f & U.NFT_SET_INTERVAL) !== 0) f |= U.NFT_SET_CONCAT;
+  if (s.counter === true) f |= U.NFT_SET_EXPR;
+  if (s.timeout !== undefined) f |= U.NFT_SET_TIMEOUT;
+  return f;
+}
+
+export function validateSet(s: NftSet, where: string, anonymous = false): void {
+  checkFamily(s.family, where);
+  checkName(s.table, `${where}: table`);
+  if (!anonymous) checkName(s.name, `${where}: set`);
+  if (!s.type?.startsWith('0x')) splitType(s.type);
+  if (s.map !== undefined && s.map !== 'verdict' && !s.map.startsWith('0x')) splitType(s.map);
+  for (const f of s.flags ?? []) if (!(f in FLAG_BITS)) throw new NftValidationError(`${where}: unknown set flag ${JSON.stringify(f)}`);
+  for (const k of ['timeout', 'gcInterval', 'size'] as const) if (s[k] !== undefined) checkUint(s[k], 2 ** 48, `${where}: ${k}`);
+  if (s.comment !== undefined) checkComment(s.comment, where);
+  const shape = setShape(s);
+  s.elements?.forEach((e, i) => validateElement(e, shape, `${where}: element ${i}`));
+}
+
+function encodeValue(v: ElementValue, parts: DataType[] | undefined, what: string): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (parts === undefined) throw new NftValidationError(`${what}: the set's type is not known here; give raw bytes`);
+  try {
+    return encodeKey(parts, v, what);
+  } catch (e) {
+    throw new NftValidationError((e as Error).message);
+  }
+}
+
+/**
+ * Elements as the kernel takes them. In an interval set without
+ * concatenation a range is two elements, its start and the address after
+ * its end flagged INTERVAL_END (`10.0.0.0/8` -> 10.0.0.0, 11.0.0.0 end; a
+ * single `192.168.1.1` -> itself, 192.168.1.2 end); with concatenation the
+ * end travels in NFTA_SET_ELEM_KEY_END (the key itself for a single value).
+ */
+export function expandIntervals(elements: SetElement[], shape: SetShape | undefined): SetElement[] {
+  if (shape?.interval !== true || shape.keyParts === undefined) return elements;
+  // Elements with interval ends are already in the kernel's form (a listing, say).
+  if (elements.some((e) => e.intervalEnd === true)) return elements;
+  const parts = shape.keyParts;
+  const out: SetElement[] = [];
+  for (const e of elements) {
+    if (e.intervalEnd === true || e.key instanceof Uint8Array) { out.push(e); continue; }
+    let start: Uint8Array;
+    let last: Uint8Array;
+    const cidr = parts.length === 1 && typeof e.key === 'string' && e.key.includes('/') && (parts[0]!.name === 'ipv4_addr' || parts[0]!.name === 'ipv6_addr');
+    if (cidr) {
+      const c = parseCidr(e.key as string, 'key');
+      start = c.bytes.map((b, i) => b & prefixByte(c.prefixLength, i));
+      last = c.bytes.map((b, i) => (b & prefixByte(c.prefixLength, i)) | (~prefixByte(c.prefixLength, i) & 0xff));
+    } else {
+      start = encodeValue(e.key, parts, 'key');
+      last = e.keyEnd !== undefined ? encodeValue(e.keyEnd, parts, 'keyEnd') : start;
+    }
+    const { keyEnd: _end, ...rest } = e;
+    if (parts.length > 1) { out.push({ ...rest, key: start, keyEnd: last }); continue; }
+    out.push({ ...rest, key: start });
+    const after = increment(last);
+    if (after !== undefined) out.push({ key: after, intervalEnd: true });
+  }
+  return out;
+}
+
+function prefixByte(plen: number, i: number): number {
+  const bits = Math.max(0, Math.min(8, plen - i * 8));
+  return (0xff << (8 - bits)) & 0xff;
+}
+
+/** b + 1 as a big-endian number, or undefined when it wraps. */
+function increment(b: Uint8Array): Uint8Array | undefined {
+  const out = Uint8Array.from(b);
+  for (let i = out.length - 1; i >= 0; i--) {
+    if (out[i] !== 0xff) { out[i]!++; return out; }
+    out[i] = 0;
+  }
+  return undefined;
+}
+
+export function validateElement(e: SetElement, shape: SetShape | undefined, where: string): void {
+  if (typeof e !== 'object' || e === null || e.key === undefined) throw new NftValidationError(`${where}: element needs a key`);
+  if (shape?.interval === true && !(e.key instanceof Uint8Array) && e.intervalEnd !== true) {
+    try {
+      expandIntervals([e], shape);
+    } catch (err) {
+      throw new NftValidationError(`${where}: ${(err as Error).message}`);
+    }
+    return;
+  }
+  if (shape !== undefined) {
+    const key = encodeValue(e.key, shape.keyParts, `${where}: key`);
+    if (shape.keyParts !== undefined && key.length !== keyLength(shape.keyParts)) {
+      throw new NftValidationError(`${where}: key is ${key.length} bytes, the set's keys are ${keyLength(shape.keyParts)}`);
+    }
+    if (e.keyEnd !== undefined) encodeValue(e.keyEnd, shape.keyParts, `${where}: keyEnd`);
+    if (shape.verdictMap && e.verdict === undefined && !e.intervalEnd) throw new NftValidationError(`${where}: verdict map elements need a verdict`);
+    if (shape.dataParts !== undefined && e.value === undefined && !e.intervalEnd) throw new NftValidationError(`${where}: map elements need a value`);
+    if (e.value !== undefined) encodeValue(e.value, shape.dataParts, `${where}: value`);
+  }
+  if (e.verdict !== undefined && !isVerdict(e.verdict)) throw new NftValidationError(`${where}: bad verdict`);
+  if (e.verdict?.chain !== undefined) checkName(e.verdict.chain, `${where}: verdict chain`);
+  for (const k of ['timeout', 'expires'] as const) if (e[k] !== undefined) checkUint(e[k], 2 ** 48, `${where}: ${k}`);
+  if (e.comment !== undefined) checkComment(e.comment, where);
+}
+
+function byteOrderCode(parts: DataType[] | undefined): number {
+  // nft's BYTEORDER_HOST_ENDIAN = 1, BYTEORDER_BIG_ENDIAN = 2; concatenations carry 0.
+  if (parts === undefined || parts.length !== 1) return 0;
+  return parts[0]!.order === 'big' ? 2 : 1;
+}
+
+function u32le(n: number): Uint8Array {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+}
+
+/** The userdata nft keeps for a set: key (and data) byte order, comment. */
+export function setUserdata(s: NftSet): Uint8Array {
+  const shape = setShape(s);
+  const items: Tlv[] = [[UDATA_SET_KEYBYTEORDER, u32le(byteOrderCode(shape.keyParts))]];
+  if (s.map !== undefined) items.push([UDATA_SET_DATABYTEORDER, u32le(byteOrderCode(shape.dataParts))]);
+  if (s.comment !== undefined) items.push([UDATA_SET_COMMENT, commentValue(s.comment)]);
+  return encodeTlvs(items);
+}
+
+/** NFT_MSG_NEWSET body, in nft's attribute order. */
+export function encodeSet(w: Writer, s: NftSet): void {
+  const shape = setShape(s);
+  w.strz(U.NFTA_SET_TABLE, s.table);
+  w.strz(U.NFTA_SET_NAME, s.name);
+  w.be32(U.NFTA_SET_FLAGS, setFlagBits(s));
+  w.be32(U.NFTA_SET_KEY_TYPE, s.keyTypeId ?? typeId(shape.keyParts!));
+  w.be32(U.NFTA_SET_KEY_LEN, s.keyLen ?? keyLength(shape.keyParts!));
+  if (s.map !== undefined) {
+    w.be32(U.NFTA_SET_DATA_TYPE, s.dataTypeId ?? (shape.verdictMap ? 0xffffff00 : typeId(shape.dataParts!)));
+    w.be32(U.NFTA_SET_DATA_LEN, s.dataLen ?? (shape.verdictMap ? 0 : keyLength(shape.dataParts!)));
+  }
+  if (s.id !== undefined) w.be32(U.NFTA_SET_ID, s.id);
+  if (s.timeout !== undefined) w.be64(U.NFTA_SET_TIMEOUT, BigInt(s.timeout));
+  if (s.gcInterval !== undefined) w.be32(U.NFTA_SET_GC_INTERVAL, s.gcInterval);
+  if (s.desc !== undefined) {
+    w.attr(U.NFTA_SET_DESC | 0x8000, s.desc);
+  } else if (s.size !== undefined || (shape.keyParts !== undefined && shape.keyParts.length > 1 && (setFlagBits(s) & U.NFT_SET_INTERVAL) !== 0)) {
+    const d = w.nest(U.NFTA_SET_DESC);
+    if (s.size !== undefined) w.be32(U.NFTA_SET_DESC_SIZE, s.size);
+    if (shape.keyParts !== undefined && shape.keyParts.length > 1) {
+      const c = w.nest(U.NFTA_SET_DESC_CONCAT);
+      for (const p of shape.keyParts) {
+        const f = w.nest(U.NFTA_LIST_ELEM);
+        w.be32(U.NFTA_SET_FIELD_LEN, p.len);
+        w.end(f);
+      }
+      w.end(c);
+    }
+    w.end(d);
+  }
+  w.attr(U.NFTA_SET_USERDATA, s.userdata ?? setUserdata(s));
+  if (s.exprs !== undefined) {
+    w.attr(U.NFTA_SET_EXPRESSIONS | 0x8000, s.exprs);
+  } else if (s.counter === true) {
+    const t = w.nest(U.NFTA_SET_EXPR);
+    w.strz(U.NFTA_EXPR_NAME, 'counter');
+    const d = w.nest(U.NFTA_EXPR_DATA);
+    w.be64(U.NFTA_COUNTER_BYTES, 0n);
+    w.be64(U.NFTA_COUNTER_PACKETS, 0n);
+    w.end(d);
+    w.end(t);
+  }
+}
+
+export function encodeSetRef(w: Writer, s: { table: string; name: string }): void {
+  w.strz(U.NFTA_SET_TABLE, s.table);
+  w.strz(U.NFTA_SET_NAME, s.name);
+}
+
+function typeName(id: number): string {
+  const parts = typesOfId(id);
+  return parts === undefined ? `0x${id.toString(16)}` : parts.map((p) => p.name).join(' . ');
+}
+
+export function decodeSet(m: NfMessage): NftSet {
+  const a = messageAttrs(m);
+  const flagBits = be32(a[U.NFTA_SET_FLAGS] ?? Buffer.alloc(4), 'set flags');
+  const keyTypeId = be32(a[U.NFTA_SET_KEY_TYPE] ?? Buffer.alloc(4), 'set key type');
+  const s: NftSet = {
+    family: FAMILIES.name(m.family) as Family,
+    table: str(a[U.NFTA_SET_TABLE] ?? Buffer.alloc(0)),
+    name: str(a[U.NFTA_SET_NAME] ?? Buffer.alloc(0)),
+    type: typeName(keyTypeId),
+    flagBits,
+    keyTypeId,
+    keyLen: be32(a[U.NFTA_SET_KEY_LEN] ?? Buffer.alloc(4), 'set key length'),
+  };
+  const flags = (Object.keys(FLAG_BITS) as SetFlag[]).filter((f) => (flagBits & FLAG_BITS[f]) !== 0);
+  if (flags.length > 0) s.flags = flags;
+  if ((flagBits & U.NFT_SET_MAP) !== 0 && a[U.NFTA_SET_DATA_TYPE]) {
+    s.dataTypeId = be32(a[U.NFTA_SET_DATA_TYPE], 'set data type');
+    s.map = s.dataTypeId === 0xffffff00 ? 'verdict' : typeName(s.dataTypeId);
+    s.dataLen = be32(a[U.NFTA_SET_DATA_LEN] ?? Buffer.alloc(4), 'set data length');
+  }
+  if (a[U.NFTA_SET_TIMEOUT]) s.timeout = Number(be64(a[U.NFTA_SET_TIMEOUT], 'set timeout'));
+  if (a[U.NFTA_SET_GC_INTERVAL]) s.gcInterval = be32(a[U.NFTA_SET_GC_INTERVAL], 'set gc interval');
+  if (a[U.NFTA_SET_HANDLE]) s.handle = Number(be64(a[U.NFTA_SET_HANDLE], 'set handle'));
+  const desc = a[U.NFTA_SET_DESC];
+  if (desc !== undefined) {
+    s.desc = new Uint8Array(desc);
+    const d = attrTable(desc);
+    if (d[U.NFTA_SET_DESC_SIZE]) s.size = be32(d[U.NFTA_SET_DESC_SIZE], 'set size');
+  }
+  const ud = a[U.NFTA_SET_USERDATA];
+  if (ud !== undefined) {
+    s.userdata = new Uint8Array(ud);
+    const c = commentOf(ud, UDATA_SET_COMMENT);
+    if (c !== undefined) s.comment = c;
+  }
+  const ex = a[U.NFTA_SET_EXPR];
+  if (ex !== undefined) {
+    const e = decodeExprBody(ex);
+    if (e.type === 'counter') s.counter = true;
+  }
+  if (a[U.NFTA_SET_EXPRESSIONS]) s.exprs = new Uint8Array(a[U.NFTA_SET_EXPRESSIONS]);
+  return s;
+}
+
+// ---- elements ----
+
+/** Writes one element, in libnftnl's order; like libnftnl, the n-th element of a message is nest type n (from 1). */
+export function encodeElement(w: Writer, e: SetElement, shape: SetShape | undefined, nth = U.NFTA_LIST_ELEM): void {
+  const t = w.nest(nth);
+  const flags = (e.flags ?? 0) | (e.intervalEnd === true ? U.NFT_SET_ELEM_INTERVAL_END : 0);
+  if (flags !== 0) w.be32(U.NFTA_SET_ELEM_FLAGS, flags);
+  if (e.timeout !== undefined) w.be64(U.NFTA_SET_ELEM_TIMEOUT, BigInt(e.timeout));
+  if (e.expires !== undefined) w.be64(U.NFTA_SET_ELEM_EXPIRATION, BigInt(e.expires));
+  encodeData(w, U.NFTA_SET_ELEM_KEY, encodeValue(e.key, shape?.keyParts, 'key'));
+  if (e.keyEnd !== undefined) encodeData(w, U.NFTA_SET_ELEM_KEY_END, encodeValue(e.keyEnd, shape?.keyParts, 'keyEnd'));
+  if (e.verdict !== undefined) encodeData(w, U.NFTA_SET_ELEM_DATA, e.verdict);
+  else if (e.value !== undefined) encodeData(w, U.NFTA_SET_ELEM_DATA, encodeValue(e.value, shape?.dataParts, 'value'));
+  const ud = e.userdata ?? (e.comment !== undefined ? encodeTlvs([[UDATA_COMMENT, commentValue(e.comment)]]) : undefined);
+  if (ud !== undefined) w.attr(U.NFTA_SET_ELEM_USERDATA, ud);
+  if (e.exprs !== undefined) {
+    w.attr(U.NFTA_SET_ELEM_EXPRESSIONS | 0x8000, e.exprs);
+  } else if (e.counter !== undefined) {
+    const x = w.nest(U.NFTA_SET_ELEM_EXPRESSIONS);
+    encodeExpr(w, { type: 'counter', bytes: e.counter.bytes, packets: e.counter.packets });
+    w.end(x);
+  }
+  w.end(t);
+}
+
+/** Decodes one element; typed when the set's shape is known and the bytes fit, raw bytes otherwise. */
+export function decodeElement(buf: Buffer, shape: SetShape | undefined): SetElement {
+  const a = attrTable(buf);
+  const keyData = a[U.NFTA_SET_ELEM_KEY];
+  const key = keyData === undefined ? new Uint8Array(0) : decodeData(keyData);
+  if (!(key instanceof Uint8Array)) throw new DecodeError('element key is a verdict');
+  const typed = (b: Uint8Array, parts: DataType[] | undefined): ElementValue => (parts === undefined ? b : decodeKey(parts, b) ?? b);
+  const e: SetElement = { key: typed(key, shape?.keyParts) };
+  if (a[U.NFTA_SET_ELEM_KEY_END]) {
+    const k = decodeData(a[U.NFTA_SET_ELEM_KEY_END]);
+    if (k instanceof Uint8Array) e.keyEnd = typed(k, shape?.keyParts);
+  }
+  if (a[U.NFTA_SET_ELEM_FLAGS]) {
+    const f = be32(a[U.NFTA_SET_ELEM_FLAGS], 'element flags');
+    if ((f & U.NFT_SET_ELEM_INTERVAL_END) !== 0) e.intervalEnd = true;
+    if ((f & ~U.NFT_SET_ELEM_INTERVAL_END) !== 0) e.flags = f & ~U.NFT_SET_ELEM_INTERVAL_END;
+  }
+  if (a[U.NFTA_SET_ELEM_DATA]) {
+    const d = decodeData(a[U.NFTA_SET_ELEM_DATA]);
+    if (d instanceof Uint8Array) e.value = typed(d, shape?.dataParts);
+    else e.verdict = d;
+  }
+  if (a[U.NFTA_SET_ELEM_TIMEOUT]) e.timeout = Number(be64(a[U.NFTA_SET_ELEM_TIMEOUT], 'element timeout'));
+  if (a[U.NFTA_SET_ELEM_EXPIRATION]) e.expires = Number(be64(a[U.NFTA_SET_ELEM_EXPIRATION], 'element expiration'));
+  const ud = a[U.NFTA_SET_ELEM_USERDATA];
+  if (ud !== undefined) {
+    e.userdata = new Uint8Array(ud);
+    const c = commentOf(ud);
+    if (c !== undefined) e.comment = c;
+  }
+  const ex = a[U.NFTA_SET_ELEM_EXPRESSIONS] ?? a[U.NFTA_SET_ELEM_EXPR];
+  if (ex !== undefined) {
+    const list = a[U.NFTA_SET_ELEM_EXPRESSIONS] !== undefined ? attrList(ex).map((x) => decodeExprBody(x.data)) : [decodeExprBody(ex)];
+    const c = list.length === 1 && list[0]!.type === 'counter' ? list[0]! : undefined;
+    if (c !== undefined) e.counter = { packets: (c.packets as number) ?? 0, bytes: (c.bytes as number) ?? 0 };
+    else e.exprs = new Uint8Array(ex);
+  }
+  return e;
+}
+
+/** Decodes a NEWSETELEM message: its set and elements. */
+export function decodeElements(m: NfMessage, shapeOf: (table: string, set: string) => SetShape | undefined): { family: Family; table: string; set: string; elements: SetElement[] } {
+  const a = messageAttrs(m);
+  const table = str(a[U.NFTA_SET_ELEM_LIST_TABLE] ?? Buffer.alloc(0));
+  const set = str(a[U.NFTA_SET_ELEM_LIST_SET] ?? Buffer.alloc(0));
+  const shape = shapeOf(table, set);
+  const list = a[U.NFTA_SET_ELEM_LIST_ELEMENTS];
+  const elements = list === undefined ? [] : attrList(list).map((x) => decodeElement(x.data, shape));
+  return { family: FAMILIES.name(m.family) as Family, table, set, elements };
+}
+

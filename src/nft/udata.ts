@@ -1,0 +1,63 @@
+// nftnl "userdata": the opaque TLV blob (u8 type, u8 length, value) that
+// nft keeps beside tables, chains, rules, sets and elements for comments
+// and typing hints. The kernel stores it without looking inside.
+import { DecodeError } from './wire.js';
+
+/** TLV type of a comment in table/chain/rule/element userdata. */
+export const UDATA_COMMENT = 0;
+/** In set userdata. */
+export const UDATA_SET_KEYBYTEORDER = 0;
+export const UDATA_SET_DATABYTEORDER = 1;
+export const UDATA_SET_COMMENT = 7;
+
+export type Tlv = [type: number, value: Uint8Array];
+
+export function encodeTlvs(items: Tlv[]): Uint8Array {
+  const parts: Buffer[] = [];
+  for (const [t, v] of items) {
+    if (v.length > 255) throw new RangeError('userdata item longer than 255 bytes');
+    parts.push(Buffer.from([t, v.length]), Buffer.from(v));
+  }
+  return Buffer.concat(parts);
+}
+
+export function decodeTlvs(b: Uint8Array): Tlv[] {
+  const out: Tlv[] = [];
+  let off = 0;
+  while (off < b.length) {
+    if (b.length - off < 2 || off + 2 + b[off + 1]! > b.length) throw new DecodeError('malformed userdata');
+    out.push([b[off]!, b.subarray(off + 2, off + 2 + b[off + 1]!)]);
+    off += 2 + b[off + 1]!;
+  }
+  return out;
+}
+
+/** A comment TLV value: the text and its NUL. */
+export function commentValue(s: string): Uint8Array {
+  return Buffer.concat([Buffer.from(s, 'utf8'), Buffer.from([0])]);
+}
+
+export function commentText(v: Uint8Array): string {
+  return Buffer.from(v).toString('utf8').replace(/\0+$/, '');
+}
+
+/** Userdata holding only a comment, as nft writes it for tables, chains, rules and elements. */
+export function commentUserdata(comment: string): Uint8Array {
+  return encodeTlvs([[UDATA_COMMENT, commentValue(comment)]]);
+}
+
+/** The comment in table/chain/rule/element userdata, if the blob is exactly that. */
+export function commentOf(ud: Uint8Array, type = UDATA_COMMENT): string | undefined {
+  try {
+    const t = decodeTlvs(ud).find(([k]) => k === type);
+    return t === undefined ? undefined : commentText(t[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Throws unless s is a comment nft accepts (at most 128 bytes). */
+export function checkComment(s: unknown, where: string): string {
+  if (typeof s !== 'string' || Buffer.byteLength(s) > 128 || s.includes('\0')) throw new TypeError(`${where}: comment must be a string of at most 128 bytes`);
+  return s;
+}

@@ -1,0 +1,274 @@
+// The nfnetlink wire format, in TypeScript: a growable writer that builds
+// whole netlink messages (nlmsghdr + nfgenmsg + attributes) back to back in
+// one buffer, and a reader that splits attribute streams. Everything nf_tables
+// puts on the wire is built and parsed here; the addon only moves bytes.
+
+/** Bytes that do not decode as the kernel's nf_tables format. */
+export class DecodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DecodeError';
+  }
+}
+
+export const NLA_F_NESTED = 0x8000;
+const NLA_TYPE_MASK = 0x3fff;
+const NLMSG_HDRLEN = 16;
+const NFGENMSG_LEN = 4;
+export const NFNETLINK_V0 = 0;
+
+const align4 = (n: number): number => (n + 3) & ~3;
+
+/** Builds netlink messages into one buffer. */
+export class Writer {
+  #buf: Buffer;
+  #pos = 0;
+  #count = 0;
+
+  constructor(initial = 4096) {
+    this.#buf = Buffer.alloc(initial);
+  }
+
+  /** How many messages were begun. */
+  get count(): number {
+    return this.#count;
+  }
+
+  get length(): number {
+    return this.#pos;
+  }
+
+  #reserve(n: number): number {
+    const need = this.#pos + align4(n);
+    if (need > this.#buf.length) {
+      const next = Buffer.alloc(Math.max(need, this.#buf.length * 2));
+      this.#buf.copy(next, 0, 0, this.#pos);
+      this.#buf = next;
+    }
+    // The buffer is zeroed when allocated and only ever appended to, so
+    // padding bytes are already 0.
+    const at = this.#pos;
+    this.#pos = need;
+    return at;
+  }
+
+  /** Starts a message: nlmsghdr (length, seq and pid filled later) and nfgenmsg. */
+  beginMessage(type: number, flags: number, family: number, resId = 0): number {
+    const at = this.#reserve(NLMSG_HDRLEN + NFGENMSG_LEN);
+    this.#buf.writeUInt16LE(type, at + 4);
+    this.#buf.writeUInt16LE(flags, at + 6);
+    this.#buf.writeUInt8(family, at + 16);
+    this.#buf.writeUInt8(NFNETLINK_V0, at + 17);
+    this.#buf.writeUInt16BE(resId, at + 18);
+    this.#count++;
+    return at;
+  }
+
+  endMessage(token: number): void {
+    this.#buf.writeUInt32LE(this.#pos - token, token);
+  }
+
+  attr(type: number, data: Uint8Array): void {
+    if (data.length > 0xffff - 4) throw new RangeError(`netlink attribute ${type} too long (${data.length} bytes)`);
+    const at = this.#reserve(4 + data.length);
+    this.#buf.writeUInt16LE(4 + data.length, at);
+    this.#buf.writeUInt16LE(type, at + 2);
+    this.#buf.set(data, at + 4);
+  }
+
+  flag(type: number): void {
+    this.attr(type, EMPTY);
+  }
+
+  u8(type: number, v: number): void {
+    const at = this.#reserve(8);
+    this.#buf.writeUInt16LE(5, at);
+    this.#buf.writeUInt16LE(type, at + 2);
+    this.#buf.writeUInt8(v, at + 4);
+  }
+
+  be16(type: number, v: number): void {
+    const at = this.#reserve(8);
+    this.#buf.writeUInt16LE(6, at);
+    this.#buf.writeUInt16LE(type, at + 2);
+    this.#buf.writeUInt16BE(v, at + 4);
+  }
+
+  be32(type: number, v: number): void {
+    const at = this.#reserve(8);
+    this.#buf.writeUInt16LE(8, at);
+    this.#buf.writeUInt16LE(type, at + 2);
+    this.#buf.writeUInt32BE(v >>> 0, at + 4);
+  }
+
+  u32(type: number, v: number): void {
+    const at = this.#reserve(8);
+    this.#buf.writeUInt16LE(8, at);
+    this.#buf.writeUInt16LE(type, at + 2);
+    this.#buf.writeUInt32LE(v >>> 0, at + 4);
+  }
+
+  be64(type: number, v: bigint): void {
+    const at = this.#reserve(12);
+    this.#buf.writeUInt16LE(12, at);
+    this.#buf.writeUInt16LE(type, at + 2);
+    this.#buf.writeBigUInt64BE(BigInt.asUintN(64, v), at + 4);
+  }
+
+  /** A NUL-terminated string. */
+  strz(type: number, s: string): void {
+    const n = Buffer.byteLength(s);
+    if (n + 1 > 0xffff - 4) throw new RangeError(`netlink string attribute ${type} too long`);
+    const at = this.#reserve(4 + n + 1);
+    this.#buf.writeUInt16LE(4 + n + 1, at);
+    this.#buf.writeUInt16LE(type, at + 2);
+    this.#buf.write(s, at + 4, 'utf8');
+    this.#buf.writeUInt8(0, at + 4 + n);
+  }
+
+  /** Opens a nested attribute; close it with end(). */
+  nest(type: number): number {
+    const at = this.#reserve(4);
+    this.#buf.writeUInt16LE(type | NLA_F_NESTED, at + 2);
+    return at;
+  }
+
+  end(token: number): void {
+    const len = this.#pos - token;
+    if (len > 0xffff) throw new RangeError('netlink nested attribute too long');
+    this.#buf.writeUInt16LE(len, token);
+  }
+
+  /** The messages written so far (a view, valid until the next write). */
+  bytes(): Buffer {
+    return this.#buf.subarray(0, this.#pos);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** One attribute: its type (flags masked off) and payload. */
+export interface Attr {
+  type: number;
+  nested: boolean;
+  data: Buffer;
+}
+
+/** Attributes indexed by type; the last one wins when a type repeats. */
+export type AttrTable = (Buffer | undefined)[];
+
+/** The attributes in [off, end) of buf, in order. */
+export function attrList(buf: Buffer, off = 0, end = buf.length): Attr[] {
+  const out: Attr[] = [];
+  while (end - off >= 4) {
+    const len = buf.readUInt16LE(off);
+    const rawType = buf.readUInt16LE(off + 2);
+    if (len < 4 || len > end - off) throw new DecodeError(`bad attribute length ${len} at offset ${off}`);
+    out.push({ type: rawType & NLA_TYPE_MASK, nested: (rawType & NLA_F_NESTED) !== 0, data: buf.subarray(off + 4, off + len) });
+    off += align4(len);
+  }
+  return out;
+}
+
+/**
+ * Calls fn(type, nested, offset, length) for each attribute in [off, end)
+ * without making a Buffer per attribute (the decode hot path).
+ */
+export function walkAttrs(buf: Buffer, off: number, end: number, fn: (type: number, nested: boolean, at: number, len: number) => void): void {
+  while (end - off >= 4) {
+    const len = buf.readUInt16LE(off);
+    const rawType = buf.readUInt16LE(off + 2);
+    if (len < 4 || len > end - off) throw new DecodeError(`bad attribute length ${len} at offset ${off}`);
+    fn(rawType & NLA_TYPE_MASK, (rawType & NLA_F_NESTED) !== 0, off + 4, len - 4);
+    off += align4(len);
+  }
+}
+
+/** A copy of len bytes at off, as a plain Uint8Array (cheap for the short values attributes hold). */
+export function copyBytes(buf: Buffer, off: number, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  for (let i = 0; i < len; i++) out[i] = buf[off + i]!;
+  return out;
+}
+
+/** The attributes of buf as a table by type. */
+export function attrTable(buf: Buffer, off = 0, end = buf.length): AttrTable {
+  const t: AttrTable = [];
+  while (end - off >= 4) {
+    const len = buf.readUInt16LE(off);
+    const type = buf.readUInt16LE(off + 2) & NLA_TYPE_MASK;
+    if (len < 4 || len > end - off) throw new DecodeError(`bad attribute length ${len} at offset ${off}`);
+    t[type] = buf.subarray(off + 4, off + len);
+    off += align4(len);
+  }
+  return t;
+}
+
+export function str(a: Buffer): string {
+  let n = a.length;
+  while (n > 0 && a[n - 1] === 0) n--;
+  return a.toString('utf8', 0, n);
+}
+
+export function be32(a: Buffer, what: string): number {
+  if (a.length !== 4) throw new DecodeError(`${what}: expected 4 bytes, got ${a.length}`);
+  return a.readUInt32BE(0);
+}
+
+export function be16(a: Buffer, what: string): number {
+  if (a.length !== 2) throw new DecodeError(`${what}: expected 2 bytes, got ${a.length}`);
+  return a.readUInt16BE(0);
+}
+
+export function u8(a: Buffer, what: string): number {
+  if (a.length !== 1) throw new DecodeError(`${what}: expected 1 byte, got ${a.length}`);
+  return a.readUInt8(0);
+}
+
+export function be64(a: Buffer, what: string): bigint {
+  if (a.length !== 8) throw new DecodeError(`${what}: expected 8 bytes, got ${a.length}`);
+  return a.readBigUInt64BE(0);
+}
+
+/** One netlink message of a reply: its type, flags, nfgenmsg family and attributes. */
+export interface NfMessage {
+  type: number;
+  flags: number;
+  seq: number;
+  pid: number;
+  family: number;
+  resId: number;
+  /** The whole message. */
+  raw: Buffer;
+  /** Offset of the first attribute in raw. */
+  attrs: number;
+}
+
+/** Splits concatenated netlink messages. */
+export function messages(buf: Buffer): NfMessage[] {
+  const out: NfMessage[] = [];
+  let off = 0;
+  while (buf.length - off >= NLMSG_HDRLEN) {
+    const len = buf.readUInt32LE(off);
+    if (len < NLMSG_HDRLEN || len > buf.length - off) throw new DecodeError(`bad netlink message length ${len}`);
+    const raw = buf.subarray(off, off + len);
+    const hasGen = len >= NLMSG_HDRLEN + NFGENMSG_LEN;
+    out.push({
+      type: raw.readUInt16LE(4),
+      flags: raw.readUInt16LE(6),
+      seq: raw.readUInt32LE(8),
+      pid: raw.readUInt32LE(12),
+      family: hasGen ? raw.readUInt8(16) : 0,
+      resId: hasGen ? raw.readUInt16BE(18) : 0,
+      raw,
+      attrs: hasGen ? NLMSG_HDRLEN + NFGENMSG_LEN : len,
+    });
+    off += align4(len);
+  }
+  return out;
+}
+
+/** The attribute table of a message. */
+export function messageAttrs(m: NfMessage): AttrTable {
+  return attrTable(m.raw, m.attrs);
+}
