@@ -436,3 +436,36 @@ TEST(ipvs_decoders_reject_truncated_input) {
     }
   }
 }
+
+TEST(ipvs_stats_fall_back_to_the_32_bit_nest) {
+  // A kernel without IPVS_SVC_ATTR_STATS64 (before 4.1): u32 counters, u64 byte counts.
+  nl::Message m = codec::ipvs_message(0x20, IPVS_CMD_NEW_SERVICE);
+  size_t svc_nest = m.begin_nest(IPVS_CMD_ATTR_SERVICE);
+  m.put_u16(IPVS_SVC_ATTR_AF, AF_INET);
+  m.put_u32(IPVS_SVC_ATTR_FWMARK, 9);
+  size_t stats = m.begin_nest(IPVS_SVC_ATTR_STATS);
+  m.put_u32(IPVS_STATS_ATTR_CONNS, 7);
+  m.put_u64(IPVS_STATS_ATTR_INBYTES, uint64_t{1} << 40);
+  m.put_u32(IPVS_STATS_ATTR_OUTBPS, 0xffffffffu);
+  m.end_nest(stats);
+  m.end_nest(svc_nest);
+  codec::IpvsService s;
+  std::string why;
+  REQUIRE(codec::ipvs_service_decode(m.bytes().data(), m.size(), s, &why));
+  CHECK_EQ(s.fwmark, 9u);
+  CHECK(!s.stats.wide);
+  CHECK_EQ(s.stats.conns, 7u);
+  CHECK_EQ(s.stats.inbytes, uint64_t{1} << 40);
+  CHECK_EQ(s.stats.outbps, 0xffffffffu);
+  // and a 64-bit nest wins over the 32-bit one when both are there
+  codec::IpvsStats both;
+  nl::Message n(0, 0);
+  size_t wide = n.begin_nest(IPVS_SVC_ATTR_STATS64);
+  n.put_u64(IPVS_STATS_ATTR_CONNS, uint64_t{1} << 33);
+  n.end_nest(wide);
+  nl::Attr a64(IPVS_SVC_ATTR_STATS64, n.bytes().data() + NLMSG_HDRLEN + 4, static_cast<uint16_t>(n.size() - NLMSG_HDRLEN - 4));
+  nl::Attr a32(IPVS_SVC_ATTR_STATS, n.bytes().data(), 0);
+  REQUIRE(codec::ipvs_stats_pick(&a32, &a64, both, &why));
+  CHECK(both.wide);
+  CHECK_EQ(both.conns, uint64_t{1} << 33);
+}
