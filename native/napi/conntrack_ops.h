@@ -30,19 +30,13 @@ struct ConntrackResult {
   std::vector<codec::CtEntry> entries;
 };
 
-class ConntrackWorker : public PromiseWorker {
+class ConntrackWorker : public OpsWorker<ConntrackOp, ConntrackResult> {
  public:
-  ConntrackWorker(Napi::Env env, std::shared_ptr<nl::Socket> sock, std::vector<ConntrackOp> ops)
-      : PromiseWorker(env), sock_(std::move(sock)), ops_(std::move(ops)) {}
+  using OpsWorker::OpsWorker;
 
  protected:
   void Run() override;
   Napi::Value Resolve(Napi::Env env) override;
-
- private:
-  std::shared_ptr<nl::Socket> sock_;
-  std::vector<ConntrackOp> ops_;
-  std::vector<ConntrackResult> results_;
 };
 
 }  // namespace napi

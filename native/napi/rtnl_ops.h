@@ -33,19 +33,13 @@ struct RtnlResult {
   std::vector<codec::Address> addresses;
 };
 
-class RtnlWorker : public PromiseWorker {
+class RtnlWorker : public OpsWorker<RtnlOp, RtnlResult> {
  public:
-  RtnlWorker(Napi::Env env, std::shared_ptr<nl::Socket> sock, std::vector<RtnlOp> ops)
-      : PromiseWorker(env), sock_(std::move(sock)), ops_(std::move(ops)) {}
+  using OpsWorker::OpsWorker;
 
  protected:
   void Run() override;
   Napi::Value Resolve(Napi::Env env) override;
-
- private:
-  std::shared_ptr<nl::Socket> sock_;
-  std::vector<RtnlOp> ops_;
-  std::vector<RtnlResult> results_;
 };
 
 }  // namespace napi

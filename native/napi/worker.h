@@ -7,10 +7,13 @@
 #include <napi.h>
 
 #include <exception>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "../nl/error.h"
+#include "../nl/socket.h"
 
 namespace napi {
 
@@ -31,6 +34,19 @@ class PromiseWorker : public Napi::AsyncWorker {
 
   Napi::Promise::Deferred deferred_;
   std::optional<nl::SystemError> failure_;
+};
+
+// A batch call: a list of ops run on one socket in Run(), one Result each.
+template <typename Op, typename Result>
+class OpsWorker : public PromiseWorker {
+ public:
+  OpsWorker(Napi::Env env, std::shared_ptr<nl::Socket> sock, std::vector<Op> ops)
+      : PromiseWorker(env), sock_(std::move(sock)), ops_(std::move(ops)) {}
+
+ protected:
+  std::shared_ptr<nl::Socket> sock_;
+  std::vector<Op> ops_;
+  std::vector<Result> results_;
 };
 
 // new Error(message) with errno/code/syscall set, like Node's system errors.
