@@ -17,8 +17,6 @@ namespace nl {
 
 void Collector::expect(uint32_t seq, size_t index, bool dump) { open_[seq] = Open{index, dump}; }
 
-void Collector::finish(uint32_t seq, std::vector<Reply>&) { open_.erase(seq); }
-
 void Collector::fail_all(const Error& err, std::vector<Reply>& replies) {
   for (auto& [seq, o] : open_) replies[o.index].error = err;
   open_.clear();
@@ -91,13 +89,13 @@ bool Collector::feed(const uint8_t* data, size_t len, std::vector<Reply>& replie
           reply.interrupted = true;
         if (h.nlmsg_type == NLMSG_ERROR || e.code != 0 || it->second.dump) {
           reply.error = e;
-          finish(h.nlmsg_seq, replies);
+          open_.erase(h.nlmsg_seq);
         }
         break;
       }
       case NLMSG_OVERRUN:
         reply.error = Error{EOVERFLOW, "", -1, "netlink overrun"};
-        finish(h.nlmsg_seq, replies);
+        open_.erase(h.nlmsg_seq);
         break;
       default:
         if (h.nlmsg_flags & NLM_F_DUMP_INTR) reply.interrupted = true;

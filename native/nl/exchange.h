@@ -45,7 +45,6 @@ class Collector {
     size_t index;
     bool dump;
   };
-  void finish(uint32_t seq, std::vector<Reply>& replies);
 
   uint32_t portid_;
   std::unordered_map<uint32_t, Open> open_;
