@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { NativeErrorInfo } from './errors.js';
+import type { IpvsOutputWire } from './ipvs/table.js';
 
 export interface NetnsWire {
   path?: string;
@@ -132,8 +133,8 @@ export interface NativeHandle {
   info(): { protocol: number; portid: number; rcvbuf: number; sndbuf: number };
   rtnl(ops: RtnlOpWire[]): Promise<RtnlResultWire[]>;
   genlFamily(name: string): Promise<NativeGenlFamily>;
-  /** IPVS ops packed by src/ipvs/encode.ts; resolves to JSON text of (IpvsResultWire | null)[]. */
-  ipvs(nums: Uint32Array, strs: string): Promise<string>;
+  /** IPVS ops packed by src/ipvs/encode.ts; resolves to tables decoded by src/ipvs/table.ts. */
+  ipvs(nums: Uint32Array, strs: string): Promise<IpvsOutputWire>;
   /** One nfnetlink batch (messages back to back) in one sendmsg; errors matched to message indexes. */
   nfnlBatch(messages: Uint8Array, subsys: number, genid?: number): Promise<NfnlBatchResultWire>;
   /** Requests (dumps where dumps[i] != 0) in one exchange; each reply's messages concatenated. */

@@ -4,9 +4,11 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
+#include <exception>
+#include <thread>
 
-#include "ipvs_json.h"
 
 namespace napi {
 
@@ -159,23 +161,100 @@ void IpvsWorker::run_batch(uint16_t family, size_t from, size_t to) {
   for (size_t i = from; i < to; ++i) decode(ops_[i], replies[i - from], results_[i]);
 }
 
+namespace {
+
+// Below this many services one socket is as fast as several (opening a
+// sibling socket costs a thread and a few syscalls).
+constexpr size_t kParallelFrom = 256;
+constexpr unsigned kMaxSockets = 4;
+
+// Decodes destination messages straight out of the receive buffer into
+// out[first + request index].
+class DestSink : public nl::Sink {
+ public:
+  DestSink(std::vector<std::vector<codec::IpvsDest>>& out, size_t first) : out_(out), first_(first) {}
+  void message(size_t index, const uint8_t* data, size_t len) override {
+    codec::IpvsDest d;
+    std::string why;
+    if (codec::ipvs_dest_decode(data, len, d, &why)) out_[first_ + index].push_back(std::move(d));
+    else if (error_.ok()) error_ = nl::Error{EBADMSG, "", -1, "cannot decode IPVS reply: " + why};
+  }
+  void reset(size_t index) override { out_[first_ + index].clear(); }
+  const nl::Error& error() const { return error_; }
+
+ private:
+  std::vector<std::vector<codec::IpvsDest>>& out_;
+  size_t first_;
+  nl::Error error_;
+};
+
+// Dumps the destinations of services[from, to) on one socket.
+nl::Error dump_dests(nl::Socket& sock, uint16_t family, const std::vector<codec::IpvsService>& services,
+                     size_t from, size_t to, std::vector<std::vector<codec::IpvsDest>>& out) {
+  std::vector<nl::Request> dumps;
+  dumps.reserve(to - from);
+  for (size_t i = from; i < to; ++i) dumps.push_back(codec::ipvs_dest_dump(family, services[i]));
+  DestSink sink(out, from);
+  std::vector<nl::Reply> replies = nl::exchange(sock, dumps, {}, &sink);
+  if (!sink.error().ok()) return sink.error();
+  for (const nl::Reply& reply : replies) {
+    // A service deleted between the two dumps has no destinations to show.
+    if (reply.error.code == ESRCH) continue;
+    if (!reply.error.ok()) return reply.error;
+  }
+  return nl::Error{};
+}
+
+}  // namespace
+
 void IpvsWorker::run_list_all(uint16_t family, size_t index) {
   IpvsResult& r = results_[index];
   run_batch(family, index, index + 1);
   if (!r.error.ok()) return;
-  std::vector<nl::Request> dumps;
-  dumps.reserve(r.services.size());
-  for (const auto& s : r.services) dumps.push_back(codec::ipvs_dest_dump(family, s));
-  std::vector<nl::Reply> replies = nl::exchange(*sock_, dumps);
-  r.service_dests.resize(r.services.size());
-  for (size_t i = 0; i < replies.size(); ++i) {
-    // A service deleted between the two dumps has no destinations to show.
-    if (replies[i].error.code == ESRCH) continue;
-    if (!replies[i].error.ok()) {
-      r.error = replies[i].error;
+  const size_t n = r.services.size();
+  r.service_dests.resize(n);
+  // The kernel answers one destination dump per service, each a round trip:
+  // with many services, spread them over fresh sibling sockets, one per
+  // CPU, on their own threads. Fresh, they have only ever read with small
+  // buffers, so the kernel allocates (and zeroes) a page per chunk instead
+  // of 32 KiB; a destination dump rarely needs more than one chunk.
+  std::vector<std::unique_ptr<nl::Socket>> extra;
+  if (n >= kParallelFrom) {
+    nl::SocketOptions small;
+    small.datagram = nl::Socket::min_datagram();
+    unsigned want = std::min(std::max(std::thread::hardware_concurrency(), 1u), kMaxSockets);
+    for (unsigned k = 0; k < want; ++k) {
+      try {
+        extra.push_back(sock_->sibling(small));
+      } catch (const nl::SystemError&) {
+        break;  // the handle's own socket still does the job
+      }
+    }
+  }
+  if (extra.empty()) {
+    r.error = dump_dests(*sock_, family, r.services, 0, n, r.service_dests);
+    return;
+  }
+  const size_t parts = extra.size();
+  std::vector<nl::Error> errors(parts);
+  std::vector<std::exception_ptr> thrown(parts);
+  auto part = [&](size_t k) {
+    try {
+      errors[k] = dump_dests(*extra[k], family, r.services, n * k / parts, n * (k + 1) / parts, r.service_dests);
+    } catch (...) {
+      thrown[k] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t k = 1; k < parts; ++k) threads.emplace_back(part, k);
+  part(0);
+  for (auto& t : threads) t.join();
+  for (size_t k = 0; k < parts; ++k) {
+    if (thrown[k]) std::rethrow_exception(thrown[k]);
+    if (!errors[k].ok()) {
+      r.error = errors[k];
       return;
     }
-    if (!decode_each(replies[i], r.service_dests[i], r.error, codec::ipvs_dest_decode)) return;
   }
 }
 
@@ -186,7 +265,7 @@ void IpvsWorker::Run() {
   if (!err.ok()) {
     if (err.code == ENOENT) err.detail = "no IPVS in this kernel (generic netlink family \"IPVS\" not found)";
     for (auto& r : results_) r.error = err;
-    json_ = ipvs_results_json(ops_, results_);
+    out_ = ipvs_render(ops_, results_);
     return;
   }
   size_t i = 0;
@@ -200,12 +279,33 @@ void IpvsWorker::Run() {
     run_batch(family.id, i, j);
     i = j;
   }
-  // Rendered here, on the pool thread: the JS thread only parses one string.
-  json_ = ipvs_results_json(ops_, results_);
+  // Rendered here, on the pool thread: the JS thread only copies arrays out.
+  out_ = ipvs_render(ops_, results_);
 }
 
+namespace {
+
+// Hands the vector's memory to JS as the typed array's backing store: no
+// copy, and no zero-filled allocation to fault in.
+template <typename Array, typename T>
+Array typed(Napi::Env env, std::vector<T>&& v) {
+  if (v.empty()) return Array::New(env, 0);
+  auto* owned = new std::vector<T>(std::move(v));
+  Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, owned->data(), owned->size() * sizeof(T),
+                                                 [](Napi::Env, void*, std::vector<T>* o) { delete o; }, owned);
+  return Array::New(env, owned->size(), buf, 0);
+}
+
+}  // namespace
+
 Napi::Value IpvsWorker::Resolve(Napi::Env env) {
-  return Napi::String::New(env, json_);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("json", Napi::String::New(env, out_.json));
+  o.Set("services", typed<Napi::Uint32Array>(env, std::move(out_.services)));
+  o.Set("dests", typed<Napi::Uint32Array>(env, std::move(out_.dests)));
+  o.Set("stats", typed<Napi::BigUint64Array>(env, std::move(out_.stats)));
+  o.Set("texts", Napi::String::New(env, out_.texts));
+  return o;
 }
 
 }  // namespace napi

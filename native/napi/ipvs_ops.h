@@ -14,6 +14,7 @@
 #include "../codec/ipvs_info.h"
 #include "../codec/ipvs_service.h"
 #include "../nl/genl.h"
+#include "ipvs_render.h"
 #include "worker.h"
 
 namespace napi {
@@ -61,7 +62,7 @@ class IpvsWorker : public PromiseWorker {
   std::shared_ptr<nl::GenlResolver> genl_;
   std::vector<IpvsOp> ops_;
   std::vector<IpvsResult> results_;
-  std::string json_;
+  IpvsOutput out_;
 };
 
 }  // namespace napi

@@ -99,7 +99,8 @@ bool Collector::feed(const uint8_t* data, size_t len, std::vector<Reply>& replie
         break;
       default:
         if (h.nlmsg_flags & NLM_F_DUMP_INTR) reply.interrupted = true;
-        reply.messages.emplace_back(msg, msg + msg_len);
+        if (sink_ != nullptr) sink_->message(it->second.index, msg, msg_len);
+        else reply.messages.emplace_back(msg, msg + msg_len);
         break;
     }
   }
@@ -108,24 +109,24 @@ bool Collector::feed(const uint8_t* data, size_t len, std::vector<Reply>& replie
 
 namespace {
 
-constexpr size_t kRecvBuffer = size_t{1} << 18;  // > the 32 KiB dump chunks, < a page order 7
-constexpr size_t kMaxIov = 1024;                 // IOV_MAX
+constexpr size_t kMaxIov = 1024;  // IOV_MAX
 
 // Reads datagrams until every expected request has its answer.
-void collect(Socket& sock, Collector& collector, std::vector<Reply>& replies,
-             std::vector<uint8_t>& buf) {
+void collect(Socket& sock, Collector& collector, std::vector<Reply>& replies) {
   while (collector.outstanding() > 0) {
-    size_t n;
+    const std::vector<Socket::Datagram>* batch;
     try {
-      n = sock.recv(buf);
+      batch = &sock.recv_batch();
     } catch (const SystemError& err) {
       collector.fail_all(Error{err.code, "", -1, err.detail}, replies);
       if (err.code == ENOBUFS || err.code == ETIMEDOUT) return;
       throw;
     }
-    if (!collector.feed(buf.data(), n, replies)) {
-      collector.fail_all(Error{EBADMSG, "", -1, "malformed netlink reply"}, replies);
-      return;
+    for (const auto& d : *batch) {
+      if (!collector.feed(d.data, d.len, replies)) {
+        collector.fail_all(Error{EBADMSG, "", -1, "malformed netlink reply"}, replies);
+        return;
+      }
     }
   }
 }
@@ -133,10 +134,9 @@ void collect(Socket& sock, Collector& collector, std::vector<Reply>& replies,
 }  // namespace
 
 std::vector<Reply> exchange(Socket& sock, std::vector<Request>& requests,
-                            const ExchangeOptions& options) {
+                            const ExchangeOptions& options, Sink* sink) {
   std::vector<Reply> replies(requests.size());
-  std::vector<uint8_t> buf(kRecvBuffer);
-  Collector collector(sock.portid());
+  Collector collector(sock.portid(), sink);
   // Each pending ACK costs about one small skb (~768 B truesize) in the
   // receive buffer; stay well below it so none is dropped.
   const size_t max_window = std::clamp<size_t>(sock.rcvbuf() / 2048, 8, kMaxIov);
@@ -149,13 +149,15 @@ std::vector<Reply> exchange(Socket& sock, std::vector<Request>& requests,
       r.msg.add_flags(NLM_F_REQUEST | NLM_F_DUMP);
       for (unsigned attempt = 0;; ++attempt) {
         replies[i] = Reply{};
+        if (sink != nullptr) sink->reset(i);
         r.msg.set_seq(sock.next_seq());
         collector.expect(r.msg.seq(), i, true);
         sock.send({&r.msg});
-        collect(sock, collector, replies, buf);
+        collect(sock, collector, replies);
         if (!replies[i].interrupted || !replies[i].error.ok()) break;
         if (attempt + 1 >= options.dump_retries) {
           replies[i].messages.clear();
+          if (sink != nullptr) sink->reset(i);
           replies[i].error = Error{EINTR, "", -1,
                                    "dump interrupted by concurrent changes " +
                                        std::to_string(options.dump_retries) + " times"};
@@ -178,7 +180,7 @@ std::vector<Reply> exchange(Socket& sock, std::vector<Request>& requests,
       ++i;
     }
     sock.send(window);
-    collect(sock, collector, replies, buf);
+    collect(sock, collector, replies);
   }
   return replies;
 }

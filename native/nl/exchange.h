@@ -26,12 +26,25 @@ struct Reply {
   bool interrupted = false;                    // a dump message carried NLM_F_DUMP_INTR
 };
 
+// Where data messages go instead of Reply::messages when a caller wants to
+// decode them straight out of the receive buffer (no copy per message).
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // One data message of request `index` (header included), valid only
+  // during the call.
+  virtual void message(size_t index, const uint8_t* data, size_t len) = 0;
+  // Request `index` is being redone (an interrupted dump): forget what
+  // message() gave for it so far.
+  virtual void reset(size_t index) = 0;
+};
+
 // The pure part of the receive loop: no syscalls, so it can be unit-tested
 // and fuzzed. Feed it datagrams; it fills replies[index] for the requests it
 // was told to expect and counts how many are still open.
 class Collector {
  public:
-  explicit Collector(uint32_t portid) : portid_(portid) {}
+  explicit Collector(uint32_t portid, Sink* sink = nullptr) : portid_(portid), sink_(sink) {}
   void expect(uint32_t seq, size_t index, bool dump);
   // Returns false if the datagram is malformed (a bad header length); the
   // messages before the bad one are still taken.
@@ -47,6 +60,7 @@ class Collector {
   };
 
   uint32_t portid_;
+  Sink* sink_;
   std::unordered_map<uint32_t, Open> open_;
 };
 
@@ -61,7 +75,8 @@ struct ExchangeOptions {
 // socket buffers, each with NLM_F_ACK; dumps one at a time) and returns one
 // Reply per request, in order. Throws SystemError only when the socket
 // itself fails in a way that loses track of the exchange.
+// With a sink, data messages go to it and Reply::messages stays empty.
 std::vector<Reply> exchange(Socket& sock, std::vector<Request>& requests,
-                            const ExchangeOptions& options = {});
+                            const ExchangeOptions& options = {}, Sink* sink = nullptr);
 
 }  // namespace nl

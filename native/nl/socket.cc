@@ -1,11 +1,15 @@
 #include "socket.h"
 
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <string>
 
 #include "error.h"
 
@@ -36,6 +40,21 @@ std::unique_ptr<Socket> Socket::open(int protocol, const NetnsSpec& ns,
   return sock;
 }
 
+std::unique_ptr<Socket> Socket::sibling(const SocketOptions& options) const {
+  int ns = ::ioctl(fd_, SIOCGSKNS);
+  if (ns < 0) throw SystemError{errno, "ioctl", "cannot find the socket's network namespace (SIOCGSKNS)"};
+  NetnsSpec spec;
+  spec.path = "/proc/self/fd/" + std::to_string(ns);
+  try {
+    auto sock = open(protocol_, spec, options);
+    ::close(ns);
+    return sock;
+  } catch (...) {
+    ::close(ns);
+    throw;
+  }
+}
+
 Socket::~Socket() {
   if (fd_ >= 0) ::close(fd_);
 }
@@ -49,7 +68,13 @@ static size_t set_buffer(int fd, int force_opt, int opt, size_t want) {
   return static_cast<size_t>(v);
 }
 
+size_t Socket::min_datagram() {
+  long page = ::sysconf(_SC_PAGESIZE);
+  return std::min<size_t>(page > 0 ? static_cast<size_t>(page) : 4096, 8192);
+}
+
 void Socket::configure(const SocketOptions& options) {
+  datagram_ = std::max(options.datagram, min_datagram());
   int one = 1;
   // Extended ACKs carry the kernel's error text; capped ACKs don't echo
   // the whole request back, which keeps replies to big batches small.
@@ -96,6 +121,41 @@ void Socket::send_iov(const std::vector<iovec>& iov) {
 }
 
 size_t Socket::recv(std::vector<uint8_t>& buf) { return receive(buf, 0); }
+
+const std::vector<Socket::Datagram>& Socket::recv_batch() {
+  // Uninitialised: only the pages a reply touches are ever faulted in.
+  if (!arena_) arena_.reset(new uint8_t[kBatch * datagram_]);
+  sockaddr_nl from[kBatch];
+  iovec iov[kBatch];
+  mmsghdr mm[kBatch];
+  for (size_t i = 0; i < kBatch; ++i) {
+    iov[i] = iovec{arena_.get() + i * datagram_, datagram_};
+    mm[i] = mmsghdr{};
+    mm[i].msg_hdr.msg_name = &from[i];
+    mm[i].msg_hdr.msg_namelen = sizeof from[i];
+    mm[i].msg_hdr.msg_iov = &iov[i];
+    mm[i].msg_hdr.msg_iovlen = 1;
+  }
+  batch_.clear();
+  while (batch_.empty()) {
+    int n = ::recvmmsg(fd_, mm, kBatch, MSG_WAITFORONE, nullptr);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        throw SystemError{ETIMEDOUT, "recvmmsg", "no reply from the kernel in time"};
+      throw SystemError{errno, "recvmmsg",
+                        errno == ENOBUFS ? "receive buffer overrun: the kernel dropped replies"
+                                         : "netlink receive failed"};
+    }
+    for (int i = 0; i < n; ++i) {
+      if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
+        throw SystemError{EMSGSIZE, "recvmmsg", "netlink reply larger than the receive buffer"};
+      if (from[i].nl_pid != 0) continue;  // not from the kernel
+      batch_.push_back(Datagram{arena_.get() + i * datagram_, mm[i].msg_len});
+    }
+  }
+  return batch_;
+}
 
 size_t Socket::recv_nowait(std::vector<uint8_t>& buf) { return receive(buf, MSG_DONTWAIT); }
 

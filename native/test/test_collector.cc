@@ -455,3 +455,38 @@ TEST(parse_status_truncated_error_is_not_success) {
   CHECK_EQ(e.code, EBADMSG);
   CHECK(status(msg(NLMSG_DONE, NLM_F_MULTI, 1, 1, {})).ok());
 }
+
+namespace {
+
+// Records what a Collector hands to its sink.
+struct RecordingSink : nl::Sink {
+  std::vector<std::pair<size_t, Bytes>> got;
+  std::vector<size_t> resets;
+  void message(size_t index, const uint8_t* data, size_t len) override { got.emplace_back(index, Bytes(data, data + len)); }
+  void reset(size_t index) override { resets.push_back(index); }
+};
+
+}  // namespace
+
+TEST(collector_sink_gets_data_messages_in_place_of_the_reply) {
+  RecordingSink sink;
+  nl::Collector c(kPort, &sink);
+  std::vector<nl::Reply> replies(2);
+  c.expect(5, 0, true);
+  c.expect(6, 1, true);
+  // Two dumps' data interleaved in one datagram, then both DONEs.
+  REQUIRE(feed(c, cat({data_msg(5, 1), data_msg(6, 2), data_msg(5, 3)}), replies));
+  REQUIRE(feed(c, cat({done_msg(5), done_msg(6)}), replies));
+  CHECK_EQ(c.outstanding(), 0u);
+  CHECK(replies[0].messages.empty());
+  CHECK(replies[1].messages.empty());
+  CHECK(replies[0].error.ok());
+  REQUIRE(sink.got.size() == 3u);
+  CHECK_EQ(sink.got[0].first, 0u);
+  CHECK(sink.got[0].second == data_msg(5, 1));
+  CHECK_EQ(sink.got[1].first, 1u);
+  CHECK(sink.got[1].second == data_msg(6, 2));
+  CHECK_EQ(sink.got[2].first, 0u);
+  CHECK(sink.got[2].second == data_msg(5, 3));
+  CHECK(sink.resets.empty());  // only exchange() redoes interrupted dumps
+}

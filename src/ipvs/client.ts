@@ -3,8 +3,8 @@
 // public types. Subclasses only execute wire ops.
 import { NetlinkError } from '../errors.js';
 import { daemonFromWire, daemonRole, daemonWire, type Daemon, type DaemonRole, type DaemonSpec } from './daemon.js';
-import { destFromWire, destKeyWire, destWire, type Dest, type DestKey, type DestSpec } from './dest.js';
-import { checkU32, serviceFromWire, serviceKeyWire, serviceWire, type Service, type ServiceKey, type ServiceSpec } from './service.js';
+import { destKeyWire, destWire, type Dest, type DestKey, type DestSpec } from './dest.js';
+import { checkU32, serviceKeyWire, serviceWire, type Service, type ServiceKey, type ServiceSpec } from './service.js';
 import type { IpvsOpWire, IpvsResultWire } from './wire.js';
 
 /** A virtual service with its real servers (`ipvsadm -Ln`). */
@@ -94,13 +94,13 @@ export abstract class IpvsClient {
   /** One virtual service; ESRCH (isNotFound) if absent. Equivalent to: `ipvsadm -Ln -t ADDR:PORT` (first line). */
   async getService(key: ServiceKey): Promise<Service> {
     const r = await this.#one('ipvs.getService', { op: 'getService', service: serviceKeyWire(key) });
-    return serviceFromWire(r.services![0]!);
+    return r.services![0]!;
   }
 
   /** Every virtual service, without real servers. Equivalent to: the service lines of `ipvsadm -Ln`. */
   async listServices(): Promise<Service[]> {
     const r = await this.#one('ipvs.listServices', { op: 'listServices' });
-    return r.services!.map(serviceFromWire);
+    return r.services!;
   }
 
   /**
@@ -109,12 +109,7 @@ export abstract class IpvsClient {
    * Equivalent to: `ipvsadm -Ln` / `ipvsadm -Sn`.
    */
   async list(): Promise<ServiceWithDests[]> {
-    const r = await this.#one('ipvs.list', { op: 'listAll' });
-    return r.services!.map((s) => {
-      const out = serviceFromWire(s) as ServiceWithDests;
-      out.dests = (s[11] ?? []).map(destFromWire);
-      return out;
-    });
+    return (await this.#one('ipvs.list', { op: 'listAll' })).services as ServiceWithDests[];
   }
 
   /** Adds a real server. Equivalent to: `ipvsadm -a SERVICE -r ADDR[:PORT] -g|-i|-m [-w W] [-x U] [-y L] [--tun-type T ...]`. */
@@ -138,7 +133,7 @@ export abstract class IpvsClient {
   /** The real servers of one service. Equivalent to: `ipvsadm -Ln -t ADDR:PORT` (the `->` lines). */
   async listDests(service: ServiceKey): Promise<Dest[]> {
     const r = await this.#one('ipvs.listDests', { op: 'listDests', service: serviceKeyWire(service) });
-    return r.dests!.map(destFromWire);
+    return r.dests!;
   }
 
   /**

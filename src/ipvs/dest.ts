@@ -1,8 +1,8 @@
 // IPVS real servers (destinations): public types, validation into the wire shape, and back.
 import type { IpFamily } from '../addr.js';
 import { checkPort, checkU32, ipFamily } from './service.js';
-import { statsFromWire, type Stats } from './stats.js';
-import { AF_INET, AF_INET6, type DestOut, type DestWire, type ServiceWire } from './wire.js';
+import type { Stats } from './stats.js';
+import { AF_INET, AF_INET6, type DestWire, type ServiceWire } from './wire.js';
 
 /** Forwarding method: -m masq (NAT), local, -i tunnel, -g route (direct routing), bypass. */
 export type ForwardMethod = 'masq' | 'local' | 'tunnel' | 'route' | 'bypass';
@@ -103,8 +103,10 @@ export function destWire(svc: ServiceWire, spec: DestSpec, what = 'dest'): DestW
   return out;
 }
 
-export function destFromWire(w: DestOut): Dest {
-  const [af, addr, port, fwd, weight, uThresh, lThresh, tunType, tunPort, tunFlags, active, inactive, persistent, stats] = w;
+/** A public Dest from decoded kernel fields. */
+export function destOf(af: number, addr: string, port: number, fwd: number, weight: number, uThresh: number,
+  lThresh: number, tunType: number, tunPort: number, tunFlags: number, active: number, inactive: number,
+  persistent: number, stats: Stats): Dest {
   const forward = FORWARD_NAMES[fwd] ?? 'route';
   const d: Dest = {
     family: af === AF_INET6 ? 6 : 4,
@@ -117,7 +119,7 @@ export function destFromWire(w: DestOut): Dest {
     activeConnections: active,
     inactiveConnections: inactive,
     persistentConnections: persistent,
-    stats: statsFromWire(stats),
+    stats,
   };
   if (forward === 'tunnel') {
     const checksum = (tunFlags & 2) !== 0 ? 'remcsum' : (tunFlags & 1) !== 0 ? 'csum' : 'none';

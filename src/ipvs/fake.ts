@@ -5,9 +5,10 @@
 import { formatIp, parseIp } from '../addr.js';
 import type { NativeErrorInfo } from '../errors.js';
 import { IpvsClient } from './client.js';
-import { wireKeyText } from './service.js';
-import { zeroStatsWire } from './stats.js';
-import type { DaemonOut, DestOut, DestWire, IpvsOpWire, IpvsResultWire, ServiceOut, ServiceWire, StatsOut } from './wire.js';
+import { destOf, type Dest } from './dest.js';
+import { serviceOf, wireKeyText, type Service } from './service.js';
+import { statsAt, zeroStatsSlots } from './stats.js';
+import type { DaemonOut, DestWire, IpvsOpWire, IpvsResultWire, ServiceWire } from './wire.js';
 
 const ERRORS: Record<string, [number, string]> = {
   EEXIST: [17, 'File exists'], ESRCH: [3, 'No such process'], ENOENT: [2, 'No such file or directory'],
@@ -24,16 +25,20 @@ function text(_af: number, addr: string): string {
   return formatIp(parseIp(addr).bytes);
 }
 
-// Kept in the binding's output shape (tuples), addresses canonical.
-function serviceOut(w: ServiceWire, stats: StatsOut = zeroStatsWire()): ServiceOut {
+// Stored as what was sent (addresses canonical) with counter slots; every
+// read builds fresh public objects, as a kernel read would.
+interface StoredService { w: ServiceWire; stats: BigUint64Array }
+interface StoredDest { w: DestWire; stats: BigUint64Array }
+
+function serviceOut({ w, stats }: StoredService): Service {
   const addr = w.fwmark !== 0 || w.addr === undefined ? null : text(w.af, w.addr);
-  return [w.af, w.protocol, addr, w.port, w.fwmark, w.scheduler ?? '', w.pe ?? '', (w.flags ?? 0) | 0x2 /* hashed */,
-    w.timeout ?? 0, w.netmask ?? 0, stats];
+  return serviceOf(w.af, w.protocol, addr, w.port, w.fwmark, w.scheduler ?? '', w.pe ?? '', (w.flags ?? 0) | 0x2 /* hashed */,
+    w.timeout ?? 0, w.netmask ?? 0, statsAt(stats.slice(), 0));
 }
 
-function destOut(w: DestWire, stats: StatsOut = zeroStatsWire()): DestOut {
-  return [w.af, text(w.af, w.addr), w.port, w.fwd ?? 0, w.weight ?? 0, w.uThresh ?? 0, w.lThresh ?? 0,
-    w.tunType ?? 0, w.tunPort ?? 0, w.tunFlags ?? 0, 0, 0, 0, stats];
+function destOut({ w, stats }: StoredDest): Dest {
+  return destOf(w.af, text(w.af, w.addr), w.port, w.fwd ?? 0, w.weight ?? 0, w.uThresh ?? 0, w.lThresh ?? 0,
+    w.tunType ?? 0, w.tunPort ?? 0, w.tunFlags ?? 0, 0, 0, 0, statsAt(stats.slice(), 0));
 }
 
 const destKey = (d: DestWire) => `${text(d.af, d.addr)}/${d.port}`;
@@ -52,7 +57,7 @@ export const FAKE_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh',
  * ```
  */
 export class FakeIpvs extends IpvsClient {
-  readonly #services = new Map<string, { svc: ServiceOut; dests: Map<string, DestOut> }>();
+  readonly #services = new Map<string, { svc: StoredService; dests: Map<string, StoredDest> }>();
   readonly #daemons = new Map<number, DaemonOut>();
   #timeouts = { tcp: 900, tcpFin: 120, udp: 300 };
   /** Every wire op executed, in order (for assertions on what would have been sent). */
@@ -80,29 +85,25 @@ export class FakeIpvs extends IpvsClient {
         if (op.op === 'addService' && have) return fail('EEXIST');
         if (op.op === 'editService' && !have) return fail('ESRCH');
         if (!FAKE_SCHEDULERS.includes(op.service.scheduler ?? '')) return fail('ENOENT');
-        if (have) have.svc = serviceOut(op.service, have.svc[10]);
-        else this.#services.set(key, { svc: serviceOut(op.service), dests: new Map() });
+        if (have) have.svc = { w: op.service, stats: have.svc.stats };
+        else this.#services.set(key, { svc: { w: op.service, stats: zeroStatsSlots() }, dests: new Map() });
         return {};
       }
       case 'deleteService':
         return this.#services.delete(this.#key(op.service)) ? {} : fail('ESRCH');
       case 'getService': {
         const have = this.#services.get(this.#key(op.service));
-        return have ? { services: [structuredClone(have.svc)] } : fail('ESRCH');
+        return have ? { services: [serviceOut(have.svc)] } : fail('ESRCH');
       }
       case 'listServices':
-        return { services: [...this.#services.values()].map((s) => structuredClone(s.svc)) };
+        return { services: [...this.#services.values()].map((s) => serviceOut(s.svc)) };
       case 'listAll':
         return {
-          services: [...this.#services.values()].map((s) => {
-            const out = structuredClone(s.svc);
-            out[11] = [...s.dests.values()].map((d) => structuredClone(d));
-            return out;
-          }),
+          services: [...this.#services.values()].map((s) => ({ ...serviceOut(s.svc), dests: [...s.dests.values()].map(destOut) })),
         };
       case 'listDests': {
         const have = this.#services.get(this.#key(op.service));
-        return have ? { dests: [...have.dests.values()].map((d) => structuredClone(d)) } : fail('ESRCH');
+        return have ? { dests: [...have.dests.values()].map(destOut) } : fail('ESRCH');
       }
       case 'addDest':
       case 'editDest':
@@ -113,11 +114,11 @@ export class FakeIpvs extends IpvsClient {
         const d = have.dests.get(key);
         if (op.op === 'addDest') {
           if (d) return fail('EEXIST');
-          have.dests.set(key, destOut(op.dest));
+          have.dests.set(key, { w: op.dest, stats: zeroStatsSlots() });
         } else if (!d) {
           return fail('ENOENT');
         } else if (op.op === 'editDest') {
-          have.dests.set(key, destOut(op.dest, d[13]));
+          have.dests.set(key, { w: op.dest, stats: d.stats });
         } else {
           have.dests.delete(key);
         }
@@ -130,8 +131,8 @@ export class FakeIpvs extends IpvsClient {
         const targets = op.service ? [this.#services.get(this.#key(op.service))] : [...this.#services.values()];
         if (targets[0] === undefined && op.service) return fail('ESRCH');
         for (const t of targets) {
-          t!.svc[10] = zeroStatsWire();
-          for (const d of t!.dests.values()) d[13] = zeroStatsWire();
+          t!.svc.stats = zeroStatsSlots();
+          for (const d of t!.dests.values()) d.stats = zeroStatsSlots();
         }
         return {};
       }

@@ -2,6 +2,7 @@
 import { NetlinkHandle, type OpenOptions } from '../handle.js';
 import { IpvsClient } from './client.js';
 import { encodeOps } from './encode.js';
+import { decodeOutput } from './table.js';
 import type { IpvsOpWire, IpvsResultWire } from './wire.js';
 
 class IpvsSocket extends NetlinkHandle {
@@ -11,10 +12,10 @@ class IpvsSocket extends NetlinkHandle {
 
   async exec(operation: string, ops: IpvsOpWire[]): Promise<IpvsResultWire[]> {
     const { nums, strs } = encodeOps(ops);
-    const json = await this.run(operation, (n) => n.ipvs(nums, strs));
-    // One JSON text for the whole batch: far cheaper than building
-    // thousands of objects property by property through N-API.
-    return (JSON.parse(json) as (IpvsResultWire | null)[]).map((r) => r ?? {});
+    // Typed arrays and one string for the whole batch: far cheaper than
+    // building thousands of objects property by property through N-API.
+    const out = await this.run(operation, (n) => n.ipvs(nums, strs));
+    return decodeOutput(out, ops.map((o) => o.op === 'listAll'));
   }
 }
 

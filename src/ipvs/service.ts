@@ -2,8 +2,8 @@
 import { isIP } from 'node:net';
 
 import type { IpFamily } from '../addr.js';
-import { statsFromWire, type Stats } from './stats.js';
-import { AF_INET, AF_INET6, IPPROTO, type ServiceOut, type ServiceWire } from './wire.js';
+import type { Stats } from './stats.js';
+import { AF_INET, AF_INET6, IPPROTO, type ServiceWire } from './wire.js';
 
 export type Protocol = 'tcp' | 'udp' | 'sctp';
 
@@ -188,15 +188,16 @@ export function netmaskText(af: number, netmask: number): string | number {
   return [netmask & 0xff, (netmask >>> 8) & 0xff, (netmask >>> 16) & 0xff, netmask >>> 24].join('.');
 }
 
-export function serviceFromWire(w: ServiceOut): Service {
-  const [af, protocol, addr, port, fwmark, scheduler, pe, flags, timeout, netmask, stats] = w;
+/** A public Service from decoded kernel fields (addr null for a fwmark service). */
+export function serviceOf(af: number, protocol: number, addr: string | null, port: number, fwmark: number,
+  scheduler: string, pe: string, flags: number, timeout: number, netmask: number, stats: Stats): Service {
   const s: Service = {
     family: af === AF_INET6 ? 6 : 4,
     scheduler,
     netmask: netmaskText(af, netmask),
     schedulerFlags: schedulerFlagsOf(scheduler, flags),
     onePacket: (flags & F_ONEPACKET) !== 0,
-    stats: statsFromWire(stats),
+    stats,
   };
   if (fwmark !== 0) s.fwmark = fwmark;
   else {

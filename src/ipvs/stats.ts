@@ -1,5 +1,4 @@
 // IPVS counters of a service or real server: 64-bit, as bigint.
-import type { StatsOut } from './wire.js';
 
 /**
  * Counters and rates, as `ipvsadm -Ln --stats` / `--rate` show them. The
@@ -24,27 +23,32 @@ export interface Stats {
 const FIELDS = ['connections', 'inPackets', 'outPackets', 'inBytes', 'outBytes',
   'connectionRate', 'inPacketRate', 'outPacketRate', 'inByteRate', 'outByteRate'] as const;
 
+/** Counters of one object: 11 slots from `offset` (the ten of {@link Stats}, then 1 if 64-bit). */
+const SLOTS = 11;
+
 /**
- * Stats over the wire array, converting a counter to bigint only when read:
- * listing 100k real servers would otherwise allocate a million bigints that
- * most callers never look at.
+ * Stats read straight out of the binding's shared BigUint64Array: nothing
+ * is copied per counter, and listing 100k real servers allocates one small
+ * object each.
  */
 class WireStats implements Stats {
-  readonly #raw: StatsOut;
-  constructor(raw: StatsOut) {
-    this.#raw = raw;
+  readonly #a: BigUint64Array;
+  readonly #o: number;
+  constructor(a: BigUint64Array, o: number) {
+    this.#a = a;
+    this.#o = o;
   }
-  get connections(): bigint { return BigInt(this.#raw[0] ?? 0); }
-  get inPackets(): bigint { return BigInt(this.#raw[1] ?? 0); }
-  get outPackets(): bigint { return BigInt(this.#raw[2] ?? 0); }
-  get inBytes(): bigint { return BigInt(this.#raw[3] ?? 0); }
-  get outBytes(): bigint { return BigInt(this.#raw[4] ?? 0); }
-  get connectionRate(): bigint { return BigInt(this.#raw[5] ?? 0); }
-  get inPacketRate(): bigint { return BigInt(this.#raw[6] ?? 0); }
-  get outPacketRate(): bigint { return BigInt(this.#raw[7] ?? 0); }
-  get inByteRate(): bigint { return BigInt(this.#raw[8] ?? 0); }
-  get outByteRate(): bigint { return BigInt(this.#raw[9] ?? 0); }
-  get wide(): boolean { return this.#raw[10] === 1; }
+  get connections(): bigint { return this.#a[this.#o]!; }
+  get inPackets(): bigint { return this.#a[this.#o + 1]!; }
+  get outPackets(): bigint { return this.#a[this.#o + 2]!; }
+  get inBytes(): bigint { return this.#a[this.#o + 3]!; }
+  get outBytes(): bigint { return this.#a[this.#o + 4]!; }
+  get connectionRate(): bigint { return this.#a[this.#o + 5]!; }
+  get inPacketRate(): bigint { return this.#a[this.#o + 6]!; }
+  get outPacketRate(): bigint { return this.#a[this.#o + 7]!; }
+  get inByteRate(): bigint { return this.#a[this.#o + 8]!; }
+  get outByteRate(): bigint { return this.#a[this.#o + 9]!; }
+  get wide(): boolean { return this.#a[this.#o + 10] === 1n; }
   /** A plain copy (bigints), e.g. for deepEqual or structuredClone. */
   toObject(): Stats {
     const o = { wide: this.wide } as Stats;
@@ -59,11 +63,14 @@ class WireStats implements Stats {
   }
 }
 
-export function statsFromWire(s: StatsOut): Stats {
-  return new WireStats(s);
+/** The stats at slot `offset` (a multiple of 11) of the binding's array. */
+export function statsAt(a: BigUint64Array, offset: number): Stats {
+  return new WireStats(a, offset);
 }
 
-/** All-zero stats (for the fake). */
-export function zeroStatsWire(): StatsOut {
-  return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+/** Fresh all-zero 64-bit stats slots (for the fake). */
+export function zeroStatsSlots(): BigUint64Array {
+  const a = new BigUint64Array(SLOTS);
+  a[10] = 1n;
+  return a;
 }

@@ -1,6 +1,10 @@
 // Wire-shaped IPVS types of the binding's ipvs(ops) call (see
-// native/napi/ipvs_ops.h). Public types live in service.ts, dest.ts, ...
+// native/napi/ipvs_ops.h). Public types live in service.ts, dest.ts, ...;
+// results arrive as tables (table.ts) and leave here as public objects.
 import type { NativeErrorInfo } from '../errors.js';
+import type { ServiceWithDests } from './client.js';
+import type { Dest } from './dest.js';
+import type { Service } from './service.js';
 
 export interface ServiceWire {
   af: number;
@@ -41,27 +45,6 @@ export interface DaemonWire {
   ttl?: number;
 }
 
-/**
- * conns, inpkts, outpkts, inbytes, outbytes, cps, inpps, outpps, inbps,
- * outbps, then 1 if from the 64-bit nest: numbers, or decimal strings
- * beyond 2^53 (the binding returns JSON).
- */
-export type StatsOut = (number | string)[];
-
-/** A decoded service, as a tuple (JSON arrays parse much faster than objects). */
-export type ServiceOut = [
-  af: number, protocol: number, addr: string | null, port: number, fwmark: number,
-  scheduler: string, pe: string, flags: number, timeout: number, netmask: number,
-  stats: StatsOut, dests?: DestOut[],
-];
-
-/** A decoded real server, as a tuple. */
-export type DestOut = [
-  af: number, addr: string, port: number, fwd: number, weight: number, uThresh: number, lThresh: number,
-  tunType: number, tunPort: number, tunFlags: number,
-  activeConns: number, inactConns: number, persistConns: number, stats: StatsOut,
-];
-
 export interface DaemonOut {
   state: number; ifname: string; syncid: number; maxlen: number; groupAf: number; group: string | null;
   port: number; ttl: number;
@@ -77,10 +60,11 @@ export type IpvsOpWire =
   | { op: 'addDaemon'; daemon: DaemonWire }
   | { op: 'deleteDaemon'; daemon: DaemonWire };
 
+/** One op's result, already in public types (services of listAll carry their dests). */
 export interface IpvsResultWire {
   error?: NativeErrorInfo;
-  services?: ServiceOut[];
-  dests?: DestOut[];
+  services?: Service[] | ServiceWithDests[];
+  dests?: Dest[];
   daemons?: DaemonOut[];
   timeouts?: { tcp: number; tcpFin: number; udp: number };
   info?: { version: number; connTabSize: number };

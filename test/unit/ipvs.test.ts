@@ -167,3 +167,47 @@ describe('ipvsadm -Ln rendering', () => {
     assert.equal(formatList(await ipvs.info(), await ipvs.list()), expected);
   });
 });
+
+describe('IPVS binding output tables (src/ipvs/table.ts)', () => {
+  it('decodes services with their dests, fwmark services, IPv6, and 64-bit counters exactly', async () => {
+    const { decodeOutput, SERVICE_STRIDE, DEST_STRIDE, STATS_STRIDE } = await import('../../src/ipvs/table.js');
+    const NO = 0xffffffff;
+    // texts: 0 '10.0.0.1', 1 'wlc', 2 '', 3 '192.168.0.9', 4 'fd00::5'
+    const texts = ['10.0.0.1', 'wlc', '', '192.168.0.9', 'fd00::5'].join('\0');
+    const services = Uint32Array.from([
+      2, 6, 80, 0, 0x1 | 0x2, 50, 0x00ffffff, 0, 1, 2, 0, 1, 0,
+      10, 0, 0, 42, 0x2, 0, 64, NO, 1, 2, 1, 1, 1,
+    ]);
+    const dests = Uint32Array.from([
+      2, 3, 8080, 0, 5, 100, 10, 0, 0, 0, 3, 4, 1, 2,
+      10, 4, 8080, 2, 1, 0, 0, 1, 6080, 2, 0, 0, 0, 3,
+    ]);
+    const stats = new BigUint64Array(4 * STATS_STRIDE);
+    stats[0] = (1n << 60n) + 3n;
+    stats[10] = 1n;
+    stats[2 * STATS_STRIDE + 4] = 2n ** 64n - 1n;
+    stats[3 * STATS_STRIDE + 10] = 0n;
+    assert.equal(services.length, 2 * SERVICE_STRIDE);
+    assert.equal(dests.length, 2 * DEST_STRIDE);
+    const json = JSON.stringify([{ services: [0, 2] }, null, { dests: [1, 1] }, { error: { errno: 3, code: 'ESRCH', message: 'No such process' } }]);
+    const [all, none, one, err] = decodeOutput({ json, services, dests, stats, texts }, [true, false, false, false]);
+    const [web, mark] = all!.services as import('../../src/index.js').ServiceWithDests[];
+    assert.equal(web!.address, '10.0.0.1');
+    assert.equal(web!.persistence, 50);
+    assert.equal(web!.netmask, '255.255.255.0');
+    assert.equal(web!.stats.connections, (1n << 60n) + 3n);
+    assert.equal(web!.stats.wide, true);
+    assert.deepEqual(web!.dests.map((d) => [d.address, d.port, d.forward, d.weight, d.upperThreshold, d.activeConnections]),
+      [['192.168.0.9', 8080, 'masq', 5, 100, 3]]);
+    assert.equal(web!.dests[0]!.stats.outBytes, 2n ** 64n - 1n);
+    assert.equal(mark!.fwmark, 42);
+    assert.equal(mark!.address, undefined);
+    assert.equal(mark!.family, 6);
+    assert.equal(mark!.netmask, 64);
+    assert.equal(mark!.stats.wide, false);
+    assert.deepEqual(mark!.dests.map((d) => [d.address, d.forward, d.tunnel]), [['fd00::5', 'tunnel', { type: 'gue', port: 6080, checksum: 'remcsum' }]]);
+    assert.deepEqual(none, {});
+    assert.deepEqual(one!.dests!.map((d) => d.address), ['fd00::5']);
+    assert.equal(err!.error!.code, 'ESRCH');
+  });
+});

@@ -129,6 +129,23 @@ describe('IPVS against the kernel and ipvsadm', function () {
     }
   });
 
+  it('a list of 600 services (dest dumps spread over sibling sockets; one dump of 150 real servers in many chunks) matches ipvsadm -Sn', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      const vip = `10.50.${i >> 8}.${i & 255}:80`;
+      lines.push(`-A -t ${vip} -s rr`);
+      const dests = i === 7 ? 150 : i % 4;
+      for (let k = 0; k < dests; k++) lines.push(`-a -t ${vip} -r 172.20.${k}.${i & 255}:${8000 + (i >> 8)} -m -w ${1 + (k % 9)}`);
+    }
+    ipvsadm(ns.name, ['-R'], `${lines.join('\n')}\n`);
+    const list = await ipvs.list();
+    const ours = list.flatMap((s) => [`-A -t ${s.address}:${s.port} -s ${s.scheduler}`,
+      ...s.dests.map((d) => `-a -t ${s.address}:${s.port} -r ${d.address}:${d.port} -${d.forward === 'masq' ? 'm' : '?'} -w ${d.weight}`)]);
+    assert.equal(list.find((s) => s.address === '10.50.0.7')!.dests.length, 150);
+    assert.deepEqual(ours.sort(), ipvsadm(ns.name, ['-Sn']).trim().split('\n').sort());
+    assert.deepEqual(ours, lines.slice().sort());
+  });
+
   it("the seed's example: rr with persistence 50 shows `persistent 50`", async () => {
     await ipvs.addService({ protocol: 'tcp', address: '10.96.0.10', port: 80, scheduler: 'rr', persistence: 50 });
     assert.match(ipvsadm(ns.name, ['-Ln']), /^TCP {2}10\.96\.0\.10:80 rr persistent 50$/m);
