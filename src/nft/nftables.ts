@@ -5,21 +5,24 @@
 import type { NativeHandle } from '../binding.js';
 import { NetlinkError, type NativeErrorInfo } from '../errors.js';
 import { check, NetlinkHandle, type OpenOptions } from '../handle.js';
-import { decodeChain, type Chain } from './chain.js';
+import { decodeChainAt, type Chain } from './chain.js';
 import { FAMILIES, type Family } from './enums.js';
 import { NftValidationError } from './names.js';
 import { decodeObject, type NamedObject } from './object.js';
-import { decodeRule, type Rule } from './rule.js';
-import { decodeElements, decodeSet, setShape, type NftSet, type SetElement } from './set.js';
+import { decodeRuleAt, type Rule, type RuleNames } from './rule.js';
+import { decodeSet, decodeSetAt, elementsInto, setShape, type NftSet, type SetElement, type SetShape } from './set.js';
 import { decodeTable, type Table } from './table.js';
 import { describeOperation, setKey, Transaction, type SetRef } from './transaction.js';
 import { Ruleset } from './ruleset.js';
 import { decodeEvents, type NftEvent } from './monitor.js';
 import * as U from './uapi.js';
-import { be32, messages, messageAttrs, Writer, type NfMessage } from './wire.js';
+import { be32, eachMessage, messages, messageAttrs, NameCache, Writer, type ConcatReplies, type NfMessage } from './wire.js';
 
 const MSG = (m: number): number => (U.NFNL_SUBSYS_NFTABLES << 8) | m;
 const PER_CHAIN_DUMP = 256;
+// Requests per exchange when the rules and set elements are read.
+const RULE_SLICE = 2048;
+const ELEMENT_SLICE = 1024;
 
 /** A commit the kernel refused: names the operation that failed and carries every error it reported. */
 export class NftCommitError extends NetlinkError {
@@ -169,52 +172,105 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
       const keep = (o: { family: Family; table?: string; name?: string }, isTable = false): boolean =>
         (filter.family === undefined || o.family === filter.family) &&
         (filter.table === undefined || (isTable ? o.name : o.table) === filter.table);
+      const tableNames = new NameCache();
       const tables = messages(replies[1]!.data).map(decodeTable).filter((t) => keep(t, true));
-      const chains = messages(replies[2]!.data).map(decodeChain).filter((c) => keep(c) && (filter.chain === undefined || c.name === filter.chain));
-      const sets = messages(replies[3]!.data).map(decodeSet).filter((s) => keep(s));
+      const chains: Chain[] = [];
+      eachMessage(replies[2]!.data, 0, replies[2]!.data.length, (at, end, fam) => {
+        const c = decodeChainAt(replies[2]!.data, at, end, fam, tableNames);
+        if (keep(c) && (filter.chain === undefined || c.name === filter.chain)) chains.push(c);
+      });
+      const sets: NftSet[] = [];
+      eachMessage(replies[3]!.data, 0, replies[3]!.data.length, (at, end, fam) => {
+        const st = decodeSetAt(replies[3]!.data, at, end, fam, tableNames);
+        if (keep(st)) sets.push(st);
+      });
       const objects = messages(replies[4]!.data).map(decodeObject).filter((o) => keep(o));
-      const rules = (await this.#dumpRules(chains, filter)).filter((r) => keep(r) && (filter.chain === undefined || r.chain === filter.chain));
-      await this.#fillElements(sets);
-      if (attempt < 5 && (await this.generation()) !== generation) continue;  // changed while reading
+      // Every remaining dump is queued now, in slices, so the socket's worker
+      // thread reads the next slice while this one is decoded; the closing
+      // generation check goes out after them.
+      const ruleSlices = this.#queue(this.#ruleRequests(chains, filter), RULE_SLICE);
+      const elementSlices = this.#queue(sets.map((st) => (w: Writer) => {
+        const m = w.beginMessage(MSG(U.NFT_MSG_GETSETELEM), 0, FAMILIES.number(st.family));
+        w.strz(U.NFTA_SET_ELEM_LIST_TABLE, st.table);
+        w.strz(U.NFTA_SET_ELEM_LIST_SET, st.name);
+        w.endMessage(m);
+      }), ELEMENT_SLICE);
+      const after = attempt < 5 ? this.generation() : undefined;
+      after?.catch(() => undefined);
+      const rules: Rule[] = [];
+      const names: RuleNames = { table: tableNames, chain: new NameCache() };
+      for (const slice of ruleSlices) {
+        const { data } = await settled(slice);
+        eachMessage(data, 0, data.length, (at, end, fam) => {
+          const r = decodeRuleAt(data, at, end, fam, names);
+          if (keep(r) && (filter.chain === undefined || r.chain === filter.chain)) rules.push(r);
+        });
+      }
+      const shapes = new Map<string, SetShape | undefined>();
+      let next = 0;
+      for (const slice of elementSlices) {
+        const { data, ends } = await settled(slice);
+        for (let i = 0; i < ends.length; i++, next++) {
+          const st = sets[next]!;
+          const key = `${st.type}\0${st.map ?? ''}\0${st.flags?.includes('interval') === true ? 'i' : ''}`;
+          let shape = shapes.get(key);
+          if (shape === undefined && !shapes.has(key)) {
+            shape = st.type.startsWith('0x') ? undefined : setShape(st);
+            shapes.set(key, shape);
+          }
+          const elements: SetElement[] = [];
+          eachMessage(data, i === 0 ? 0 : ends[i - 1]!, ends[i]!, (at, end) => elementsInto(data, at, end, shape, elements));
+          st.elements = elements;
+        }
+      }
+      if (after !== undefined && (await after) !== generation) continue;  // changed while reading
       return new Ruleset({ generation, tables, chains, rules, sets, objects });
     }
   }
 
   // One rule dump resumes by walking every rule already sent, so on big
   // rulesets it costs rules x chunks in the kernel; past a few hundred chains
-  // the rules are dumped chain by chain instead (all requests in one exchange).
-  async #dumpRules(chains: Chain[], filter: ListFilter): Promise<Rule[]> {
+  // the rules are dumped chain by chain instead.
+  #ruleRequests(chains: Chain[], filter: ListFilter): ((w: Writer) => void)[] {
     const perChain = chains.length > PER_CHAIN_DUMP || (filter.chain !== undefined && filter.family === undefined);
-    const reqs: [Writer, boolean][] = perChain
-      ? chains.map((c) => [request(U.NFT_MSG_GETRULE, 0, FAMILIES.number(c.family), (w) => {
+    if (perChain) {
+      return chains.map((c) => (w: Writer) => {
+        const m = w.beginMessage(MSG(U.NFT_MSG_GETRULE), 0, FAMILIES.number(c.family));
         w.strz(U.NFTA_RULE_TABLE, c.table);
         w.strz(U.NFTA_RULE_CHAIN, c.name);
-      }), true] as [Writer, boolean])
-      : [[request(U.NFT_MSG_GETRULE, 0, filter.family === undefined ? 0 : FAMILIES.number(filter.family), filter.table === undefined || filter.family === undefined ? undefined : (w) => {
-        w.strz(U.NFTA_RULE_TABLE, filter.table!);
+        w.endMessage(m);
+      });
+    }
+    return [(w: Writer) => {
+      const m = w.beginMessage(MSG(U.NFT_MSG_GETRULE), 0, filter.family === undefined ? 0 : FAMILIES.number(filter.family));
+      if (filter.table !== undefined && filter.family !== undefined) {
+        w.strz(U.NFTA_RULE_TABLE, filter.table);
         if (filter.chain !== undefined) w.strz(U.NFTA_RULE_CHAIN, filter.chain);
-      }), true]];
-    if (reqs.length === 0) return [];
-    const replies = await this.#requests('nft.list', reqs);
-    const rules: Rule[] = [];
-    for (const r of replies) for (const m of messages(r.data)) rules.push(decodeRule(m));
-    return rules;
+      }
+      w.endMessage(m);
+    }];
   }
 
-  async #fillElements(sets: NftSet[]): Promise<void> {
-    if (sets.length === 0) return;
-    const replies = await this.#requests('nft.list', sets.map((s) => [request(U.NFT_MSG_GETSETELEM, 0, FAMILIES.number(s.family), (w) => {
-      w.strz(U.NFTA_SET_ELEM_LIST_TABLE, s.table);
-      w.strz(U.NFTA_SET_ELEM_LIST_SET, s.name);
-    }), true] as [Writer, boolean]));
-    sets.forEach((s, i) => {
-      const shape = s.type.startsWith('0x') ? undefined : setShape(s);
-      const elements: SetElement[] = [];
-      for (const m of messages(replies[i]!.data)) elements.push(...decodeElements(m, () => shape).elements);
-      s.elements = elements;
-    });
+  // Queues the dump requests in slices of `size`, one exchange each, every
+  // reply of a slice in one buffer. The promises are marked handled: a
+  // failure is thrown where the slice is awaited, and a slice after a failed
+  // one is not left rejected and unobserved.
+  #queue(reqs: ((w: Writer) => void)[], size: number): Promise<ConcatReplies>[] {
+    const out: Promise<ConcatReplies>[] = [];
+    for (let i = 0; i < reqs.length; i += size) {
+      const w = new Writer(64 * Math.min(size, reqs.length - i));
+      const n = Math.min(size, reqs.length - i);
+      for (let j = 0; j < n; j++) reqs[i + j]!(w);
+      const p = this.run('nft.list', async (native) => {
+        const r = await native.nfnlConcat(w.bytes(), new Uint8Array(n).fill(1));
+        if (r.errors.length > 0) throw new NetlinkError('nft.list', r.errors[0]!.error);
+        return r;
+      });
+      p.catch(() => undefined);
+      out.push(p);
+    }
+    return out;
   }
-
   /** Tables only. Equivalent to: `nft list tables`. */
   async listTables(filter: Pick<ListFilter, 'family'> = {}): Promise<Table[]> {
     return (await this.list(filter)).tables;
@@ -265,6 +321,14 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
       native.close();
     }
   }
+}
+
+// Waits for a queued slice, then lets the microtasks run (the next slice's
+// exchange starts in one of them) before the caller decodes this one.
+async function settled<T>(p: Promise<T>): Promise<T> {
+  const v = await p;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return v;
 }
 
 function readGeneration(reply: { data: Buffer }): number {
