@@ -44,36 +44,22 @@ Napi::Value NfnlWorker::Resolve(Napi::Env env) {
 void NfnlConcatWorker::Run() {
   std::vector<nl::Reply> replies = nl::exchange(*sock_, requests_);
   requests_.clear();
-  size_t total = 0;
-  for (const auto& r : replies)
-    for (const auto& m : r.messages) total += nl::align4(m.size());
-  if (total > UINT32_MAX) throw nl::SystemError{EOVERFLOW, "recvmsg", "replies larger than 4 GiB"};
-  data_.resize(total);
-  ends_.reserve(replies.size());
-  size_t off = 0;
-  for (size_t i = 0; i < replies.size(); ++i) {
-    nl::Reply& r = replies[i];
-    if (!r.error.ok()) errors_.emplace_back(static_cast<uint32_t>(i), r.error);
-    for (const auto& m : r.messages) {
-      std::memcpy(data_.data() + off, m.data(), m.size());  // padding stays 0 from resize
-      off += nl::align4(m.size());
-    }
-    ends_.push_back(static_cast<uint32_t>(off));
-    r.messages = {};  // give the memory back as we go
-  }
+  joined_ = nl::join_replies(replies);
 }
 
 Napi::Value NfnlConcatWorker::Resolve(Napi::Env env) {
   Napi::Object o = Napi::Object::New(env);
-  o.Set("data", Napi::Buffer<uint8_t>::Copy(env, data_.data(), data_.size()));
-  Napi::Uint32Array ends = Napi::Uint32Array::New(env, ends_.size());
-  if (!ends_.empty()) std::memcpy(ends.Data(), ends_.data(), ends_.size() * sizeof(uint32_t));
+  const nl::JoinedReplies& j = joined_;
+  o.Set("data", j.data.empty() ? Napi::Buffer<uint8_t>::New(env, 0)
+                               : Napi::Buffer<uint8_t>::Copy(env, j.data.data(), j.data.size()));
+  Napi::Uint32Array ends = Napi::Uint32Array::New(env, j.ends.size());
+  if (!j.ends.empty()) std::memcpy(ends.Data(), j.ends.data(), j.ends.size() * sizeof(uint32_t));
   o.Set("ends", ends);
-  Napi::Array errors = Napi::Array::New(env, errors_.size());
-  for (size_t i = 0; i < errors_.size(); ++i) {
+  Napi::Array errors = Napi::Array::New(env, j.errors.size());
+  for (size_t i = 0; i < j.errors.size(); ++i) {
     Napi::Object e = Napi::Object::New(env);
-    e.Set("index", Napi::Number::New(env, errors_[i].first));
-    e.Set("error", error_object(env, errors_[i].second));
+    e.Set("index", Napi::Number::New(env, j.errors[i].first));
+    e.Set("error", error_object(env, j.errors[i].second));
     errors.Set(static_cast<uint32_t>(i), e);
   }
   o.Set("errors", errors);

@@ -68,9 +68,7 @@ class NfnlConcatWorker : public PromiseWorker {
  private:
   std::shared_ptr<nl::Socket> sock_;
   std::vector<nl::Request> requests_;
-  std::vector<uint8_t> data_;
-  std::vector<uint32_t> ends_;
-  std::vector<std::pair<uint32_t, nl::Error>> errors_;
+  nl::JoinedReplies joined_;
 };
 
 // receive(timeoutMs) -> { data: Buffer, lost } : the multicast messages

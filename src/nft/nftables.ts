@@ -10,7 +10,7 @@ import { FAMILIES, type Family } from './enums.js';
 import { NftValidationError } from './names.js';
 import { decodeObject, type NamedObject } from './object.js';
 import { decodeRuleAt, type Rule, type RuleNames } from './rule.js';
-import { decodeSet, decodeSetAt, elementsInto, setShape, type NftSet, type SetElement, type SetShape } from './set.js';
+import { decodeSet, decodeSetAt, fillElements, ShapeCache, type NftSet, type SetElement } from './set.js';
 import { decodeTable, type Table } from './table.js';
 import { describeOperation, setKey, Transaction, type SetRef } from './transaction.js';
 import { Ruleset } from './ruleset.js';
@@ -206,22 +206,12 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
           if (keep(r) && (filter.chain === undefined || r.chain === filter.chain)) rules.push(r);
         });
       }
-      const shapes = new Map<string, SetShape | undefined>();
-      let next = 0;
+      const shapes = new ShapeCache();
+      let first = 0;
       for (const slice of elementSlices) {
-        const { data, ends } = await settled(slice);
-        for (let i = 0; i < ends.length; i++, next++) {
-          const st = sets[next]!;
-          const key = `${st.type}\0${st.map ?? ''}\0${st.flags?.includes('interval') === true ? 'i' : ''}`;
-          let shape = shapes.get(key);
-          if (shape === undefined && !shapes.has(key)) {
-            shape = st.type.startsWith('0x') ? undefined : setShape(st);
-            shapes.set(key, shape);
-          }
-          const elements: SetElement[] = [];
-          eachMessage(data, i === 0 ? 0 : ends[i - 1]!, ends[i]!, (at, end) => elementsInto(data, at, end, shape, elements));
-          st.elements = elements;
-        }
+        const r = await settled(slice);
+        fillElements(sets, first, r, shapes);
+        first += r.ends.length;
       }
       if (after !== undefined && (await after) !== generation) continue;  // changed while reading
       return new Ruleset({ generation, tables, chains, rules, sets, objects });

@@ -11,7 +11,7 @@ import { decodeExprBodyAt } from './expr/spec.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
 import { checkComment, commentOf, commentValue, encodeTlvs, UDATA_COMMENT, UDATA_SET_COMMENT, UDATA_SET_DATABYTEORDER, UDATA_SET_KEYBYTEORDER, type Tlv } from './udata.js';
 import * as U from './uapi.js';
-import { attrLen, attrList, attrTable, attrType, be32, be32At, be64NumberAt, copyBytes, DecodeError, nextAttr, strAt, type NameCache, type NfMessage, type Writer } from './wire.js';
+import { attrLen, attrList, attrTable, attrType, be32, be32At, be64NumberAt, copyBytes, DecodeError, eachMessage, nextAttr, strAt, type ConcatReplies, type NameCache, type NfMessage, type Writer } from './wire.js';
 
 export type SetFlag = 'constant' | 'interval' | 'timeout' | 'dynamic' | 'anonymous';
 const FLAG_BITS: Record<SetFlag, number> = {
@@ -492,5 +492,39 @@ export function elementsInto(buf: Buffer, off: number, end: number, shape: SetSh
     const len = attrLen(buf, p, listEnd);
     out.push(decodeElementAt(buf, p + 4, p + len, shape));
     p = nextAttr(p, len);
+  }
+}
+
+/** Element shapes by set type, worked out once per type in a listing. */
+export class ShapeCache {
+  readonly #shapes = new Map<string, SetShape | undefined>();
+
+  of(s: NftSet): SetShape | undefined {
+    const key = `${s.type}\0${s.map ?? ''}\0${s.flags?.includes('interval') === true ? 'i' : ''}`;
+    let shape = this.#shapes.get(key);
+    if (shape === undefined && !this.#shapes.has(key)) {
+      shape = s.type.startsWith('0x') ? undefined : setShape(s);
+      this.#shapes.set(key, shape);
+    }
+    return shape;
+  }
+}
+
+/**
+ * Sets the elements of sets[first], sets[first + 1], ... from element dumps
+ * joined in one buffer: reply i answers sets[first + i], in however many
+ * NEWSETELEM messages the kernel split it.
+ */
+export function fillElements(sets: NftSet[], first: number, replies: ConcatReplies, shapes: ShapeCache): void {
+  const { data, ends } = replies;
+  if (first + ends.length > sets.length) throw new DecodeError(`${ends.length} element replies for ${sets.length - first} sets`);
+  let start = 0;
+  for (let i = 0; i < ends.length; i++) {
+    const s = sets[first + i]!;
+    const shape = shapes.of(s);
+    const elements: SetElement[] = [];
+    eachMessage(data, start, ends[i]!, (at, end) => elementsInto(data, at, end, shape, elements));
+    s.elements = elements;
+    start = ends[i]!;
   }
 }

@@ -1,0 +1,159 @@
+// The listing's decode path: replies joined in one buffer (nfnlConcat),
+// messages and attributes read in place, a set's elements split over
+// several messages, and the name caches that let consecutive rules share
+// their table and chain strings.
+import assert from 'node:assert/strict';
+
+import { DecodeError, nft } from '../../src/index.js';
+import { encodeChain, decodeChainAt, type Chain } from '../../src/nft/chain.js';
+import { encodeRule, decodeRule, decodeRuleAt, type Rule } from '../../src/nft/rule.js';
+import { encodeElement, fillElements, setShape, ShapeCache, type NftSet, type SetElement } from '../../src/nft/set.js';
+import * as U from '../../src/nft/uapi.js';
+import { eachMessage, messages, NameCache, Writer, type ConcatReplies } from '../../src/nft/wire.js';
+
+const MSG = (m: number): number => (U.NFNL_SUBSYS_NFTABLES << 8) | m;
+const IP = 2;
+
+function ruleMessage(w: Writer, r: Rule): void {
+  const m = w.beginMessage(MSG(U.NFT_MSG_NEWRULE), 2, IP);
+  encodeRule(w, r, true);
+  w.endMessage(m);
+}
+
+// One NEWSETELEM message of a dump: the set's table and name, then elements.
+function elementMessage(w: Writer, set: NftSet, elements: SetElement[]): void {
+  const m = w.beginMessage(MSG(U.NFT_MSG_NEWSETELEM), 2, IP);
+  w.strz(U.NFTA_SET_ELEM_LIST_TABLE, set.table);
+  w.strz(U.NFTA_SET_ELEM_LIST_SET, set.name);
+  const list = w.nest(U.NFTA_SET_ELEM_LIST_ELEMENTS);
+  const shape = setShape(set);
+  for (const e of elements) encodeElement(w, e, shape);
+  w.end(list);
+  w.endMessage(m);
+}
+
+// Replies written one after another into w, joined as nfnlConcat returns them.
+function joined(parts: ((w: Writer) => void)[]): ConcatReplies {
+  const w = new Writer(64);
+  const ends: number[] = [];
+  for (const write of parts) {
+    write(w);
+    ends.push(w.length);
+  }
+  return { data: Buffer.from(w.bytes()), ends: Uint32Array.from(ends) };
+}
+
+describe('nft listing decode path', () => {
+  it('eachMessage walks joined messages and refuses a length past the end', () => {
+    const r = joined([(w) => ruleMessage(w, nft.rule('ip', 't', 'a', nft.accept())), (w) => ruleMessage(w, nft.rule('ip', 't', 'b', nft.drop()))]);
+    const seen: string[] = [];
+    eachMessage(r.data, 0, r.data.length, (at, end, family) => seen.push(`${family} ${decodeRuleAt(r.data, at, end, family).chain}`));
+    assert.deepEqual(seen, ['2 a', '2 b']);
+    // Only the first reply's range.
+    const first: string[] = [];
+    eachMessage(r.data, 0, r.ends[0]!, (at, end, family) => first.push(decodeRuleAt(r.data, at, end, family).chain));
+    assert.deepEqual(first, ['a']);
+    const bad = Buffer.from(r.data);
+    bad.writeUInt32LE(bad.length + 4, 0);
+    assert.throws(() => eachMessage(bad, 0, bad.length, () => undefined), DecodeError);
+    // A message too short for nfgenmsg: no attributes, family 0.
+    const short = Buffer.alloc(16);
+    short.writeUInt32LE(16, 0);
+    eachMessage(short, 0, 16, (at, end, family) => assert.deepEqual([at, end, family], [16, 16, 0]));
+  });
+
+  it('decodeRuleAt gives what decodeRule gives, with or without the name caches', () => {
+    const rules = [
+      { ...nft.rule('ip', 'kube-proxy', 'svc-aaaa', nft.match('ip daddr', '10.96.0.1'), nft.match('tcp dport', 443), nft.jump('ep-aaaa')), handle: 7, comment: 'x' },
+      { ...nft.rule('ip', 'kube-proxy', 'svc-aaaa', { type: 'numgen', dreg: 1, modulus: 2, mode: 'random', offset: 0 }, { type: 'lookup', set: '__map0', sreg: 1, dreg: 0 }), handle: 8 },
+      // Same length as the chain before, different bytes: the cache must not return the old name.
+      { ...nft.rule('ip', 'kube-proxy', 'svc-aaab', nft.dnat('10.0.0.1', 8080)), handle: 9 },
+      { ...nft.rule('ip', 'kube-proxy2', 'svc-aaab', nft.masquerade()), handle: 10 },
+    ];
+    const r = joined(rules.map((rule) => (w: Writer) => ruleMessage(w, rule)));
+    const names = { table: new NameCache(), chain: new NameCache() };
+    const plain: Rule[] = [];
+    const cached: Rule[] = [];
+    eachMessage(r.data, 0, r.data.length, (at, end, family) => {
+      plain.push(decodeRuleAt(r.data, at, end, family));
+      cached.push(decodeRuleAt(r.data, at, end, family, names));
+    });
+    const viaMessages = messages(r.data).map(decodeRule);
+    assert.deepEqual(cached, viaMessages);
+    assert.deepEqual(plain, viaMessages);
+    assert.deepEqual(cached.map((x) => `${x.table} ${x.chain} ${x.handle}`), ['kube-proxy svc-aaaa 7', 'kube-proxy svc-aaaa 8', 'kube-proxy svc-aaab 9', 'kube-proxy2 svc-aaab 10']);
+    assert.equal(cached[0]!.comment, 'x');
+    assert.deepEqual(cached[1]!.expressions, rules[1]!.expressions);
+  });
+
+  it('NameCache returns the same string for the same bytes and a new one for other bytes', () => {
+    const buf = Buffer.from('abc\0abc\0abd\0\0\0', 'latin1');
+    const c = new NameCache();
+    const a = c.get(buf, 0, 4);
+    assert.equal(a, 'abc');
+    assert.equal(c.get(buf, 4, 4), 'abc');
+    assert.equal(c.get(buf, 8, 6), 'abd');
+    assert.equal(c.get(buf, 12, 2), '');
+    assert.equal(c.get(buf, 0, 3), 'abc');
+  });
+
+  it('decodeChainAt reads chains the same way with a table name cache', () => {
+    const chains: Chain[] = [
+      { family: 'ip', table: 't', name: 'pre', type: 'nat', hook: 'prerouting', priority: -100, policy: 'accept' },
+      { family: 'ip', table: 't', name: 'plain', comment: 'hello' },
+      { family: 'ip', table: 'u', name: 'plain' },
+    ];
+    const r = joined(chains.map((c) => (w: Writer) => {
+      const m = w.beginMessage(MSG(U.NFT_MSG_NEWCHAIN), 2, IP);
+      encodeChain(w, c);
+      w.endMessage(m);
+    }));
+    const tables = new NameCache();
+    const got: Chain[] = [];
+    eachMessage(r.data, 0, r.data.length, (at, end, family) => got.push(decodeChainAt(r.data, at, end, family, tables)));
+    assert.deepEqual(got.map((c) => ({ ...c, userdata: undefined })), chains.map((c) => ({ ...c, userdata: undefined })));
+  });
+
+  it('fillElements gives each set its reply, joining elements the kernel split over several messages', () => {
+    const vmap: NftSet = { family: 'ip', table: 't', name: '__map0', type: 'integer', map: 'verdict', flags: ['anonymous', 'constant'] };
+    const empty: NftSet = { family: 'ip', table: 't', name: '__map1', type: 'integer', map: 'verdict', flags: ['anonymous', 'constant'] };
+    const services: NftSet = { family: 'ip', table: 't', name: 'service-ips', type: 'ipv4_addr . inet_proto . inet_service', map: 'verdict' };
+    const many: SetElement[] = [];
+    for (let i = 0; i < 300; i++) many.push({ key: [`10.96.${i >> 8}.${i & 255}`, 'tcp', 80 + (i % 3)], verdict: { kind: 'goto', chain: `svc-${i}` } });
+    const r = joined([
+      (w) => elementMessage(w, vmap, [{ key: 0, verdict: { kind: 'goto', chain: 'ep-1' } }, { key: 1, verdict: { kind: 'goto', chain: 'ep-2' } }]),
+      () => undefined,  // a set without elements: the dump has no message at all
+      (w) => {
+        // One dump answered in three messages, as when it runs past one skb.
+        elementMessage(w, services, many.slice(0, 100));
+        elementMessage(w, services, many.slice(100, 250));
+        elementMessage(w, services, many.slice(250));
+      },
+    ]);
+    const sets = [vmap, empty, services].map((s) => ({ ...s }));
+    // Replies for sets[1..] only: the first slice was another exchange.
+    const tail = joined([() => undefined, (w) => {
+      elementMessage(w, services, many.slice(0, 10));
+    }]);
+    fillElements(sets, 0, r, new ShapeCache());
+    assert.deepEqual(sets[0]!.elements, [{ key: 0, verdict: { kind: 'goto', chain: 'ep-1' } }, { key: 1, verdict: { kind: 'goto', chain: 'ep-2' } }]);
+    assert.deepEqual(sets[1]!.elements, []);
+    assert.deepEqual(sets[2]!.elements, many);
+    fillElements(sets, 1, tail, new ShapeCache());
+    assert.deepEqual(sets[1]!.elements, []);
+    assert.deepEqual(sets[2]!.elements, many.slice(0, 10));
+    assert.throws(() => fillElements(sets, 2, tail, new ShapeCache()), DecodeError);
+  });
+
+  it('ShapeCache works a shape out once per set type', () => {
+    const shapes = new ShapeCache();
+    const a: NftSet = { family: 'ip', table: 't', name: 'a', type: 'ipv4_addr', flags: ['interval'] };
+    const b: NftSet = { family: 'ip', table: 't', name: 'b', type: 'ipv4_addr', flags: ['interval'] };
+    const c: NftSet = { family: 'ip', table: 't', name: 'c', type: 'ipv4_addr' };
+    assert.equal(shapes.of(a), shapes.of(b));
+    assert.notEqual(shapes.of(a), shapes.of(c));
+    assert.deepEqual(shapes.of(a), setShape(a));
+    assert.deepEqual(shapes.of(c), setShape(c));
+    assert.equal(shapes.of({ ...c, type: '0x12345' }), undefined);
+  });
+});
