@@ -248,11 +248,10 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
   #queue(reqs: ((w: Writer) => void)[], size: number): Promise<ConcatReplies>[] {
     const out: Promise<ConcatReplies>[] = [];
     for (let i = 0; i < reqs.length; i += size) {
-      const w = new Writer(64 * Math.min(size, reqs.length - i));
       const n = Math.min(size, reqs.length - i);
+      const w = new Writer(64 * n);
       for (let j = 0; j < n; j++) reqs[i + j]!(w);
-      const p = this.run('nft.list', async (native) => {
-        const r = await native.nfnlConcat(w.bytes(), new Uint8Array(n).fill(1));
+      const p = this.run('nft.list', (native) => native.nfnlConcat(w.bytes(), new Uint8Array(n).fill(1))).then((r) => {
         if (r.errors.length > 0) throw new NetlinkError('nft.list', r.errors[0]!.error);
         return r;
       });
@@ -261,6 +260,7 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
     }
     return out;
   }
+
   /** Tables only. Equivalent to: `nft list tables`. */
   async listTables(filter: Pick<ListFilter, 'family'> = {}): Promise<Table[]> {
     return (await this.list(filter)).tables;

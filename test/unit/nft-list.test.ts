@@ -4,12 +4,15 @@
 // their table and chain strings.
 import assert from 'node:assert/strict';
 
-import { DecodeError, nft } from '../../src/index.js';
+import { DecodeError, NetlinkError, Nftables, nft } from '../../src/index.js';
+import type { NativeHandle } from '../../src/binding.js';
+import type { NativeErrorInfo } from '../../src/errors.js';
 import { encodeChain, decodeChainAt, type Chain } from '../../src/nft/chain.js';
 import { encodeRule, decodeRule, decodeRuleAt, type Rule } from '../../src/nft/rule.js';
-import { encodeElement, fillElements, setShape, ShapeCache, type NftSet, type SetElement } from '../../src/nft/set.js';
+import { encodeTable } from '../../src/nft/table.js';
+import { encodeElement, encodeSet, fillElements, setShape, ShapeCache, type NftSet, type SetElement } from '../../src/nft/set.js';
 import * as U from '../../src/nft/uapi.js';
-import { eachMessage, messages, NameCache, Writer, type ConcatReplies } from '../../src/nft/wire.js';
+import { attrTable, eachMessage, messages, NameCache, str, Writer, type ConcatReplies } from '../../src/nft/wire.js';
 
 const MSG = (m: number): number => (U.NFNL_SUBSYS_NFTABLES << 8) | m;
 const IP = 2;
@@ -155,5 +158,178 @@ describe('nft listing decode path', () => {
     assert.deepEqual(shapes.of(a), setShape(a));
     assert.deepEqual(shapes.of(c), setShape(c));
     assert.equal(shapes.of({ ...c, type: '0x12345' }), undefined);
+  });
+});
+
+// A kernel stand-in behind the native handle: answers list()'s requests from
+// a ruleset held here, in the kernel's message format, and counts exchanges.
+class ScriptedNative {
+  chains: Chain[] = [];
+  rules: Rule[] = [];
+  sets: { set: NftSet; elements: SetElement[] }[] = [];
+  generations = [7];
+  failSet: string | undefined;
+  concatCalls: number[] = [];
+
+  asHandle(): NativeHandle {
+    return this as unknown as NativeHandle;
+  }
+
+  #byChain: Map<string, Rule[]> | undefined;
+
+  #rulesOf(chain: string): Rule[] {
+    if (this.#byChain === undefined) {
+      this.#byChain = new Map();
+      for (const r of this.rules) this.#byChain.set(r.chain, [...(this.#byChain.get(r.chain) ?? []), r]);
+    }
+    return this.#byChain.get(chain) ?? [];
+  }
+
+  #answer(type: number, attrs: Buffer, w: Writer): NativeErrorInfo | undefined {
+    const a = attrTable(attrs);
+    const put = (t: number, body: () => void): void => {
+      const m = w.beginMessage(MSG(t), 2, IP);
+      body();
+      w.endMessage(m);
+    };
+    switch (type) {
+      case U.NFT_MSG_GETGEN: {
+        const gen = this.generations.length > 1 ? this.generations.shift()! : this.generations[0]!;
+        put(U.NFT_MSG_NEWGEN, () => w.be32(U.NFTA_GEN_ID, gen));
+        return undefined;
+      }
+      case U.NFT_MSG_GETTABLE:
+        put(U.NFT_MSG_NEWTABLE, () => encodeTable(w, { family: 'ip', name: 't' }));
+        return undefined;
+      case U.NFT_MSG_GETCHAIN:
+        for (const c of this.chains) put(U.NFT_MSG_NEWCHAIN, () => encodeChain(w, c));
+        return undefined;
+      case U.NFT_MSG_GETSET:
+        for (const { set } of this.sets) put(U.NFT_MSG_NEWSET, () => encodeSet(w, set));
+        return undefined;
+      case U.NFT_MSG_GETOBJ:
+        return undefined;
+      case U.NFT_MSG_GETRULE: {
+        const chain = a[U.NFTA_RULE_CHAIN] === undefined ? undefined : str(a[U.NFTA_RULE_CHAIN]);
+        for (const r of chain === undefined ? this.rules : this.#rulesOf(chain)) put(U.NFT_MSG_NEWRULE, () => encodeRule(w, r, true));
+        return undefined;
+      }
+      case U.NFT_MSG_GETSETELEM: {
+        const name = str(a[U.NFTA_SET_ELEM_LIST_SET]!);
+        if (name === this.failSet) return { errno: 2, code: 'ENOENT', message: 'No such file or directory', extack: 'no such set' };
+        const entry = this.sets.find((x) => x.set.name === name)!;
+        // Two elements a message, as a dump split over several skbs would come.
+        for (let i = 0; i < entry.elements.length; i += 2) elementMessage(w, entry.set, entry.elements.slice(i, i + 2));
+        return undefined;
+      }
+    }
+    throw new Error(`unexpected request ${type}`);
+  }
+
+  #each(messages: Uint8Array, fn: (type: number, attrs: Buffer) => void): void {
+    const buf = Buffer.from(messages.buffer, messages.byteOffset, messages.byteLength);
+    for (let off = 0; off < buf.length;) {
+      const len = buf.readUInt32LE(off);
+      fn(buf.readUInt16LE(off + 4) & 0xff, buf.subarray(off + 20, off + len));
+      off += len;
+    }
+  }
+
+  async nfnl(messages: Uint8Array): Promise<{ error?: NativeErrorInfo; data: Buffer }[]> {
+    const out: { error?: NativeErrorInfo; data: Buffer }[] = [];
+    this.#each(messages, (type, attrs) => {
+      const w = new Writer(64);
+      const error = this.#answer(type, attrs, w);
+      out.push({ ...(error !== undefined ? { error } : {}), data: Buffer.from(w.bytes()) });
+    });
+    return out;
+  }
+
+  async nfnlConcat(messages: Uint8Array): Promise<ConcatReplies & { errors: { index: number; error: NativeErrorInfo }[] }> {
+    const w = new Writer(64);
+    const ends: number[] = [];
+    const errors: { index: number; error: NativeErrorInfo }[] = [];
+    this.#each(messages, (type, attrs) => {
+      const at = w.length;
+      const error = this.#answer(type, attrs, w);
+      if (error !== undefined) errors.push({ index: ends.length, error });
+      if (error !== undefined && w.length !== at) throw new Error('error replies carry no messages');
+      ends.push(w.length);
+    });
+    this.concatCalls.push(ends.length);
+    return { data: Buffer.from(w.bytes()), ends: Uint32Array.from(ends), errors };
+  }
+
+  close(): void {}
+}
+
+function nftablesOver(native: ScriptedNative): Nftables {
+  const Ctor = Nftables as unknown as new (n: NativeHandle, o: object) => Nftables;
+  return new Ctor(native.asHandle(), {});
+}
+
+describe('Nftables.list over a scripted kernel', () => {
+  function kubeLike(services: number): ScriptedNative {
+    const k = new ScriptedNative();
+    const T = { family: 'ip' as const, table: 't' };
+    k.sets.push({ set: { ...T, name: 'service-ips', type: 'ipv4_addr . inet_proto . inet_service', map: 'verdict' }, elements: [] });
+    for (let i = 0; i < services; i++) {
+      const svc = `svc-${i}`;
+      k.chains.push({ ...T, name: svc }, { ...T, name: `${svc}-ep` });
+      k.rules.push({ ...nft.rule('ip', 't', svc, nft.match('ip daddr', `172.30.${i >> 8}.${i & 255}`), { type: 'numgen', dreg: 1, modulus: 2, mode: 'random', offset: 0 }, { type: 'lookup', set: `__map${i}`, sreg: 1, dreg: 0 }), handle: 2 * i + 1 });
+      k.rules.push({ ...nft.rule('ip', 't', `${svc}-ep`, nft.dnat(`10.0.${i >> 8}.${i & 255}`, 8080)), handle: 2 * i + 2 });
+      k.sets.push({
+        set: { ...T, name: `__map${i}`, type: 'integer', map: 'verdict', flags: ['anonymous', 'constant'] },
+        elements: [{ key: 0, verdict: { kind: 'goto', chain: `${svc}-ep` } }, { key: 1, verdict: { kind: 'goto', chain: `${svc}-ep` } }, { key: 2, verdict: { kind: 'drop' } }],
+      });
+      k.sets[0]!.elements.push({ key: [`172.30.${i >> 8}.${i & 255}`, 'tcp', 80], verdict: { kind: 'goto', chain: svc } });
+    }
+    return k;
+  }
+
+  it('reads rules chain by chain and elements set by set, in slices, each set getting its own elements', async () => {
+    const k = kubeLike(1100);  // 2,200 chains and 1,101 sets: two slices of each
+    const listed = await nftablesOver(k).list();
+    assert.equal(listed.generation, 7);
+    assert.deepEqual(k.concatCalls, [2048, 152, 1024, 77]);
+    assert.equal(listed.chains.length, 2200);
+    assert.deepEqual(listed.rules.map((r) => `${r.chain} ${r.handle}`), k.rules.map((r) => `${r.chain} ${r.handle}`));
+    const again = joined([(w) => ruleMessage(w, k.rules[2199]!)]);
+    assert.deepEqual(listed.rules[2199], decodeRule(messages(again.data)[0]!));
+    assert.equal(listed.sets.length, 1101);
+    for (const [i, { set, elements }] of k.sets.entries()) {
+      assert.equal(listed.sets[i]!.name, set.name);
+      assert.deepEqual(listed.sets[i]!.elements, elements);
+    }
+  });
+
+  it('reads again when the generation moved while it read', async () => {
+    const k = kubeLike(3);
+    k.generations = [7, 8, 8, 8];
+    const listed = await nftablesOver(k).list();
+    assert.equal(listed.generation, 8);
+    assert.equal(listed.sets[3]!.elements!.length, 3);
+  });
+
+  it('an element dump the kernel refuses fails the listing with its error', async () => {
+    const k = kubeLike(1100);
+    k.failSet = '__map1050';
+    await assert.rejects(nftablesOver(k).list(), (e: unknown) => {
+      assert.ok(e instanceof NetlinkError);
+      assert.equal(e.code, 'ENOENT');
+      assert.equal(e.operation, 'nft.list');
+      assert.equal(e.extack, 'no such set');
+      return true;
+    });
+  });
+
+  it('filters by family, table and chain as before', async () => {
+    const k = kubeLike(300);
+    const h = nftablesOver(k);
+    const one = await h.list({ family: 'ip', table: 't', chain: 'svc-7' });
+    assert.deepEqual(one.chains.map((c) => c.name), ['svc-7']);
+    assert.deepEqual(one.rules.map((r) => r.chain), ['svc-7']);
+    assert.equal((await h.list({ family: 'ip6' })).chains.length, 0);
+    assert.equal((await h.list({ chain: 'svc-9-ep' })).rules.length, 1);
   });
 });
