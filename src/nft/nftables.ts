@@ -24,6 +24,18 @@ const PER_CHAIN_DUMP = 256;
 const RULE_SLICE = 2048;
 const ELEMENT_SLICE = 1024;
 
+// Which parts of the ruleset a listing decodes and dumps (beyond the tables).
+interface Parts {
+  chains: boolean;
+  rules: boolean;
+  sets: boolean;
+  /** Elements of every set (true), of the sets with this name, or none (false). */
+  elements: boolean | string;
+  objects: boolean;
+}
+const ALL: Parts = { chains: true, rules: true, sets: true, elements: true, objects: true };
+const NONE: Parts = { chains: false, rules: false, sets: false, elements: false, objects: false };
+
 /** A commit the kernel refused: names the operation that failed and carries every error it reported. */
 export class NftCommitError extends NetlinkError {
   /** Index of the failing operation in the transaction (-1 when the batch as a whole was refused). */
@@ -156,6 +168,14 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
    * Equivalent to: `nft list ruleset` / `nft list table FAMILY NAME`.
    */
   async list(filter: ListFilter = {}): Promise<Ruleset> {
+    return this.#read(filter, ALL);
+  }
+
+  // What list() reads, minus the parts a narrower listing does not return:
+  // the same first exchange (so the same kernel errors), then only the rule
+  // and element dumps that are needed. `elements` names one set, or is true
+  // for every set.
+  async #read(filter: ListFilter, parts: Parts): Promise<Ruleset> {
     const family = filter.family === undefined ? 0 : FAMILIES.number(filter.family);
     for (let attempt = 0; ; attempt++) {
       // The kernel filters dumps by table only within one family.
@@ -175,21 +195,26 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
       const tableNames = new NameCache();
       const tables = messages(replies[1]!.data).map(decodeTable).filter((t) => keep(t, true));
       const chains: Chain[] = [];
-      eachMessage(replies[2]!.data, 0, replies[2]!.data.length, (at, end, fam) => {
-        const c = decodeChainAt(replies[2]!.data, at, end, fam, tableNames);
-        if (keep(c) && (filter.chain === undefined || c.name === filter.chain)) chains.push(c);
-      });
+      if (parts.chains || parts.rules) {
+        eachMessage(replies[2]!.data, 0, replies[2]!.data.length, (at, end, fam) => {
+          const c = decodeChainAt(replies[2]!.data, at, end, fam, tableNames);
+          if (keep(c) && (filter.chain === undefined || c.name === filter.chain)) chains.push(c);
+        });
+      }
       const sets: NftSet[] = [];
-      eachMessage(replies[3]!.data, 0, replies[3]!.data.length, (at, end, fam) => {
-        const st = decodeSetAt(replies[3]!.data, at, end, fam, tableNames);
-        if (keep(st)) sets.push(st);
-      });
-      const objects = messages(replies[4]!.data).map(decodeObject).filter((o) => keep(o));
+      if (parts.sets) {
+        eachMessage(replies[3]!.data, 0, replies[3]!.data.length, (at, end, fam) => {
+          const st = decodeSetAt(replies[3]!.data, at, end, fam, tableNames);
+          if (keep(st)) sets.push(st);
+        });
+      }
+      const objects = parts.objects ? messages(replies[4]!.data).map(decodeObject).filter((o) => keep(o)) : [];
       // Every remaining dump is queued now, in slices, so the socket's worker
       // thread reads the next slice while this one is decoded; the closing
       // generation check goes out after them.
-      const ruleSlices = this.#queue(this.#ruleRequests(chains, filter), RULE_SLICE);
-      const elementSlices = this.#queue(sets.map((st) => (w: Writer) => {
+      const ruleSlices = parts.rules ? this.#queue(this.#ruleRequests(chains, filter), RULE_SLICE) : [];
+      const withElements = parts.elements === true ? sets : sets.filter((st) => st.name === parts.elements);
+      const elementSlices = this.#queue(withElements.map((st) => (w: Writer) => {
         const m = w.beginMessage(MSG(U.NFT_MSG_GETSETELEM), 0, FAMILIES.number(st.family));
         w.strz(U.NFTA_SET_ELEM_LIST_TABLE, st.table);
         w.strz(U.NFTA_SET_ELEM_LIST_SET, st.name);
@@ -210,7 +235,7 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
       let first = 0;
       for (const slice of elementSlices) {
         const r = await settled(slice);
-        fillElements(sets, first, r, shapes);
+        fillElements(withElements, first, r, shapes);
         first += r.ends.length;
       }
       if (after !== undefined && (await after) !== generation) continue;  // changed while reading
@@ -263,34 +288,35 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
 
   /** Tables only. Equivalent to: `nft list tables`. */
   async listTables(filter: Pick<ListFilter, 'family'> = {}): Promise<Table[]> {
-    return (await this.list(filter)).tables;
+    return (await this.#read(filter, NONE)).tables;
   }
 
   /** Chains, optionally of one family/table. Equivalent to: `nft list chains`. */
   async listChains(filter: ListFilter = {}): Promise<Chain[]> {
-    return (await this.list(filter)).chains;
+    return (await this.#read(filter, { ...NONE, chains: true })).chains;
   }
 
   /** Rules, optionally of one family/table/chain. Equivalent to: `nft -a list chain FAMILY TABLE CHAIN`. */
   async listRules(filter: ListFilter = {}): Promise<Rule[]> {
-    return (await this.list(filter)).rules;
+    return (await this.#read(filter, { ...NONE, rules: true })).rules;
   }
 
   /** Sets and maps with their elements. Equivalent to: `nft list sets`. */
   async listSets(filter: ListFilter = {}): Promise<NftSet[]> {
-    return (await this.list(filter)).sets;
+    return (await this.#read(filter, { ...NONE, sets: true, elements: true })).sets;
   }
 
   /** The elements of one set. Equivalent to: `nft list set FAMILY TABLE NAME`. */
   async listElements(set: SetRef): Promise<SetElement[]> {
-    const s = (await this.list({ family: set.family, table: set.table })).sets.find((x) => x.name === set.name);
+    // The sets of the table as list() reads them, but only this one's elements.
+    const s = (await this.#read({ family: set.family, table: set.table }, { ...NONE, sets: true, elements: set.name })).sets.find((x) => x.name === set.name);
     if (s === undefined) throw new NetlinkError('nft.listElements', { errno: 2, code: 'ENOENT', message: 'No such file or directory', detail: `set ${setKey(set).replace(/\0/g, ' ')}` });
     return s.elements ?? [];
   }
 
   /** Named counters and quotas. Equivalent to: `nft list counters` / `nft list quotas`. */
   async listObjects(filter: ListFilter = {}): Promise<NamedObject[]> {
-    return (await this.list(filter)).objects;
+    return (await this.#read(filter, { ...NONE, objects: true })).objects;
   }
 
   /**

@@ -323,6 +323,27 @@ describe('Nftables.list over a scripted kernel', () => {
     });
   });
 
+  it('the narrower listings return what list() returns for their part, without the dumps they do not need', async () => {
+    const k = kubeLike(1100);
+    const h = nftablesOver(k);
+    const all = await h.list();
+    k.concatCalls = [];
+    assert.deepEqual(await h.listElements({ family: 'ip', table: 't', name: '__map17' }), all.sets.find((x) => x.name === '__map17')!.elements);
+    assert.deepEqual(k.concatCalls, [1]);
+    k.concatCalls = [];
+    assert.deepEqual(await h.listRules({ family: 'ip', table: 't' }), all.rules);
+    assert.deepEqual(k.concatCalls, [2048, 152]);
+    k.concatCalls = [];
+    assert.deepEqual(await h.listSets(), all.sets);
+    assert.deepEqual(k.concatCalls, [1024, 77]);
+    k.concatCalls = [];
+    assert.deepEqual(await h.listChains(), all.chains);
+    assert.deepEqual(await h.listTables(), all.tables);
+    assert.deepEqual(await h.listObjects(), all.objects);
+    assert.deepEqual(k.concatCalls, []);
+    await assert.rejects(h.listElements({ family: 'ip', table: 't', name: 'nope' }), (e: unknown) => e instanceof NetlinkError && e.code === 'ENOENT');
+  });
+
   it('filters by family, table and chain as before', async () => {
     const k = kubeLike(300);
     const h = nftablesOver(k);
