@@ -170,20 +170,6 @@ export function attrList(buf: Buffer, off = 0, end = buf.length): Attr[] {
   return out;
 }
 
-/**
- * Calls fn(type, nested, offset, length) for each attribute in [off, end)
- * without making a Buffer per attribute (the decode hot path).
- */
-export function walkAttrs(buf: Buffer, off: number, end: number, fn: (type: number, nested: boolean, at: number, len: number) => void): void {
-  while (end - off >= 4) {
-    const len = buf.readUInt16LE(off);
-    const rawType = buf.readUInt16LE(off + 2);
-    if (len < 4 || len > end - off) throw new DecodeError(`bad attribute length ${len} at offset ${off}`);
-    fn(rawType & NLA_TYPE_MASK, (rawType & NLA_F_NESTED) !== 0, off + 4, len - 4);
-    off += align4(len);
-  }
-}
-
 /** A copy of len bytes at off, as a plain Uint8Array (cheap for the short values attributes hold). */
 export function copyBytes(buf: Buffer, off: number, len: number): Uint8Array {
   const out = new Uint8Array(len);
