@@ -139,6 +139,8 @@ export interface NativeHandle {
   nfnlBatch(messages: Uint8Array, subsys: number, genid?: number): Promise<NfnlBatchResultWire>;
   /** Requests (dumps where dumps[i] != 0) in one exchange; each reply's messages concatenated. */
   nfnl(messages: Uint8Array, dumps: Uint8Array): Promise<{ error?: NativeErrorInfo; data: Buffer }[]>;
+  /** nfnl with every reply in one buffer: reply i is data[ends[i - 1] (0 for the first), ends[i]). */
+  nfnlConcat(messages: Uint8Array, dumps: Uint8Array): Promise<{ data: Buffer; ends: Uint32Array; errors: { index: number; error: NativeErrorInfo }[] }>;
   /** Joins a netlink multicast group. */
   subscribe(group: number): void;
   /** Multicast messages queued within timeoutMs (empty data when none). */

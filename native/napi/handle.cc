@@ -85,6 +85,7 @@ Napi::Function Handle::Init(Napi::Env env) {
                          InstanceMethod<&Handle::Ipvs>("ipvs"),
                          InstanceMethod<&Handle::NfnlBatch>("nfnlBatch"),
                          InstanceMethod<&Handle::Nfnl>("nfnl"),
+                         InstanceMethod<&Handle::NfnlConcat>("nfnlConcat"),
                          InstanceMethod<&Handle::Subscribe>("subscribe"),
                          InstanceMethod<&Handle::Receive>("receive"),
                          InstanceMethod<&Handle::Conntrack>("conntrack"),
@@ -162,6 +163,17 @@ Napi::Value Handle::Nfnl(const Napi::CallbackInfo& info) {
   auto dumps = info[1].As<Napi::Uint8Array>();
   auto requests = parse_nfnl_requests(env, buf.Data(), buf.ByteLength(), dumps.Data(), dumps.ByteLength());
   auto* w = new NfnlWorker(env, socket(env), std::move(requests));
+  w->Queue();
+  return w->Promise();
+}
+
+// nfnlConcat(messages: Uint8Array, dumps: Uint8Array): nfnl with every reply in one buffer
+Napi::Value Handle::NfnlConcat(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto buf = info[0].As<Napi::Uint8Array>();
+  auto dumps = info[1].As<Napi::Uint8Array>();
+  auto requests = parse_nfnl_requests(env, buf.Data(), buf.ByteLength(), dumps.Data(), dumps.ByteLength());
+  auto* w = new NfnlConcatWorker(env, socket(env), std::move(requests));
   w->Queue();
   return w->Promise();
 }

@@ -32,6 +32,7 @@ class Handle : public Napi::ObjectWrap<Handle> {
   Napi::Value Ipvs(const Napi::CallbackInfo& info);
   Napi::Value NfnlBatch(const Napi::CallbackInfo& info);
   Napi::Value Nfnl(const Napi::CallbackInfo& info);
+  Napi::Value NfnlConcat(const Napi::CallbackInfo& info);
   Napi::Value Subscribe(const Napi::CallbackInfo& info);
   Napi::Value Receive(const Napi::CallbackInfo& info);
   Napi::Value Conntrack(const Napi::CallbackInfo& info);

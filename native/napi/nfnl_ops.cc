@@ -41,6 +41,31 @@ Napi::Value NfnlWorker::Resolve(Napi::Env env) {
   return out;
 }
 
+void NfnlConcatWorker::Run() {
+  std::vector<nl::Reply> replies = nl::exchange(*sock_, requests_);
+  requests_.clear();
+  joined_ = nl::join_replies(replies);
+}
+
+Napi::Value NfnlConcatWorker::Resolve(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  const nl::JoinedReplies& j = joined_;
+  o.Set("data", j.data.empty() ? Napi::Buffer<uint8_t>::New(env, 0)
+                               : Napi::Buffer<uint8_t>::Copy(env, j.data.data(), j.data.size()));
+  Napi::Uint32Array ends = Napi::Uint32Array::New(env, j.ends.size());
+  if (!j.ends.empty()) std::memcpy(ends.Data(), j.ends.data(), j.ends.size() * sizeof(uint32_t));
+  o.Set("ends", ends);
+  Napi::Array errors = Napi::Array::New(env, j.errors.size());
+  for (size_t i = 0; i < j.errors.size(); ++i) {
+    Napi::Object e = Napi::Object::New(env);
+    e.Set("index", Napi::Number::New(env, j.errors[i].first));
+    e.Set("error", error_object(env, j.errors[i].second));
+    errors.Set(static_cast<uint32_t>(i), e);
+  }
+  o.Set("errors", errors);
+  return o;
+}
+
 void ReceiveWorker::Run() {
   if (!sock_->wait_readable(timeout_ms_)) return;
   std::vector<uint8_t> buf(size_t{1} << 18);

@@ -52,6 +52,25 @@ class NfnlWorker : public PromiseWorker {
   std::vector<nl::Reply> replies_;
 };
 
+// nfnlConcat(messages: Buffer, dumps: Uint8Array) -> { data: Buffer, ends: Uint32Array, errors: [{ index, error }] }
+// The same exchange as nfnl, but every reply's messages land in one buffer:
+// reply i is data[ends[i - 1] (0 for the first), ends[i]). A listing of tens
+// of thousands of small dumps then costs one JS object instead of one each.
+class NfnlConcatWorker : public PromiseWorker {
+ public:
+  NfnlConcatWorker(Napi::Env env, std::shared_ptr<nl::Socket> sock, std::vector<nl::Request> requests)
+      : PromiseWorker(env), sock_(std::move(sock)), requests_(std::move(requests)) {}
+
+ protected:
+  void Run() override;
+  Napi::Value Resolve(Napi::Env env) override;
+
+ private:
+  std::shared_ptr<nl::Socket> sock_;
+  std::vector<nl::Request> requests_;
+  nl::JoinedReplies joined_;
+};
+
 // receive(timeoutMs) -> { data: Buffer, lost } : the multicast messages
 // queued within the timeout (an empty buffer when none came).
 class ReceiveWorker : public PromiseWorker {

@@ -185,4 +185,26 @@ std::vector<Reply> exchange(Socket& sock, std::vector<Request>& requests,
   return replies;
 }
 
+JoinedReplies join_replies(std::vector<Reply>& replies) {
+  JoinedReplies out;
+  size_t total = 0;
+  for (const auto& r : replies)
+    for (const auto& m : r.messages) total += align4(m.size());
+  if (total > UINT32_MAX) throw SystemError{EOVERFLOW, "recvmsg", "replies larger than 4 GiB"};
+  out.data.resize(total);  // zeroed: the padding stays 0
+  out.ends.reserve(replies.size());
+  size_t off = 0;
+  for (size_t i = 0; i < replies.size(); ++i) {
+    Reply& r = replies[i];
+    if (!r.error.ok()) out.errors.emplace_back(static_cast<uint32_t>(i), r.error);
+    for (const auto& m : r.messages) {
+      if (!m.empty()) std::memcpy(out.data.data() + off, m.data(), m.size());
+      off += align4(m.size());
+    }
+    out.ends.push_back(static_cast<uint32_t>(off));
+    r.messages = {};
+  }
+  return out;
+}
+
 }  // namespace nl

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "error.h"
@@ -78,5 +79,17 @@ struct ExchangeOptions {
 // With a sink, data messages go to it and Reply::messages stays empty.
 std::vector<Reply> exchange(Socket& sock, std::vector<Request>& requests,
                             const ExchangeOptions& options = {}, Sink* sink = nullptr);
+
+// Every reply's messages back to back, each padded to 4 bytes, in one
+// buffer: what a caller that sends thousands of small dumps hands on at once.
+struct JoinedReplies {
+  std::vector<uint8_t> data;
+  std::vector<uint32_t> ends;                         // reply i is data[ends[i - 1] (0 for i = 0), ends[i])
+  std::vector<std::pair<uint32_t, Error>> errors;     // failed replies, by request index, ascending
+};
+
+// Moves the replies' messages into one buffer (freeing each reply's as it
+// goes). Throws SystemError EOVERFLOW past 4 GiB, which 32-bit ends cannot name.
+JoinedReplies join_replies(std::vector<Reply>& replies);
 
 }  // namespace nl

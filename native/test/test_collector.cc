@@ -490,3 +490,36 @@ TEST(collector_sink_gets_data_messages_in_place_of_the_reply) {
   CHECK(sink.got[2].second == data_msg(5, 3));
   CHECK(sink.resets.empty());  // only exchange() redoes interrupted dumps
 }
+
+TEST(join_replies_back_to_back_padded) {
+  // Three replies: two messages (one of 21 bytes, padded to 24), none, one;
+  // the middle one failed.
+  std::vector<nl::Reply> replies(3);
+  replies[0].messages.push_back(Bytes(21, 0xaa));
+  replies[0].messages.push_back(Bytes(8, 0xbb));
+  replies[1].error = nl::Error{ENOENT, "", -1, ""};
+  replies[2].messages.push_back(Bytes(4, 0xcc));
+  nl::JoinedReplies j = nl::join_replies(replies);
+  REQUIRE_EQ(j.ends.size(), 3u);
+  CHECK_EQ(j.ends[0], 32u);
+  CHECK_EQ(j.ends[1], 32u);
+  CHECK_EQ(j.ends[2], 36u);
+  REQUIRE_EQ(j.data.size(), 36u);
+  CHECK_EQ(j.data[20], 0xaa);
+  CHECK_EQ(j.data[21], 0);
+  CHECK_EQ(j.data[23], 0);
+  CHECK_EQ(j.data[24], 0xbb);
+  CHECK_EQ(j.data[35], 0xcc);
+  REQUIRE_EQ(j.errors.size(), 1u);
+  CHECK_EQ(j.errors[0].first, 1u);
+  CHECK_EQ(j.errors[0].second.code, ENOENT);
+  CHECK(replies[0].messages.empty());
+}
+
+TEST(join_replies_none) {
+  std::vector<nl::Reply> replies;
+  nl::JoinedReplies j = nl::join_replies(replies);
+  CHECK(j.data.empty());
+  CHECK(j.ends.empty());
+  CHECK(j.errors.empty());
+}

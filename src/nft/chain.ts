@@ -5,7 +5,7 @@ import { FAMILIES, hooksOf, type Family, type Hook } from './enums.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
 import { checkComment, commentOf, commentUserdata } from './udata.js';
 import * as U from './uapi.js';
-import { attrList, attrTable, be32, be64, messageAttrs, str, type NfMessage, type Writer } from './wire.js';
+import { attrLen, attrList, attrTable, attrType, be32, be32At, be64NumberAt, nextAttr, str, strAt, type NameCache, type NfMessage, type Writer } from './wire.js';
 
 export type ChainType = 'filter' | 'nat' | 'route';
 export type Policy = 'accept' | 'drop';
@@ -92,24 +92,49 @@ export function encodeChainRef(w: Writer, c: { table: string; name: string }): v
 }
 
 export function decodeChain(m: NfMessage): Chain {
-  const a = messageAttrs(m);
-  const family = FAMILIES.name(m.family) as Family;
-  const c: Chain = { family, table: str(a[U.NFTA_CHAIN_TABLE] ?? Buffer.alloc(0)), name: str(a[U.NFTA_CHAIN_NAME] ?? Buffer.alloc(0)) };
-  if (a[U.NFTA_CHAIN_TYPE]) c.type = str(a[U.NFTA_CHAIN_TYPE]) as ChainType;
-  const hook = a[U.NFTA_CHAIN_HOOK];
-  if (hook !== undefined) {
-    const h = attrTable(hook);
+  return decodeChainAt(m.raw, m.attrs, m.raw.length, m.family);
+}
+
+/** Decodes the NEWCHAIN attributes in buf[off, end), in place; tables names through the cache when given. */
+export function decodeChainAt(buf: Buffer, off: number, end: number, familyNumber: number, tables?: NameCache): Chain {
+  let tableAt = -1, tableLen = 0, nameAt = -1, nameLen = 0, typeAt = -1, typeLen = 0, hookAt = -1, hookLen = 0;
+  let policyAt = -1, policyLen = 0, flagsAt = -1, flagsLen = 0, handleAt = -1, handleLen = 0, useAt = -1, useLen = 0, udAt = -1, udLen = 0;
+  for (let p = off; end - p >= 4;) {
+    const len = attrLen(buf, p, end);
+    const at = p + 4, n = len - 4;
+    switch (attrType(buf, p)) {
+      case U.NFTA_CHAIN_TABLE: tableAt = at; tableLen = n; break;
+      case U.NFTA_CHAIN_NAME: nameAt = at; nameLen = n; break;
+      case U.NFTA_CHAIN_TYPE: typeAt = at; typeLen = n; break;
+      case U.NFTA_CHAIN_HOOK: hookAt = at; hookLen = n; break;
+      case U.NFTA_CHAIN_POLICY: policyAt = at; policyLen = n; break;
+      case U.NFTA_CHAIN_FLAGS: flagsAt = at; flagsLen = n; break;
+      case U.NFTA_CHAIN_HANDLE: handleAt = at; handleLen = n; break;
+      case U.NFTA_CHAIN_USE: useAt = at; useLen = n; break;
+      case U.NFTA_CHAIN_USERDATA: udAt = at; udLen = n; break;
+    }
+    p = nextAttr(p, len);
+  }
+  const family = FAMILIES.name(familyNumber) as Family;
+  const c: Chain = {
+    family,
+    table: tableAt < 0 ? '' : tables !== undefined ? tables.get(buf, tableAt, tableLen) : strAt(buf, tableAt, tableLen),
+    name: nameAt < 0 ? '' : strAt(buf, nameAt, nameLen),
+  };
+  if (typeAt >= 0) c.type = strAt(buf, typeAt, typeLen) as ChainType;
+  if (hookAt >= 0) {
+    const h = attrTable(buf, hookAt, hookAt + hookLen);
     if (h[U.NFTA_HOOK_HOOKNUM]) c.hook = hooksOf(family).name(be32(h[U.NFTA_HOOK_HOOKNUM], 'hook')) as Hook;
     if (h[U.NFTA_HOOK_PRIORITY]) c.priority = h[U.NFTA_HOOK_PRIORITY].readInt32BE(0);
     if (h[U.NFTA_HOOK_DEV]) c.device = str(h[U.NFTA_HOOK_DEV]);
     if (h[U.NFTA_HOOK_DEVS]) c.devices = attrList(h[U.NFTA_HOOK_DEVS]).map((d) => str(d.data));
   }
-  if (a[U.NFTA_CHAIN_POLICY]) c.policy = be32(a[U.NFTA_CHAIN_POLICY], 'policy') === U.NF_ACCEPT ? 'accept' : 'drop';
-  if (a[U.NFTA_CHAIN_FLAGS]) c.flags = be32(a[U.NFTA_CHAIN_FLAGS], 'chain flags');
-  if (a[U.NFTA_CHAIN_HANDLE]) c.handle = Number(be64(a[U.NFTA_CHAIN_HANDLE], 'chain handle'));
-  if (a[U.NFTA_CHAIN_USE]) c.use = be32(a[U.NFTA_CHAIN_USE], 'chain use');
-  const ud = a[U.NFTA_CHAIN_USERDATA];
-  if (ud !== undefined) {
+  if (policyAt >= 0) c.policy = be32At(buf, policyAt, policyLen, 'policy') === U.NF_ACCEPT ? 'accept' : 'drop';
+  if (flagsAt >= 0) c.flags = be32At(buf, flagsAt, flagsLen, 'chain flags');
+  if (handleAt >= 0) c.handle = be64NumberAt(buf, handleAt, handleLen, 'chain handle');
+  if (useAt >= 0) c.use = be32At(buf, useAt, useLen, 'chain use');
+  if (udAt >= 0) {
+    const ud = buf.subarray(udAt, udAt + udLen);
     c.userdata = new Uint8Array(ud);
     const t = commentOf(ud);
     if (t !== undefined) c.comment = t;

@@ -30,10 +30,14 @@ function intBytes(n: number, len: number, order: ByteOrder, what: string): Uint8
   return b;
 }
 
+// The integer in b (its last 6 bytes in network order; its first 6 in host order).
 function bytesInt(b: Uint8Array, order: ByteOrder): number {
-  const c = Buffer.from(b);
-  if (order === 'host') c.reverse();
-  return c.length === 0 ? 0 : c.readUIntBE(Math.max(0, c.length - 6), Math.min(6, c.length));
+  const n = b.length;
+  const k = Math.min(6, n);
+  let v = 0;
+  if (order === 'host') for (let i = k - 1; i >= 0; i--) v = v * 256 + b[i]!;
+  else for (let i = n - k; i < n; i++) v = v * 256 + b[i]!;
+  return v;
 }
 
 function integer(name: string, id: number, len: number, order: ByteOrder, names?: Record<string, number>, back?: Record<number, string>): DataType {

@@ -5,21 +5,36 @@
 import type { NativeHandle } from '../binding.js';
 import { NetlinkError, type NativeErrorInfo } from '../errors.js';
 import { check, NetlinkHandle, type OpenOptions } from '../handle.js';
-import { decodeChain, type Chain } from './chain.js';
+import { decodeChainAt, type Chain } from './chain.js';
 import { FAMILIES, type Family } from './enums.js';
 import { NftValidationError } from './names.js';
 import { decodeObject, type NamedObject } from './object.js';
-import { decodeRule, type Rule } from './rule.js';
-import { decodeElements, decodeSet, setShape, type NftSet, type SetElement } from './set.js';
+import { decodeRuleAt, type Rule, type RuleNames } from './rule.js';
+import { decodeSet, decodeSetAt, fillElements, ShapeCache, type NftSet, type SetElement } from './set.js';
 import { decodeTable, type Table } from './table.js';
 import { describeOperation, setKey, Transaction, type SetRef } from './transaction.js';
 import { Ruleset } from './ruleset.js';
 import { decodeEvents, type NftEvent } from './monitor.js';
 import * as U from './uapi.js';
-import { be32, messages, messageAttrs, Writer, type NfMessage } from './wire.js';
+import { be32, eachMessage, messages, messageAttrs, NameCache, Writer, type ConcatReplies, type NfMessage } from './wire.js';
 
 const MSG = (m: number): number => (U.NFNL_SUBSYS_NFTABLES << 8) | m;
 const PER_CHAIN_DUMP = 256;
+// Requests per exchange when the rules and set elements are read.
+const RULE_SLICE = 2048;
+const ELEMENT_SLICE = 1024;
+
+// Which parts of the ruleset a listing decodes and dumps (beyond the tables).
+interface Parts {
+  chains: boolean;
+  rules: boolean;
+  sets: boolean;
+  /** Elements of every set (true), of the sets with this name, or none (false). */
+  elements: boolean | string;
+  objects: boolean;
+}
+const ALL: Parts = { chains: true, rules: true, sets: true, elements: true, objects: true };
+const NONE: Parts = { chains: false, rules: false, sets: false, elements: false, objects: false };
 
 /** A commit the kernel refused: names the operation that failed and carries every error it reported. */
 export class NftCommitError extends NetlinkError {
@@ -153,6 +168,14 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
    * Equivalent to: `nft list ruleset` / `nft list table FAMILY NAME`.
    */
   async list(filter: ListFilter = {}): Promise<Ruleset> {
+    return this.#read(filter, ALL);
+  }
+
+  // What list() reads, minus the parts a narrower listing does not return:
+  // the same first exchange (so the same kernel errors), then only the rule
+  // and element dumps that are needed. `elements` names one set, or is true
+  // for every set.
+  async #read(filter: ListFilter, parts: Parts): Promise<Ruleset> {
     const family = filter.family === undefined ? 0 : FAMILIES.number(filter.family);
     for (let attempt = 0; ; attempt++) {
       // The kernel filters dumps by table only within one family.
@@ -169,82 +192,131 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
       const keep = (o: { family: Family; table?: string; name?: string }, isTable = false): boolean =>
         (filter.family === undefined || o.family === filter.family) &&
         (filter.table === undefined || (isTable ? o.name : o.table) === filter.table);
+      const tableNames = new NameCache();
       const tables = messages(replies[1]!.data).map(decodeTable).filter((t) => keep(t, true));
-      const chains = messages(replies[2]!.data).map(decodeChain).filter((c) => keep(c) && (filter.chain === undefined || c.name === filter.chain));
-      const sets = messages(replies[3]!.data).map(decodeSet).filter((s) => keep(s));
-      const objects = messages(replies[4]!.data).map(decodeObject).filter((o) => keep(o));
-      const rules = (await this.#dumpRules(chains, filter)).filter((r) => keep(r) && (filter.chain === undefined || r.chain === filter.chain));
-      await this.#fillElements(sets);
-      if (attempt < 5 && (await this.generation()) !== generation) continue;  // changed while reading
+      const chains: Chain[] = [];
+      if (parts.chains || parts.rules) {
+        eachMessage(replies[2]!.data, 0, replies[2]!.data.length, (at, end, fam) => {
+          const c = decodeChainAt(replies[2]!.data, at, end, fam, tableNames);
+          if (keep(c) && (filter.chain === undefined || c.name === filter.chain)) chains.push(c);
+        });
+      }
+      const sets: NftSet[] = [];
+      if (parts.sets) {
+        eachMessage(replies[3]!.data, 0, replies[3]!.data.length, (at, end, fam) => {
+          const st = decodeSetAt(replies[3]!.data, at, end, fam, tableNames);
+          if (keep(st)) sets.push(st);
+        });
+      }
+      const objects = parts.objects ? messages(replies[4]!.data).map(decodeObject).filter((o) => keep(o)) : [];
+      // Every remaining dump is queued now, in slices, so the socket's worker
+      // thread reads the next slice while this one is decoded; the closing
+      // generation check goes out after them.
+      const ruleSlices = parts.rules ? this.#queue(this.#ruleRequests(chains, filter), RULE_SLICE) : [];
+      const withElements = parts.elements === true ? sets : sets.filter((st) => st.name === parts.elements);
+      const elementSlices = this.#queue(withElements.map((st) => (w: Writer) => {
+        const m = w.beginMessage(MSG(U.NFT_MSG_GETSETELEM), 0, FAMILIES.number(st.family));
+        w.strz(U.NFTA_SET_ELEM_LIST_TABLE, st.table);
+        w.strz(U.NFTA_SET_ELEM_LIST_SET, st.name);
+        w.endMessage(m);
+      }), ELEMENT_SLICE);
+      const after = attempt < 5 ? this.generation() : undefined;
+      after?.catch(() => undefined);
+      const rules: Rule[] = [];
+      const names: RuleNames = { table: tableNames, chain: new NameCache() };
+      for (const slice of ruleSlices) {
+        const { data } = await settled(slice);
+        eachMessage(data, 0, data.length, (at, end, fam) => {
+          const r = decodeRuleAt(data, at, end, fam, names);
+          if (keep(r) && (filter.chain === undefined || r.chain === filter.chain)) rules.push(r);
+        });
+      }
+      const shapes = new ShapeCache();
+      let first = 0;
+      for (const slice of elementSlices) {
+        const r = await settled(slice);
+        fillElements(withElements, first, r, shapes);
+        first += r.ends.length;
+      }
+      if (after !== undefined && (await after) !== generation) continue;  // changed while reading
       return new Ruleset({ generation, tables, chains, rules, sets, objects });
     }
   }
 
   // One rule dump resumes by walking every rule already sent, so on big
   // rulesets it costs rules x chunks in the kernel; past a few hundred chains
-  // the rules are dumped chain by chain instead (all requests in one exchange).
-  async #dumpRules(chains: Chain[], filter: ListFilter): Promise<Rule[]> {
+  // the rules are dumped chain by chain instead.
+  #ruleRequests(chains: Chain[], filter: ListFilter): ((w: Writer) => void)[] {
     const perChain = chains.length > PER_CHAIN_DUMP || (filter.chain !== undefined && filter.family === undefined);
-    const reqs: [Writer, boolean][] = perChain
-      ? chains.map((c) => [request(U.NFT_MSG_GETRULE, 0, FAMILIES.number(c.family), (w) => {
+    if (perChain) {
+      return chains.map((c) => (w: Writer) => {
+        const m = w.beginMessage(MSG(U.NFT_MSG_GETRULE), 0, FAMILIES.number(c.family));
         w.strz(U.NFTA_RULE_TABLE, c.table);
         w.strz(U.NFTA_RULE_CHAIN, c.name);
-      }), true] as [Writer, boolean])
-      : [[request(U.NFT_MSG_GETRULE, 0, filter.family === undefined ? 0 : FAMILIES.number(filter.family), filter.table === undefined || filter.family === undefined ? undefined : (w) => {
-        w.strz(U.NFTA_RULE_TABLE, filter.table!);
+        w.endMessage(m);
+      });
+    }
+    return [(w: Writer) => {
+      const m = w.beginMessage(MSG(U.NFT_MSG_GETRULE), 0, filter.family === undefined ? 0 : FAMILIES.number(filter.family));
+      if (filter.table !== undefined && filter.family !== undefined) {
+        w.strz(U.NFTA_RULE_TABLE, filter.table);
         if (filter.chain !== undefined) w.strz(U.NFTA_RULE_CHAIN, filter.chain);
-      }), true]];
-    if (reqs.length === 0) return [];
-    const replies = await this.#requests('nft.list', reqs);
-    const rules: Rule[] = [];
-    for (const r of replies) for (const m of messages(r.data)) rules.push(decodeRule(m));
-    return rules;
+      }
+      w.endMessage(m);
+    }];
   }
 
-  async #fillElements(sets: NftSet[]): Promise<void> {
-    if (sets.length === 0) return;
-    const replies = await this.#requests('nft.list', sets.map((s) => [request(U.NFT_MSG_GETSETELEM, 0, FAMILIES.number(s.family), (w) => {
-      w.strz(U.NFTA_SET_ELEM_LIST_TABLE, s.table);
-      w.strz(U.NFTA_SET_ELEM_LIST_SET, s.name);
-    }), true] as [Writer, boolean]));
-    sets.forEach((s, i) => {
-      const shape = s.type.startsWith('0x') ? undefined : setShape(s);
-      const elements: SetElement[] = [];
-      for (const m of messages(replies[i]!.data)) elements.push(...decodeElements(m, () => shape).elements);
-      s.elements = elements;
-    });
+  // Queues the dump requests in slices of `size`, one exchange each, every
+  // reply of a slice in one buffer. The promises are marked handled: a
+  // failure is thrown where the slice is awaited, and a slice after a failed
+  // one is not left rejected and unobserved.
+  #queue(reqs: ((w: Writer) => void)[], size: number): Promise<ConcatReplies>[] {
+    const out: Promise<ConcatReplies>[] = [];
+    for (let i = 0; i < reqs.length; i += size) {
+      const n = Math.min(size, reqs.length - i);
+      const w = new Writer(64 * n);
+      for (let j = 0; j < n; j++) reqs[i + j]!(w);
+      const p = this.run('nft.list', (native) => native.nfnlConcat(w.bytes(), new Uint8Array(n).fill(1))).then((r) => {
+        if (r.errors.length > 0) throw new NetlinkError('nft.list', r.errors[0]!.error);
+        return r;
+      });
+      p.catch(() => undefined);
+      out.push(p);
+    }
+    return out;
   }
 
   /** Tables only. Equivalent to: `nft list tables`. */
   async listTables(filter: Pick<ListFilter, 'family'> = {}): Promise<Table[]> {
-    return (await this.list(filter)).tables;
+    return (await this.#read(filter, NONE)).tables;
   }
 
   /** Chains, optionally of one family/table. Equivalent to: `nft list chains`. */
   async listChains(filter: ListFilter = {}): Promise<Chain[]> {
-    return (await this.list(filter)).chains;
+    return (await this.#read(filter, { ...NONE, chains: true })).chains;
   }
 
   /** Rules, optionally of one family/table/chain. Equivalent to: `nft -a list chain FAMILY TABLE CHAIN`. */
   async listRules(filter: ListFilter = {}): Promise<Rule[]> {
-    return (await this.list(filter)).rules;
+    return (await this.#read(filter, { ...NONE, rules: true })).rules;
   }
 
   /** Sets and maps with their elements. Equivalent to: `nft list sets`. */
   async listSets(filter: ListFilter = {}): Promise<NftSet[]> {
-    return (await this.list(filter)).sets;
+    return (await this.#read(filter, { ...NONE, sets: true, elements: true })).sets;
   }
 
   /** The elements of one set. Equivalent to: `nft list set FAMILY TABLE NAME`. */
   async listElements(set: SetRef): Promise<SetElement[]> {
-    const s = (await this.list({ family: set.family, table: set.table })).sets.find((x) => x.name === set.name);
+    // The sets of the table as list() reads them, but only this one's elements.
+    const s = (await this.#read({ family: set.family, table: set.table }, { ...NONE, sets: true, elements: set.name })).sets.find((x) => x.name === set.name);
     if (s === undefined) throw new NetlinkError('nft.listElements', { errno: 2, code: 'ENOENT', message: 'No such file or directory', detail: `set ${setKey(set).replace(/\0/g, ' ')}` });
     return s.elements ?? [];
   }
 
   /** Named counters and quotas. Equivalent to: `nft list counters` / `nft list quotas`. */
   async listObjects(filter: ListFilter = {}): Promise<NamedObject[]> {
-    return (await this.list(filter)).objects;
+    return (await this.#read(filter, { ...NONE, objects: true })).objects;
   }
 
   /**
@@ -265,6 +337,14 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
       native.close();
     }
   }
+}
+
+// Waits for a queued slice, then lets the microtasks run (the next slice's
+// exchange starts in one of them) before the caller decodes this one.
+async function settled<T>(p: Promise<T>): Promise<T> {
+  const v = await p;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return v;
 }
 
 function readGeneration(reply: { data: Buffer }): number {

@@ -7,7 +7,7 @@ import type { Expr } from './expr/spec.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
 import { checkComment, commentOf, commentUserdata } from './udata.js';
 import * as U from './uapi.js';
-import { be64, DecodeError, messageAttrs, str, walkAttrs, type NfMessage, type Writer } from './wire.js';
+import { attrLen, attrType, be64NumberAt, DecodeError, nextAttr, strAt, type NameCache, type NfMessage, type Writer } from './wire.js';
 
 export interface Rule {
   family: Family;
@@ -54,24 +54,54 @@ export function encodeRuleRef(w: Writer, r: { table: string; chain?: string; han
 }
 
 export function decodeRule(m: NfMessage): Rule {
-  const a = messageAttrs(m);
+  return decodeRuleAt(m.raw, m.attrs, m.raw.length, m.family);
+}
+
+/** Name caches for a run of rules (a listing reads the same table and chain names over and over). */
+export interface RuleNames {
+  table: NameCache;
+  chain: NameCache;
+}
+
+/**
+ * Decodes the NEWRULE attributes in buf[off, end) of a message of this
+ * family; the same result as decodeRule, read in place. When a type repeats,
+ * the last one wins.
+ */
+export function decodeRuleAt(buf: Buffer, off: number, end: number, family: number, names?: RuleNames): Rule {
+  let tableAt = -1, tableLen = 0, chainAt = -1, chainLen = 0, exAt = -1, exLen = 0;
+  let handleAt = -1, handleLen = 0, posAt = -1, posLen = 0, udAt = -1, udLen = 0;
+  for (let p = off; end - p >= 4;) {
+    const len = attrLen(buf, p, end);
+    switch (attrType(buf, p)) {
+      case U.NFTA_RULE_TABLE: tableAt = p + 4; tableLen = len - 4; break;
+      case U.NFTA_RULE_CHAIN: chainAt = p + 4; chainLen = len - 4; break;
+      case U.NFTA_RULE_EXPRESSIONS: exAt = p + 4; exLen = len - 4; break;
+      case U.NFTA_RULE_HANDLE: handleAt = p + 4; handleLen = len - 4; break;
+      case U.NFTA_RULE_POSITION: posAt = p + 4; posLen = len - 4; break;
+      case U.NFTA_RULE_USERDATA: udAt = p + 4; udLen = len - 4; break;
+    }
+    p = nextAttr(p, len);
+  }
   const r: Rule = {
-    family: FAMILIES.name(m.family) as Family,
-    table: str(a[U.NFTA_RULE_TABLE] ?? Buffer.alloc(0)),
-    chain: str(a[U.NFTA_RULE_CHAIN] ?? Buffer.alloc(0)),
+    family: FAMILIES.name(family) as Family,
+    table: tableAt < 0 ? '' : names !== undefined ? names.table.get(buf, tableAt, tableLen) : strAt(buf, tableAt, tableLen),
+    chain: chainAt < 0 ? '' : names !== undefined ? names.chain.get(buf, chainAt, chainLen) : strAt(buf, chainAt, chainLen),
     expressions: [],
   };
-  const ex = a[U.NFTA_RULE_EXPRESSIONS];
-  if (ex !== undefined) {
-    walkAttrs(ex, 0, ex.length, (type, _n, at, len) => {
-      if (type !== U.NFTA_LIST_ELEM) throw new DecodeError('rule expressions: unexpected attribute');
-      r.expressions.push(decodeExprBodyAt(ex, at, len) as Expression);
-    });
+  if (exAt >= 0) {
+    const exEnd = exAt + exLen;
+    for (let p = exAt; exEnd - p >= 4;) {
+      const len = attrLen(buf, p, exEnd);
+      if (attrType(buf, p) !== U.NFTA_LIST_ELEM) throw new DecodeError('rule expressions: unexpected attribute');
+      r.expressions.push(decodeExprBodyAt(buf, p + 4, len - 4) as Expression);
+      p = nextAttr(p, len);
+    }
   }
-  if (a[U.NFTA_RULE_HANDLE]) r.handle = Number(be64(a[U.NFTA_RULE_HANDLE], 'rule handle'));
-  if (a[U.NFTA_RULE_POSITION]) r.position = Number(be64(a[U.NFTA_RULE_POSITION], 'rule position'));
-  const ud = a[U.NFTA_RULE_USERDATA];
-  if (ud !== undefined) {
+  if (handleAt >= 0) r.handle = be64NumberAt(buf, handleAt, handleLen, 'rule handle');
+  if (posAt >= 0) r.position = be64NumberAt(buf, posAt, posLen, 'rule position');
+  if (udAt >= 0) {
+    const ud = buf.subarray(udAt, udAt + udLen);
     r.userdata = new Uint8Array(ud);
     const c = commentOf(ud);
     if (c !== undefined) r.comment = c;

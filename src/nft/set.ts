@@ -5,12 +5,13 @@
 import { parseCidr } from '../addr.js';
 import { decodeKey, encodeKey, keyLength, splitType, typeId, typesOfId, type DataType, type Value } from './datatypes.js';
 import { FAMILIES, type Family } from './enums.js';
-import { decodeData, encodeData, isVerdict, type Verdict } from './expr/data.js';
+import { decodeDataAt, encodeData, isVerdict, type Verdict } from './expr/data.js';
 import { decodeExprBody, encodeExpr } from './expr/index.js';
+import { decodeExprBodyAt } from './expr/spec.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
 import { checkComment, commentOf, commentValue, encodeTlvs, UDATA_COMMENT, UDATA_SET_COMMENT, UDATA_SET_DATABYTEORDER, UDATA_SET_KEYBYTEORDER, type Tlv } from './udata.js';
 import * as U from './uapi.js';
-import { attrList, attrTable, be32, be64, DecodeError, messageAttrs, str, type NfMessage, type Writer } from './wire.js';
+import { attrLen, attrList, attrTable, attrType, be32, be32At, be64NumberAt, copyBytes, DecodeError, eachMessage, nextAttr, strAt, type ConcatReplies, type NameCache, type NfMessage, type Writer } from './wire.js';
 
 export type SetFlag = 'constant' | 'interval' | 'timeout' | 'dynamic' | 'anonymous';
 const FLAG_BITS: Record<SetFlag, number> = {
@@ -280,54 +281,87 @@ export function encodeSetRef(w: Writer, s: { table: string; name: string }): voi
   w.strz(U.NFTA_SET_NAME, s.name);
 }
 
+const typeNames = new Map<number, string>();
+
 function typeName(id: number): string {
-  const parts = typesOfId(id);
-  return parts === undefined ? `0x${id.toString(16)}` : parts.map((p) => p.name).join(' . ');
+  let name = typeNames.get(id);
+  if (name === undefined) {
+    const parts = typesOfId(id);
+    name = parts === undefined ? `0x${id.toString(16)}` : parts.map((p) => p.name).join(' . ');
+    if (typeNames.size < 4096) typeNames.set(id, name);
+  }
+  return name;
 }
 
 export function decodeSet(m: NfMessage): NftSet {
-  const a = messageAttrs(m);
-  const flagBits = be32(a[U.NFTA_SET_FLAGS] ?? Buffer.alloc(4), 'set flags');
-  const keyTypeId = be32(a[U.NFTA_SET_KEY_TYPE] ?? Buffer.alloc(4), 'set key type');
+  return decodeSetAt(m.raw, m.attrs, m.raw.length, m.family);
+}
+
+const FLAG_LIST = Object.keys(FLAG_BITS) as SetFlag[];
+
+/** Decodes the NEWSET attributes in buf[off, end), in place. */
+export function decodeSetAt(buf: Buffer, off: number, end: number, family: number, tables?: NameCache): NftSet {
+  // Offsets of the attributes, by type (last one wins); -1 when absent.
+  const at = SET_ATTR_AT.fill(-1);
+  const ln = SET_ATTR_LEN;
+  for (let p = off; end - p >= 4;) {
+    const len = attrLen(buf, p, end);
+    const type = attrType(buf, p);
+    if (type < at.length) { at[type] = p + 4; ln[type] = len - 4; }
+    p = nextAttr(p, len);
+  }
+  const u32 = (t: number, what: string): number => (at[t]! < 0 ? 0 : be32At(buf, at[t]!, ln[t]!, what));
+  const flagBits = u32(U.NFTA_SET_FLAGS, 'set flags');
+  const keyTypeId = u32(U.NFTA_SET_KEY_TYPE, 'set key type');
+  const tableAt = at[U.NFTA_SET_TABLE]!, nameAt = at[U.NFTA_SET_NAME]!;
   const s: NftSet = {
-    family: FAMILIES.name(m.family) as Family,
-    table: str(a[U.NFTA_SET_TABLE] ?? Buffer.alloc(0)),
-    name: str(a[U.NFTA_SET_NAME] ?? Buffer.alloc(0)),
+    family: FAMILIES.name(family) as Family,
+    table: tableAt < 0 ? '' : tables !== undefined ? tables.get(buf, tableAt, ln[U.NFTA_SET_TABLE]!) : strAt(buf, tableAt, ln[U.NFTA_SET_TABLE]!),
+    name: nameAt < 0 ? '' : strAt(buf, nameAt, ln[U.NFTA_SET_NAME]!),
     type: typeName(keyTypeId),
     flagBits,
     keyTypeId,
-    keyLen: be32(a[U.NFTA_SET_KEY_LEN] ?? Buffer.alloc(4), 'set key length'),
+    keyLen: u32(U.NFTA_SET_KEY_LEN, 'set key length'),
   };
-  const flags = (Object.keys(FLAG_BITS) as SetFlag[]).filter((f) => (flagBits & FLAG_BITS[f]) !== 0);
-  if (flags.length > 0) s.flags = flags;
-  if ((flagBits & U.NFT_SET_MAP) !== 0 && a[U.NFTA_SET_DATA_TYPE]) {
-    s.dataTypeId = be32(a[U.NFTA_SET_DATA_TYPE], 'set data type');
-    s.map = s.dataTypeId === 0xffffff00 ? 'verdict' : typeName(s.dataTypeId);
-    s.dataLen = be32(a[U.NFTA_SET_DATA_LEN] ?? Buffer.alloc(4), 'set data length');
+  if (flagBits !== 0) {
+    const flags = FLAG_LIST.filter((f) => (flagBits & FLAG_BITS[f]) !== 0);
+    if (flags.length > 0) s.flags = flags;
   }
-  if (a[U.NFTA_SET_TIMEOUT]) s.timeout = Number(be64(a[U.NFTA_SET_TIMEOUT], 'set timeout'));
-  if (a[U.NFTA_SET_GC_INTERVAL]) s.gcInterval = be32(a[U.NFTA_SET_GC_INTERVAL], 'set gc interval');
-  if (a[U.NFTA_SET_HANDLE]) s.handle = Number(be64(a[U.NFTA_SET_HANDLE], 'set handle'));
-  const desc = a[U.NFTA_SET_DESC];
-  if (desc !== undefined) {
+  if ((flagBits & U.NFT_SET_MAP) !== 0 && at[U.NFTA_SET_DATA_TYPE]! >= 0) {
+    s.dataTypeId = u32(U.NFTA_SET_DATA_TYPE, 'set data type');
+    s.map = s.dataTypeId === 0xffffff00 ? 'verdict' : typeName(s.dataTypeId);
+    s.dataLen = u32(U.NFTA_SET_DATA_LEN, 'set data length');
+  }
+  if (at[U.NFTA_SET_TIMEOUT]! >= 0) s.timeout = be64NumberAt(buf, at[U.NFTA_SET_TIMEOUT]!, ln[U.NFTA_SET_TIMEOUT]!, 'set timeout');
+  if (at[U.NFTA_SET_GC_INTERVAL]! >= 0) s.gcInterval = u32(U.NFTA_SET_GC_INTERVAL, 'set gc interval');
+  if (at[U.NFTA_SET_HANDLE]! >= 0) s.handle = be64NumberAt(buf, at[U.NFTA_SET_HANDLE]!, ln[U.NFTA_SET_HANDLE]!, 'set handle');
+  const descAt = at[U.NFTA_SET_DESC]!;
+  if (descAt >= 0) {
+    const desc = buf.subarray(descAt, descAt + ln[U.NFTA_SET_DESC]!);
     s.desc = new Uint8Array(desc);
     const d = attrTable(desc);
     if (d[U.NFTA_SET_DESC_SIZE]) s.size = be32(d[U.NFTA_SET_DESC_SIZE], 'set size');
   }
-  const ud = a[U.NFTA_SET_USERDATA];
-  if (ud !== undefined) {
+  const udAt = at[U.NFTA_SET_USERDATA]!;
+  if (udAt >= 0) {
+    const ud = buf.subarray(udAt, udAt + ln[U.NFTA_SET_USERDATA]!);
     s.userdata = new Uint8Array(ud);
     const c = commentOf(ud, UDATA_SET_COMMENT);
     if (c !== undefined) s.comment = c;
   }
-  const ex = a[U.NFTA_SET_EXPR];
-  if (ex !== undefined) {
-    const e = decodeExprBody(ex);
+  const exAt = at[U.NFTA_SET_EXPR]!;
+  if (exAt >= 0) {
+    const e = decodeExprBodyAt(buf, exAt, ln[U.NFTA_SET_EXPR]!);
     if (e.type === 'counter') s.counter = true;
   }
-  if (a[U.NFTA_SET_EXPRESSIONS]) s.exprs = new Uint8Array(a[U.NFTA_SET_EXPRESSIONS]);
+  const exsAt = at[U.NFTA_SET_EXPRESSIONS]!;
+  if (exsAt >= 0) s.exprs = copyBytes(buf, exsAt, ln[U.NFTA_SET_EXPRESSIONS]!);
   return s;
 }
+
+// Scratch space of decodeSetAt (it does not re-enter itself).
+const SET_ATTR_AT = new Int32Array(U.NFTA_SET_MAX + 1);
+const SET_ATTR_LEN = new Int32Array(U.NFTA_SET_MAX + 1);
 
 // ---- elements ----
 
@@ -356,37 +390,58 @@ export function encodeElement(w: Writer, e: SetElement, shape: SetShape | undefi
 
 /** Decodes one element; typed when the set's shape is known and the bytes fit, raw bytes otherwise. */
 export function decodeElement(buf: Buffer, shape: SetShape | undefined): SetElement {
-  const a = attrTable(buf);
-  const keyData = a[U.NFTA_SET_ELEM_KEY];
-  const key = keyData === undefined ? new Uint8Array(0) : decodeData(keyData);
+  return decodeElementAt(buf, 0, buf.length, shape);
+}
+
+/** Decodes the element nest in buf[off, end), in place. */
+export function decodeElementAt(buf: Buffer, off: number, end: number, shape: SetShape | undefined): SetElement {
+  let keyAt = -1, keyLen = 0, keyEndAt = -1, keyEndLen = 0, flagsAt = -1, flagsLen = 0, dataAt = -1, dataLen = 0;
+  let timeoutAt = -1, timeoutLen = 0, expAt = -1, expLen = 0, udAt = -1, udLen = 0, exprAt = -1, exprLen = 0, exprsAt = -1, exprsLen = 0;
+  for (let p = off; end - p >= 4;) {
+    const len = attrLen(buf, p, end);
+    const a = p + 4, n = len - 4;
+    switch (attrType(buf, p)) {
+      case U.NFTA_SET_ELEM_KEY: keyAt = a; keyLen = n; break;
+      case U.NFTA_SET_ELEM_KEY_END: keyEndAt = a; keyEndLen = n; break;
+      case U.NFTA_SET_ELEM_FLAGS: flagsAt = a; flagsLen = n; break;
+      case U.NFTA_SET_ELEM_DATA: dataAt = a; dataLen = n; break;
+      case U.NFTA_SET_ELEM_TIMEOUT: timeoutAt = a; timeoutLen = n; break;
+      case U.NFTA_SET_ELEM_EXPIRATION: expAt = a; expLen = n; break;
+      case U.NFTA_SET_ELEM_USERDATA: udAt = a; udLen = n; break;
+      case U.NFTA_SET_ELEM_EXPR: exprAt = a; exprLen = n; break;
+      case U.NFTA_SET_ELEM_EXPRESSIONS: exprsAt = a; exprsLen = n; break;
+    }
+    p = nextAttr(p, len);
+  }
+  const key = keyAt < 0 ? new Uint8Array(0) : decodeDataAt(buf, keyAt, keyLen);
   if (!(key instanceof Uint8Array)) throw new DecodeError('element key is a verdict');
-  const typed = (b: Uint8Array, parts: DataType[] | undefined): ElementValue => (parts === undefined ? b : decodeKey(parts, b) ?? b);
   const e: SetElement = { key: typed(key, shape?.keyParts) };
-  if (a[U.NFTA_SET_ELEM_KEY_END]) {
-    const k = decodeData(a[U.NFTA_SET_ELEM_KEY_END]);
+  if (keyEndAt >= 0) {
+    const k = decodeDataAt(buf, keyEndAt, keyEndLen);
     if (k instanceof Uint8Array) e.keyEnd = typed(k, shape?.keyParts);
   }
-  if (a[U.NFTA_SET_ELEM_FLAGS]) {
-    const f = be32(a[U.NFTA_SET_ELEM_FLAGS], 'element flags');
+  if (flagsAt >= 0) {
+    const f = be32At(buf, flagsAt, flagsLen, 'element flags');
     if ((f & U.NFT_SET_ELEM_INTERVAL_END) !== 0) e.intervalEnd = true;
     if ((f & ~U.NFT_SET_ELEM_INTERVAL_END) !== 0) e.flags = f & ~U.NFT_SET_ELEM_INTERVAL_END;
   }
-  if (a[U.NFTA_SET_ELEM_DATA]) {
-    const d = decodeData(a[U.NFTA_SET_ELEM_DATA]);
+  if (dataAt >= 0) {
+    const d = decodeDataAt(buf, dataAt, dataLen);
     if (d instanceof Uint8Array) e.value = typed(d, shape?.dataParts);
     else e.verdict = d;
   }
-  if (a[U.NFTA_SET_ELEM_TIMEOUT]) e.timeout = Number(be64(a[U.NFTA_SET_ELEM_TIMEOUT], 'element timeout'));
-  if (a[U.NFTA_SET_ELEM_EXPIRATION]) e.expires = Number(be64(a[U.NFTA_SET_ELEM_EXPIRATION], 'element expiration'));
-  const ud = a[U.NFTA_SET_ELEM_USERDATA];
-  if (ud !== undefined) {
+  if (timeoutAt >= 0) e.timeout = be64NumberAt(buf, timeoutAt, timeoutLen, 'element timeout');
+  if (expAt >= 0) e.expires = be64NumberAt(buf, expAt, expLen, 'element expiration');
+  if (udAt >= 0) {
+    const ud = buf.subarray(udAt, udAt + udLen);
     e.userdata = new Uint8Array(ud);
     const c = commentOf(ud);
     if (c !== undefined) e.comment = c;
   }
-  const ex = a[U.NFTA_SET_ELEM_EXPRESSIONS] ?? a[U.NFTA_SET_ELEM_EXPR];
-  if (ex !== undefined) {
-    const list = a[U.NFTA_SET_ELEM_EXPRESSIONS] !== undefined ? attrList(ex).map((x) => decodeExprBody(x.data)) : [decodeExprBody(ex)];
+  const exAt = exprsAt >= 0 ? exprsAt : exprAt;
+  if (exAt >= 0) {
+    const ex = exprsAt >= 0 ? buf.subarray(exprsAt, exprsAt + exprsLen) : buf.subarray(exprAt, exprAt + exprLen);
+    const list = exprsAt >= 0 ? attrList(ex).map((x) => decodeExprBody(x.data)) : [decodeExprBody(ex)];
     const c = list.length === 1 && list[0]!.type === 'counter' ? list[0]! : undefined;
     if (c !== undefined) e.counter = { packets: (c.packets as number) ?? 0, bytes: (c.bytes as number) ?? 0 };
     else e.exprs = new Uint8Array(ex);
@@ -394,14 +449,82 @@ export function decodeElement(buf: Buffer, shape: SetShape | undefined): SetElem
   return e;
 }
 
-/** Decodes a NEWSETELEM message: its set and elements. */
-export function decodeElements(m: NfMessage, shapeOf: (table: string, set: string) => SetShape | undefined): { family: Family; table: string; set: string; elements: SetElement[] } {
-  const a = messageAttrs(m);
-  const table = str(a[U.NFTA_SET_ELEM_LIST_TABLE] ?? Buffer.alloc(0));
-  const set = str(a[U.NFTA_SET_ELEM_LIST_SET] ?? Buffer.alloc(0));
-  const shape = shapeOf(table, set);
-  const list = a[U.NFTA_SET_ELEM_LIST_ELEMENTS];
-  const elements = list === undefined ? [] : attrList(list).map((x) => decodeElement(x.data, shape));
-  return { family: FAMILIES.name(m.family) as Family, table, set, elements };
+function typed(b: Uint8Array, parts: DataType[] | undefined): ElementValue {
+  return parts === undefined ? b : decodeKey(parts, b) ?? b;
 }
 
+/** Decodes a NEWSETELEM message: its set and elements. */
+export function decodeElements(m: NfMessage, shapeOf: (table: string, set: string) => SetShape | undefined): { family: Family; table: string; set: string; elements: SetElement[] } {
+  return decodeElementsAt(m.raw, m.attrs, m.raw.length, m.family, shapeOf);
+}
+
+/** decodeElements on the message attributes in buf[off, end), read in place. */
+export function decodeElementsAt(buf: Buffer, off: number, end: number, family: number,
+  shapeOf: (table: string, set: string) => SetShape | undefined): { family: Family; table: string; set: string; elements: SetElement[] } {
+  let tableAt = -1, tableLen = 0, setAt = -1, setLen = 0;
+  for (let p = off; end - p >= 4;) {
+    const len = attrLen(buf, p, end);
+    const type = attrType(buf, p);
+    if (type === U.NFTA_SET_ELEM_LIST_TABLE) { tableAt = p + 4; tableLen = len - 4; }
+    else if (type === U.NFTA_SET_ELEM_LIST_SET) { setAt = p + 4; setLen = len - 4; }
+    p = nextAttr(p, len);
+  }
+  const table = tableAt < 0 ? '' : strAt(buf, tableAt, tableLen);
+  const set = setAt < 0 ? '' : strAt(buf, setAt, setLen);
+  const elements: SetElement[] = [];
+  elementsInto(buf, off, end, shapeOf(table, set), elements);
+  return { family: FAMILIES.name(family) as Family, table, set, elements };
+}
+
+/**
+ * Appends the elements of the NEWSETELEM message whose attributes are
+ * buf[off, end) to out, decoded with shape (the set's, known to the caller).
+ */
+export function elementsInto(buf: Buffer, off: number, end: number, shape: SetShape | undefined, out: SetElement[]): void {
+  let listAt = -1, listEnd = 0;
+  for (let p = off; end - p >= 4;) {
+    const len = attrLen(buf, p, end);
+    if (attrType(buf, p) === U.NFTA_SET_ELEM_LIST_ELEMENTS) { listAt = p + 4; listEnd = p + len; }
+    p = nextAttr(p, len);
+  }
+  if (listAt < 0) return;
+  for (let p = listAt; listEnd - p >= 4;) {
+    const len = attrLen(buf, p, listEnd);
+    out.push(decodeElementAt(buf, p + 4, p + len, shape));
+    p = nextAttr(p, len);
+  }
+}
+
+/** Element shapes by set type, worked out once per type in a listing. */
+export class ShapeCache {
+  readonly #shapes = new Map<string, SetShape | undefined>();
+
+  of(s: NftSet): SetShape | undefined {
+    const key = `${s.type}\0${s.map ?? ''}\0${s.flags?.includes('interval') === true ? 'i' : ''}`;
+    let shape = this.#shapes.get(key);
+    if (shape === undefined && !this.#shapes.has(key)) {
+      shape = s.type.startsWith('0x') ? undefined : setShape(s);
+      this.#shapes.set(key, shape);
+    }
+    return shape;
+  }
+}
+
+/**
+ * Sets the elements of sets[first], sets[first + 1], ... from element dumps
+ * joined in one buffer: reply i answers sets[first + i], in however many
+ * NEWSETELEM messages the kernel split it.
+ */
+export function fillElements(sets: NftSet[], first: number, replies: ConcatReplies, shapes: ShapeCache): void {
+  const { data, ends } = replies;
+  if (first + ends.length > sets.length) throw new DecodeError(`${ends.length} element replies for ${sets.length - first} sets`);
+  let start = 0;
+  for (let i = 0; i < ends.length; i++) {
+    const s = sets[first + i]!;
+    const shape = shapes.of(s);
+    const elements: SetElement[] = [];
+    eachMessage(data, start, ends[i]!, (at, end) => elementsInto(data, at, end, shape, elements));
+    s.elements = elements;
+    start = ends[i]!;
+  }
+}

@@ -48,12 +48,17 @@ export function commentUserdata(comment: string): Uint8Array {
 
 /** The comment in table/chain/rule/element userdata, if the blob is exactly that. */
 export function commentOf(ud: Uint8Array, type = UDATA_COMMENT): string | undefined {
-  try {
-    const t = decodeTlvs(ud).find(([k]) => k === type);
-    return t === undefined ? undefined : commentText(t[1]);
-  } catch {
-    return undefined;
+  // One pass without copies: the first TLV of that type, and only when the
+  // whole blob is well-formed (as decodeTlvs would accept it).
+  let at = -1, len = 0;
+  for (let off = 0; off < ud.length;) {
+    if (ud.length - off < 2 || off + 2 + ud[off + 1]! > ud.length) return undefined;
+    if (at < 0 && ud[off] === type) { at = off + 2; len = ud[off + 1]!; }
+    off += 2 + ud[off + 1]!;
   }
+  if (at < 0) return undefined;
+  while (len > 0 && ud[at + len - 1] === 0) len--;
+  return Buffer.from(ud.buffer, ud.byteOffset + at, len).toString('utf8');
 }
 
 /** Throws unless s is a comment nft accepts (at most 128 bytes). */

@@ -170,20 +170,6 @@ export function attrList(buf: Buffer, off = 0, end = buf.length): Attr[] {
   return out;
 }
 
-/**
- * Calls fn(type, nested, offset, length) for each attribute in [off, end)
- * without making a Buffer per attribute (the decode hot path).
- */
-export function walkAttrs(buf: Buffer, off: number, end: number, fn: (type: number, nested: boolean, at: number, len: number) => void): void {
-  while (end - off >= 4) {
-    const len = buf.readUInt16LE(off);
-    const rawType = buf.readUInt16LE(off + 2);
-    if (len < 4 || len > end - off) throw new DecodeError(`bad attribute length ${len} at offset ${off}`);
-    fn(rawType & NLA_TYPE_MASK, (rawType & NLA_F_NESTED) !== 0, off + 4, len - 4);
-    off += align4(len);
-  }
-}
-
 /** A copy of len bytes at off, as a plain Uint8Array (cheap for the short values attributes hold). */
 export function copyBytes(buf: Buffer, off: number, len: number): Uint8Array {
   const out = new Uint8Array(len);
@@ -271,4 +257,98 @@ export function messages(buf: Buffer): NfMessage[] {
 /** The attribute table of a message. */
 export function messageAttrs(m: NfMessage): AttrTable {
   return attrTable(m.raw, m.attrs);
+}
+
+// ---- offset-based reading (the listing hot path) ----
+//
+// A listing gets every reply in one buffer; the decoders below read it in
+// place by offset, without a Buffer (or an object) per message or attribute.
+
+/** Length of the attribute at off (its header's nla_len), after checking it fits before end. */
+export function attrLen(buf: Uint8Array, off: number, end: number): number {
+  const len = buf[off]! | (buf[off + 1]! << 8);
+  if (len < 4 || len > end - off) throw new DecodeError(`bad attribute length ${len} at offset ${off}`);
+  return len;
+}
+
+/** Type of the attribute at off, flags masked off. */
+export function attrType(buf: Uint8Array, off: number): number {
+  return (buf[off + 2]! | (buf[off + 3]! << 8)) & NLA_TYPE_MASK;
+}
+
+/** Offset of the attribute after the one at off whose nla_len is len. */
+export function nextAttr(off: number, len: number): number {
+  return off + align4(len);
+}
+
+export function readBe32(buf: Uint8Array, at: number): number {
+  return ((buf[at]! << 24) >>> 0) + ((buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!);
+}
+
+/** Checked big-endian reads of an attribute payload at [at, at + len). */
+export function be32At(buf: Uint8Array, at: number, len: number, what: string): number {
+  if (len !== 4) throw new DecodeError(`${what}: expected 4 bytes, got ${len}`);
+  return readBe32(buf, at);
+}
+
+/** A be64 as a number (exact up to 2^53, like Number(bigint) rounds beyond). */
+export function be64NumberAt(buf: Uint8Array, at: number, len: number, what: string): number {
+  if (len !== 8) throw new DecodeError(`${what}: expected 8 bytes, got ${len}`);
+  const hi = readBe32(buf, at);
+  const lo = readBe32(buf, at + 4);
+  return hi < 0x200000 ? hi * 0x100000000 + lo : Number((BigInt(hi) << 32n) | BigInt(lo));
+}
+
+/** The string in [at, at + len) without its trailing NULs (what str() returns for that payload). */
+export function strAt(buf: Buffer, at: number, len: number): string {
+  let n = len;
+  while (n > 0 && buf[at + n - 1] === 0) n--;
+  return n === 0 ? '' : buf.toString('utf8', at, at + n);
+}
+
+/**
+ * Decodes the same name over and over without making a new string each
+ * time: the bytes are compared with the last ones decoded (rules of one
+ * chain all name the same table and chain).
+ */
+export class NameCache {
+  #buf: Uint8Array | undefined;
+  #at = 0;
+  #len = -1;
+  #s = '';
+
+  get(buf: Buffer, at: number, len: number): string {
+    let n = len;
+    while (n > 0 && buf[at + n - 1] === 0) n--;
+    if (n === this.#len) {
+      const last = this.#buf!;
+      const from = this.#at;
+      let i = 0;
+      while (i < n && buf[at + i] === last[from + i]) i++;
+      if (i === n) return this.#s;
+    }
+    this.#buf = buf;
+    this.#at = at;
+    this.#len = n;
+    this.#s = n === 0 ? '' : buf.toString('utf8', at, at + n);
+    return this.#s;
+  }
+}
+
+/** Every reply of one exchange in one buffer (the binding's nfnlConcat). */
+export interface ConcatReplies {
+  data: Buffer;
+  /** Reply i is data[ends[i - 1] (0 for the first), ends[i]). */
+  ends: Uint32Array;
+}
+
+/** Calls fn(attrsOffset, messageEnd, family) for each message in [off, end) of buf. */
+export function eachMessage(buf: Buffer, off: number, end: number, fn: (attrs: number, end: number, family: number) => void): void {
+  while (end - off >= NLMSG_HDRLEN) {
+    const len = buf.readUInt32LE(off);
+    if (len < NLMSG_HDRLEN || len > end - off) throw new DecodeError(`bad netlink message length ${len}`);
+    if (len >= NLMSG_HDRLEN + NFGENMSG_LEN) fn(off + NLMSG_HDRLEN + NFGENMSG_LEN, off + len, buf[off + 16]!);
+    else fn(off + len, off + len, 0);
+    off += align4(len);
+  }
 }

@@ -124,6 +124,50 @@ describe('nftables on the host kernel', () => {
     assert.deepEqual(els, [{ key: ['10.96.0.10', 'tcp', 80], verdict: { kind: 'goto', chain: 'svc1' } }]);
   });
 
+  it('lists a ruleset bigger than one slice of each dump (3,300 chains, 1,100 sets) and re-creates it exactly', async function () {
+    this.timeout(120000);
+    // kube-proxy-shaped: per service two endpoint chains, a service chain with an
+    // anonymous numgen vmap, and a service-ips element; plus one set whose
+    // 3,000 elements take several dump messages.
+    const lines = ['table ip kube-proxy {', '\tmap service-ips {', '\t\ttype ipv4_addr . inet_proto . inet_service : verdict', '\t}',
+      '\tset big {', '\t\ttype ipv4_addr . inet_service', '\t}', '\tchain mark-for-masquerade {', '\t\tmeta mark set meta mark | 0x4000', '\t}'];
+    const elements: string[] = [];
+    for (let i = 0; i < 1100; i++) {
+      const ep = (e: number) => `ep-${i}-${e}`;
+      for (const e of [0, 1]) lines.push(`\tchain ${ep(e)} {`, `\t\tip saddr 10.${128 + e}.${i >> 8}.${i & 255} jump mark-for-masquerade`, `\t\tmeta l4proto tcp dnat to 10.${128 + e}.${i >> 8}.${i & 255}:8080`, '\t}');
+      lines.push(`\tchain svc-${i} {`, `\t\tip daddr 172.30.${i >> 8}.${i & 255} tcp dport 80 jump mark-for-masquerade`, `\t\tnumgen random mod 2 vmap { 0 : goto ${ep(0)}, 1 : goto ${ep(1)} }`, '\t}');
+      elements.push(`add element ip kube-proxy service-ips { 172.30.${i >> 8}.${i & 255} . tcp . 80 : goto svc-${i} }`);
+    }
+    lines.push('}', ...elements);
+    const big: string[] = [];
+    for (let i = 0; i < 3000; i++) big.push(`10.${(i >> 8) & 255}.${i & 255}.1 . ${1000 + i}`);
+    lines.push(`add element ip kube-proxy big { ${big.join(', ')} }`);
+    const file = `/tmp/dp-big-${process.pid}.nft`;
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    try {
+      sh('ip', ['netns', 'exec', ns.name, 'nft', '-f', file]);
+    } finally {
+      unlinkSync(file);
+    }
+    const listed = await nft.list();
+    assert.equal(listed.chains.length, 3301);
+    assert.equal(listed.rules.length, 6601);
+    assert.equal(listed.sets.length, 1102);
+    assert.equal(listed.sets.find((s) => s.name === 'big')!.elements!.length, 3000);
+    assert.equal(listed.sets.find((s) => s.name === 'service-ips')!.elements!.length, 1100);
+    assert.ok(listed.sets.filter((s) => s.name.startsWith('__map')).every((s) => s.elements!.length === 2));
+    const other = makeNetns();
+    try {
+      const nft2 = await Nftables.open({ netns: other.name });
+      await nft2.commit(listed.toTransaction());
+      await nft2.close();
+      const strip = (s: string) => s.replace(/__map\d+/g, '__map');
+      assert.equal(strip(nftList(other.name)), strip(nftList(ns.name)));
+    } finally {
+      other.remove();
+    }
+  });
+
   it('commits 200,000 set elements in one batch without ENOBUFS', async function () {
     this.timeout(120000);
     const tx = nft.transaction();

@@ -1,7 +1,7 @@
 // NFTA_DATA_*: the value or verdict carried by cmp, immediate, range,
 // bitwise and set elements.
 import * as U from '../uapi.js';
-import { attrTable, copyBytes, DecodeError, walkAttrs, type Writer } from '../wire.js';
+import { attrLen, attrType, copyBytes, DecodeError, nextAttr, readBe32, type Writer } from '../wire.js';
 
 export type VerdictKind = 'accept' | 'drop' | 'continue' | 'return' | 'jump' | 'goto' | 'queue' | 'break';
 
@@ -60,11 +60,34 @@ export function encodeData(w: Writer, attr: number, d: Data): void {
 }
 
 export function decodeVerdict(buf: Buffer): Verdict {
-  const t = attrTable(buf);
-  const code = t[U.NFTA_VERDICT_CODE];
-  if (code === undefined || code.length !== 4) throw new DecodeError('verdict without a code');
-  const chain = t[U.NFTA_VERDICT_CHAIN];
-  return verdictFromCode(code.readInt32BE(0), chain === undefined ? undefined : chain.toString('utf8', 0, chain.indexOf(0) >= 0 ? chain.indexOf(0) : chain.length));
+  return decodeVerdictAt(buf, 0, buf.length);
+}
+
+const KIND_OF_CODE = new Map<number, Exclude<VerdictKind, 'queue'>>((Object.keys(CODES) as (keyof typeof CODES)[]).map((k) => [CODES[k], k]));
+
+/** The verdict nest in buf[off, off + len). */
+export function decodeVerdictAt(buf: Buffer, off: number, len: number): Verdict {
+  let codeAt = -1, codeLen = 0, chainAt = -1, chainLen = 0;
+  const end = off + len;
+  for (let p = off; end - p >= 4;) {
+    const n = attrLen(buf, p, end);
+    const type = attrType(buf, p);
+    if (type === U.NFTA_VERDICT_CODE) { codeAt = p + 4; codeLen = n - 4; }
+    else if (type === U.NFTA_VERDICT_CHAIN) { chainAt = p + 4; chainLen = n - 4; }
+    p = nextAttr(p, n);
+  }
+  if (codeAt < 0 || codeLen !== 4) throw new DecodeError('verdict without a code');
+  const code = readBe32(buf, codeAt) | 0;
+  let chain: string | undefined;
+  if (chainAt >= 0) {
+    let e = chainAt;
+    while (e < chainAt + chainLen && buf[e] !== 0) e++;
+    chain = buf.toString('utf8', chainAt, e);
+  }
+  if ((code & 0xff) === U.NF_QUEUE && code >= 0) return { kind: 'queue', num: code >>> 16 };
+  const kind = KIND_OF_CODE.get(code);
+  if (kind === undefined) throw new DecodeError(`unknown verdict code ${code}`);
+  return chain !== undefined ? { kind, chain } : { kind };
 }
 
 /** Decodes the inside of a data nest. */
@@ -75,10 +98,14 @@ export function decodeData(buf: Buffer): Data {
 /** Decodes the data nest in buf[off, off + len). */
 export function decodeDataAt(buf: Buffer, off: number, len: number): Data {
   let out: Data | undefined;
-  walkAttrs(buf, off, off + len, (type, _n, at, n) => {
-    if (type === U.NFTA_DATA_VALUE) out = copyBytes(buf, at, n);
-    else if (type === U.NFTA_DATA_VERDICT && out === undefined) out = decodeVerdict(buf.subarray(at, at + n));
-  });
+  const end = off + len;
+  for (let p = off; end - p >= 4;) {
+    const n = attrLen(buf, p, end);
+    const type = attrType(buf, p);
+    if (type === U.NFTA_DATA_VALUE) out = copyBytes(buf, p + 4, n - 4);
+    else if (type === U.NFTA_DATA_VERDICT && out === undefined) out = decodeVerdictAt(buf, p + 4, n - 4);
+    p = nextAttr(p, n);
+  }
   if (out === undefined) throw new DecodeError('data without a value or a verdict');
   return out;
 }

@@ -5,7 +5,7 @@
 // do not understand still re-encodes byte for byte.
 import type { KernelEnum } from '../enums.js';
 import * as U from '../uapi.js';
-import { attrList, copyBytes, DecodeError, walkAttrs, type Attr, type Writer } from '../wire.js';
+import { attrLen, attrList, attrType, copyBytes, DecodeError, nextAttr, readBe32, type Attr, type Writer } from '../wire.js';
 import { decodeDataAt, encodeData, type Data, type Verdict } from './data.js';
 
 export type FieldKind =
@@ -54,10 +54,17 @@ export class ExpressionError extends TypeError {
 
 const specs = new Map<string, ExprSpec>();
 
+// Expression names as they appear on the wire, so a listing does not make
+// a string per expression: bytes (up to the first NUL) -> name and spec.
+interface NameEntry { bytes: Uint8Array; name: string; spec: ExprSpec | undefined }
+const NAME_SLOTS = 64;
+const nameSlots: (NameEntry | undefined)[] = new Array<NameEntry | undefined>(NAME_SLOTS);
+
 export function register(spec: ExprSpec): ExprSpec {
   spec.byAttr = [];
   for (const f of spec.fields) spec.byAttr[f.attr] = f;
   specs.set(spec.name, spec);
+  nameSlots.fill(undefined);
   return spec;
 }
 
@@ -214,12 +221,12 @@ function decodeField(f: Field, buf: Buffer, at: number, len: number): unknown {
   switch (f.kind) {
     case 'reg': case 'be32': {
       if (len !== 4) throw new Unknown();
-      const n = buf.readUInt32BE(at);
+      const n = readBe32(buf, at);
       return f.enum ? f.enum.name(n) : n;
     }
     case 'be16': {
       if (len !== 2) throw new Unknown();
-      const n = buf.readUInt16BE(at);
+      const n = (buf[at]! << 8) | buf[at + 1]!;
       return f.enum ? f.enum.name(n) : n;
     }
     case 'u8':
@@ -227,7 +234,7 @@ function decodeField(f: Field, buf: Buffer, at: number, len: number): unknown {
       return f.enum ? f.enum.name(buf[at]!) : buf[at];
     case 'be64':
       if (len !== 8) throw new Unknown();
-      return buf.readUInt32BE(at) * 0x100000000 + buf.readUInt32BE(at + 4);
+      return readBe32(buf, at) * 0x100000000 + readBe32(buf, at + 4);
     case 'str': case 'strn':
       return buf.toString('utf8', at, len > 0 && buf[at + len - 1] === 0 ? at + len - 1 : at + len);
     case 'value': {
@@ -241,10 +248,13 @@ function decodeField(f: Field, buf: Buffer, at: number, len: number): unknown {
       return decodeExprBodyAt(buf, at, len);
     case 'exprs': {
       const out: Expr[] = [];
-      walkAttrs(buf, at, at + len, (type, _n, x, n) => {
-        if (type !== U.NFTA_LIST_ELEM) throw new Unknown();
-        out.push(decodeExprBodyAt(buf, x, n));
-      });
+      const end = at + len;
+      for (let p = at; end - p >= 4;) {
+        const n = attrLen(buf, p, end);
+        if (attrType(buf, p) !== U.NFTA_LIST_ELEM) throw new Unknown();
+        out.push(decodeExprBodyAt(buf, p + 4, n - 4));
+        p = nextAttr(p, n);
+      }
       return out;
     }
   }
@@ -255,36 +265,62 @@ export function decodeExprBody(buf: Buffer): Expr {
   return decodeExprBodyAt(buf, 0, buf.length);
 }
 
+function exprName(buf: Buffer, at: number, len: number): NameEntry {
+  let h = len;
+  for (let i = 0; i < len; i++) h = (h * 31 + buf[at + i]!) & 0xffff;
+  const slot = h & (NAME_SLOTS - 1);
+  const e = nameSlots[slot];
+  if (e !== undefined && e.bytes.length === len) {
+    let i = 0;
+    while (i < len && e.bytes[i] === buf[at + i]) i++;
+    if (i === len) return e;
+  }
+  const name = buf.toString('utf8', at, at + len);
+  const entry: NameEntry = { bytes: copyBytes(buf, at, len), name, spec: specs.get(name) };
+  // Only names of known expressions are kept: the set of those is small and fixed.
+  if (entry.spec !== undefined) nameSlots[slot] = entry;
+  return entry;
+}
+
 /** Decodes the expression whose attributes are buf[off, off + len). */
 export function decodeExprBodyAt(buf: Buffer, off: number, len: number): Expr {
   let nameAt = -1, nameLen = 0, dataAt = -1, dataLen = 0;
-  walkAttrs(buf, off, off + len, (type, _n, at, n) => {
-    if (type === U.NFTA_EXPR_NAME) { nameAt = at; nameLen = n; }
-    else if (type === U.NFTA_EXPR_DATA) { dataAt = at; dataLen = n; }
-  });
+  const end = off + len;
+  for (let p = off; end - p >= 4;) {
+    const n = attrLen(buf, p, end);
+    const type = attrType(buf, p);
+    if (type === U.NFTA_EXPR_NAME) { nameAt = p + 4; nameLen = n - 4; }
+    else if (type === U.NFTA_EXPR_DATA) { dataAt = p + 4; dataLen = n - 4; }
+    p = nextAttr(p, n);
+  }
   if (nameAt < 0) throw new DecodeError('expression without a name');
-  let end = nameAt + nameLen;
-  const nul = buf.indexOf(0, nameAt);
-  if (nul >= 0 && nul < end) end = nul;
-  const name = buf.toString('utf8', nameAt, end);
-  const raw = (): Expr => ({ type: 'raw', name, data: copyBytes(buf, Math.max(dataAt, 0), dataLen) } satisfies RawExpr as unknown as Expr);
-  const spec = specs.get(name);
-  if (spec === undefined) return raw();
-  if (dataAt < 0) return spec.fields.length === 0 ? { type: name } : raw();
+  let nameEnd = nameAt;
+  while (nameEnd < nameAt + nameLen && buf[nameEnd] !== 0) nameEnd++;
+  const { name, spec } = exprName(buf, nameAt, nameEnd - nameAt);
+  if (spec === undefined) return raw(name, buf, dataAt, dataLen);
+  if (dataAt < 0) return spec.fields.length === 0 ? { type: name } : raw(name, buf, dataAt, dataLen);
   try {
     const e: Expr = { type: name };
     let seen = 0;
-    walkAttrs(buf, dataAt, dataAt + dataLen, (type, _n, at, n) => {
+    const dataEnd = dataAt + dataLen;
+    for (let p = dataAt; dataEnd - p >= 4;) {
+      const n = attrLen(buf, p, dataEnd);
+      const type = attrType(buf, p);
       const f = spec.byAttr?.[type] ?? spec.fields.find((x) => x.attr === type);
       if (f === undefined || type >= 31 || seen & (1 << type)) throw new Unknown();
       seen |= 1 << type;
-      e[f.key] = decodeField(f, buf, at, n);
-    });
+      e[f.key] = decodeField(f, buf, p + 4, n - 4);
+      p = nextAttr(p, n);
+    }
     return e;
   } catch (err) {
-    if (err instanceof Unknown || err instanceof DecodeError) return raw();
+    if (err instanceof Unknown || err instanceof DecodeError) return raw(name, buf, dataAt, dataLen);
     throw err;
   }
+}
+
+function raw(name: string, buf: Buffer, dataAt: number, dataLen: number): Expr {
+  return { type: 'raw', name, data: copyBytes(buf, Math.max(dataAt, 0), dataLen) } satisfies RawExpr as unknown as Expr;
 }
 
 export type { Data, Verdict };
