@@ -43,7 +43,7 @@ function destOut({ w, stats }: StoredDest): Dest {
 
 const destKey = (d: DestWire) => `${text(d.af, d.addr)}/${d.port}`;
 
-/** The schedulers the fake accepts (those of Linux 6.1). */
+/** The schedulers the fake accepts: those of Linux 6.2 and later (twos arrived in 6.2; a 6.1 kernel refuses it with ENOENT). */
 export const FAKE_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'];
 
 /**

@@ -146,6 +146,21 @@ describe('IPVS against the kernel and ipvsadm', function () {
     assert.deepEqual(ours, lines.slice().sort());
   });
 
+  it('forward methods local and bypass (which ipvsadm cannot set) read back in ipvsadm -Ln and in ours', async () => {
+    const svc = { protocol: 'tcp', address: '10.9.0.1', port: 80 } as const;
+    const results = await ipvs.apply([{ op: 'addService', service: { ...svc, scheduler: 'rr' } },
+      { op: 'addDest', service: svc, dest: { address: '10.9.0.7', port: 8080, forward: 'bypass' } },
+      { op: 'addDest', service: svc, dest: { address: '10.9.0.8', port: 8080, forward: 'local' } }]);
+    assert.deepEqual(results.filter((r) => r.error !== undefined), []);
+    const list = await ipvs.list();
+    assert.deepEqual(list[0]!.dests.map((d) => [d.address, d.forward]).sort(), [['10.9.0.7', 'bypass'], ['10.9.0.8', 'local']]);
+    // ipvsadm 1.31 has no name for bypass and prints printf's "(null)"; we print "Bypass".
+    const theirs = ipvsadm(ns.name, ['-Ln']);
+    assert.match(theirs, /-> 10\.9\.0\.8:8080\s+Local\s+1\s/);
+    assert.match(theirs, /-> 10\.9\.0\.7:8080\s+\(null\)\s+1\s/);
+    assert.equal(formatList(await ipvs.info(), list), theirs.replace('(null)', 'Bypass'));
+  });
+
   it("the seed's example: rr with persistence 50 shows `persistent 50`", async () => {
     await ipvs.addService({ protocol: 'tcp', address: '10.96.0.10', port: 80, scheduler: 'rr', persistence: 50 });
     assert.match(ipvsadm(ns.name, ['-Ln']), /^TCP {2}10\.96\.0\.10:80 rr persistent 50$/m);
