@@ -9,7 +9,6 @@
 #include <exception>
 #include <thread>
 
-
 namespace napi {
 
 namespace {

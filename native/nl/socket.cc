@@ -120,8 +120,6 @@ void Socket::send_iov(const std::vector<iovec>& iov) {
   }
 }
 
-size_t Socket::recv(std::vector<uint8_t>& buf) { return receive(buf, 0); }
-
 const std::vector<Socket::Datagram>& Socket::recv_batch() {
   // Uninitialised: only the pages a reply touches are ever faulted in.
   if (!arena_) arena_.reset(new uint8_t[kBatch * datagram_]);

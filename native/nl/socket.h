@@ -50,9 +50,6 @@ class Socket {
   void send(const std::vector<const Message*>& messages);
   // Sends the buffers as one datagram (at most IOV_MAX). Throws SystemError.
   void send_iov(const std::vector<iovec>& iov);
-  // Receives one datagram from the kernel into buf; returns its length.
-  // Throws SystemError (ENOBUFS when the kernel dropped replies, EAGAIN on timeout).
-  size_t recv(std::vector<uint8_t>& buf);
   // One received datagram, pointing into the socket's receive arena (valid
   // until the next recv_batch).
   struct Datagram {
@@ -63,12 +60,14 @@ class Socket {
   // queued behind it, all in one recvmmsg (at most kBatch). A dump's next
   // chunk and its NLMSG_DONE are queued by the kernel while the previous
   // chunk is read, and a window of ACKs arrives together, so this saves a
-  // syscall per datagram. Same errors as recv.
+  // syscall per datagram. Throws SystemError (ENOBUFS when the kernel
+  // dropped replies, ETIMEDOUT when nothing came in time).
   const std::vector<Datagram>& recv_batch();
   static constexpr size_t kBatch = 16;
   // The smallest safe SocketOptions::datagram on this machine.
   static size_t min_datagram();
-  // Like recv, but returns 0 at once when nothing is queued.
+  // Receives one datagram from the kernel into buf and returns its length,
+  // or 0 at once when nothing is queued.
   size_t recv_nowait(std::vector<uint8_t>& buf);
   // Waits up to timeout_ms for a datagram; true when one is queued.
   bool wait_readable(int timeout_ms);
