@@ -17,6 +17,7 @@ import { encodeElement, encodeSet, encodeSetRef, expandIntervals, setShape, vali
 import { encodeTable, encodeTableRef, validateTable, type Table } from './table.js';
 import * as U from './uapi.js';
 import { Writer } from './wire.js';
+import { commitOrder } from './plan.js';
 import { printChainHeader, printElements, printObject, printRule, printSet } from './print.js';
 
 export const NLM_F_REPLACE = 0x100;
@@ -68,6 +69,26 @@ const MSG = (m: number): number => (U.NFNL_SUBSYS_NFTABLES << 8) | m;
 export interface EncodedBatch {
   bytes: Buffer;
   opOfMessage: number[];
+  /** True when the options changed the batch from the plain, nft-identical encoding. */
+  optimized?: boolean;
+}
+
+/**
+ * How to encode. The default is the plain encoding: operations in order,
+ * message for message what `nft -f` sends for the same commands. commit()
+ * first sends an optimized batch with the same effect (see plan.ts) and falls
+ * back to the plain one when the kernel refuses it, so errors name the
+ * operation exactly as a plain commit would.
+ */
+export interface EncodeOptions {
+  /** Send rules that bind anonymous sets, and what they need, first (commitOrder). */
+  reorder?: boolean;
+  /**
+   * Give anonymous sets these numbers (`__map<n>`, created with NLM_F_EXCL)
+   * instead of the kernel's `%d` template, and add their elements by set id
+   * alone: both spare the kernel a walk over every set in the table.
+   */
+  anonymousId?: () => number;
 }
 
 /**
@@ -252,18 +273,21 @@ export class Transaction {
     if (!this.#shapes.has(setKey(set))) this.#shapes.set(setKey(set), setShape(set));
   }
 
-  /** Encodes every operation, in order, as the messages of one batch. */
-  encode(): EncodedBatch {
+  /** Encodes every operation as the messages of one batch (in order, unless options.reorder). */
+  encode(options: EncodeOptions = {}): EncodedBatch {
     if (this.#error !== undefined) throw this.#error;
     const w = new Writer(1 << 16);
     const opOfMessage: number[] = [];
-    const ids = { next: 1, byName: new Map<string, number>() };
-    this.operations.forEach((op, i) => {
+    const ids: SetIds = { next: 1, byName: new Map<string, number>(), anonymousId: options.anonymousId, named: 0 };
+    const order = options.reorder === true ? commitOrder(this.operations) : undefined;
+    const n = this.operations.length;
+    for (let k = 0; k < n; k++) {
+      const i = order === undefined ? k : order[k]!;
       const before = w.count;
-      encodeOperation(w, op, this.#shapes, ids);
-      for (let n = before; n < w.count; n++) opOfMessage.push(i);
-    });
-    return { bytes: w.bytes(), opOfMessage };
+      encodeOperation(w, this.operations[i]!, this.#shapes, ids);
+      for (let m = before; m < w.count; m++) opOfMessage.push(i);
+    }
+    return { bytes: w.bytes(), opOfMessage, optimized: order !== undefined || ids.named > 0 };
   }
 }
 
@@ -290,14 +314,15 @@ function messageType(kind: Operation['kind'], verb: Verb): number {
   }
 }
 
-function encodeElementMessages(w: Writer, type: number, flags: number, family: Family, set: { table: string; name: string; id?: number },
+// Without a name (anonymous sets of an optimized batch) the kernel finds the set by id alone.
+function encodeElementMessages(w: Writer, type: number, flags: number, family: Family, set: { table: string; name?: string; id?: number },
   given: SetElement[], shape: SetShape | undefined): void {
   const elements = expandIntervals(given, shape);
   let i = 0;
   do {
     const m = w.beginMessage(MSG(type), flags, FAMILIES.number(family));
     w.strz(U.NFTA_SET_ELEM_LIST_TABLE, set.table);
-    w.strz(U.NFTA_SET_ELEM_LIST_SET, set.name);
+    if (set.name !== undefined) w.strz(U.NFTA_SET_ELEM_LIST_SET, set.name);
     if (set.id !== undefined) w.be32(U.NFTA_SET_ELEM_LIST_SET_ID, set.id);
     if (elements.length > 0) {
       const list = w.nest(U.NFTA_SET_ELEM_LIST_ELEMENTS);
@@ -312,7 +337,13 @@ function encodeElementMessages(w: Writer, type: number, flags: number, family: F
 
 // Sets added in this batch get NFTA_SET_ID numbers; rules and elements that
 // name them carry the id too, as nft does (anonymous sets are found only by it).
-interface SetIds { next: number; byName: Map<string, number> }
+interface SetIds {
+  next: number;
+  byName: Map<string, number>;
+  /** EncodeOptions.anonymousId, and how many anonymous sets it named. */
+  anonymousId?: (() => number) | undefined;
+  named: number;
+}
 
 function withSetId(e: Expression, family: Family, table: string, ids: SetIds): Expression {
   const x = e as unknown as { type: string; set?: unknown; setId?: number };
@@ -371,14 +402,20 @@ function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>
       const expressions = r.expressions.map((e) => {
         if (!isInline(e)) return e;
         const inline = e as unknown as InlineLookup;
+        const template = inline.set.map !== undefined ? '__map%d' : '__set%d';
+        const number = ids.anonymousId?.();
         const anon: NftSet = {
-          family: r.family, table: r.table, name: inline.set.map !== undefined ? '__map%d' : '__set%d', type: inline.set.type,
+          family: r.family, table: r.table, name: number === undefined ? template : template.replace('%d', String(number)), type: inline.set.type,
           ...(inline.set.map !== undefined ? { map: inline.set.map } : {}),
           flags: ['anonymous', 'constant', ...(inline.set.flags ?? [])], id: ids.next++, size: inline.set.elements.length,
         };
-        encodeOperation(w, { verb: 'add', kind: 'set', set: anon }, shapes, ids);
-        encodeElementMessages(w, U.NFT_MSG_NEWSETELEM, NLM_F_CREATE, r.family, anon, inline.set.elements, setShape(anon));
-        return { ...inline, set: anon.name, setId: anon.id } as unknown as typeof e;
+        // A chosen name must not update a set that happens to carry it: create (EXCL) fails instead.
+        encodeOperation(w, { verb: number === undefined ? 'add' : 'create', kind: 'set', set: anon }, shapes, ids);
+        if (number !== undefined) ids.named++;
+        encodeElementMessages(w, U.NFT_MSG_NEWSETELEM, NLM_F_CREATE, r.family, number === undefined ? anon : { table: anon.table, id: anon.id! },
+          inline.set.elements, setShape(anon));
+        // The lookup names the template, as nft does: no set is ever called that, so the kernel goes straight to the id.
+        return { ...inline, set: template, setId: anon.id } as unknown as typeof e;
       }).map((e) => withSetId(e, r.family, r.table, ids));
       const flags = op.verb === 'replace' ? NLM_F_REPLACE : op.verb === 'insert' ? NLM_F_CREATE : NLM_F_CREATE | NLM_F_APPEND;
       const m = w.beginMessage(MSG(type), flags, FAMILIES.number(r.family));

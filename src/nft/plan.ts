@@ -1,0 +1,276 @@
+// The order commit() sends a transaction's operations in.
+//
+// Each anonymous set a rule carries (`numgen ... vmap { 0 : goto a, 1 : goto b }`)
+// is bound to its rule by nf_tables_bind_set(), which walks the whole
+// transaction list built so far (__nft_set_trans_bind: a reverse walk with no
+// early exit). A batch of N such rules therefore costs the kernel
+// sum(length of the list at each binding) ~ N x (messages per rule) x N / 2.
+// Sending those rules, and only what they need, before everything else
+// shortens the list they walk; the kernel then ends in the same state.
+//
+// The reordering is a topological sort of "must stay in order" pairs, so it
+// only moves operations that commute:
+//   - two operations stay in order when one writes something the other
+//     reads or writes (a chain and a rule in it or jumping to it, a set and
+//     its elements or a rule looking it up, an object and a rule using it);
+//   - creations of chains, of sets (named or anonymous) and of objects each
+//     keep their order (the kernel lists them in creation order);
+//   - rules of one chain and elements of one set keep their order;
+//   - an operation whose effects are not fully known here (deletes, flushes,
+//     replace, raw expressions) disables reordering for the whole transaction.
+// Rule handles are still allocated in the order the kernel sees the
+// messages, so their numbers (not their order within a chain) may differ
+// from an unreordered commit.
+import type { Expression } from './expr/index.js';
+import type { Verdict } from './expr/data.js';
+import type { SetElement } from './set.js';
+import type { Operation } from './transaction.js';
+
+/** What an operation reads and writes, as key numbers. */
+interface Access {
+  reads: number[];
+  writes: number[];
+}
+
+/** The keys of one table: its own, the creation orders, and one per named thing. */
+interface TableKeys {
+  table: number;
+  chainOrder: number;
+  setOrder: number;
+  objectOrder: number;
+  chains: Map<string, number>;
+  rules: Map<string, number>;
+  sets: Map<string, number>;
+  elements: Map<string, number>;
+  objects: Map<string, number>;
+}
+
+// Key numbers, interned without building strings per lookup (names are the
+// operations' own strings, whose hashes V8 caches).
+class Keys {
+  #next = 0;
+  readonly tableOrder = this.#next++;
+  readonly #tables = new Map<string, Map<string, TableKeys>>();
+  #lastFamily = '';
+  #lastName = '';
+  #last: TableKeys | undefined;
+
+  table(family: string, name: string): TableKeys {
+    if (this.#last !== undefined && family === this.#lastFamily && name === this.#lastName) return this.#last;
+    let byName = this.#tables.get(family);
+    if (byName === undefined) this.#tables.set(family, byName = new Map());
+    let t = byName.get(name);
+    if (t === undefined) {
+      t = {
+        table: this.#next++, chainOrder: this.#next++, setOrder: this.#next++, objectOrder: this.#next++,
+        chains: new Map(), rules: new Map(), sets: new Map(), elements: new Map(), objects: new Map(),
+      };
+      byName.set(name, t);
+    }
+    this.#lastFamily = family;
+    this.#lastName = name;
+    this.#last = t;
+    return t;
+  }
+
+  of(m: Map<string, number>, name: string): number {
+    let v = m.get(name);
+    if (v === undefined) m.set(name, v = this.#next++);
+    return v;
+  }
+}
+
+function chainRefs(k: Keys, t: TableKeys, out: number[], v: Verdict | undefined): void {
+  if (v !== undefined && (v.kind === 'jump' || v.kind === 'goto') && typeof v.chain === 'string') out.push(k.of(t.chains, v.chain));
+}
+
+function elementRefs(k: Keys, t: TableKeys, out: number[], elements: SetElement[] | undefined): void {
+  if (elements === undefined) return;
+  for (const e of elements) chainRefs(k, t, out, e.verdict);
+}
+
+function setRefs(k: Keys, t: TableKeys, out: number[], name: string): void {
+  out.push(k.of(t.sets, name), k.of(t.elements, name));
+}
+
+/** Adds the reads/writes of a rule's expressions; false for an expression this planner does not understand. */
+function expressionAccess(k: Keys, t: TableKeys, exprs: Expression[], a: Access): boolean {
+  for (const e of exprs) {
+    const x = e as unknown as { type: string; set?: unknown; data?: unknown; name?: unknown };
+    switch (x.type) {
+      case 'immediate':
+        if (typeof x.data === 'object' && x.data !== null && !(x.data instanceof Uint8Array)) chainRefs(k, t, a.reads, x.data as Verdict);
+        break;
+      case 'lookup':
+        if (typeof x.set === 'string') {
+          setRefs(k, t, a.reads, x.set);
+        } else if (typeof x.set === 'object' && x.set !== null) {
+          // An inline set: created (and bound) by this rule.
+          a.writes.push(t.setOrder);
+          elementRefs(k, t, a.reads, (x.set as { elements?: SetElement[] }).elements);
+        } else {
+          return false;
+        }
+        break;
+      case 'dynset':
+        if (typeof x.set !== 'string') return false;
+        setRefs(k, t, a.reads, x.set);
+        break;
+      case 'objref':
+        if (typeof x.set === 'string') setRefs(k, t, a.reads, x.set);
+        if (typeof x.name === 'string') a.reads.push(k.of(t.objects, x.name));
+        break;
+      case 'payload': case 'meta': case 'cmp': case 'bitwise': case 'byteorder': case 'range': case 'counter':
+      case 'ct': case 'nat': case 'masq': case 'redir': case 'numgen': case 'hash': case 'fib': case 'reject':
+      case 'limit': case 'log': case 'notrack': case 'quota': case 'connlimit': case 'queue':
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Fills a (emptied first) with the keys an operation touches; false when
+ * reordering around the operation is not known to be safe.
+ */
+function accessOf(k: Keys, op: Operation, a: Access): boolean {
+  a.reads.length = 0;
+  a.writes.length = 0;
+  if (op.verb !== 'add' && op.verb !== 'create' && !(op.kind === 'rule' && op.verb === 'insert')) return false;
+  switch (op.kind) {
+    case 'table': {
+      const t = k.table(op.table.family, op.table.name);
+      a.writes.push(t.table, k.tableOrder);
+      return true;
+    }
+    case 'chain': {
+      const t = k.table(op.chain.family, op.chain.table);
+      a.reads.push(t.table);
+      a.writes.push(k.of(t.chains, op.chain.name), t.chainOrder);
+      return true;
+    }
+    case 'set': {
+      const t = k.table(op.set.family, op.set.table);
+      a.reads.push(t.table);
+      a.writes.push(k.of(t.sets, op.set.name), t.setOrder);
+      if (op.set.elements !== undefined && op.set.elements.length > 0) {
+        a.writes.push(k.of(t.elements, op.set.name));
+        elementRefs(k, t, a.reads, op.set.elements);
+      }
+      return true;
+    }
+    case 'rule': {
+      const r = op.rule;
+      if (r.handle !== undefined) return false;
+      const t = k.table(r.family, r.table);
+      a.reads.push(t.table, k.of(t.chains, r.chain));
+      a.writes.push(k.of(t.rules, r.chain));
+      return expressionAccess(k, t, r.expressions, a);
+    }
+    case 'elements': {
+      const t = k.table(op.set.family, op.set.table);
+      a.reads.push(t.table, k.of(t.sets, op.set.name));
+      a.writes.push(k.of(t.elements, op.set.name));
+      elementRefs(k, t, a.reads, op.elements);
+      return true;
+    }
+    case 'object': {
+      const t = k.table(op.object.family, op.object.table);
+      a.reads.push(t.table);
+      a.writes.push(k.of(t.objects, op.object.name), t.objectOrder);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+// Below this many anonymous sets the kernel's walks are too short to be worth reordering for.
+const MIN_BINDERS = 16;
+
+/** True for a rule that creates and binds an anonymous set. */
+function bindsAnonymousSet(op: Operation): boolean {
+  if (op.kind !== 'rule') return false;
+  return op.rule.expressions.some((e) => {
+    const x = e as unknown as { type?: string; set?: unknown };
+    return x.type === 'lookup' && typeof x.set === 'object' && x.set !== null;
+  });
+}
+
+/**
+ * The order to send operations in: every rule binding an anonymous set (with
+ * whatever it depends on) first, in transaction order, then the rest in
+ * transaction order. Undefined when the transaction is to be sent as given
+ * (nothing to gain, or an operation the planner cannot reason about).
+ */
+export function commitOrder(ops: readonly Operation[]): number[] | undefined {
+  const n = ops.length;
+  const binders: number[] = [];
+  for (let i = 0; i < n; i++) if (bindsAnonymousSet(ops[i]!)) binders.push(i);
+  if (binders.length < MIN_BINDERS) return undefined;
+
+  // Predecessors (as ranges of one flat list): for every key, the last
+  // writer before a reader or writer, and the readers since that write
+  // before the next writer.
+  const keys = new Keys();
+  const a: Access = { reads: [], writes: [] };
+  const predStart = new Int32Array(n + 1);
+  const predList: number[] = [];
+  const lastWriter: number[] = [];
+  const readers: (number[] | undefined)[] = [];
+  for (let i = 0; i < n; i++) {
+    if (!accessOf(keys, ops[i]!, a)) return undefined;
+    predStart[i] = predList.length;
+    for (const key of a.reads) {
+      const w = lastWriter[key];
+      if (w !== undefined) predList.push(w);
+      const rs = readers[key];
+      if (rs === undefined) readers[key] = [i];
+      else rs.push(i);
+    }
+    for (const key of a.writes) {
+      const w = lastWriter[key];
+      if (w !== undefined) predList.push(w);
+      const rs = readers[key];
+      if (rs !== undefined) {
+        for (const r of rs) if (r !== i) predList.push(r);
+        readers[key] = undefined;
+      }
+      lastWriter[key] = i;
+    }
+  }
+  predStart[n] = predList.length;
+
+  const order: number[] = [];
+  const placed = new Uint8Array(n);
+  // Places op `root` after all its not yet placed predecessors (iterative
+  // depth-first search, lowest index first, so ancestors keep their order).
+  const stack: number[] = [];
+  const place = (root: number): void => {
+    if (placed[root] !== 0) return;
+    stack.push(root);
+    while (stack.length > 0) {
+      const i = stack[stack.length - 1]!;
+      let pending = -1;
+      for (let p = predStart[i]!, end = predStart[i + 1]!; p < end; p++) {
+        const q = predList[p]!;
+        if (placed[q] === 0 && (pending < 0 || q < pending)) pending = q;
+      }
+      if (pending >= 0) {
+        stack.push(pending);
+        continue;
+      }
+      stack.pop();
+      if (placed[i] === 0) {
+        placed[i] = 1;
+        order.push(i);
+      }
+    }
+  };
+  for (const b of binders) place(b);
+  for (let i = 0; i < n; i++) place(i);
+  for (let i = 0; i < n; i++) if (order[i] !== i) return order;
+  return undefined;
+}
