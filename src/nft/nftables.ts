@@ -31,11 +31,14 @@ const PER_CHAIN_DUMP = 256;
 const ANON_FIRST = 2 ** 30;
 const ANON_SPAN = 2 ** 30;
 let anonNext = ANON_FIRST + randomInt(ANON_SPAN);
-function nextAnonymousId(): number {
-  const v = anonNext;
-  anonNext = v + 1 < ANON_FIRST + ANON_SPAN ? v + 1 : ANON_FIRST;
-  return v;
-}
+/** Where commit() takes anonymous set numbers from (replaceable in tests). */
+export const anonymousSetNumbers = {
+  next(): number {
+    const v = anonNext;
+    anonNext = v + 1 < ANON_FIRST + ANON_SPAN ? v + 1 : ANON_FIRST;
+    return v;
+  },
+};
 
 /** A commit the kernel refused: names the operation that failed and carries every error it reported. */
 export class NftCommitError extends NetlinkError {
@@ -129,7 +132,7 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
     // An optimized batch first (same effect, less kernel work: see plan.ts);
     // if the kernel refuses it, the plain one, whose errors are the ones a
     // plain commit reports.
-    let batch = tx.encode({ reorder: true, anonymousId: nextAnonymousId });
+    let batch = tx.encode({ reorder: true, anonymousId: () => anonymousSetNumbers.next() });
     if (batch.opOfMessage.length === 0) return;
     const send = (b: typeof batch) => this.run('nft.commit', (n) => n.nfnlBatch(b.bytes, U.NFNL_SUBSYS_NFTABLES, options.generation));
     let result = await send(batch);

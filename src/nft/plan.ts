@@ -243,34 +243,37 @@ export function commitOrder(ops: readonly Operation[]): number[] | undefined {
   }
   predStart[n] = predList.length;
 
+  // Every binding rule, after its not yet placed ancestors in transaction
+  // order; then everything else in transaction order (a predecessor always
+  // has a lower index, so index order is a valid order for what is left).
   const order: number[] = [];
   const placed = new Uint8Array(n);
-  // Places op `root` after all its not yet placed predecessors (iterative
-  // depth-first search, lowest index first, so ancestors keep their order).
+  const seen = new Int32Array(n).fill(-1);
   const stack: number[] = [];
-  const place = (root: number): void => {
-    if (placed[root] !== 0) return;
-    stack.push(root);
+  const found: number[] = [];
+  for (const b of binders) {
+    if (placed[b] !== 0) continue;
+    found.length = 0;
+    stack.push(b);
+    seen[b] = b;
     while (stack.length > 0) {
-      const i = stack[stack.length - 1]!;
-      let pending = -1;
+      const i = stack.pop()!;
+      found.push(i);
       for (let p = predStart[i]!, end = predStart[i + 1]!; p < end; p++) {
         const q = predList[p]!;
-        if (placed[q] === 0 && (pending < 0 || q < pending)) pending = q;
-      }
-      if (pending >= 0) {
-        stack.push(pending);
-        continue;
-      }
-      stack.pop();
-      if (placed[i] === 0) {
-        placed[i] = 1;
-        order.push(i);
+        if (placed[q] === 0 && seen[q] !== b) {
+          seen[q] = b;
+          stack.push(q);
+        }
       }
     }
-  };
-  for (const b of binders) place(b);
-  for (let i = 0; i < n; i++) place(i);
+    found.sort((x, y) => x - y);
+    for (const i of found) {
+      placed[i] = 1;
+      order.push(i);
+    }
+  }
+  for (let i = 0; i < n; i++) if (placed[i] === 0) order.push(i);
   for (let i = 0; i < n; i++) if (order[i] !== i) return order;
   return undefined;
 }
