@@ -6,6 +6,7 @@
 //     WHO: ours | nft | both
 //     CHANGES: one-service commits on the populated table afterwards (ours only)
 //   BENCH_SHAPE=rules ...   endpoints picked by numgen rules instead of a verdict map per service
+//   BENCH_PLAIN=1 ...       commit the plain batch (transaction order, nft's encoding), as before plan.ts
 //
 // Needs root.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -38,20 +39,24 @@ try {
     const c0 = process.cpuUsage();
     let t0 = now();
     const tx = new Transaction();
+    if (process.env.BENCH_PLAIN === '1') { const plain = tx.encode.bind(tx); tx.encode = () => plain(); }
     base(tx);
     for (let i = 0; i < SERVICES; i++) service(tx, i);
     const build = ms(t0);
+    const c1 = process.cpuUsage(c0);
     t0 = now();
     await handle.commit(tx);
     const commit = ms(t0);
-    const c = process.cpuUsage(c0);
-    console.log(`ours:   build ${build.toFixed(0)} ms, commit ${commit.toFixed(0)} ms wall; process user ${(c.user / 1e3).toFixed(0)} ms, sys ${(c.system / 1e3).toFixed(0)} ms`);
+    const c2 = process.cpuUsage(c0);
+    const cpu = (u) => (u / 1e3).toFixed(0);
+    console.log(`ours:   build ${build.toFixed(0)} ms wall (cpu ${cpu(c1.user + c1.system)}), commit ${commit.toFixed(0)} ms wall (user ${cpu(c2.user - c1.user)}, sys ${cpu(c2.system - c1.system)}); total cpu ${cpu(c2.user + c2.system)} ms`);
     ourText = sh('ip', ['netns', 'exec', ns, 'nft', 'list', 'ruleset']);
     if (CHANGES > 0) {
       const times = [];
       const cc0 = process.cpuUsage();
       for (let k = 0; k < CHANGES; k++) {
         const one = new Transaction();
+        if (process.env.BENCH_PLAIN === '1') { const plain = one.encode.bind(one); one.encode = () => plain(); }
         service(one, SERVICES + k);
         const t = now();
         await handle.commit(one);

@@ -180,8 +180,9 @@ export class Transaction {
         checkFamily(rule.family, where); checkName(rule.table, `${where}: table`); checkName(rule.chain, `${where}: chain`);
         return;
       }
-      validateRule({ ...rule, expressions: (rule?.expressions ?? []).filter((e) => !isInline(e)) }, where);
-      rule.expressions.forEach((e, i) => {
+      const inline = Array.isArray(rule?.expressions) && rule.expressions.some(isInline);
+      validateRule(inline ? { ...rule, expressions: rule.expressions.filter((e) => !isInline(e)) } : (rule ?? ({} as Rule)), where);
+      if (inline) rule.expressions.forEach((e, i) => {
         if (!isInline(e)) return;
         const s = (e as unknown as InlineLookup).set;
         validateExpr({ ...(e as object), type: 'lookup', set: 'inline' } as never, `${where}: expression ${i}`);
@@ -352,6 +353,24 @@ function withSetId(e: Expression, family: Family, table: string, ids: SetIds): E
   return id === undefined ? e : ({ ...x, setId: id } as unknown as Expression);
 }
 
+// An inline set's NEWSET and NEWSETELEM messages; returns the lookup that refers to it.
+function encodeAnonymousSet(w: Writer, r: Rule, inline: InlineLookup, shapes: Map<string, SetShape>, ids: SetIds): Expression {
+  const template = inline.set.map !== undefined ? '__map%d' : '__set%d';
+  const number = ids.anonymousId?.();
+  const anon: NftSet = {
+    family: r.family, table: r.table, name: number === undefined ? template : template.replace('%d', String(number)), type: inline.set.type,
+    ...(inline.set.map !== undefined ? { map: inline.set.map } : {}),
+    flags: ['anonymous', 'constant', ...(inline.set.flags ?? [])], id: ids.next++, size: inline.set.elements.length,
+  };
+  // A chosen name must not update a set that happens to carry it: create (EXCL) fails instead.
+  encodeOperation(w, { verb: number === undefined ? 'add' : 'create', kind: 'set', set: anon }, shapes, ids);
+  if (number !== undefined) ids.named++;
+  encodeElementMessages(w, U.NFT_MSG_NEWSETELEM, NLM_F_CREATE, r.family, number === undefined ? anon : { table: anon.table, id: anon.id! },
+    inline.set.elements, setShape(anon));
+  // The lookup names the template, as nft does: no set is ever called that, so the kernel goes straight to the id.
+  return { ...inline, set: template, setId: anon.id } as unknown as Expression;
+}
+
 function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>, ids: SetIds): void {
   const type = messageType(op.kind, op.verb);
   const create = op.verb === 'create' ? NLM_F_CREATE | NLM_F_EXCL : op.verb === 'add' ? NLM_F_CREATE : 0;
@@ -399,27 +418,18 @@ function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>
         return;
       }
       // Inline sets become anonymous sets, created just before the rule.
-      const expressions = r.expressions.map((e) => {
-        if (!isInline(e)) return e;
-        const inline = e as unknown as InlineLookup;
-        const template = inline.set.map !== undefined ? '__map%d' : '__set%d';
-        const number = ids.anonymousId?.();
-        const anon: NftSet = {
-          family: r.family, table: r.table, name: number === undefined ? template : template.replace('%d', String(number)), type: inline.set.type,
-          ...(inline.set.map !== undefined ? { map: inline.set.map } : {}),
-          flags: ['anonymous', 'constant', ...(inline.set.flags ?? [])], id: ids.next++, size: inline.set.elements.length,
-        };
-        // A chosen name must not update a set that happens to carry it: create (EXCL) fails instead.
-        encodeOperation(w, { verb: number === undefined ? 'add' : 'create', kind: 'set', set: anon }, shapes, ids);
-        if (number !== undefined) ids.named++;
-        encodeElementMessages(w, U.NFT_MSG_NEWSETELEM, NLM_F_CREATE, r.family, number === undefined ? anon : { table: anon.table, id: anon.id! },
-          inline.set.elements, setShape(anon));
-        // The lookup names the template, as nft does: no set is ever called that, so the kernel goes straight to the id.
-        return { ...inline, set: template, setId: anon.id } as unknown as typeof e;
-      }).map((e) => withSetId(e, r.family, r.table, ids));
+      // The expressions are copied only when one of them changes.
+      let expressions = r.expressions;
+      for (let k = 0; k < r.expressions.length; k++) {
+        const e = r.expressions[k]!;
+        const x = isInline(e) ? encodeAnonymousSet(w, r, e as unknown as InlineLookup, shapes, ids) : withSetId(e, r.family, r.table, ids);
+        if (x === e) continue;
+        if (expressions === r.expressions) expressions = r.expressions.slice();
+        expressions[k] = x;
+      }
       const flags = op.verb === 'replace' ? NLM_F_REPLACE : op.verb === 'insert' ? NLM_F_CREATE : NLM_F_CREATE | NLM_F_APPEND;
       const m = w.beginMessage(MSG(type), flags, FAMILIES.number(r.family));
-      encodeRule(w, { ...r, expressions }, op.verb === 'replace');
+      encodeRule(w, expressions === r.expressions ? r : { ...r, expressions }, op.verb === 'replace');
       w.endMessage(m);
       return;
     }

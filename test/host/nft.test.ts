@@ -9,7 +9,7 @@ import { freshNetnsPerTest, makeNetns, sh } from '../helpers.js';
 import { kubeProxySample } from '../fixtures/nft/kube-proxy-sample.js';
 import { services, svc, T as KP } from '../fixtures/nft/services.js';
 import { anonymousSetNumbers } from '../../src/nft/nftables.js';
-import { commitOrder } from '../../src/nft/plan.js';
+import { commitOrder, planLimits } from '../../src/nft/plan.js';
 
 const fixture = (name: string) => new URL(`../fixtures/nft/${name}`, import.meta.url).pathname;
 const nftList = (ns: string) => sh('ip', ['netns', 'exec', ns, 'nft', 'list', 'ruleset']);
@@ -106,44 +106,64 @@ describe('nftables on the host kernel', () => {
     assert.equal(nftList(ns.name), before);
   });
 
-  it('a transaction commit() reorders ends in the ruleset nft -f makes of it', async function () {
-    this.timeout(60000);
-    const tx = services(60);
-    assert.ok(commitOrder(tx.operations) !== undefined, 'the sample is reordered');
-    await nft.commit(tx);
-    const other = makeNetns();
-    try {
-      const file = `/tmp/dp-reorder-${process.pid}.nft`;
-      writeFileSync(file, tx.toString());
-      sh('ip', ['netns', 'exec', other.name, 'nft', '-f', file]);
-      unlinkSync(file);
-      assert.equal(nftList(ns.name), nftList(other.name));
-    } finally {
-      other.remove();
-    }
-    // The anonymous maps carry the numbers commit() gave them.
-    const anon = (await nft.list()).sets.filter((s) => s.flags?.includes('anonymous') === true || /^__map\d+$/.test(s.name));
-    assert.equal(anon.length, 60);
-    assert.ok(anon.every((s) => Number(s.name.slice(5)) >= 2 ** 30), anon.map((s) => s.name).join(' '));
-  });
+  describe('with reordering from 16 anonymous sets on (commit() waits for 1,024)', () => {
+    let saved = 0;
+    before(() => { saved = planLimits.minBinders; planLimits.minBinders = 16; });
+    after(() => { planLimits.minBinders = saved; });
 
-  it('a reordered transaction that fails changes nothing and names the operation a plain commit names', async function () {
-    this.timeout(60000);
-    await nft.commit(services(1));
-    const before = nftList(ns.name);
-    const tx = services(40);
-    tx.addRule(build.rule('ip', 'kp', svc(7), build.jump('no-such-chain')));
-    const bad = tx.operations.length - 1;
-    for (let i = 0; i < 5; i++) tx.addChain({ ...KP, name: `later-${i}` });
-    assert.ok(commitOrder(tx.operations) !== undefined);
-    await assert.rejects(nft.commit(tx), (e: unknown) => {
-      assert.ok(e instanceof NftCommitError);
-      assert.equal(e.code, 'ENOENT');
-      assert.equal(e.operationIndex, bad);
-      assert.match(e.operation, /add rule ip kp svc-7/);
-      return true;
+    it('a transaction commit() reorders ends in the ruleset nft -f makes of it', async function () {
+      this.timeout(60000);
+      const tx = services(60);
+      assert.ok(commitOrder(tx.operations) !== undefined, 'the sample is reordered');
+      await nft.commit(tx);
+      const other = makeNetns();
+      try {
+        const file = `/tmp/dp-reorder-${process.pid}.nft`;
+        writeFileSync(file, tx.toString());
+        sh('ip', ['netns', 'exec', other.name, 'nft', '-f', file]);
+        unlinkSync(file);
+        assert.equal(nftList(ns.name), nftList(other.name));
+      } finally {
+        other.remove();
+      }
+      // The anonymous maps carry the numbers commit() gave them.
+      const anon = (await nft.list()).sets.filter((s) => s.flags?.includes('anonymous') === true || /^__map\d+$/.test(s.name));
+      assert.equal(anon.length, 60);
+      assert.ok(anon.every((s) => Number(s.name.slice(5)) >= 2 ** 30), anon.map((s) => s.name).join(' '));
     });
-    assert.equal(nftList(ns.name), before);
+
+    it('a reordered transaction that fails changes nothing and names the operation a plain commit names', async function () {
+      this.timeout(60000);
+      await nft.commit(services(1));
+      const before = nftList(ns.name);
+      const tx = services(40);
+      tx.addRule(build.rule('ip', 'kp', svc(7), build.jump('no-such-chain')));
+      const bad = tx.operations.length - 1;
+      for (let i = 0; i < 5; i++) tx.addChain({ ...KP, name: `later-${i}` });
+      assert.ok(commitOrder(tx.operations) !== undefined);
+      await assert.rejects(nft.commit(tx), (e: unknown) => {
+        assert.ok(e instanceof NftCommitError);
+        assert.equal(e.code, 'ENOENT');
+        assert.equal(e.operationIndex, bad);
+        assert.match(e.operation, /add rule ip kp svc-7/);
+        return true;
+      });
+      assert.equal(nftList(ns.name), before);
+    });
+    it('a loop found only when the kernel validates the reordered batch is reported on the operation that closes it', async function () {
+      this.timeout(60000);
+      const tx = services(30);
+      tx.addRule(build.rule('ip', 'kp', 'ep-3-0', build.jump(svc(3))));
+      const loop = tx.operations.length - 1;
+      tx.addChain({ ...KP, name: 'after-the-loop' });
+      assert.ok(commitOrder(tx.operations) !== undefined);
+      await assert.rejects(nft.commit(tx), (e: unknown) => {
+        assert.ok(e instanceof NftCommitError);
+        assert.equal(e.operationIndex, loop, `${e.operationIndex}: ${e.message}`);
+        return true;
+      });
+      assert.equal(nftList(ns.name), '');
+    });
   });
 
   it('an anonymous set number that is taken makes commit() fall back to the plain batch', async () => {
