@@ -4,7 +4,7 @@
 //
 //   npm run build:ts && node scripts/bench/nft-commit.mjs [SERVICES=1000] [WHO=both] [CHANGES=0]
 //     WHO: ours | nft | both
-//     CHANGES: one-service commits on the populated table afterwards (ours only)
+//     CHANGES: one-service commits on the populated table afterwards (ours, and nft -f of each)
 //   BENCH_SHAPE=rules ...   endpoints picked by numgen rules instead of a verdict map per service
 //   BENCH_PLAIN=1 ...       commit the plain batch (transaction order, nft's encoding), as before plan.ts
 //
@@ -78,6 +78,24 @@ try {
     if (ourText !== undefined) {
       const nftOut = sh('ip', ['netns', 'exec', ns, 'nft', 'list', 'ruleset']);
       console.log(`rulesets identical in nft list ruleset (modulo __mapN): ${ourText.replace(/__map\d+/g, '') === nftOut.replace(/__map\d+/g, '')}`);
+    }
+    if (CHANGES > 0) {
+      const times = [];
+      let user = 0;
+      let sys = 0;
+      for (let k = 0; k < CHANGES; k++) {
+        const one = new Transaction();
+        service(one, SERVICES + k);
+        const f = join(dir, `one-${k}.nft`);
+        writeFileSync(f, one.toString());
+        const t = spawnSync('/usr/bin/time', ['-f', '%e %U %S', 'ip', 'netns', 'exec', ns, 'nft', '-f', f], { encoding: 'utf8' });
+        if (t.status !== 0) throw new Error(`nft -f failed: ${t.stderr}`);
+        const [w, u, sy] = t.stderr.trim().split('\n').pop().split(' ').map(Number);
+        times.push(w * 1e3);
+        user += u * 1e3;
+        sys += sy * 1e3;
+      }
+      console.log(`nft -f: one-service change x${CHANGES}: p50 ${pct(times, 50).toFixed(0)} ms, p99 ${pct(times, 99).toFixed(0)} ms (process wall, 10 ms resolution); per change user ${(user / CHANGES).toFixed(1)} ms, sys ${(sys / CHANGES).toFixed(1)} ms`);
     }
   }
 } finally {

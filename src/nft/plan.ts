@@ -32,16 +32,18 @@ interface Access {
   writes: number[];
 }
 
-/** The keys of one table: its own, the creation orders, and one per named thing. */
+/**
+ * The keys of one table: its own, the creation orders, and per name: a
+ * chain (key k) and its rules (k + 1), a set (k) and its elements (k + 1),
+ * an object.
+ */
 interface TableKeys {
   table: number;
   chainOrder: number;
   setOrder: number;
   objectOrder: number;
   chains: Map<string, number>;
-  rules: Map<string, number>;
   sets: Map<string, number>;
-  elements: Map<string, number>;
   objects: Map<string, number>;
 }
 
@@ -63,7 +65,7 @@ class Keys {
     if (t === undefined) {
       t = {
         table: this.#next++, chainOrder: this.#next++, setOrder: this.#next++, objectOrder: this.#next++,
-        chains: new Map(), rules: new Map(), sets: new Map(), elements: new Map(), objects: new Map(),
+        chains: new Map(), sets: new Map(), objects: new Map(),
       };
       byName.set(name, t);
     }
@@ -82,10 +84,20 @@ class Keys {
     if (v === undefined) m.set(name, v = this.#next++);
     return v;
   }
+
+  /** Two keys: the thing (returned) and its contents (the next number). */
+  pair(m: Map<string, number>, name: string): number {
+    let v = m.get(name);
+    if (v === undefined) {
+      m.set(name, v = this.#next);
+      this.#next += 2;
+    }
+    return v;
+  }
 }
 
 function chainRefs(k: Keys, t: TableKeys, out: number[], v: Verdict | undefined): void {
-  if (v !== undefined && (v.kind === 'jump' || v.kind === 'goto') && typeof v.chain === 'string') out.push(k.of(t.chains, v.chain));
+  if (v !== undefined && (v.kind === 'jump' || v.kind === 'goto') && typeof v.chain === 'string') out.push(k.pair(t.chains, v.chain));
 }
 
 function elementRefs(k: Keys, t: TableKeys, out: number[], elements: SetElement[] | undefined): void {
@@ -94,7 +106,8 @@ function elementRefs(k: Keys, t: TableKeys, out: number[], elements: SetElement[
 }
 
 function setRefs(k: Keys, t: TableKeys, out: number[], name: string): void {
-  out.push(k.of(t.sets, name), k.of(t.elements, name));
+  const set = k.pair(t.sets, name);
+  out.push(set, set + 1);
 }
 
 /** Adds the reads/writes of a rule's expressions; false for an expression this planner does not understand. */
@@ -152,15 +165,16 @@ function accessOf(k: Keys, op: Operation, a: Access): boolean {
     case 'chain': {
       const t = k.table(op.chain.family, op.chain.table);
       a.reads.push(t.table);
-      a.writes.push(k.of(t.chains, op.chain.name), t.chainOrder);
+      a.writes.push(k.pair(t.chains, op.chain.name), t.chainOrder);
       return true;
     }
     case 'set': {
       const t = k.table(op.set.family, op.set.table);
       a.reads.push(t.table);
-      a.writes.push(k.of(t.sets, op.set.name), t.setOrder);
+      const set = k.pair(t.sets, op.set.name);
+      a.writes.push(set, t.setOrder);
       if (op.set.elements !== undefined && op.set.elements.length > 0) {
-        a.writes.push(k.of(t.elements, op.set.name));
+        a.writes.push(set + 1);
         elementRefs(k, t, a.reads, op.set.elements);
       }
       return true;
@@ -169,14 +183,16 @@ function accessOf(k: Keys, op: Operation, a: Access): boolean {
       const r = op.rule;
       if (r.handle !== undefined) return false;
       const t = k.table(r.family, r.table);
-      a.reads.push(t.table, k.of(t.chains, r.chain));
-      a.writes.push(k.of(t.rules, r.chain));
+      const chain = k.pair(t.chains, r.chain);
+      a.reads.push(t.table, chain);
+      a.writes.push(chain + 1);
       return expressionAccess(k, t, r.expressions, a);
     }
     case 'elements': {
       const t = k.table(op.set.family, op.set.table);
-      a.reads.push(t.table, k.of(t.sets, op.set.name));
-      a.writes.push(k.of(t.elements, op.set.name));
+      const set = k.pair(t.sets, op.set.name);
+      a.reads.push(t.table, set);
+      a.writes.push(set + 1);
       elementRefs(k, t, a.reads, op.elements);
       return true;
     }

@@ -13,7 +13,8 @@ import type { NamedObject } from './object.js';
 import { encodeObject, encodeObjectRef, validateObject } from './object.js';
 import type { ObjectType } from './expr/objref.js';
 import { encodeRule, encodeRuleRef, validateRule, type Rule } from './rule.js';
-import { encodeElement, encodeSet, encodeSetRef, expandIntervals, setShape, validateElement, validateSet, type NftSet, type SetElement, type SetShape } from './set.js';
+import { keyLength, typeId } from './datatypes.js';
+import { encodeElement, encodeSet, encodeSetRef, expandIntervals, setFlagBits, setShape, setUserdata, validateElement, validateSet, type NftSet, type SetElement, type SetShape } from './set.js';
 import { encodeTable, encodeTableRef, validateTable, type Table } from './table.js';
 import * as U from './uapi.js';
 import { Writer } from './wire.js';
@@ -279,7 +280,7 @@ export class Transaction {
     if (this.#error !== undefined) throw this.#error;
     const w = new Writer(1 << 16);
     const opOfMessage: number[] = [];
-    const ids: SetIds = { next: 1, byName: new Map<string, number>(), anonymousId: options.anonymousId, named: 0 };
+    const ids: SetIds = { next: 1, byName: new Map<string, number>(), anonymousId: options.anonymousId, named: 0, kinds: new Map() };
     const order = options.reorder === true ? commitOrder(this.operations) : undefined;
     const n = this.operations.length;
     for (let k = 0; k < n; k++) {
@@ -344,6 +345,7 @@ interface SetIds {
   /** EncodeOptions.anonymousId, and how many anonymous sets it named. */
   anonymousId?: (() => number) | undefined;
   named: number;
+  kinds: Map<string, AnonymousKind>;
 }
 
 function withSetId(e: Expression, family: Family, table: string, ids: SetIds): Expression {
@@ -353,20 +355,49 @@ function withSetId(e: Expression, family: Family, table: string, ids: SetIds): E
   return id === undefined ? e : ({ ...x, setId: id } as unknown as Expression);
 }
 
+// What every anonymous set of one type shares, worked out once per encode.
+interface AnonymousKind {
+  shape: SetShape;
+  raw: Pick<NftSet, 'flags' | 'flagBits' | 'keyTypeId' | 'keyLen' | 'dataTypeId' | 'dataLen' | 'userdata'>;
+}
+
+function anonymousKind(inline: InlineLookup, ids: SetIds): AnonymousKind {
+  const key = `${inline.set.type}\0${inline.set.map ?? ''}\0${(inline.set.flags ?? []).join(',')}`;
+  let k = ids.kinds.get(key);
+  if (k !== undefined) return k;
+  const s: NftSet = {
+    family: 'ip', table: '', name: '', type: inline.set.type, ...(inline.set.map !== undefined ? { map: inline.set.map } : {}),
+    flags: ['anonymous', 'constant', ...(inline.set.flags ?? [])],
+  };
+  const shape = setShape(s);
+  const verdict = shape.verdictMap;
+  k = {
+    shape,
+    raw: {
+      flags: s.flags!, flagBits: setFlagBits(s), keyTypeId: typeId(shape.keyParts!), keyLen: keyLength(shape.keyParts!),
+      ...(s.map !== undefined ? { dataTypeId: verdict ? 0xffffff00 : typeId(shape.dataParts!), dataLen: verdict ? 0 : keyLength(shape.dataParts!) } : {}),
+      userdata: setUserdata(s),
+    },
+  };
+  ids.kinds.set(key, k);
+  return k;
+}
+
 // An inline set's NEWSET and NEWSETELEM messages; returns the lookup that refers to it.
 function encodeAnonymousSet(w: Writer, r: Rule, inline: InlineLookup, shapes: Map<string, SetShape>, ids: SetIds): Expression {
   const template = inline.set.map !== undefined ? '__map%d' : '__set%d';
   const number = ids.anonymousId?.();
+  const kind = anonymousKind(inline, ids);
   const anon: NftSet = {
     family: r.family, table: r.table, name: number === undefined ? template : template.replace('%d', String(number)), type: inline.set.type,
     ...(inline.set.map !== undefined ? { map: inline.set.map } : {}),
-    flags: ['anonymous', 'constant', ...(inline.set.flags ?? [])], id: ids.next++, size: inline.set.elements.length,
+    ...kind.raw, id: ids.next++, size: inline.set.elements.length,
   };
   // A chosen name must not update a set that happens to carry it: create (EXCL) fails instead.
   encodeOperation(w, { verb: number === undefined ? 'add' : 'create', kind: 'set', set: anon }, shapes, ids);
   if (number !== undefined) ids.named++;
   encodeElementMessages(w, U.NFT_MSG_NEWSETELEM, NLM_F_CREATE, r.family, number === undefined ? anon : { table: anon.table, id: anon.id! },
-    inline.set.elements, setShape(anon));
+    inline.set.elements, kind.shape);
   // The lookup names the template, as nft does: no set is ever called that, so the kernel goes straight to the id.
   return { ...inline, set: template, setId: anon.id } as unknown as Expression;
 }
