@@ -15,7 +15,8 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_\-./]*$/;
 
 export function checkName(name: unknown, what: string): string {
   if (typeof name !== 'string' || name.length === 0) throw new NftValidationError(`${what}: name must be a non-empty string`);
-  if (Buffer.byteLength(name) > 255) throw new NftValidationError(`${what}: name ${JSON.stringify(name.slice(0, 20))}... is longer than 255 bytes`);
+  // At most 3 bytes a UTF-16 unit: only long names need counting.
+  if (name.length > 85 && Buffer.byteLength(name) > 255) throw new NftValidationError(`${what}: name ${JSON.stringify(name.slice(0, 20))}... is longer than 255 bytes`);
   if (!NAME.test(name)) throw new NftValidationError(`${what}: invalid name ${JSON.stringify(name)} (letters, digits, '_', '-', '.', '/'; not starting with a digit)`);
   return name;
 }

@@ -2,6 +2,8 @@
 // namespace. Transactions commit as one batch; listings read the whole
 // ruleset (or a filtered part) in one exchange and decode it into the same
 // types a transaction takes.
+import { randomInt } from 'node:crypto';
+
 import type { NativeHandle } from '../binding.js';
 import { NetlinkError, type NativeErrorInfo } from '../errors.js';
 import { check, NetlinkHandle, type OpenOptions } from '../handle.js';
@@ -35,6 +37,23 @@ interface Parts {
 }
 const ALL: Parts = { chains: true, rules: true, sets: true, elements: true, objects: true };
 const NONE: Parts = { chains: false, rules: false, sets: false, elements: false, objects: false };
+
+// Numbers for anonymous sets named by this process (`__map<n>`): from a
+// random start in [2^30, 2^31), far above what the kernel's own `%d`
+// allocator hands out (the lowest free numbers), and unlikely to meet
+// another process's. A clash makes the optimized batch fail (the sets are
+// created with NLM_F_EXCL) and commit() resends the plain one.
+const ANON_FIRST = 2 ** 30;
+const ANON_SPAN = 2 ** 30;
+let anonNext = ANON_FIRST + randomInt(ANON_SPAN);
+/** Where commit() takes anonymous set numbers from (replaceable in tests). */
+export const anonymousSetNumbers = {
+  next(): number {
+    const v = anonNext;
+    anonNext = v + 1 < ANON_FIRST + ANON_SPAN ? v + 1 : ANON_FIRST;
+    return v;
+  },
+};
 
 /** A commit the kernel refused: names the operation that failed and carries every error it reported. */
 export class NftCommitError extends NetlinkError {
@@ -125,10 +144,19 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
       throw new NftValidationError('commit: generation must be a 32-bit unsigned integer');
     }
     await this.#learnSets(tx);
-    const batch = tx.encode();
+    // An optimized batch first (same effect, less kernel work: see plan.ts);
+    // if the kernel refuses it, the plain one, whose errors are the ones a
+    // plain commit reports.
+    let batch = tx.encode({ reorder: true, anonymousId: () => anonymousSetNumbers.next() });
     if (batch.opOfMessage.length === 0) return;
-    const result = await this.run('nft.commit', (n) => n.nfnlBatch(batch.bytes, U.NFNL_SUBSYS_NFTABLES, options.generation));
+    const send = (b: typeof batch) => this.run('nft.commit', (n) => n.nfnlBatch(b.bytes, U.NFNL_SUBSYS_NFTABLES, options.generation));
+    let result = await send(batch);
     if (result.errors.length === 0) return;
+    if (batch.optimized === true && result.errors.some((e) => e.index >= 0)) {
+      batch = tx.encode();
+      result = await send(batch);
+      if (result.errors.length === 0) return;
+    }
     const failures = result.errors.map((e) => {
       const operationIndex = e.index >= 0 && e.index < batch.opOfMessage.length ? batch.opOfMessage[e.index]! : -1;
       const operation = operationIndex >= 0 ? describeOperation(tx.operations[operationIndex]!) : 'nft.commit';

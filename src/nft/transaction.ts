@@ -13,10 +13,12 @@ import type { NamedObject } from './object.js';
 import { encodeObject, encodeObjectRef, validateObject } from './object.js';
 import type { ObjectType } from './expr/objref.js';
 import { encodeRule, encodeRuleRef, validateRule, type Rule } from './rule.js';
-import { encodeElement, encodeSet, encodeSetRef, expandIntervals, setShape, validateElement, validateSet, type NftSet, type SetElement, type SetShape } from './set.js';
+import { keyLength, typeId } from './datatypes.js';
+import { encodeElement, encodeSet, encodeSetRef, expandIntervals, setFlagBits, setShape, setUserdata, validateElement, validateSet, type NftSet, type SetElement, type SetShape } from './set.js';
 import { encodeTable, encodeTableRef, validateTable, type Table } from './table.js';
 import * as U from './uapi.js';
 import { Writer } from './wire.js';
+import { commitOrder } from './plan.js';
 import { printChainHeader, printElements, printObject, printRule, printSet } from './print.js';
 
 export const NLM_F_REPLACE = 0x100;
@@ -68,6 +70,26 @@ const MSG = (m: number): number => (U.NFNL_SUBSYS_NFTABLES << 8) | m;
 export interface EncodedBatch {
   bytes: Buffer;
   opOfMessage: number[];
+  /** True when the options changed the batch from the plain, nft-identical encoding. */
+  optimized?: boolean;
+}
+
+/**
+ * How to encode. The default is the plain encoding: operations in order,
+ * message for message what `nft -f` sends for the same commands. commit()
+ * first sends an optimized batch with the same effect (see plan.ts) and falls
+ * back to the plain one when the kernel refuses it, so errors name the
+ * operation exactly as a plain commit would.
+ */
+export interface EncodeOptions {
+  /** Send rules that bind anonymous sets, and what they need, first (commitOrder). */
+  reorder?: boolean;
+  /**
+   * Give anonymous sets these numbers (`__map<n>`, created with NLM_F_EXCL)
+   * instead of the kernel's `%d` template, and add their elements by set id
+   * alone: both spare the kernel a walk over every set in the table.
+   */
+  anonymousId?: () => number;
 }
 
 /**
@@ -159,8 +181,9 @@ export class Transaction {
         checkFamily(rule.family, where); checkName(rule.table, `${where}: table`); checkName(rule.chain, `${where}: chain`);
         return;
       }
-      validateRule({ ...rule, expressions: (rule?.expressions ?? []).filter((e) => !isInline(e)) }, where);
-      rule.expressions.forEach((e, i) => {
+      const inline = Array.isArray(rule?.expressions) && rule.expressions.some(isInline);
+      validateRule(inline ? { ...rule, expressions: rule.expressions.filter((e) => !isInline(e)) } : (rule ?? ({} as Rule)), where);
+      if (inline) rule.expressions.forEach((e, i) => {
         if (!isInline(e)) return;
         const s = (e as unknown as InlineLookup).set;
         validateExpr({ ...(e as object), type: 'lookup', set: 'inline' } as never, `${where}: expression ${i}`);
@@ -252,18 +275,21 @@ export class Transaction {
     if (!this.#shapes.has(setKey(set))) this.#shapes.set(setKey(set), setShape(set));
   }
 
-  /** Encodes every operation, in order, as the messages of one batch. */
-  encode(): EncodedBatch {
+  /** Encodes every operation as the messages of one batch (in order, unless options.reorder). */
+  encode(options: EncodeOptions = {}): EncodedBatch {
     if (this.#error !== undefined) throw this.#error;
     const w = new Writer(1 << 16);
     const opOfMessage: number[] = [];
-    const ids = { next: 1, byName: new Map<string, number>() };
-    this.operations.forEach((op, i) => {
+    const ids: SetIds = { next: 1, byName: new Map<string, number>(), anonymousId: options.anonymousId, named: 0, kinds: new Map() };
+    const order = options.reorder === true ? commitOrder(this.operations) : undefined;
+    const n = this.operations.length;
+    for (let k = 0; k < n; k++) {
+      const i = order === undefined ? k : order[k]!;
       const before = w.count;
-      encodeOperation(w, op, this.#shapes, ids);
-      for (let n = before; n < w.count; n++) opOfMessage.push(i);
-    });
-    return { bytes: w.bytes(), opOfMessage };
+      encodeOperation(w, this.operations[i]!, this.#shapes, ids);
+      for (let m = before; m < w.count; m++) opOfMessage.push(i);
+    }
+    return { bytes: w.bytes(), opOfMessage, optimized: order !== undefined || ids.named > 0 };
   }
 }
 
@@ -290,14 +316,15 @@ function messageType(kind: Operation['kind'], verb: Verb): number {
   }
 }
 
-function encodeElementMessages(w: Writer, type: number, flags: number, family: Family, set: { table: string; name: string; id?: number },
+// Without a name (anonymous sets of an optimized batch) the kernel finds the set by id alone.
+function encodeElementMessages(w: Writer, type: number, flags: number, family: Family, set: { table: string; name?: string; id?: number },
   given: SetElement[], shape: SetShape | undefined): void {
   const elements = expandIntervals(given, shape);
   let i = 0;
   do {
     const m = w.beginMessage(MSG(type), flags, FAMILIES.number(family));
     w.strz(U.NFTA_SET_ELEM_LIST_TABLE, set.table);
-    w.strz(U.NFTA_SET_ELEM_LIST_SET, set.name);
+    if (set.name !== undefined) w.strz(U.NFTA_SET_ELEM_LIST_SET, set.name);
     if (set.id !== undefined) w.be32(U.NFTA_SET_ELEM_LIST_SET_ID, set.id);
     if (elements.length > 0) {
       const list = w.nest(U.NFTA_SET_ELEM_LIST_ELEMENTS);
@@ -312,13 +339,67 @@ function encodeElementMessages(w: Writer, type: number, flags: number, family: F
 
 // Sets added in this batch get NFTA_SET_ID numbers; rules and elements that
 // name them carry the id too, as nft does (anonymous sets are found only by it).
-interface SetIds { next: number; byName: Map<string, number> }
+interface SetIds {
+  next: number;
+  byName: Map<string, number>;
+  /** EncodeOptions.anonymousId, and how many anonymous sets it named. */
+  anonymousId?: (() => number) | undefined;
+  named: number;
+  kinds: Map<string, AnonymousKind>;
+}
 
 function withSetId(e: Expression, family: Family, table: string, ids: SetIds): Expression {
   const x = e as unknown as { type: string; set?: unknown; setId?: number };
   if ((x.type !== 'lookup' && x.type !== 'dynset') || typeof x.set !== 'string' || x.setId !== undefined) return e;
   const id = ids.byName.get(setKey({ family, table, name: x.set }));
   return id === undefined ? e : ({ ...x, setId: id } as unknown as Expression);
+}
+
+// What every anonymous set of one type shares, worked out once per encode.
+interface AnonymousKind {
+  shape: SetShape;
+  raw: Pick<NftSet, 'flags' | 'flagBits' | 'keyTypeId' | 'keyLen' | 'dataTypeId' | 'dataLen' | 'userdata'>;
+}
+
+function anonymousKind(inline: InlineLookup, ids: SetIds): AnonymousKind {
+  const key = `${inline.set.type}\0${inline.set.map ?? ''}\0${(inline.set.flags ?? []).join(',')}`;
+  let k = ids.kinds.get(key);
+  if (k !== undefined) return k;
+  const s: NftSet = {
+    family: 'ip', table: '', name: '', type: inline.set.type, ...(inline.set.map !== undefined ? { map: inline.set.map } : {}),
+    flags: ['anonymous', 'constant', ...(inline.set.flags ?? [])],
+  };
+  const shape = setShape(s);
+  const verdict = shape.verdictMap;
+  k = {
+    shape,
+    raw: {
+      flags: s.flags!, flagBits: setFlagBits(s), keyTypeId: typeId(shape.keyParts!), keyLen: keyLength(shape.keyParts!),
+      ...(s.map !== undefined ? { dataTypeId: verdict ? 0xffffff00 : typeId(shape.dataParts!), dataLen: verdict ? 0 : keyLength(shape.dataParts!) } : {}),
+      userdata: setUserdata(s),
+    },
+  };
+  ids.kinds.set(key, k);
+  return k;
+}
+
+// An inline set's NEWSET and NEWSETELEM messages; returns the lookup that refers to it.
+function encodeAnonymousSet(w: Writer, r: Rule, inline: InlineLookup, shapes: Map<string, SetShape>, ids: SetIds): Expression {
+  const template = inline.set.map !== undefined ? '__map%d' : '__set%d';
+  const number = ids.anonymousId?.();
+  const kind = anonymousKind(inline, ids);
+  const anon: NftSet = {
+    family: r.family, table: r.table, name: number === undefined ? template : template.replace('%d', String(number)), type: inline.set.type,
+    ...(inline.set.map !== undefined ? { map: inline.set.map } : {}),
+    ...kind.raw, id: ids.next++, size: inline.set.elements.length,
+  };
+  // A chosen name must not update a set that happens to carry it: create (EXCL) fails instead.
+  encodeOperation(w, { verb: number === undefined ? 'add' : 'create', kind: 'set', set: anon }, shapes, ids);
+  if (number !== undefined) ids.named++;
+  encodeElementMessages(w, U.NFT_MSG_NEWSETELEM, NLM_F_CREATE, r.family, number === undefined ? anon : { table: anon.table, id: anon.id! },
+    inline.set.elements, kind.shape);
+  // The lookup names the template, as nft does: no set is ever called that, so the kernel goes straight to the id.
+  return { ...inline, set: template, setId: anon.id } as unknown as Expression;
 }
 
 function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>, ids: SetIds): void {
@@ -368,21 +449,18 @@ function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>
         return;
       }
       // Inline sets become anonymous sets, created just before the rule.
-      const expressions = r.expressions.map((e) => {
-        if (!isInline(e)) return e;
-        const inline = e as unknown as InlineLookup;
-        const anon: NftSet = {
-          family: r.family, table: r.table, name: inline.set.map !== undefined ? '__map%d' : '__set%d', type: inline.set.type,
-          ...(inline.set.map !== undefined ? { map: inline.set.map } : {}),
-          flags: ['anonymous', 'constant', ...(inline.set.flags ?? [])], id: ids.next++, size: inline.set.elements.length,
-        };
-        encodeOperation(w, { verb: 'add', kind: 'set', set: anon }, shapes, ids);
-        encodeElementMessages(w, U.NFT_MSG_NEWSETELEM, NLM_F_CREATE, r.family, anon, inline.set.elements, setShape(anon));
-        return { ...inline, set: anon.name, setId: anon.id } as unknown as typeof e;
-      }).map((e) => withSetId(e, r.family, r.table, ids));
+      // The expressions are copied only when one of them changes.
+      let expressions = r.expressions;
+      for (let k = 0; k < r.expressions.length; k++) {
+        const e = r.expressions[k]!;
+        const x = isInline(e) ? encodeAnonymousSet(w, r, e as unknown as InlineLookup, shapes, ids) : withSetId(e, r.family, r.table, ids);
+        if (x === e) continue;
+        if (expressions === r.expressions) expressions = r.expressions.slice();
+        expressions[k] = x;
+      }
       const flags = op.verb === 'replace' ? NLM_F_REPLACE : op.verb === 'insert' ? NLM_F_CREATE : NLM_F_CREATE | NLM_F_APPEND;
       const m = w.beginMessage(MSG(type), flags, FAMILIES.number(r.family));
-      encodeRule(w, { ...r, expressions }, op.verb === 'replace');
+      encodeRule(w, expressions === r.expressions ? r : { ...r, expressions }, op.verb === 'replace');
       w.endMessage(m);
       return;
     }

@@ -19,7 +19,11 @@ export const NFNETLINK_V0 = 0;
 
 const align4 = (n: number): number => (n + 3) & ~3;
 
-/** Builds netlink messages into one buffer. */
+/**
+ * Builds netlink messages into one buffer. Hot on large commits (hundreds
+ * of thousands of attributes), so it stores bytes directly rather than
+ * through Buffer's checked write methods, and copies ASCII strings itself.
+ */
 export class Writer {
   #buf: Buffer;
   #pos = 0;
@@ -42,7 +46,7 @@ export class Writer {
     const need = this.#pos + align4(n);
     if (need > this.#buf.length) {
       const next = Buffer.alloc(Math.max(need, this.#buf.length * 2));
-      this.#buf.copy(next, 0, 0, this.#pos);
+      next.set(this.#buf.subarray(0, this.#pos));
       this.#buf = next;
     }
     // The buffer is zeroed when allocated and only ever appended to, so
@@ -52,28 +56,58 @@ export class Writer {
     return at;
   }
 
+  // nlattr header: length and type, both little-endian u16.
+  #header(at: number, len: number, type: number): void {
+    const b = this.#buf;
+    b[at] = len & 0xff;
+    b[at + 1] = len >>> 8;
+    b[at + 2] = type & 0xff;
+    b[at + 3] = type >>> 8;
+  }
+
+  #be32At(at: number, v: number): void {
+    const b = this.#buf;
+    b[at] = v >>> 24;
+    b[at + 1] = (v >>> 16) & 0xff;
+    b[at + 2] = (v >>> 8) & 0xff;
+    b[at + 3] = v & 0xff;
+  }
+
   /** Starts a message: nlmsghdr (length, seq and pid filled later) and nfgenmsg. */
   beginMessage(type: number, flags: number, family: number, resId = 0): number {
     const at = this.#reserve(NLMSG_HDRLEN + NFGENMSG_LEN);
-    this.#buf.writeUInt16LE(type, at + 4);
-    this.#buf.writeUInt16LE(flags, at + 6);
-    this.#buf.writeUInt8(family, at + 16);
-    this.#buf.writeUInt8(NFNETLINK_V0, at + 17);
-    this.#buf.writeUInt16BE(resId, at + 18);
+    const b = this.#buf;
+    b[at + 4] = type & 0xff;
+    b[at + 5] = (type >>> 8) & 0xff;
+    b[at + 6] = flags & 0xff;
+    b[at + 7] = (flags >>> 8) & 0xff;
+    b[at + 16] = family & 0xff;
+    b[at + 17] = NFNETLINK_V0;
+    b[at + 18] = (resId >>> 8) & 0xff;
+    b[at + 19] = resId & 0xff;
     this.#count++;
     return at;
   }
 
   endMessage(token: number): void {
-    this.#buf.writeUInt32LE(this.#pos - token, token);
+    const len = this.#pos - token;
+    const b = this.#buf;
+    b[token] = len & 0xff;
+    b[token + 1] = (len >>> 8) & 0xff;
+    b[token + 2] = (len >>> 16) & 0xff;
+    b[token + 3] = len >>> 24;
   }
 
   attr(type: number, data: Uint8Array): void {
     if (data.length > 0xffff - 4) throw new RangeError(`netlink attribute ${type} too long (${data.length} bytes)`);
     const at = this.#reserve(4 + data.length);
-    this.#buf.writeUInt16LE(4 + data.length, at);
-    this.#buf.writeUInt16LE(type, at + 2);
-    this.#buf.set(data, at + 4);
+    this.#header(at, 4 + data.length, type);
+    if (data.length <= 16) {
+      const b = this.#buf;
+      for (let i = 0; i < data.length; i++) b[at + 4 + i] = data[i]!;
+    } else {
+      this.#buf.set(data, at + 4);
+    }
   }
 
   flag(type: number): void {
@@ -82,61 +116,68 @@ export class Writer {
 
   u8(type: number, v: number): void {
     const at = this.#reserve(8);
-    this.#buf.writeUInt16LE(5, at);
-    this.#buf.writeUInt16LE(type, at + 2);
-    this.#buf.writeUInt8(v, at + 4);
+    this.#header(at, 5, type);
+    this.#buf[at + 4] = v & 0xff;
   }
 
   be16(type: number, v: number): void {
     const at = this.#reserve(8);
-    this.#buf.writeUInt16LE(6, at);
-    this.#buf.writeUInt16LE(type, at + 2);
-    this.#buf.writeUInt16BE(v, at + 4);
+    this.#header(at, 6, type);
+    this.#buf[at + 4] = (v >>> 8) & 0xff;
+    this.#buf[at + 5] = v & 0xff;
   }
 
   be32(type: number, v: number): void {
     const at = this.#reserve(8);
-    this.#buf.writeUInt16LE(8, at);
-    this.#buf.writeUInt16LE(type, at + 2);
-    this.#buf.writeUInt32BE(v >>> 0, at + 4);
+    this.#header(at, 8, type);
+    this.#be32At(at + 4, v >>> 0);
   }
 
   u32(type: number, v: number): void {
     const at = this.#reserve(8);
-    this.#buf.writeUInt16LE(8, at);
-    this.#buf.writeUInt16LE(type, at + 2);
+    this.#header(at, 8, type);
     this.#buf.writeUInt32LE(v >>> 0, at + 4);
   }
 
   be64(type: number, v: bigint): void {
     const at = this.#reserve(12);
-    this.#buf.writeUInt16LE(12, at);
-    this.#buf.writeUInt16LE(type, at + 2);
+    this.#header(at, 12, type);
     this.#buf.writeBigUInt64BE(BigInt.asUintN(64, v), at + 4);
   }
 
   /** A NUL-terminated string. */
   strz(type: number, s: string): void {
-    const n = Buffer.byteLength(s);
+    // ASCII (names, almost always) is copied here; anything else through Buffer's UTF-8 encoder.
+    const len = s.length;
+    let ascii = len <= 256;
+    for (let i = 0; ascii && i < len; i++) if (s.charCodeAt(i) > 0x7f) ascii = false;
+    const n = ascii ? len : Buffer.byteLength(s);
     if (n + 1 > 0xffff - 4) throw new RangeError(`netlink string attribute ${type} too long`);
     const at = this.#reserve(4 + n + 1);
-    this.#buf.writeUInt16LE(4 + n + 1, at);
-    this.#buf.writeUInt16LE(type, at + 2);
-    this.#buf.write(s, at + 4, 'utf8');
-    this.#buf.writeUInt8(0, at + 4 + n);
+    this.#header(at, 4 + n + 1, type);
+    if (ascii) {
+      const b = this.#buf;
+      for (let i = 0; i < len; i++) b[at + 4 + i] = s.charCodeAt(i);
+    } else {
+      this.#buf.write(s, at + 4, 'utf8');
+    }
+    this.#buf[at + 4 + n] = 0;
   }
 
   /** Opens a nested attribute; close it with end(). */
   nest(type: number): number {
     const at = this.#reserve(4);
-    this.#buf.writeUInt16LE(type | NLA_F_NESTED, at + 2);
+    const t = type | NLA_F_NESTED;
+    this.#buf[at + 2] = t & 0xff;
+    this.#buf[at + 3] = t >>> 8;
     return at;
   }
 
   end(token: number): void {
     const len = this.#pos - token;
     if (len > 0xffff) throw new RangeError('netlink nested attribute too long');
-    this.#buf.writeUInt16LE(len, token);
+    this.#buf[token] = len & 0xff;
+    this.#buf[token + 1] = len >>> 8;
   }
 
   /** The messages written so far (a view, valid until the next write). */

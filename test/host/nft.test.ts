@@ -4,9 +4,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
 
-import { FakeNftables, NftCommitError, Nftables, type NftEvent } from '../../src/index.js';
+import { FakeNftables, NftCommitError, Nftables, nft as build, type NftEvent } from '../../src/index.js';
 import { freshNetnsPerTest, makeNetns, sh } from '../helpers.js';
 import { kubeProxySample } from '../fixtures/nft/kube-proxy-sample.js';
+import { services, svc, T as KP } from '../fixtures/nft/services.js';
+import { anonymousSetNumbers } from '../../src/nft/nftables.js';
+import { commitOrder, planLimits } from '../../src/nft/plan.js';
 
 const fixture = (name: string) => new URL(`../fixtures/nft/${name}`, import.meta.url).pathname;
 const nftList = (ns: string) => sh('ip', ['netns', 'exec', ns, 'nft', 'list', 'ruleset']);
@@ -101,6 +104,89 @@ describe('nftables on the host kernel', () => {
       return true;
     });
     assert.equal(nftList(ns.name), before);
+  });
+
+  describe('with reordering from 16 anonymous sets on (commit() waits for 1,024)', () => {
+    let saved = 0;
+    before(() => { saved = planLimits.minBinders; planLimits.minBinders = 16; });
+    after(() => { planLimits.minBinders = saved; });
+
+    it('a transaction commit() reorders ends in the ruleset nft -f makes of it', async function () {
+      this.timeout(60000);
+      const tx = services(60);
+      assert.ok(commitOrder(tx.operations) !== undefined, 'the sample is reordered');
+      await nft.commit(tx);
+      const other = makeNetns();
+      try {
+        const file = `/tmp/dp-reorder-${process.pid}.nft`;
+        writeFileSync(file, tx.toString());
+        sh('ip', ['netns', 'exec', other.name, 'nft', '-f', file]);
+        unlinkSync(file);
+        assert.equal(nftList(ns.name), nftList(other.name));
+      } finally {
+        other.remove();
+      }
+      // The anonymous maps carry the numbers commit() gave them.
+      const anon = (await nft.list()).sets.filter((s) => s.flags?.includes('anonymous') === true || /^__map\d+$/.test(s.name));
+      assert.equal(anon.length, 60);
+      assert.ok(anon.every((s) => Number(s.name.slice(5)) >= 2 ** 30), anon.map((s) => s.name).join(' '));
+    });
+
+    it('a reordered transaction that fails changes nothing and names the operation a plain commit names', async function () {
+      this.timeout(60000);
+      await nft.commit(services(1));
+      const before = nftList(ns.name);
+      const tx = services(40);
+      tx.addRule(build.rule('ip', 'kp', svc(7), build.jump('no-such-chain')));
+      const bad = tx.operations.length - 1;
+      for (let i = 0; i < 5; i++) tx.addChain({ ...KP, name: `later-${i}` });
+      assert.ok(commitOrder(tx.operations) !== undefined);
+      await assert.rejects(nft.commit(tx), (e: unknown) => {
+        assert.ok(e instanceof NftCommitError);
+        assert.equal(e.code, 'ENOENT');
+        assert.equal(e.operationIndex, bad);
+        assert.match(e.operation, /add rule ip kp svc-7/);
+        return true;
+      });
+      assert.equal(nftList(ns.name), before);
+    });
+    it('a loop found only when the kernel validates the reordered batch is reported on the operation that closes it', async function () {
+      this.timeout(60000);
+      const tx = services(30);
+      tx.addRule(build.rule('ip', 'kp', 'ep-3-0', build.jump(svc(3))));
+      const loop = tx.operations.length - 1;
+      tx.addChain({ ...KP, name: 'after-the-loop' });
+      assert.ok(commitOrder(tx.operations) !== undefined);
+      await assert.rejects(nft.commit(tx), (e: unknown) => {
+        assert.ok(e instanceof NftCommitError);
+        assert.equal(e.operationIndex, loop, `${e.operationIndex}: ${e.message}`);
+        return true;
+      });
+      assert.equal(nftList(ns.name), '');
+    });
+  });
+
+  it('an anonymous set number that is taken makes commit() fall back to the plain batch', async () => {
+    const taken = 2 ** 30 + 12345;
+    const tx0 = nft.transaction();
+    tx0.addTable({ family: 'ip', name: 'kp' });
+    for (const name of ['a', 'b', 'svc']) tx0.addChain({ ...KP, name });
+    tx0.addSet({ ...KP, name: `__map${taken}`, type: 'inet_service', map: 'verdict' });
+    await nft.commit(tx0);
+    const saved = anonymousSetNumbers.next;
+    anonymousSetNumbers.next = () => taken;
+    try {
+      await nft.commit(nft.transaction().addRule(build.rule('ip', 'kp', 'svc', build.numgenVmap([{ kind: 'goto', chain: 'a' }, { kind: 'goto', chain: 'b' }]))));
+    } finally {
+      anonymousSetNumbers.next = saved;
+    }
+    assert.match(nftList(ns.name), /numgen random mod 2 vmap \{ 0 : goto a, 1 : goto b \}/);
+    const sets = (await nft.list()).sets;
+    const named = sets.find((s) => s.name === `__map${taken}`);
+    assert.ok(named !== undefined && named.type === 'inet_service' && (named.elements ?? []).length === 0, 'the named map is untouched');
+    // The anonymous map got the kernel's own number (the plain batch's template).
+    assert.equal(sets.length, 2);
+    assert.ok(sets.some((s) => /^__map\d{1,9}$/.test(s.name) && Number(s.name.slice(5)) < 2 ** 30));
   });
 
   it('refuses a commit when the generation changed since it was read', async () => {

@@ -91,40 +91,50 @@ function regSpan(reg: number, len: number | undefined, what: string): void {
 
 /** Checks one expression before it is encoded: kinds of values, register ranges. */
 export function validateFields(spec: ExprSpec, e: Record<string, unknown>, where: string): void {
+  // Runs for every expression queued: the field's description is only built for an error.
+  const what = (f: Field): string => `${where}: ${spec.name}.${f.key}`;
   for (const f of spec.fields) {
     const v = e[f.key];
     if (v === undefined) continue;
-    const what = `${where}: ${spec.name}.${f.key}`;
     switch (f.kind) {
       case 'reg':
-        regSpan(v as number, f.regLen?.(e), what);
+        if (typeof v !== 'number' || !regInRange(v, f.regLen?.(e))) regSpan(v as number, f.regLen?.(e), what(f));
         break;
       case 'be32': case 'be16': case 'u8': case 'be64': {
         const n = f.enum !== undefined ? f.enum.number(v as string) : v;
         const max = f.kind === 'be32' ? 0xffffffff : f.kind === 'be16' ? 0xffff : f.kind === 'u8' ? 0xff : Number.MAX_SAFE_INTEGER;
-        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) throw new ExpressionError(`${what}: expected an integer 0..${max}, got ${String(v)}`);
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) throw new ExpressionError(`${what(f)}: expected an integer 0..${max}, got ${String(v)}`);
         break;
       }
       case 'str': case 'strn':
-        if (typeof v !== 'string' || v.length === 0 || Buffer.byteLength(v) > 255 || v.includes('\0')) {
-          throw new ExpressionError(`${what}: expected a string of 1-255 bytes without NUL`);
+        if (typeof v !== 'string' || v.length === 0 || (v.length > 85 && Buffer.byteLength(v) > 255) || v.includes('\0')) {
+          throw new ExpressionError(`${what(f)}: expected a string of 1-255 bytes without NUL`);
         }
         break;
       case 'value':
-        if (!(v instanceof Uint8Array) || v.length === 0 || v.length > 64) throw new ExpressionError(`${what}: expected 1-64 bytes`);
+        if (!(v instanceof Uint8Array) || v.length === 0 || v.length > 64) throw new ExpressionError(`${what(f)}: expected 1-64 bytes`);
         break;
       case 'data':
-        if (!(v instanceof Uint8Array) && (typeof v !== 'object' || v === null || !('kind' in v))) throw new ExpressionError(`${what}: expected bytes or a verdict`);
+        if (!(v instanceof Uint8Array) && (typeof v !== 'object' || v === null || !('kind' in v))) throw new ExpressionError(`${what(f)}: expected bytes or a verdict`);
         break;
       case 'expr':
-        validateExpr(v as Expr, what);
+        validateExpr(v as Expr, what(f));
         break;
       case 'exprs':
-        if (!Array.isArray(v)) throw new ExpressionError(`${what}: expected an array of expressions`);
-        for (const x of v) validateExpr(x as Expr, what);
+        if (!Array.isArray(v)) throw new ExpressionError(`${what(f)}: expected an array of expressions`);
+        for (const x of v) validateExpr(x as Expr, what(f));
         break;
     }
   }
+}
+
+// regSpan's checks, without building a message: true when it would pass.
+function regInRange(reg: number, len: number | undefined): boolean {
+  let start: number;
+  if (reg >= U.NFT_REG_1 && reg <= U.NFT_REG_4 && Number.isInteger(reg)) start = (reg - U.NFT_REG_1) * 4;
+  else if (reg >= U.NFT_REG32_00 && reg <= U.NFT_REG32_15 && Number.isInteger(reg)) start = reg - U.NFT_REG32_00;
+  else return false;
+  return len === undefined || (len > 0 && start * 4 + len <= 64);
 }
 
 export interface AnyExpr {
