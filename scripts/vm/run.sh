@@ -116,6 +116,7 @@ console_tail() {
 
 if [[ -s $XFER/rc ]]; then
   RC=$(<"$XFER/rc")
+  [[ -s $XFER/crash ]] && sed 's/^/[vm] guest kernel: /' "$XFER/crash" >&2
   if [[ -z ${DATAPLANE_VM_QUIET:-} ]]; then
     BOOT=$(<"$XFER/boot")
     echo "[vm] exit $RC after $(secs "$T1" "$T2") s (prepare $(secs "$T0" "$T1") s, guest boot ${BOOT} s)" >&2
