@@ -5,11 +5,19 @@
 #include <arpa/inet.h>
 
 #include <cstdio>
+#include <string_view>
 #include <unordered_map>
 
 namespace napi {
 
 namespace {
+
+// The text of an IPVS address of family af, written into buf.
+const char* addr_text(uint16_t af, const codec::IpvsAddr& a, char (&buf)[INET6_ADDRSTRLEN]) {
+  buf[0] = '\0';
+  inet_ntop(af == AF_INET6 ? AF_INET6 : AF_INET, a.data(), buf, sizeof buf);
+  return buf;
+}
 
 class Json {
  public:
@@ -57,10 +65,9 @@ class Json {
     out_ += s;
   }
   void addr(uint16_t af, const codec::IpvsAddr& a) {
-    char buf[INET6_ADDRSTRLEN] = {};
-    inet_ntop(af == AF_INET6 ? AF_INET6 : AF_INET, a.data(), buf, sizeof buf);
+    char buf[INET6_ADDRSTRLEN];
     sep();
-    str(buf);
+    str(addr_text(af, a, buf));
   }
   void field(const char* k, uint64_t v) {
     key(k);
@@ -83,7 +90,7 @@ class Tables {
  public:
   explicit Tables(IpvsOutput& out) : out_(out) {}
 
-  uint32_t text(const std::string& t) {
+  uint32_t text(std::string_view t) {
     out_.texts += t;
     out_.texts += '\0';
     return count_++;
@@ -95,11 +102,8 @@ class Tables {
     return names_[t] = text(t);
   }
   uint32_t addr(uint16_t af, const codec::IpvsAddr& a) {
-    char buf[INET6_ADDRSTRLEN] = {};
-    inet_ntop(af == AF_INET6 ? AF_INET6 : AF_INET, a.data(), buf, sizeof buf);
-    out_.texts += buf;
-    out_.texts += '\0';
-    return count_++;
+    char buf[INET6_ADDRSTRLEN];
+    return text(addr_text(af, a, buf));
   }
   uint32_t stats(const codec::IpvsStats& s) {
     uint32_t row = static_cast<uint32_t>(out_.stats.size() / kStatsStride);

@@ -120,6 +120,25 @@ void Socket::send_iov(const std::vector<iovec>& iov) {
   }
 }
 
+namespace {
+
+// What a failed recvmsg/recvmmsg becomes (EAGAIN without MSG_DONTWAIT is the
+// SO_RCVTIMEO timeout).
+SystemError receive_error(int err, const char* call) {
+  if (err == EAGAIN || err == EWOULDBLOCK) return SystemError{ETIMEDOUT, call, "no reply from the kernel in time"};
+  return SystemError{err, call,
+                     err == ENOBUFS ? "receive buffer overrun: the kernel dropped replies" : "netlink receive failed"};
+}
+
+// Whether a received datagram is one to take: a truncated one throws, one
+// that is not from the kernel is skipped.
+bool take(const msghdr& mh, const sockaddr_nl& from, const char* call) {
+  if (mh.msg_flags & MSG_TRUNC) throw SystemError{EMSGSIZE, call, "netlink reply larger than the receive buffer"};
+  return from.nl_pid == 0;
+}
+
+}  // namespace
+
 const std::vector<Socket::Datagram>& Socket::recv_batch() {
   // Uninitialised: only the pages a reply touches are ever faulted in.
   if (!arena_) arena_.reset(new uint8_t[kBatch * datagram_]);
@@ -139,18 +158,10 @@ const std::vector<Socket::Datagram>& Socket::recv_batch() {
     int n = ::recvmmsg(fd_, mm, kBatch, MSG_WAITFORONE, nullptr);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK)
-        throw SystemError{ETIMEDOUT, "recvmmsg", "no reply from the kernel in time"};
-      throw SystemError{errno, "recvmmsg",
-                        errno == ENOBUFS ? "receive buffer overrun: the kernel dropped replies"
-                                         : "netlink receive failed"};
+      throw receive_error(errno, "recvmmsg");
     }
-    for (int i = 0; i < n; ++i) {
-      if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
-        throw SystemError{EMSGSIZE, "recvmmsg", "netlink reply larger than the receive buffer"};
-      if (from[i].nl_pid != 0) continue;  // not from the kernel
-      batch_.push_back(Datagram{arena_.get() + i * datagram_, mm[i].msg_len});
-    }
+    for (int i = 0; i < n; ++i)
+      if (take(mm[i].msg_hdr, from[i], "recvmmsg")) batch_.push_back(Datagram{arena_.get() + i * datagram_, mm[i].msg_len});
   }
   return batch_;
 }
@@ -191,16 +202,9 @@ size_t Socket::receive(std::vector<uint8_t>& buf, int flags) {
     if (n < 0) {
       if (errno == EINTR) continue;
       if ((flags & MSG_DONTWAIT) && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
-      if (errno == EAGAIN || errno == EWOULDBLOCK)
-        throw SystemError{ETIMEDOUT, "recvmsg", "no reply from the kernel in time"};
-      throw SystemError{errno, "recvmsg",
-                        errno == ENOBUFS ? "receive buffer overrun: the kernel dropped replies"
-                                         : "netlink receive failed"};
+      throw receive_error(errno, "recvmsg");
     }
-    if (mh.msg_flags & MSG_TRUNC)
-      throw SystemError{EMSGSIZE, "recvmsg", "netlink reply larger than the receive buffer"};
-    if (from.nl_pid != 0) continue;  // not from the kernel
-    return static_cast<size_t>(n);
+    if (take(mh, from, "recvmsg")) return static_cast<size_t>(n);
   }
 }
 
