@@ -133,8 +133,13 @@ export interface NativeHandle {
   info(): { protocol: number; portid: number; rcvbuf: number; sndbuf: number };
   rtnl(ops: RtnlOpWire[]): Promise<RtnlResultWire[]>;
   genlFamily(name: string): Promise<NativeGenlFamily>;
-  /** IPVS ops packed by src/ipvs/encode.ts; resolves to tables decoded by src/ipvs/table.ts. */
-  ipvs(nums: Uint32Array, strs: string): Promise<IpvsOutputWire>;
+  /**
+   * IPVS ops packed by src/ipvs/encode.ts; resolves to tables decoded by
+   * src/ipvs/table.ts. With onChunk, a large listAll hands its services over
+   * in chunks (rows of services[first...]) while the rest are being dumped;
+   * its result then says how many chunks were sent (`streamed`).
+   */
+  ipvs(nums: Uint32Array, strs: string, onChunk?: (first: number, rows: IpvsOutputWire) => void): Promise<IpvsOutputWire>;
   /** One nfnetlink batch (messages back to back) in one sendmsg; errors matched to message indexes. */
   nfnlBatch(messages: Uint8Array, subsys: number, genid?: number): Promise<NfnlBatchResultWire>;
   /** Requests (dumps where dumps[i] != 0) in one exchange; each reply's messages concatenated. */

@@ -208,10 +208,17 @@ Napi::Value Handle::Conntrack(const Napi::CallbackInfo& info) {
 
 namespace napi {
 
-// ipvs(nums, strs) -> Promise<json text>: one worker, pipelined messages (ipvs_ops.h).
+// ipvs(nums, strs[, onChunk]) -> Promise<output>: one worker, pipelined
+// messages (ipvs_ops.h). onChunk(first, rows) receives a large listAll's
+// services while the rest are still being dumped.
 Napi::Value Handle::Ipvs(const Napi::CallbackInfo& info) {
-  auto* w = new IpvsWorker(info.Env(), socket(info.Env()), genl_,
-                           parse_ipvs_ops(info[0].As<Napi::Uint32Array>(), info[1].As<Napi::String>().Utf8Value()));
+  std::shared_ptr<nl::Socket> sock = socket(info.Env());
+  std::vector<IpvsOp> ops = parse_ipvs_ops(info[0].As<Napi::Uint32Array>(), info[1].As<Napi::String>().Utf8Value());
+  // Created last: once it exists, only the worker's Run() lets it go.
+  std::optional<Napi::ThreadSafeFunction> on_chunk;
+  if (info.Length() > 2 && info[2].IsFunction())
+    on_chunk = Napi::ThreadSafeFunction::New(info.Env(), info[2].As<Napi::Function>(), "dataplane.ipvs.list", 0, 1);
+  auto* w = new IpvsWorker(info.Env(), std::move(sock), genl_, std::move(ops), std::move(on_chunk));
   w->Queue();
   return w->Promise();
 }

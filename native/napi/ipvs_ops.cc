@@ -5,8 +5,11 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <exception>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 namespace napi {
@@ -166,6 +169,36 @@ namespace {
 // sibling socket costs a thread and a few syscalls).
 constexpr size_t kParallelFrom = 256;
 constexpr unsigned kMaxSockets = 4;
+// Services per chunk when a list streams to JS.
+constexpr size_t kChunkMin = 256;
+constexpr size_t kChunkMax = 2048;
+
+// What a list hands to JS: rows, as Resolve() gives them.
+Napi::Object output_object(Napi::Env env, IpvsOutput&& out);
+
+struct Chunk {
+  size_t first;
+  IpvsOutput rows;
+};
+
+// Queues rows for the JS callback (blocking while JS is behind; the queue is
+// unbounded, so only if the environment is going away does this fail).
+void post_chunk(Napi::ThreadSafeFunction& fn, size_t first, IpvsOutput&& rows) {
+  auto* c = new Chunk{first, std::move(rows)};
+  napi_status st = fn.BlockingCall(c, [](Napi::Env env, Napi::Function js, Chunk* chunk) {
+    std::unique_ptr<Chunk> owned(chunk);
+    if (env == nullptr || js == nullptr) return;  // shutting down
+    try {
+      js.Call({Napi::Number::New(env, static_cast<double>(owned->first)), output_object(env, std::move(owned->rows))});
+    } catch (const Napi::Error&) {
+      // The JS side catches its own errors; nothing sensible to do here.
+    }
+  });
+  if (st != napi_ok) {
+    delete c;
+    throw std::runtime_error("ipvs list: cannot hand rows to JavaScript (napi status " + std::to_string(st) + ")");
+  }
+}
 
 // Decodes destination messages straight out of the receive buffer into
 // out[first + request index].
@@ -175,7 +208,11 @@ class DestSink : public nl::Sink {
   void message(size_t index, const uint8_t* data, size_t len) override {
     codec::IpvsDest d;
     std::string why;
-    if (codec::ipvs_dest_decode(data, len, d, &why)) out_[first_ + index].push_back(std::move(d));
+    if (codec::ipvs_dest_decode(data, len, d, &why)) {
+      std::vector<codec::IpvsDest>& dests = out_[first_ + index];
+      if (dests.capacity() == 0) dests.reserve(16);  // one allocation for a typical service
+      dests.push_back(std::move(d));
+    }
     else if (error_.ok()) error_ = nl::Error{EBADMSG, "", -1, "cannot decode IPVS reply: " + why};
   }
   void reset(size_t index) override { out_[first_ + index].clear(); }
@@ -235,13 +272,33 @@ void IpvsWorker::run_list_all(uint16_t family, size_t index) {
     return;
   }
   const size_t parts = extra.size();
+  // Streaming: each thread hands every `step` services to JS as soon as
+  // their destinations are in, so JS builds objects while the rest are
+  // being dumped instead of after.
+  const size_t step = on_chunk_ ? std::clamp<size_t>(n / (parts * 8), kChunkMin, kChunkMax) : n;
   std::vector<nl::Error> errors(parts);
   std::vector<std::exception_ptr> thrown(parts);
+  std::atomic<bool> failed{false};
+  std::atomic<size_t> chunks{0};
   auto part = [&](size_t k) {
     try {
-      errors[k] = dump_dests(*extra[k], family, r.services, n * k / parts, n * (k + 1) / parts, r.service_dests);
+      const size_t to = n * (k + 1) / parts;
+      for (size_t from = n * k / parts; from < to && !failed; from += step) {
+        const size_t end = std::min(to, from + step);
+        errors[k] = dump_dests(*extra[k], family, r.services, from, end, r.service_dests);
+        if (!errors[k].ok()) {
+          failed = true;
+          return;
+        }
+        if (on_chunk_) {
+          post_chunk(*on_chunk_, from, ipvs_render_services(r.services, r.service_dests, from, end));
+          for (size_t i = from; i < end; ++i) std::vector<codec::IpvsDest>().swap(r.service_dests[i]);
+          ++chunks;
+        }
+      }
     } catch (...) {
       thrown[k] = std::current_exception();
+      failed = true;
     }
   };
   std::vector<std::thread> threads;
@@ -255,9 +312,17 @@ void IpvsWorker::run_list_all(uint16_t family, size_t index) {
       return;
     }
   }
+  r.streamed_chunks = chunks;
 }
 
 void IpvsWorker::Run() {
+  // However Run ends, the chunk callback is let go once no thread can post.
+  struct ReleaseOnExit {
+    std::optional<Napi::ThreadSafeFunction>& fn;
+    ~ReleaseOnExit() {
+      if (fn) fn->Release();
+    }
+  } release{on_chunk_};
   results_.assign(ops_.size(), IpvsResult{});
   nl::GenlFamily family;
   nl::Error err = genl_->resolve(*sock_, IPVS_GENL_NAME, family);
@@ -295,16 +360,20 @@ Array typed(Napi::Env env, std::vector<T>&& v) {
   return Array::New(env, owned->size(), buf, 0);
 }
 
+Napi::Object output_object(Napi::Env env, IpvsOutput&& out) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("json", Napi::String::New(env, out.json));
+  o.Set("services", typed<Napi::Uint32Array>(env, std::move(out.services)));
+  o.Set("dests", typed<Napi::Uint32Array>(env, std::move(out.dests)));
+  o.Set("stats", typed<Napi::BigUint64Array>(env, std::move(out.stats)));
+  o.Set("texts", Napi::String::New(env, out.texts));
+  return o;
+}
+
 }  // namespace
 
 Napi::Value IpvsWorker::Resolve(Napi::Env env) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("json", Napi::String::New(env, out_.json));
-  o.Set("services", typed<Napi::Uint32Array>(env, std::move(out_.services)));
-  o.Set("dests", typed<Napi::Uint32Array>(env, std::move(out_.dests)));
-  o.Set("stats", typed<Napi::BigUint64Array>(env, std::move(out_.stats)));
-  o.Set("texts", Napi::String::New(env, out_.texts));
-  return o;
+  return output_object(env, std::move(out_));
 }
 
 }  // namespace napi

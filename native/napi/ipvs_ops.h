@@ -7,6 +7,7 @@
 #include <napi.h>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "../codec/ipvs_daemon.h"
@@ -38,6 +39,7 @@ struct IpvsResult {
   nl::Error error;
   std::vector<codec::IpvsService> services;
   std::vector<std::vector<codec::IpvsDest>> service_dests;  // listAll: per service
+  size_t streamed_chunks = 0;  // listAll: chunks already handed to JS (then services is not rendered again)
   std::vector<codec::IpvsDest> dests;
   std::vector<codec::IpvsDaemon> daemons;
   codec::IpvsTimeouts timeouts;
@@ -46,9 +48,13 @@ struct IpvsResult {
 
 class IpvsWorker : public PromiseWorker {
  public:
+  // With on_chunk, a large listAll hands its services to JS in chunks while
+  // the rest are being dumped: on_chunk(first service index, rows) on the
+  // JS thread, and the op's result says how many chunks there were.
   IpvsWorker(Napi::Env env, std::shared_ptr<nl::Socket> sock, std::shared_ptr<nl::GenlResolver> genl,
-             std::vector<IpvsOp> ops)
-      : PromiseWorker(env), sock_(std::move(sock)), genl_(std::move(genl)), ops_(std::move(ops)) {}
+             std::vector<IpvsOp> ops, std::optional<Napi::ThreadSafeFunction> on_chunk = std::nullopt)
+      : PromiseWorker(env), sock_(std::move(sock)), genl_(std::move(genl)), ops_(std::move(ops)),
+        on_chunk_(std::move(on_chunk)) {}
 
  protected:
   void Run() override;
@@ -61,6 +67,7 @@ class IpvsWorker : public PromiseWorker {
   std::shared_ptr<nl::Socket> sock_;
   std::shared_ptr<nl::GenlResolver> genl_;
   std::vector<IpvsOp> ops_;
+  std::optional<Napi::ThreadSafeFunction> on_chunk_;
   std::vector<IpvsResult> results_;
   IpvsOutput out_;
 };

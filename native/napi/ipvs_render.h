@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "../codec/ipvs_dest.h"
+#include "../codec/ipvs_service.h"
+
 namespace napi {
 
 struct IpvsOp;
@@ -39,5 +42,10 @@ struct IpvsOutput {
 };
 
 IpvsOutput ipvs_render(const std::vector<IpvsOp>& ops, const std::vector<IpvsResult>& results);
+
+// Rows for services[from, to) with their destinations (a listAll chunk
+// handed to JS while the rest is still being dumped); json stays empty.
+IpvsOutput ipvs_render_services(const std::vector<codec::IpvsService>& services,
+                                const std::vector<std::vector<codec::IpvsDest>>& dests, size_t from, size_t to);
 
 }  // namespace napi

@@ -1,25 +1,13 @@
 #include "attr.h"
 
+#include <algorithm>
+
 namespace nl {
 
 std::string Attr::str() const {
   size_t n = len_;
   while (n > 0 && data_[n - 1] == 0) --n;
   return std::string(reinterpret_cast<const char*>(data_), n);
-}
-
-bool for_each_attr(const uint8_t* data, size_t len, const std::function<void(const Attr&)>& fn) {
-  size_t off = 0;
-  while (len - off >= sizeof(nlattr)) {
-    nlattr h;
-    std::memcpy(&h, data + off, sizeof h);
-    if (h.nla_len < sizeof(nlattr) || h.nla_len > len - off) return false;
-    uint16_t type = h.nla_type & NLA_TYPE_MASK;
-    fn(Attr(type, data + off + sizeof(nlattr), static_cast<uint16_t>(h.nla_len - sizeof(nlattr))));
-    off += align4(h.nla_len);
-    if (off > len) break;  // the last attribute may omit its padding
-  }
-  return true;
 }
 
 static bool fail(std::string* why, const std::string& text) {
@@ -54,8 +42,14 @@ bool attr_valid(const Attr& a, const Policy& p, std::string* why) {
 
 bool AttrTable::parse(const uint8_t* data, size_t len, const Policy* policy, uint16_t max,
                       std::string* why) {
-  attrs_.assign(size_t{max} + 1, Attr{});
-  present_.assign(size_t{max} + 1, false);
+  if (size_t{max} < kInline) {
+    slots_ = inline_.data();
+  } else {
+    heap_.resize(size_t{max} + 1);
+    slots_ = heap_.data();
+  }
+  std::fill(slots_, slots_ + size_t{max} + 1, Attr{});
+  max_ = max;
   bool valid = true;
   bool well_formed = for_each_attr(data, len, [&](const Attr& a) {
     if (!valid || a.type() == 0 || a.type() > max) return;  // unknown: skipped
@@ -63,8 +57,7 @@ bool AttrTable::parse(const uint8_t* data, size_t len, const Policy* policy, uin
       valid = false;
       return;
     }
-    attrs_[a.type()] = a;
-    present_[a.type()] = true;
+    slots_[a.type()] = a;
   });
   if (!well_formed) return fail(why, "malformed attribute header");
   return valid;

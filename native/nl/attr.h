@@ -6,8 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <array>
 #include <cstring>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +33,7 @@ struct Policy {
 
 class Attr {
  public:
+  // Trivial, so tables of them cost nothing until filled; Attr{} is all zero.
   Attr() = default;
   Attr(uint16_t type, const uint8_t* data, uint16_t len) : type_(type), data_(data), len_(len) {}
 
@@ -58,17 +59,37 @@ class Attr {
     return v;
   }
 
-  uint16_t type_ = 0;
-  const uint8_t* data_ = nullptr;
-  uint16_t len_ = 0;
+  uint16_t type_;
+  const uint8_t* data_;
+  uint16_t len_;
 };
 
 // Calls fn for each attribute in [data, data+len). Returns false if an
 // attribute's header is malformed (length below 4 or past the end).
-bool for_each_attr(const uint8_t* data, size_t len, const std::function<void(const Attr&)>& fn);
+// Calls fn for each attribute of the stream; false if a header is malformed
+// (the attributes before it were still visited). A template, so the call is
+// inlined: this loop runs for every attribute of every reply.
+template <typename Fn>
+bool for_each_attr(const uint8_t* data, size_t len, Fn&& fn) {
+  size_t off = 0;
+  while (len - off >= sizeof(nlattr)) {
+    nlattr h;
+    std::memcpy(&h, data + off, sizeof h);
+    if (h.nla_len < sizeof(nlattr) || h.nla_len > len - off) return false;
+    const auto type = static_cast<uint16_t>(h.nla_type & NLA_TYPE_MASK);
+    fn(Attr(type, data + off + sizeof(nlattr), static_cast<uint16_t>(h.nla_len - sizeof(nlattr))));
+    off += align4(h.nla_len);
+    if (off > len) break;  // the last attribute may omit its padding
+  }
+  return true;
+}
 
 class AttrTable {
  public:
+  AttrTable() = default;
+  AttrTable(const AttrTable&) = delete;  // slots_ may point into the object itself
+  AttrTable& operator=(const AttrTable&) = delete;
+
   // Validates every attribute of a known type (1..max) against policy[type].
   // On failure returns false and says why in *why (when not null).
   bool parse(const uint8_t* data, size_t len, const Policy* policy, uint16_t max,
@@ -79,13 +100,20 @@ class AttrTable {
   }
 
   const Attr* get(uint16_t type) const {
-    return type < present_.size() && present_[type] ? &attrs_[type] : nullptr;
+    if (slots_ == nullptr || type > max_) return nullptr;
+    const Attr& a = slots_[type];
+    return a.data() != nullptr ? &a : nullptr;  // every parsed attribute points into the message
   }
   bool has(uint16_t type) const { return get(type) != nullptr; }
 
  private:
-  std::vector<Attr> attrs_;
-  std::vector<bool> present_;
+  // Tables of up to kInline types (every family we decode natively) live
+  // in the object itself: no allocation per parsed message or nest.
+  static constexpr size_t kInline = 64;
+  std::array<Attr, kInline> inline_;  // uninitialised until parse() clears [0, max]
+  std::vector<Attr> heap_;
+  Attr* slots_ = nullptr;
+  uint16_t max_ = 0;
 };
 
 // Checks one attribute's payload length against its policy.

@@ -283,3 +283,35 @@ TEST(attr_valid_direct) {
   CHECK(why.find("attribute 9 has length 4") != std::string::npos);
   CHECK(!nl::attr_valid(a, {nl::AttrKind::U64}, nullptr));  // why may be null
 }
+
+TEST(attr_table_reuse_and_sizes) {
+  // Before any parse nothing is present.
+  nl::AttrTable fresh;
+  CHECK(!fresh.has(0));
+  CHECK(!fresh.has(A_U32));
+  // A second parse forgets what the first one found.
+  nl::AttrTable tb;
+  Bytes first = valid_stream();
+  REQUIRE(parse(tb, first));
+  CHECK(tb.has(A_STR));
+  Bytes second = cat({attr(A_U8, {3})});
+  REQUIRE(parse(tb, second));
+  CHECK(!tb.has(A_STR));
+  CHECK(!tb.has(A_U32));
+  CHECK_EQ(tb.get(A_U8)->u8(), 3u);
+  // Tables of many types (beyond the inline slots) work the same, before
+  // and after a small one on the same object.
+  static nl::Policy wide[301];
+  for (auto& p : wide) p = {nl::AttrKind::U32};
+  Bytes many = cat({attr(1, le32(1)), attr(63, le32(63)), attr(64, le32(64)), attr(300, le32(300))});
+  REQUIRE(tb.parse(many.data(), many.size(), wide, 300));
+  CHECK_EQ(tb.get(63)->u32(), 63u);
+  CHECK_EQ(tb.get(64)->u32(), 64u);
+  CHECK_EQ(tb.get(300)->u32(), 300u);
+  CHECK(!tb.has(299));
+  CHECK(!tb.has(301));
+  REQUIRE(tb.parse(many.data(), many.size(), wide, 63));
+  CHECK_EQ(tb.get(63)->u32(), 63u);
+  CHECK(!tb.has(64));
+  CHECK(!tb.has(300));
+}

@@ -2,7 +2,9 @@
 import { NetlinkHandle, type OpenOptions } from '../handle.js';
 import { IpvsClient } from './client.js';
 import { encodeOps } from './encode.js';
-import { decodeOutput } from './table.js';
+import type { IpvsOutputWire } from './table.js';
+import { decodeChunk, decodeOutput } from './table.js';
+import type { ServiceWithDests } from './client.js';
 import type { IpvsOpWire, IpvsResultWire } from './wire.js';
 
 class IpvsSocket extends NetlinkHandle {
@@ -12,10 +14,38 @@ class IpvsSocket extends NetlinkHandle {
 
   async exec(operation: string, ops: IpvsOpWire[]): Promise<IpvsResultWire[]> {
     const { nums, strs } = encodeOps(ops);
+    if (ops.length === 1 && ops[0]!.op === 'listAll') return [await this.#listAll(operation, nums, strs)];
     // Typed arrays and one string for the whole batch: far cheaper than
     // building thousands of objects property by property through N-API.
     const out = await this.run(operation, (n) => n.ipvs(nums, strs));
     return decodeOutput(out, ops.map((o) => o.op === 'listAll'));
+  }
+
+  // A large list arrives in chunks while the binding is still dumping, so
+  // the objects are built here in the meantime rather than all at the end.
+  async #listAll(operation: string, nums: Uint32Array, strs: string): Promise<IpvsResultWire> {
+    const chunks: { first: number; services: ServiceWithDests[] }[] = [];
+    let failure: unknown;
+    let wake: (() => void) | undefined;
+    const onChunk = (first: number, rows: IpvsOutputWire): void => {
+      try {
+        chunks.push({ first, services: decodeChunk(rows) });
+      } catch (e) {
+        failure ??= e;
+        chunks.push({ first, services: [] });
+      }
+      wake?.();
+    };
+    const out = await this.run(operation, (n) => n.ipvs(nums, strs, onChunk));
+    const [res] = decodeOutput(out, [true]);
+    const { streamed, ...result } = res!;
+    if (streamed === undefined) return result;
+    // The promise may settle before the last chunks' callbacks have run.
+    while (chunks.length < streamed) await new Promise<void>((resolve) => { wake = resolve; });
+    if (failure !== undefined) throw failure;
+    chunks.sort((a, b) => a.first - b.first);
+    result.services = chunks.flatMap((c) => c.services);
+    return result;
   }
 }
 

@@ -26,6 +26,7 @@ export interface IpvsOutputWire {
 interface ResultJson {
   error?: NativeErrorInfo;
   services?: [first: number, count: number];
+  streamed?: [zero: number, chunks: number];
   dests?: [first: number, count: number];
   daemons?: DaemonOut[];
   timeouts?: { tcp: number; tcpFin: number; udp: number };
@@ -57,13 +58,23 @@ function services(out: IpvsOutputWire, texts: string[], first: number, count: nu
   return list;
 }
 
-/** The binding's output as one result per op, services and dests as public objects. */
-export function decodeOutput(out: IpvsOutputWire, listAll: boolean[]): IpvsResultWire[] {
+/** Every service row of a listAll chunk (see ipvs_render_services), with its real servers. */
+export function decodeChunk(out: IpvsOutputWire): ServiceWithDests[] {
+  return services(out, out.texts.split('\0'), 0, out.services.length / SERVICE_STRIDE, true);
+}
+
+/**
+ * The binding's output as one result per op, services and dests as public
+ * objects. A listAll whose services came in chunks has `streamed` (how many)
+ * instead of `services`.
+ */
+export function decodeOutput(out: IpvsOutputWire, listAll: boolean[]): (IpvsResultWire & { streamed?: number })[] {
   const texts = out.texts.split('\0');
   return (JSON.parse(out.json) as (ResultJson | null)[]).map((r, i) => {
     if (r === null) return {};
-    const { services: sr, dests: dr, ...rest } = r;
-    const res: IpvsResultWire = rest;
+    const { services: sr, dests: dr, streamed, ...rest } = r;
+    const res: IpvsResultWire & { streamed?: number } = rest;
+    if (streamed !== undefined) res.streamed = streamed[1];
     if (sr !== undefined) res.services = services(out, texts, sr[0], sr[1], listAll[i]!);
     if (dr !== undefined) res.dests = dests(out, texts, dr[0], dr[1]);
     return res;

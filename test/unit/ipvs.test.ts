@@ -210,4 +210,27 @@ describe('IPVS binding output tables (src/ipvs/table.ts)', () => {
     assert.deepEqual(one!.dests!.map((d) => d.address), ['fd00::5']);
     assert.equal(err!.error!.code, 'ESRCH');
   });
+
+  it('decodes a streamed list: chunk rows (dest rows relative to the chunk), and the chunk count in the result', async () => {
+    const { decodeChunk, decodeOutput, STATS_STRIDE } = await import('../../src/ipvs/table.js');
+    // Two services, the second with two dests (rows 0 and 1 of this chunk).
+    const texts = ['10.0.0.1', 'rr', '', '10.0.0.2', '172.16.0.1', '172.16.0.2'].join('\0');
+    const services = Uint32Array.from([
+      2, 6, 80, 0, 0, 0, 0xffffffff, 0, 1, 2, 0, 0, 0,
+      2, 17, 53, 0, 0, 0, 0xffffffff, 3, 1, 2, 0, 2, 1,
+    ]);
+    const dests = Uint32Array.from([
+      2, 4, 8080, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+      2, 5, 8081, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3,
+    ]);
+    const stats = new BigUint64Array(4 * STATS_STRIDE);
+    stats[3 * STATS_STRIDE] = 7n;
+    const chunk = decodeChunk({ json: '', services, dests, stats, texts });
+    assert.deepEqual(chunk.map((s) => [s.protocol, s.address, s.port, s.dests.length]), [['tcp', '10.0.0.1', 80, 0], ['udp', '10.0.0.2', 53, 2]]);
+    assert.deepEqual(chunk[1]!.dests.map((d) => [d.address, d.port, d.forward, d.weight]), [['172.16.0.1', 8080, 'masq', 1], ['172.16.0.2', 8081, 'masq', 0]]);
+    assert.equal(chunk[1]!.dests[1]!.stats.connections, 7n);
+    const empty = { services: new Uint32Array(0), dests: new Uint32Array(0), stats: new BigUint64Array(0), texts: '' };
+    const [res] = decodeOutput({ json: JSON.stringify([{ streamed: [0, 3] }]), ...empty }, [true]);
+    assert.deepEqual(res, { streamed: 3 });
+  });
 });
