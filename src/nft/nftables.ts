@@ -5,7 +5,7 @@
 import { randomInt } from 'node:crypto';
 
 import type { NativeHandle } from '../binding.js';
-import { NetlinkError, type NativeErrorInfo } from '../errors.js';
+import { isNotFound, NetlinkError, type NativeErrorInfo } from '../errors.js';
 import { check, NetlinkHandle, type OpenOptions } from '../handle.js';
 import { decodeChainAt, type Chain } from './chain.js';
 import { FAMILIES, type Family } from './enums.js';
@@ -252,19 +252,26 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
       after?.catch(() => undefined);
       const rules: Rule[] = [];
       const names: RuleNames = { table: tableNames, chain: new NameCache() };
-      for (const slice of ruleSlices) {
-        const { data } = await settled(slice);
-        eachMessage(data, 0, data.length, (at, end, fam) => {
-          const r = decodeRuleAt(data, at, end, fam, names);
-          if (keep(r) && (filter.chain === undefined || r.chain === filter.chain)) rules.push(r);
-        });
-      }
-      const shapes = new ShapeCache();
-      let first = 0;
-      for (const slice of elementSlices) {
-        const r = await settled(slice);
-        fillElements(withElements, first, r, shapes);
-        first += r.ends.length;
+      try {
+        for (const slice of ruleSlices) {
+          const { data } = await settled(slice);
+          eachMessage(data, 0, data.length, (at, end, fam) => {
+            const r = decodeRuleAt(data, at, end, fam, names);
+            if (keep(r) && (filter.chain === undefined || r.chain === filter.chain)) rules.push(r);
+          });
+        }
+        const shapes = new ShapeCache();
+        let first = 0;
+        for (const slice of elementSlices) {
+          const r = await settled(slice);
+          fillElements(withElements, first, r, shapes);
+          first += r.ends.length;
+        }
+      } catch (e) {
+        // A chain or set deleted after the first dump: read again, if the
+        // ruleset did change (else the error is real).
+        if (after !== undefined && isNotFound(e) && (await after.catch(() => generation)) !== generation) continue;
+        throw e;
       }
       if (after !== undefined && (await after) !== generation) continue;  // changed while reading
       return new Ruleset({ generation, tables, chains, rules, sets, objects });

@@ -198,6 +198,52 @@ describe('nftables on the host kernel', () => {
     assert.match(nftList(ns.name), /table ip t/);
   });
 
+  for (const what of ['set', 'chain'] as const) {
+    it(`list() reads again when a ${what} is deleted between its first dump and the ${what === 'set' ? 'element' : 'rule'} dumps`, async () => {
+      sh('ip', ['netns', 'exec', ns.name, 'nft', '-f', fixture('kube-proxy.nft')]);
+      // 400 chains, so rules are dumped chain by chain (a deleted chain is then named in a request).
+      const tx = nft.transaction();
+      for (let i = 0; i < 400; i++) tx.addChain({ family: 'ip', table: 'kube-proxy', name: `extra${i}` });
+      tx.addRule({ family: 'ip', table: 'kube-proxy', chain: 'extra0', expressions: [build.accept()] });
+      tx.addSet({ family: 'ip', table: 'kube-proxy', name: 'doomed', type: 'ipv4_addr' });
+      await nft.commit(tx);
+      const before = await nft.list();
+      // Deterministic interleaving: list()'s first exchange completes, then
+      // another handle deletes the object before list() sees the replies
+      // (so before it sends its follow-up dumps).
+      const other = await Nftables.open({ netns: ns.name });
+      const self = nft as unknown as { run: (op: string, fn: unknown) => Promise<unknown> };
+      const run = self.run.bind(nft);
+      let calls = 0;
+      self.run = async (op, fn) => {
+        const out = await run(op, fn);
+        if (op === 'nft.list' && calls++ === 0) {
+          const del = other.transaction();
+          if (what === 'set') del.deleteSet({ family: 'ip', table: 'kube-proxy', name: 'doomed' });
+          else del.flushChain({ family: 'ip', table: 'kube-proxy', name: 'extra0' }).deleteChain({ family: 'ip', table: 'kube-proxy', name: 'extra0' });
+          await other.commit(del);
+        }
+        return out;
+      };
+      try {
+        const after = await nft.list();
+        assert.ok(calls > 4, `list() read again (${calls} list exchanges)`);
+        assert.ok(after.generation > before.generation);
+        if (what === 'set') {
+          assert.ok(before.sets.some((x) => x.name === 'doomed'));
+          assert.ok(!after.sets.some((x) => x.name === 'doomed'));
+          assert.equal(after.sets.length, before.sets.length - 1);
+        } else {
+          assert.ok(!after.chains.some((c) => c.name === 'extra0'));
+          assert.equal(after.chains.length, before.chains.length - 1);
+          assert.equal(after.rules.length, before.rules.length - 1);
+        }
+      } finally {
+        await other.close();
+      }
+    });
+  }
+
   it('lists filtered by family, table and chain, decoded into the types a transaction takes', async () => {
     sh('ip', ['netns', 'exec', ns.name, 'nft', '-f', fixture('kube-proxy.nft')]);
     sh('ip', ['netns', 'exec', ns.name, 'nft', 'add', 'table', 'inet', 'x']);
