@@ -313,6 +313,10 @@ void IpvsWorker::run_list_all(uint16_t family, size_t index) {
     }
   }
   r.streamed_chunks = chunks;
+  if (r.streamed_chunks > 0) {  // all of it is with JS now
+    std::vector<codec::IpvsService>().swap(r.services);
+    std::vector<std::vector<codec::IpvsDest>>().swap(r.service_dests);
+  }
 }
 
 void IpvsWorker::Run() {
