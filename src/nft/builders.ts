@@ -149,8 +149,10 @@ export const ret = (): Expression => verdict({ kind: 'return' });
 export const jump = (chain: string): Expression => verdict({ kind: 'jump', chain });
 /** `goto CHAIN` */
 export const goto = (chain: string): Expression => verdict({ kind: 'goto', chain });
-/** `counter` */
-export const counter = (): Expression => ({ type: 'counter', bytes: 0, packets: 0 });
+/** `counter` (sent without values, as nft sends it; the kernel starts at 0) */
+export const counter = (): Expression => ({ type: 'counter' });
+/** `flow add @FLOWTABLE`: offload the connection to a flowtable of the rule's table (forward chains only). */
+export const flowAdd = (flowtable: string): Expression => ({ type: 'flow_offload', flowtable });
 
 /** `dnat to ADDR[:PORT]` (ip or ip6 by the address). */
 export function dnat(address: string, port?: number, options: { flags?: number; family?: 'ip' | 'ip6' } = {}): Expression[] {

@@ -6,9 +6,12 @@
 // printed in a bracketed low-level form rather than guessed.
 import { formatIp } from '../addr.js';
 import type { Chain } from './chain.js';
+import { printDevices } from './devices.js';
+import type { Family } from './enums.js';
 import { decodeKey, encodeKey, keyLength, splitType, type DataType } from './datatypes.js';
 import { isVerdict, type Verdict } from './expr/data.js';
 import type { Expression } from './expr/index.js';
+import type { Flowtable } from './flowtable.js';
 import { keyField, payloadField, type Field } from './fields.js';
 import type { NamedObject } from './object.js';
 import type { Rule } from './rule.js';
@@ -384,6 +387,7 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
       case 'quota': out.push(`quota ${((e.flags as number | undefined) ?? 0) & 1 ? 'over ' : ''}${formatBytes(e.bytes as number)}${e.consumed ? ` used ${formatBytes(e.consumed as number)}` : ''}`); break;
       case 'connlimit': out.push(`ct count ${((e.flags as number | undefined) ?? 0) & 1 ? 'over ' : ''}${e.count as number}`); break;
       case 'queue': out.push(`queue${e.num !== undefined ? ` num ${e.num as number}` : ''}${((e.flags as number | undefined) ?? 0) & 1 ? ' bypass' : ''}`); break;
+      case 'flow_offload': out.push(`flow add @${e.flowtable as string}`); break;
       default:
         out.push(raw(e));
     }
@@ -422,21 +426,62 @@ export function printRule(r: Rule, sets?: (name: string) => NftSet | undefined):
   return r.comment !== undefined ? `${body} comment "${r.comment}"` : body;
 }
 
-function priorityText(c: Chain): string {
-  const p = c.priority ?? 0;
-  const names: [number, string][] = c.family === 'bridge' ? [[-300, 'dstnat'], [-200, 'filter'], [300, 'srcnat'], [100, 'out']] :
-    [[-300, 'raw'], [-150, 'mangle'], [-100, 'dstnat'], [0, 'filter'], [50, 'security'], [100, 'srcnat']];
-  const exact = names.find(([n]) => n === p);
-  if (exact) return exact[1];
-  const near = names.find(([n]) => Math.abs(p - n) <= 10);
-  if (near) return `${near[1]} ${p > near[0] ? '+' : '-'} ${Math.abs(p - near[0])}`;
+// nft's named priorities, in the order it tries them, and where each name
+// applies: a priority within 10 of the first name near it prints as that name
+// (`filter + 5`) when the name fits the family and hook, else as a number.
+const STD_PRIOS: [number, string][] = [[-300, 'raw'], [-150, 'mangle'], [-100, 'dstnat'], [0, 'filter'], [50, 'security'], [100, 'srcnat']];
+const BRIDGE_PRIOS: [number, string][] = [[-300, 'dstnat'], [-200, 'filter'], [100, 'out'], [300, 'srcnat']];
+
+function priorityFits(name: string, family: Family, hook: string | undefined): boolean {
+  if (family === 'bridge') {
+    return name === 'filter' || (name === 'dstnat' && hook === 'prerouting') || (name === 'out' && hook === 'output') || (name === 'srcnat' && hook === 'postrouting');
+  }
+  const inet = family === 'ip' || family === 'ip6' || family === 'inet';
+  switch (name) {
+    case 'filter': return inet || family === 'arp' || family === 'netdev';
+    case 'raw': case 'mangle': case 'security': return inet;
+    case 'dstnat': return inet && hook === 'prerouting';
+    case 'srcnat': return inet && hook === 'postrouting';
+    default: return false;
+  }
+}
+
+/** A hook priority as nft prints it: `filter`, `dstnat - 5`, `-150`. Flowtables count as netdev ingress. */
+export function priorityText(family: Family, hook: string | undefined, p: number): string {
+  for (const [value, name] of family === 'bridge' ? BRIDGE_PRIOS : STD_PRIOS) {
+    if (Math.abs(p - value) > 10) continue;
+    if (!priorityFits(name, family, hook)) break;
+    return p === value ? name : `${name} ${p > value ? '+' : '-'} ${Math.abs(p - value)}`;
+  }
   return String(p);
 }
 
 export function printChainHeader(c: Chain): string | undefined {
   if (c.hook === undefined) return undefined;
-  const dev = c.device !== undefined ? ` device "${c.device}"` : c.devices !== undefined ? ` devices = { ${c.devices.join(', ')} }` : '';
-  return `type ${c.type} hook ${c.hook}${dev} priority ${priorityText(c)}; policy ${c.policy ?? 'accept'};`;
+  const devices = c.devices !== undefined && c.devices.length > 1 ? c.devices : undefined;
+  const one = c.device ?? (c.devices !== undefined && c.devices.length === 1 ? c.devices[0] : undefined);
+  const dev = devices !== undefined ? ` devices = { ${printDevices(devices).join(', ')} }` : one !== undefined ? ` device "${one}"` : '';
+  return `type ${c.type} hook ${c.hook}${dev} priority ${priorityText(c.family, c.hook, c.priority ?? 0)}; policy ${c.policy ?? 'accept'};`;
+}
+
+/**
+ * The statements of a flowtable's block, one per line as `nft list` prints
+ * them (`hook ingress priority filter`, `devices = { ... }`, `flags offload`,
+ * `counter`); with withHook false, only the devices line.
+ */
+export function printFlowtableBody(f: Flowtable, withHook = true): string[] {
+  const lines: string[] = [];
+  if (withHook) lines.push(`hook ${f.hook ?? 'ingress'} priority ${priorityText('netdev', 'ingress', f.priority ?? 0)}`);
+  if (f.devices !== undefined && f.devices.length > 0) lines.push(`devices = { ${printDevices(f.devices).join(', ')} }`);
+  if (!withHook) return lines;
+  if (f.flags?.includes('offload')) lines.push('flags offload');
+  if (f.flags?.includes('counter')) lines.push('counter');
+  return lines;
+}
+
+/** A flowtable as it appears inside `table ... { }`. */
+export function printFlowtable(f: Flowtable, indent: string): string[] {
+  return [`${indent}flowtable ${f.name} {`, ...printFlowtableBody(f).map((l) => `${indent}\t${l}`), `${indent}}`];
 }
 
 export function printSet(s: NftSet, indent: string): string[] {
@@ -481,6 +526,7 @@ export function printTable(t: Table, r: RulesetData): string {
   const blocks: string[][] = [];
   for (const o of mine(r.objects)) blocks.push(printObject(o, '\t'));
   for (const s of sets) if (!((s.flagBits ?? 0) & 1)) blocks.push(printSet(s, '\t'));
+  for (const f of mine(r.flowtables ?? [])) blocks.push(printFlowtable(f, '\t'));
   const rulesByChain = new Map<string, Rule[]>();
   for (const rule of mine(r.rules)) {
     const list = rulesByChain.get(rule.chain);

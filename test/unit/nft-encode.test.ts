@@ -1,14 +1,17 @@
 // Byte-exact encodings: the kube-proxy-shaped sample (test/fixtures/nft/kube-proxy.nft)
-// built with our builders must produce the batch nft 1.0.6 sent for the same
-// text, message for message (captured with strace into kube-proxy.batch.json).
+// and the flowtable commands (flowtable.nft) built with our builders must
+// produce the batches nft 1.0.6 sent for the same text, message for message
+// (captured with strace, scripts/nft-capture.mjs, into *.batch.json).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 
+import { flowtableSample } from '../fixtures/nft/flowtable-sample.js';
 import { kubeProxySample } from '../fixtures/nft/kube-proxy-sample.js';
+import type { Transaction } from '../../src/index.js';
 import { attrList } from '../../src/nft/wire.js';
 
 interface Captured { type: number; flags: number; body: string }
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/nft/kube-proxy.batch.json', import.meta.url), 'utf8')) as Captured[];
+const captured = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/nft/${name}`, import.meta.url), 'utf8')) as Captured[];
 
 // nft 1.0.6 also stores `typeof` hints in map userdata; ours carries only the byte orders.
 function withoutMapUserdata(type: number, body: Buffer): string {
@@ -27,8 +30,11 @@ function messagesOf(bytes: Buffer): Captured[] {
   return out;
 }
 
-describe('nft encoding, byte for byte against nft', () => {
-  const ours = messagesOf(kubeProxySample().encode().bytes);
+const samples: [string, () => Transaction][] = [['kube-proxy.batch.json', kubeProxySample], ['flowtable.batch.json', flowtableSample]];
+
+for (const [name, sample] of samples) describe(`nft encoding, byte for byte against nft: ${name}`, () => {
+  const fixture = captured(name);
+  const ours = messagesOf(sample().encode().bytes);
 
   it('sends as many messages as nft', () => {
     assert.equal(ours.length, fixture.length);
