@@ -72,8 +72,8 @@ export function validateFlowtable(f: Flowtable, where: string): void {
   if (f.handle !== undefined) checkUint(f.handle, Number.MAX_SAFE_INTEGER, `${where}: handle`);
 }
 
-/** Checks what delete/destroy take: a name or a handle, and optionally the devices to remove. */
-export function validateFlowtableRef(f: FlowtableRef, where: string): void {
+/** Checks what delete/destroy take: a name or a handle, and (delete only) the devices to remove. */
+export function validateFlowtableRef(f: FlowtableRef, where: string, destroy = false): void {
   if (typeof f !== 'object' || f === null) throw new NftValidationError(`${where}: expected a flowtable`);
   checkFlowtableFamily(f.family, where);
   checkName(f.table, `${where}: table`);
@@ -81,6 +81,7 @@ export function validateFlowtableRef(f: FlowtableRef, where: string): void {
   if (f.name !== undefined) checkName(f.name, `${where}: flowtable`);
   if (f.handle !== undefined) checkUint(f.handle, Number.MAX_SAFE_INTEGER, `${where}: handle`);
   if (f.devices !== undefined) {
+    if (destroy) throw new NftValidationError(`${where}: destroy removes whole flowtables; remove devices with deleteFlowtable`);
     if (f.name === undefined) throw new NftValidationError(`${where}: removing devices names the flowtable by name`);
     checkDevices(f.devices, `${where}: flowtable`);
     if (f.devices.length === 0) throw new NftValidationError(`${where}: no devices to remove`);
@@ -107,11 +108,13 @@ function flagNames(bits: number): FlowtableFlag[] {
   return out;
 }
 
-// NFTA_FLOWTABLE_HOOK as nft sends it: hook number, priority, then the devices (if any).
-function encodeHook(w: Writer, priority: number, devices: readonly string[] | undefined): void {
+// NFTA_FLOWTABLE_HOOK as nft sends it: hook number, priority (when given), then the devices (if any).
+function encodeHook(w: Writer, priority: number | undefined, devices: readonly string[] | undefined): void {
   const h = w.nest(U.NFTA_FLOWTABLE_HOOK);
-  w.be32(U.NFTA_FLOWTABLE_HOOK_NUM, INGRESS);
-  w.be32(U.NFTA_FLOWTABLE_HOOK_PRIORITY, priority >>> 0);
+  if (priority !== undefined) {
+    w.be32(U.NFTA_FLOWTABLE_HOOK_NUM, INGRESS);
+    w.be32(U.NFTA_FLOWTABLE_HOOK_PRIORITY, priority >>> 0);
+  }
   if (devices !== undefined && devices.length > 0) {
     const d = w.nest(U.NFTA_FLOWTABLE_HOOK_DEVS);
     encodeDevices(w, devices);
@@ -133,14 +136,16 @@ export function encodeFlowtable(w: Writer, f: Flowtable): void {
 }
 
 /**
- * NFT_MSG_DELFLOWTABLE (or DESTROYFLOWTABLE) body: by name, else by handle;
- * with devices, only those devices are removed (nft sends hook 0 priority 0 with them).
+ * NFT_MSG_DELFLOWTABLE (or DESTROYFLOWTABLE) body: by name, else by handle.
+ * With devices, only those devices are removed; the hook then carries just
+ * the devices, as nft 1.1 sends it. (nft 1.0.6 also sends hook 0 priority 0,
+ * which the kernel refuses for a flowtable of another priority.)
  */
 export function encodeFlowtableRef(w: Writer, f: FlowtableRef): void {
   w.strz(U.NFTA_FLOWTABLE_TABLE, f.table);
   if (f.name !== undefined) w.strz(U.NFTA_FLOWTABLE_NAME, f.name);
   else w.be64(U.NFTA_FLOWTABLE_HANDLE, BigInt(f.handle!));
-  if (f.devices !== undefined && f.devices.length > 0) encodeHook(w, 0, f.devices);
+  if (f.devices !== undefined && f.devices.length > 0) encodeHook(w, undefined, f.devices);
 }
 
 export function decodeFlowtable(m: NfMessage): Flowtable {

@@ -461,7 +461,8 @@ export function printChainHeader(c: Chain): string | undefined {
   const devices = c.devices !== undefined && c.devices.length > 1 ? c.devices : undefined;
   const one = c.device ?? (c.devices !== undefined && c.devices.length === 1 ? c.devices[0] : undefined);
   const dev = devices !== undefined ? ` devices = { ${printDevices(devices).join(', ')} }` : one !== undefined ? ` device "${one}"` : '';
-  return `type ${c.type} hook ${c.hook}${dev} priority ${priorityText(c.family, c.hook, c.priority ?? 0)}; policy ${c.policy ?? 'accept'};`;
+  // The kernel always reports a base chain's policy; a chain to be added may leave it to the default.
+  return `type ${c.type} hook ${c.hook}${dev} priority ${priorityText(c.family, c.hook, c.priority ?? 0)};${c.policy !== undefined ? ` policy ${c.policy};` : ''}`;
 }
 
 /**

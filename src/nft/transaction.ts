@@ -261,14 +261,14 @@ export class Transaction {
    * A flowtable that a rule still uses (`flow add @NAME`) cannot be deleted (EBUSY).
    */
   deleteFlowtable(flowtable: FlowtableRef): this { return this.#flowtable('delete', flowtable); }
-  /** Like deleteFlowtable, but a missing flowtable is not an error (kernel 6.3+). */
-  destroyFlowtable(flowtable: FlowtableRef): this { return this.#flowtable('destroy', flowtable); }
+  /** Like deleteFlowtable of a whole flowtable, but a missing one is not an error (kernel 6.3+). */
+  destroyFlowtable(flowtable: Omit<FlowtableRef, 'devices'>): this { return this.#flowtable('destroy', flowtable); }
 
   #flowtable(verb: Verb, flowtable: Flowtable | FlowtableRef): this {
     const where = this.#where(verb, 'flowtable');
     return this.#queue({ verb, kind: 'flowtable', flowtable }, () => {
       if (verb === 'add' || verb === 'create') validateFlowtable(flowtable as Flowtable, where);
-      else validateFlowtableRef(flowtable as FlowtableRef, where);
+      else validateFlowtableRef(flowtable as FlowtableRef, where, verb === 'destroy');
     });
   }
 

@@ -53,11 +53,12 @@ describe('flowtable validation: typed errors, nothing sent', () => {
   it('delete and destroy take a name or a handle, and devices only with a name', () => {
     refused(new Transaction().deleteFlowtable({ ...T }), /a flowtable name or handle is needed/);
     refused(new Transaction().deleteFlowtable({ ...T, handle: -1 }), /handle: expected an integer/);
-    refused(new Transaction().destroyFlowtable({ ...T, handle: 7, devices: ['veth0'] }), /removing devices names the flowtable by name/);
+    refused(new Transaction().deleteFlowtable({ ...T, handle: 7, devices: ['veth0'] }), /removing devices names the flowtable by name/);
+    refused(new Transaction().destroyFlowtable({ ...T, name: 'ft', devices: ['veth0'] } as never), /destroy removes whole flowtables/);
     refused(new Transaction().deleteFlowtable({ ...T, name: 'ft', devices: [] }), /no devices to remove/);
     refused(new Transaction().deleteFlowtable({ family: 'arp', table: 't', name: 'ft' }), /not arp/);
     assert.equal(new Transaction().deleteFlowtable({ ...T, handle: 7 }).error, undefined);
-    assert.equal(new Transaction().destroyFlowtable({ ...T, name: 'ft', devices: ['veth1'] }).error, undefined);
+    assert.equal(new Transaction().deleteFlowtable({ ...T, name: 'ft', devices: ['veth1'] }).error, undefined);
   });
 
   it('flow add names its flowtable with a string', () => {
