@@ -1,5 +1,5 @@
-// Byte-exact encodings: the kube-proxy-shaped sample (test/fixtures/nft/kube-proxy.nft)
-// and the flowtable commands (flowtable.nft) built with our builders must
+// Byte-exact encodings: the kube-proxy-shaped sample (test/fixtures/nft/kube-proxy.nft),
+// the flowtable commands (flowtable.nft) and link-layer matches (link-layer.nft) built with our builders must
 // produce the batches nft 1.0.6 sent for the same text, message for message
 // (captured with strace, scripts/nft-capture.mjs, into *.batch.json).
 import assert from 'node:assert/strict';
@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { captured, messagesOf, withoutDeleteHookHeader } from '../fixtures/nft/captured.js';
 import { flowtableSample } from '../fixtures/nft/flowtable-sample.js';
 import { kubeProxySample } from '../fixtures/nft/kube-proxy-sample.js';
+import { linkLayerSample } from '../fixtures/nft/link-layer-sample.js';
 import type { Transaction } from '../../src/index.js';
 import { attrList } from '../../src/nft/wire.js';
 
@@ -17,7 +18,7 @@ function withoutMapUserdata(type: number, body: Buffer): string {
   return body.subarray(0, 4).toString('hex') + attrs.map((a) => `${a.type}:${a.data.toString('hex')}`).join(',');
 }
 
-const samples: [string, () => Transaction][] = [['kube-proxy.batch.json', kubeProxySample], ['flowtable.batch.json', flowtableSample]];
+const samples: [string, () => Transaction][] = [['kube-proxy.batch.json', kubeProxySample], ['flowtable.batch.json', flowtableSample], ['link-layer.batch.json', linkLayerSample]];
 
 for (const [name, sample] of samples) describe(`nft encoding, byte for byte against nft: ${name}`, () => {
   const fixture = captured(name);

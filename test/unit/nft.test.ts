@@ -118,7 +118,7 @@ describe('FakeNftables', () => {
 
 describe('nft decoders on mutated bytes', () => {
   // Kernel-format messages: the captured batch nft sent is in the same format the kernel dumps.
-  const captured = ['kube-proxy.batch.json', 'flowtable.batch.json']
+  const captured = ['kube-proxy.batch.json', 'flowtable.batch.json', 'link-layer.batch.json']
     .flatMap((f) => JSON.parse(readFileSync(new URL(`../fixtures/nft/${f}`, import.meta.url), 'utf8')) as { type: number; body: string }[]);
   const decoders: Record<number, (m: ReturnType<typeof messages>[number]) => unknown> = {
     0: decodeTable, 3: decodeChain, 6: decodeRule, 9: decodeSet, 12: (m) => decodeElements(m, () => undefined), 18: decodeObject,
