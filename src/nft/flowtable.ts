@@ -19,6 +19,7 @@ import { attrLen, attrType, be32At, be64NumberAt, DecodeError, nextAttr, strAt, 
 /** `flags offload` (NFT_FLOWTABLE_HW_OFFLOAD: flows go to the NIC) and `counter` (NFT_FLOWTABLE_COUNTER: flows count packets and bytes). */
 export type FlowtableFlag = 'offload' | 'counter';
 
+/** `flowtable NAME { hook ingress priority P; devices = { ... }; [flags offload;] [counter;] }` in table FAMILY TABLE. */
 export interface Flowtable {
   /** ip, ip6 or inet. */
   family: Family;
@@ -47,6 +48,7 @@ export interface FlowtableRef {
   devices?: string[];
 }
 
+/** The table families the kernel has flowtables in. */
 export const FLOWTABLE_FAMILIES: readonly Family[] = ['ip', 'ip6', 'inet'];
 const FLAG_BITS: Record<FlowtableFlag, number> = { offload: U.NFT_FLOWTABLE_HW_OFFLOAD, counter: U.NFT_FLOWTABLE_COUNTER };
 /** NF_NETDEV_INGRESS: the hook number a flowtable is sent with. */
@@ -58,6 +60,7 @@ function checkFlowtableFamily(family: unknown, where: string): Family {
   return family as Family;
 }
 
+/** Checks a flowtable to add, throwing NftValidationError before anything is sent. */
 export function validateFlowtable(f: Flowtable, where: string): void {
   if (typeof f !== 'object' || f === null) throw new NftValidationError(`${where}: expected a flowtable`);
   checkFlowtableFamily(f.family, where);
@@ -148,6 +151,7 @@ export function encodeFlowtableRef(w: Writer, f: FlowtableRef): void {
   if (f.devices !== undefined && f.devices.length > 0) encodeHook(w, undefined, f.devices);
 }
 
+/** A NEWFLOWTABLE/DELFLOWTABLE message (a listing's or an event's) as a Flowtable. */
 export function decodeFlowtable(m: NfMessage): Flowtable {
   return decodeFlowtableAt(m.raw, m.attrs, m.raw.length, m.family);
 }

@@ -250,8 +250,8 @@ export class Transaction {
 
   /**
    * Equivalent to: `add flowtable FAMILY TABLE NAME { hook ingress priority P; devices = { ... }; [counter;] [flags offload;] }`.
-   * On a flowtable that exists, adds the devices it does not have yet (the hook and priority must be the same).
-   * `create` fails if it exists.
+   * On a flowtable that exists, adds the devices it does not have yet and takes the flags sent
+   * (the priority and the offload flag cannot change: EOPNOTSUPP). `create` fails if it exists.
    */
   addFlowtable(flowtable: Flowtable): this { return this.#flowtable('add', flowtable); }
   createFlowtable(flowtable: Flowtable): this { return this.#flowtable('create', flowtable); }
