@@ -1,8 +1,9 @@
 // Device lists of netdev hooks: the devices a netdev base chain or a
-// flowtable attaches to (`devices = { veth0, veth1 }`). nft sends the list
-// last device first and the kernel keeps it in the order received, so a
-// list is encoded reversed and decoded reversed again: what is decoded is
-// in the order it was written. A name ending in `*` (`"veth*"`, kernel
+// flowtable attaches to (`devices = { veth0, veth1 }`). nft 1.0.6 sends the
+// list of an add last device first (the devices a delete removes, in the
+// order written) and the kernel keeps it in the order received, so a list
+// is encoded reversed and decoded reversed again: what is decoded is in the
+// order it was written. A name ending in `*` (`"veth*"`, kernel
 // 6.17+) matches every device with that prefix and travels as
 // NFTA_DEVICE_PREFIX, without the `*`.
 import { NftValidationError } from './names.js';
@@ -36,10 +37,10 @@ export function checkDevices(ds: unknown, what: string): string[] {
   return ds as string[];
 }
 
-/** Writes the NFTA_DEVICE_NAME (or _PREFIX) attributes of a list, last first, as nft does. */
-export function encodeDevices(w: Writer, devices: readonly string[]): void {
-  for (let i = devices.length - 1; i >= 0; i--) {
-    const d = devices[i]!;
+/** Writes the NFTA_DEVICE_NAME (or _PREFIX) attributes of a list, last first as nft does for an add (in order with reversed false). */
+export function encodeDevices(w: Writer, devices: readonly string[], reversed = true): void {
+  for (let k = 0; k < devices.length; k++) {
+    const d = devices[reversed ? devices.length - 1 - k : k]!;
     if (d.endsWith('*')) w.strz(NFTA_DEVICE_PREFIX, d.slice(0, -1));
     else w.strz(U.NFTA_DEVICE_NAME, d);
   }
@@ -59,7 +60,12 @@ export function decodeDevices(buf: Buffer, at: number, end: number): string[] {
   return out.reverse();
 }
 
-/** A device list as nft prints it: sorted byte-wise (nft sorts what it lists), names with `*` quoted. */
-export function printDevices(devices: readonly string[]): string[] {
-  return [...devices].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))).map((d) => (d.endsWith('*') ? `"${d}"` : d));
+/**
+ * A device list in nft syntax, names with `*` quoted: sorted byte-wise as
+ * `nft list` prints it, or (sorted false, for an nft script) in the order
+ * given, so that nft sends it as we do.
+ */
+export function printDevices(devices: readonly string[], sorted = true): string[] {
+  const list = sorted ? [...devices].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))) : devices;
+  return list.map((d) => (d.endsWith('*') ? `"${d}"` : d));
 }

@@ -112,7 +112,7 @@ function flagNames(bits: number): FlowtableFlag[] {
 }
 
 // NFTA_FLOWTABLE_HOOK as nft sends it: hook number, priority (when given), then the devices (if any).
-function encodeHook(w: Writer, priority: number | undefined, devices: readonly string[] | undefined): void {
+function encodeHook(w: Writer, priority: number | undefined, devices: readonly string[] | undefined, reversed: boolean): void {
   const h = w.nest(U.NFTA_FLOWTABLE_HOOK);
   if (priority !== undefined) {
     w.be32(U.NFTA_FLOWTABLE_HOOK_NUM, INGRESS);
@@ -120,7 +120,7 @@ function encodeHook(w: Writer, priority: number | undefined, devices: readonly s
   }
   if (devices !== undefined && devices.length > 0) {
     const d = w.nest(U.NFTA_FLOWTABLE_HOOK_DEVS);
-    encodeDevices(w, devices);
+    encodeDevices(w, devices, reversed);
     w.end(d);
   }
   w.end(h);
@@ -134,21 +134,22 @@ function encodeHook(w: Writer, priority: number | undefined, devices: readonly s
 export function encodeFlowtable(w: Writer, f: Flowtable): void {
   w.strz(U.NFTA_FLOWTABLE_TABLE, f.table);
   w.strz(U.NFTA_FLOWTABLE_NAME, f.name);
-  encodeHook(w, f.priority ?? 0, f.devices);
+  encodeHook(w, f.priority ?? 0, f.devices, true);
   w.be32(U.NFTA_FLOWTABLE_FLAGS, flagBits(f.flags ?? []));
 }
 
 /**
  * NFT_MSG_DELFLOWTABLE (or DESTROYFLOWTABLE) body: by name, else by handle.
  * With devices, only those devices are removed; the hook then carries just
- * the devices, as nft 1.1 sends it. (nft 1.0.6 also sends hook 0 priority 0,
- * which the kernel refuses for a flowtable of another priority.)
+ * the devices (in the order given, as nft sends them here), as nft 1.1 sends
+ * it. (nft 1.0.6 also sends hook 0 priority 0, which the kernel refuses for a
+ * flowtable of another priority.)
  */
 export function encodeFlowtableRef(w: Writer, f: FlowtableRef): void {
   w.strz(U.NFTA_FLOWTABLE_TABLE, f.table);
   if (f.name !== undefined) w.strz(U.NFTA_FLOWTABLE_NAME, f.name);
   else w.be64(U.NFTA_FLOWTABLE_HANDLE, BigInt(f.handle!));
-  if (f.devices !== undefined && f.devices.length > 0) encodeHook(w, undefined, f.devices);
+  if (f.devices !== undefined && f.devices.length > 0) encodeHook(w, undefined, f.devices, false);
 }
 
 /** A NEWFLOWTABLE/DELFLOWTABLE message (a listing's or an event's) as a Flowtable. */

@@ -537,11 +537,12 @@ export function priorityText(family: Family, hook: string | undefined, p: number
   return String(p);
 }
 
-export function printChainHeader(c: Chain): string | undefined {
+/** `type T hook H [device(s) ...] priority P; [policy X;]`; listing false keeps the devices in the order given (for an nft script). */
+export function printChainHeader(c: Chain, listing = true): string | undefined {
   if (c.hook === undefined) return undefined;
   const devices = c.devices !== undefined && c.devices.length > 1 ? c.devices : undefined;
   const one = c.device ?? (c.devices !== undefined && c.devices.length === 1 ? c.devices[0] : undefined);
-  const dev = devices !== undefined ? ` devices = { ${printDevices(devices).join(', ')} }` : one !== undefined ? ` device "${one}"` : '';
+  const dev = devices !== undefined ? ` devices = { ${printDevices(devices, listing).join(', ')} }` : one !== undefined ? ` device "${one}"` : '';
   // The kernel always reports a base chain's policy; a chain to be added may leave it to the default.
   return `type ${c.type} hook ${c.hook}${dev} priority ${priorityText(c.family, c.hook, c.priority ?? 0)};${c.policy !== undefined ? ` policy ${c.policy};` : ''}`;
 }
@@ -549,12 +550,13 @@ export function printChainHeader(c: Chain): string | undefined {
 /**
  * The statements of a flowtable's block, one per line as `nft list` prints
  * them (`hook ingress priority filter`, `devices = { ... }`, `flags offload`,
- * `counter`); with withHook false, only the devices line.
+ * `counter`); with withHook false, only the devices line; listing false
+ * keeps the devices in the order given (for an nft script).
  */
-export function printFlowtableBody(f: Flowtable, withHook = true): string[] {
+export function printFlowtableBody(f: Flowtable, withHook = true, listing = true): string[] {
   const lines: string[] = [];
   if (withHook) lines.push(`hook ${f.hook ?? 'ingress'} priority ${priorityText('netdev', 'ingress', f.priority ?? 0)}`);
-  if (f.devices !== undefined && f.devices.length > 0) lines.push(`devices = { ${printDevices(f.devices).join(', ')} }`);
+  if (f.devices !== undefined && f.devices.length > 0) lines.push(`devices = { ${printDevices(f.devices, listing).join(', ')} }`);
   if (!withHook) return lines;
   if (f.flags?.includes('offload')) lines.push('flags offload');
   if (f.flags?.includes('counter')) lines.push('counter');

@@ -553,7 +553,7 @@ function printOperation(op: Operation, shapes: Map<string, SetShape>): string {
     }
     case 'chain': {
       const c = op.chain;
-      const head = verb === 'add' || verb === 'create' ? printChainHeader(c) : undefined;
+      const head = verb === 'add' || verb === 'create' ? printChainHeader(c, false) : undefined;
       const comment = (verb === 'add' || verb === 'create') && c.comment !== undefined ? ` comment "${c.comment}";` : '';
       return `${verb} chain ${c.family} ${c.table} ${c.name}${head !== undefined || comment ? ` {${head !== undefined ? ` ${head}` : ''}${comment} }` : ''}`;
     }
@@ -586,7 +586,7 @@ function printOperation(op: Operation, shapes: Map<string, SetShape>): string {
     case 'flowtable': {
       const f = op.flowtable;
       const id = f.name !== undefined ? f.name : `handle ${f.handle}`;
-      const body = verb === 'add' || verb === 'create' ? printFlowtableBody(f as Flowtable) : f.devices !== undefined ? printFlowtableBody({ ...f, name: f.name! }, false) : [];
+      const body = verb === 'add' || verb === 'create' ? printFlowtableBody(f as Flowtable, true, false) : f.devices !== undefined ? printFlowtableBody({ ...f, name: f.name! }, false, false) : [];
       return `${verb} flowtable ${f.family} ${f.table} ${id}${body.length > 0 ? ` { ${body.map((l) => `${l};`).join(' ')} }` : ''}`;
     }
   }

@@ -126,7 +126,11 @@ describe('flowtables on the host kernel', () => {
 
   it('nft -f of a transaction printed as a script sends the batch the transaction encodes to, byte for byte', function () {
     if (spawnSync('sh', ['-c', 'command -v strace'], { stdio: 'ignore' }).status !== 0) this.skip();
-    for (const tx of [flowtableSample(), rulesetTx(nft.transaction())]) {
+    const unsorted = nft.transaction().addTable({ family: 'netdev', name: 'n' }).addTable({ family: 'ip', name: 't' })
+      .addChain({ family: 'netdev', table: 'n', name: 'c', type: 'filter', hook: 'ingress', devices: ['veth2', 'veth0', 'veth1'], priority: -150 })
+      .addFlowtable({ ...T, name: 'ft', devices: ['veth1', 'veth3', 'veth0'] })
+      .deleteFlowtable({ ...T, name: 'ft', devices: ['veth3', 'veth0'] });
+    for (const tx of [flowtableSample(), rulesetTx(nft.transaction()), unsorted]) {
       const sent = withFile(tx.toString(), (file) => JSON.parse(spawnSync(process.execPath, [captureScript, file], { encoding: 'utf8' }).stdout) as Captured[]);
       // The one place we send less than nft 1.0.6: see withoutDeleteHookHeader.
       assert.deepEqual(messagesOf(tx.encode().bytes), sent.map((m) => ({ ...m, body: withoutDeleteHookHeader(m.type, m.body) })));

@@ -77,6 +77,7 @@ describe('flowtable transactions as nft scripts', () => {
       .deleteFlowtable({ ...T, name: 'ft', devices: ['veth1'] })
       .destroyFlowtable({ ...T, name: 'ft' })
       .deleteFlowtable({ ...T, handle: 12 })
+      .addFlowtable({ ...T, name: 'g', devices: ['veth9', 'veth1'] })
       .addRule(nft.rule('ip', 't', 'fw', nft.match('meta l4proto', 'tcp'), nft.flowAdd('ft')));
     assert.equal(tx.toString(), [
       'add flowtable ip t ft { hook ingress priority filter; devices = { veth0, veth1 }; counter; }',
@@ -85,6 +86,8 @@ describe('flowtable transactions as nft scripts', () => {
       'delete flowtable ip t ft { devices = { veth1 }; }',
       'destroy flowtable ip t ft',
       'delete flowtable ip t handle 12',
+      // In the order given, so that nft sends them in ours (a listing sorts them, as nft does).
+      'add flowtable ip t g { hook ingress priority filter; devices = { veth9, veth1 }; }',
       'add rule ip t fw meta l4proto tcp flow add @ft',
       '',
     ].join('\n'));
