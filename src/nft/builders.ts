@@ -38,6 +38,12 @@ function dependency(name: FieldName | string): Expression[] {
   return [{ type: 'meta', key: 'l4proto', dreg: R1 }, { type: 'cmp', sreg: R1, op: 'eq', data: Uint8Array.of(f.l4proto) }];
 }
 
+function popcount(b: number): number {
+  let n = 0;
+  for (; b; b &= b - 1) n++;
+  return n;
+}
+
 function prefixBytes(len: number, plen: number): Uint8Array {
   const m = new Uint8Array(len);
   for (let i = 0; i < plen; i++) m[i >> 3]! |= 0x80 >> (i & 7);
@@ -46,12 +52,26 @@ function prefixBytes(len: number, plen: number): Uint8Array {
 
 /**
  * A match on one field: `ip saddr 10.0.0.0/8`, `tcp dport 80`, `tcp dport 1000-2000`
- * (pass [1000, 2000]), `meta l4proto tcp`, `iifname "eth0"`, `meta mark 0x4000`.
+ * (pass [1000, 2000]), `meta l4proto tcp`, `iifname "eth0"`, `meta mark 0x4000`,
+ * `ether type ip6`, `vlan id 10`. Only the l4 protocol is checked first: where
+ * nft adds `meta iiftype ether`, `ether type 8021q` or `meta protocol ip` (netdev
+ * and bridge tables), add those matches in front.
  */
 export function match(name: FieldName, value: Value | [Value, Value], op: Op = '=='): Expression[] {
   const f = field(name);
   const load = f.load(R1) as Expression & { len?: number };
   const out: Expression[] = [...dependency(name)];
+  if (f.mask !== undefined) {
+    // A bit field: the bytes it is in, masked, compared with the value moved into place.
+    const n = typeof value === 'number' ? value : Number(value);
+    const bits = f.mask.reduce((c, b) => c + popcount(b), 0);
+    if (Array.isArray(value) || !Number.isInteger(n) || n < 0 || n >= 2 ** bits) throw new TypeError(`match: ${name} takes an integer 0..${2 ** bits - 1}`);
+    const len = f.mask.length;
+    const data = Buffer.alloc(len);
+    data.writeUIntBE(n * 2 ** f.shift!, 0, len);
+    out.push(load, { type: 'bitwise', sreg: R1, dreg: R1, op: 'mask_xor', len, mask: f.mask, xor: new Uint8Array(len) }, { type: 'cmp', sreg: R1, op: CMP[op], data });
+    return out;
+  }
   if (Array.isArray(value)) {
     if (op !== '==' && op !== '!=') throw new TypeError('match: ranges take == or !=');
     out.push(load, { type: 'range', sreg: R1, op: CMP[op] as 'eq' | 'neq', from: f.type.parse(value[0]), to: f.type.parse(value[1]) });
@@ -149,8 +169,10 @@ export const ret = (): Expression => verdict({ kind: 'return' });
 export const jump = (chain: string): Expression => verdict({ kind: 'jump', chain });
 /** `goto CHAIN` */
 export const goto = (chain: string): Expression => verdict({ kind: 'goto', chain });
-/** `counter` */
-export const counter = (): Expression => ({ type: 'counter', bytes: 0, packets: 0 });
+/** `counter` (sent without values, as nft sends it; the kernel starts at 0) */
+export const counter = (): Expression => ({ type: 'counter' });
+/** `flow add @FLOWTABLE`: offload the connection to a flowtable of the rule's table (forward chains only). */
+export const flowAdd = (flowtable: string): Expression => ({ type: 'flow_offload', flowtable });
 
 /** `dnat to ADDR[:PORT]` (ip or ip6 by the address). */
 export function dnat(address: string, port?: number, options: { flags?: number; family?: 'ip' | 'ip6' } = {}): Expression[] {

@@ -1,11 +1,12 @@
 // Chains: base chains attached to a hook (`type nat hook prerouting priority
 // dstnat; policy accept;`, `type filter hook ingress device eth0 priority 0;`)
 // and regular chains reached by jump/goto.
+import { checkDevice, checkDevices, decodeDevices, encodeDevices } from './devices.js';
 import { FAMILIES, hooksOf, type Family, type Hook } from './enums.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
 import { checkComment, commentOf, commentUserdata } from './udata.js';
 import * as U from './uapi.js';
-import { attrLen, attrList, attrTable, attrType, be32, be32At, be64NumberAt, nextAttr, str, strAt, type NameCache, type NfMessage, type Writer } from './wire.js';
+import { attrLen, attrTable, attrType, be32, be32At, be64NumberAt, nextAttr, str, strAt, type NameCache, type NfMessage, type Writer } from './wire.js';
 
 export type ChainType = 'filter' | 'nat' | 'route';
 export type Policy = 'accept' | 'drop';
@@ -22,7 +23,7 @@ export interface Chain {
   policy?: Policy;
   /** netdev ingress/egress: the device. */
   device?: string;
-  /** netdev: several devices. */
+  /** netdev: several devices, in the order written (the kernel lists them last first, as nft sends them). */
   devices?: string[];
   /** NFT_CHAIN_* flags from the kernel (1 base, 2 hw-offload). */
   flags?: number;
@@ -58,9 +59,8 @@ export function validateChain(c: Chain, where: string): void {
   if (c.family === 'netdev' && c.device === undefined && (c.devices === undefined || c.devices.length === 0)) {
     throw new NftValidationError(`${where}: netdev base chains need a device`);
   }
-  for (const d of [c.device, ...(c.devices ?? [])]) {
-    if (d !== undefined && (typeof d !== 'string' || d.length === 0 || Buffer.byteLength(d) > 15)) throw new NftValidationError(`${where}: bad device name ${JSON.stringify(d)}`);
-  }
+  if (c.device !== undefined) checkDevice(c.device, where);
+  if (c.devices !== undefined) checkDevices(c.devices, where);
   if (c.flags !== undefined) checkUint(c.flags, 0xffffffff, `${where}: chain flags`);
 }
 
@@ -74,10 +74,13 @@ export function encodeChain(w: Writer, c: Chain): void {
     const h = w.nest(U.NFTA_CHAIN_HOOK);
     w.be32(U.NFTA_HOOK_HOOKNUM, hooksOf(c.family).number(c.hook));
     w.be32(U.NFTA_HOOK_PRIORITY, (c.priority ?? 0) >>> 0);
-    if (c.device !== undefined) w.strz(U.NFTA_HOOK_DEV, c.device);
-    if (c.devices !== undefined && c.devices.length > 0) {
+    // A prefix (`veth*`) travels only in the device list.
+    const prefix = c.device?.endsWith('*') === true;
+    if (c.device !== undefined && !prefix) w.strz(U.NFTA_HOOK_DEV, c.device);
+    const devices = c.devices !== undefined && c.devices.length > 0 ? c.devices : prefix ? [c.device!] : undefined;
+    if (devices !== undefined) {
       const d = w.nest(U.NFTA_HOOK_DEVS);
-      for (const dev of c.devices) w.strz(U.NFTA_DEVICE_NAME, dev);
+      encodeDevices(w, devices);
       w.end(d);
     }
     w.end(h);
@@ -127,7 +130,8 @@ export function decodeChainAt(buf: Buffer, off: number, end: number, familyNumbe
     if (h[U.NFTA_HOOK_HOOKNUM]) c.hook = hooksOf(family).name(be32(h[U.NFTA_HOOK_HOOKNUM], 'hook')) as Hook;
     if (h[U.NFTA_HOOK_PRIORITY]) c.priority = h[U.NFTA_HOOK_PRIORITY].readInt32BE(0);
     if (h[U.NFTA_HOOK_DEV]) c.device = str(h[U.NFTA_HOOK_DEV]);
-    if (h[U.NFTA_HOOK_DEVS]) c.devices = attrList(h[U.NFTA_HOOK_DEVS]).map((d) => str(d.data));
+    const devs = h[U.NFTA_HOOK_DEVS];
+    if (devs) c.devices = decodeDevices(devs, 0, devs.length);
   }
   if (policyAt >= 0) c.policy = be32At(buf, policyAt, policyLen, 'policy') === U.NF_ACCEPT ? 'accept' : 'drop';
   if (flagsAt >= 0) c.flags = be32At(buf, flagsAt, flagsLen, 'chain flags');

@@ -21,6 +21,23 @@ export type Value = string | number;
 const PROTOS: Record<string, number> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, ipv6: 41, gre: 47, esp: 50, ah: 51, 'ipv6-icmp': 58, icmpv6: 58, sctp: 132, udplite: 136 };
 const PROTO_NAMES: Record<number, string> = { 1: 'icmp', 2: 'igmp', 6: 'tcp', 17: 'udp', 41: 'ipv6', 47: 'gre', 50: 'esp', 51: 'ah', 58: 'ipv6-icmp', 132: 'sctp', 136: 'udplite' };
 const NFPROTOS: Record<string, number> = { ipv4: 2, ipv6: 10 };
+// nft's symbol tables; where two names share a number, the first is the one nft prints.
+const ETHERTYPES: [string, number][] = [['ip', 0x0800], ['arp', 0x0806], ['ip6', 0x86dd], ['8021q', 0x8100], ['8021ad', 0x88a8], ['vlan', 0x8100]];
+const ARPOPS: [string, number][] = [['request', 1], ['reply', 2], ['rrequest', 3], ['rreply', 4], ['inrequest', 8], ['inreply', 9], ['nak', 10]];
+const ARPHRDS: [string, number][] = [['ether', 1], ['ppp', 512], ['ipip', 768], ['ipip6', 769], ['loopback', 772], ['sit', 776], ['ipgre', 778]];
+
+function symbols(table: [string, number][]): { names: Record<string, number>; back: Record<number, string> } {
+  const names: Record<string, number> = {};
+  const back: Record<number, string> = {};
+  for (const [name, n] of table) {
+    names[name] = n;
+    back[n] ??= name;
+  }
+  return { names, back };
+}
+const ether = symbols(ETHERTYPES);
+const arpop = symbols(ARPOPS);
+const arphrd = symbols(ARPHRDS);
 
 function intBytes(n: number, len: number, order: ByteOrder, what: string): Uint8Array {
   if (!Number.isInteger(n) || n < 0 || n >= 2 ** (8 * Math.min(len, 6))) throw new RangeError(`${what}: ${n} does not fit in ${len} bytes`);
@@ -40,7 +57,7 @@ function bytesInt(b: Uint8Array, order: ByteOrder): number {
   return v;
 }
 
-function integer(name: string, id: number, len: number, order: ByteOrder, names?: Record<string, number>, back?: Record<number, string>): DataType {
+function integer(name: string, id: number, len: number, order: ByteOrder, names?: Record<string, number>, back?: Record<number, string>, hexWidth?: number): DataType {
   return {
     name, id, len, order,
     parse(v) {
@@ -53,7 +70,7 @@ function integer(name: string, id: number, len: number, order: ByteOrder, names?
     },
     format(b) {
       const n = bytesInt(b, order);
-      return back?.[n] ?? n;
+      return back?.[n] ?? (hexWidth !== undefined ? `0x${n.toString(16).padStart(hexWidth, '0')}` : n);
     },
   };
 }
@@ -108,17 +125,24 @@ const TYPES: DataType[] = [
   address('ipv4_addr', 7, 4),
   address('ipv6_addr', 8, 6),
   etherAddr(),
-  integer('ether_type', 10, 2, 'big'),
+  integer('ether_type', 10, 2, 'big', ether.names, ether.back, 4),
+  integer('arp_op', 11, 2, 'big', arpop.names, arpop.back),
   integer('inet_proto', 12, 1, 'big', PROTOS, PROTO_NAMES),
   integer('inet_service', 13, 2, 'big'),
   integer('icmp_type', 14, 1, 'big'),
   integer('mark', 19, 4, 'host'),
   integer('iface_index', 20, 4, 'host'),
+  integer('iface_type', 21, 2, 'host', arphrd.names, arphrd.back),
   integer('ct_state', 26, 4, 'host'),
   integer('icmpv6_type', 29, 1, 'big'),
   integer('dscp', 36, 1, 'big'),
   ifname(),
 ];
+
+/** nft's integer as a header field holds it: big-endian, as wide as the field (`arp htype` is 2 bytes). */
+export function fieldInteger(len: number): DataType {
+  return integer('integer', 4, len, 'big');
+}
 
 const BY_NAME = new Map(TYPES.map((t) => [t.name, t]));
 const BY_ID = new Map(TYPES.map((t) => [t.id, t]));

@@ -1,11 +1,13 @@
 // FakeNftables: the same interface as Nftables, with the ruleset kept in
 // memory. Commits are atomic and checked the way the kernel checks them (a
 // rule in a missing chain, a jump to a missing chain, an element of a
-// missing set, deleting what is in use), failing with the same errno codes,
+// missing set, deleting what is in use, a flowtable device taken twice),
+// failing with the same errno codes,
 // so code that drives nftables can be unit-tested without privilege.
 import type { NativeErrorInfo } from '../errors.js';
 import type { Chain } from './chain.js';
 import type { Verdict } from './expr/data.js';
+import type { Flowtable, FlowtableRef } from './flowtable.js';
 import type { NamedObject } from './object.js';
 import { NftCommitError, type CommitOptions, type ListFilter, type NftablesInterface } from './nftables.js';
 import type { Rule } from './rule.js';
@@ -21,6 +23,7 @@ const ERR: Record<string, NativeErrorInfo> = {
   EBUSY: { errno: 16, code: 'EBUSY', message: 'Device or resource busy' },
   ERESTART: { errno: 85, code: 'ERESTART', message: 'Interrupted system call should be restarted' },
   EINVAL: { errno: 22, code: 'EINVAL', message: 'Invalid argument' },
+  EOPNOTSUPP: { errno: 95, code: 'EOPNOTSUPP', message: 'Operation not supported' },
 };
 
 class Refusal extends Error {
@@ -32,7 +35,7 @@ class Refusal extends Error {
 const clone = <T>(x: T): T => structuredClone(x);
 
 export class FakeNftables implements NftablesInterface {
-  #state: RulesetData = { generation: 1, tables: [], chains: [], rules: [], sets: [], objects: [] };
+  #state: Required<RulesetData> = { generation: 1, tables: [], chains: [], rules: [], sets: [], objects: [], flowtables: [] };
   #handle = 1;
   #closed = false;
   // Which operation added each rule of the batch being applied, for error reports.
@@ -96,6 +99,7 @@ export class FakeNftables implements NftablesInterface {
       rules: s.rules.filter((r) => keep(r) && (filter.chain === undefined || r.chain === filter.chain)),
       sets: s.sets.filter((x) => keep(x)),
       objects: s.objects.filter((o) => keep(o)),
+      flowtables: s.flowtables.filter((f) => keep(f)),
     });
   }
 
@@ -108,19 +112,19 @@ export class FakeNftables implements NftablesInterface {
     this.#closed = true;
   }
 
-  #table(s: RulesetData, family: string, name: string): Table | undefined {
+  #table(s: Required<RulesetData>, family: string, name: string): Table | undefined {
     return s.tables.find((t) => t.family === family && t.name === name);
   }
 
-  #needTable(s: RulesetData, family: string, name: string): void {
+  #needTable(s: Required<RulesetData>, family: string, name: string): void {
     if (this.#table(s, family, name) === undefined) throw new Refusal('ENOENT', `table ${family} ${name} does not exist`);
   }
 
-  #apply(s: RulesetData, op: Operation): void {
+  #apply(s: Required<RulesetData>, op: Operation): void {
     const adding = op.verb === 'add' || op.verb === 'create' || op.verb === 'insert' || op.verb === 'replace';
     switch (op.kind) {
       case 'ruleset':
-        for (const k of ['tables', 'chains', 'rules', 'sets', 'objects'] as const) {
+        for (const k of ['tables', 'chains', 'rules', 'sets', 'objects', 'flowtables'] as const) {
           (s[k] as { family: string }[]) = (s[k] as { family: string }[]).filter((x) => op.family !== undefined && x.family !== op.family);
         }
         return;
@@ -145,6 +149,7 @@ export class FakeNftables implements NftablesInterface {
         const other = <T extends { family: string; table: string }>(x: T) => !(x.family === t.family && x.table === t.name);
         s.tables = s.tables.filter((x) => x !== have);
         s.chains = s.chains.filter(other); s.rules = s.rules.filter(other); s.sets = s.sets.filter(other); s.objects = s.objects.filter(other);
+        s.flowtables = s.flowtables.filter(other);
         return;
       }
       case 'chain': {
@@ -234,11 +239,60 @@ export class FakeNftables implements NftablesInterface {
           throw new Refusal('ENOENT', 'no such object');
         }
         s.objects = s.objects.filter((x) => !same(x));
+        return;
       }
+      case 'flowtable':
+        if (op.verb === 'add' || op.verb === 'create') this.#addFlowtable(s, op.flowtable as Flowtable, op.verb === 'create');
+        else this.#deleteFlowtable(s, op.flowtable, op.verb === 'destroy');
     }
   }
 
-  #applyRule(s: RulesetData, op: Extract<Operation, { kind: 'rule' }>): void {
+  // What nf_tables_newflowtable does: create it, or (add on one that exists)
+  // hook the devices it does not have yet.
+  #addFlowtable(s: Required<RulesetData>, f: Flowtable, exclusive: boolean): void {
+    this.#needTable(s, f.family, f.table);
+    const have = s.flowtables.find((x) => x.family === f.family && x.table === f.table && x.name === f.name);
+    if (have !== undefined && exclusive) throw new Refusal('EEXIST', `flowtable ${f.name} exists`);
+    const others = s.flowtables.filter((x) => x !== have && x.family === f.family && x.table === f.table);
+    for (const d of f.devices ?? []) {
+      const taken = others.find((x) => x.devices?.includes(d));
+      if (taken !== undefined) throw new Refusal('EEXIST', `device ${d} is already in flowtable ${taken.name}`);
+    }
+    if (have === undefined) {
+      s.flowtables.push({
+        family: f.family, table: f.table, name: f.name, hook: 'ingress', priority: f.priority ?? 0,
+        devices: [...(f.devices ?? [])], flags: [...(f.flags ?? [])], handle: this.#handle++,
+      });
+      return;
+    }
+    if ((f.priority ?? 0) !== (have.priority ?? 0)) throw new Refusal('EOPNOTSUPP', `cannot change the priority of flowtable ${f.name}`);
+    if ((f.flags ?? []).includes('offload') !== (have.flags ?? []).includes('offload')) throw new Refusal('EOPNOTSUPP', `cannot change flags offload of flowtable ${f.name}`);
+    // The kernel appends the new hooks; read back (last sent first) they come before the old ones.
+    have.devices = [...(f.devices ?? []).filter((d) => !(have.devices ?? []).includes(d)), ...(have.devices ?? [])];
+    have.flags = [...(f.flags ?? [])];
+  }
+
+  // What nf_tables_delflowtable does: by name or handle; with devices, unhook only those.
+  #deleteFlowtable(s: Required<RulesetData>, f: FlowtableRef, destroy: boolean): void {
+    this.#needTable(s, f.family, f.table);
+    const have = s.flowtables.find((x) => x.family === f.family && x.table === f.table && (f.name !== undefined ? x.name === f.name : x.handle === f.handle));
+    if (have === undefined) {
+      if (destroy) return;
+      throw new Refusal('ENOENT', `no such flowtable ${f.name ?? `handle ${f.handle}`}`);
+    }
+    if (f.devices !== undefined && f.devices.length > 0) {
+      const missing = f.devices.find((d) => !(have.devices ?? []).includes(d));
+      if (missing !== undefined) throw new Refusal('ENOENT', `flowtable ${have.name} has no device ${missing}`);
+      have.devices = (have.devices ?? []).filter((d) => !f.devices!.includes(d));
+      return;
+    }
+    if (s.rules.some((r) => r.family === have.family && r.table === have.table && r.expressions.some((e) => e.type === 'flow_offload' && e.flowtable === have.name))) {
+      throw new Refusal('EBUSY', `flowtable ${have.name} is in use`);
+    }
+    s.flowtables = s.flowtables.filter((x) => x !== have);
+  }
+
+  #applyRule(s: Required<RulesetData>, op: Extract<Operation, { kind: 'rule' }>): void {
     const r = op.rule;
     this.#needTable(s, r.family, r.table);
     if (!s.chains.some((c) => c.family === r.family && c.table === r.table && c.name === r.chain)) {
@@ -282,8 +336,9 @@ export class FakeNftables implements NftablesInterface {
     }
   }
 
-  // Jumps, gotos, set lookups and object references must name things that exist.
-  #checkRule(s: RulesetData, r: Rule): void {
+  // Jumps, gotos, set lookups, object and flowtable references must name
+  // things that exist; `flow add` works in forward chains only.
+  #checkRule(s: Required<RulesetData>, r: Rule): void {
     for (const e of r.expressions as unknown as Record<string, unknown>[]) {
       const v = e.data as Verdict | undefined;
       if (e.type === 'immediate' && v !== undefined && 'kind' in v && v.chain !== undefined) this.#needChain(s, r, v);
@@ -293,16 +348,23 @@ export class FakeNftables implements NftablesInterface {
       if (e.type === 'objref' && e.name !== undefined && !s.objects.some((o) => o.family === r.family && o.table === r.table && o.name === e.name)) {
         throw new Refusal('ENOENT', `object ${String(e.name)} does not exist`);
       }
+      if (e.type === 'flow_offload') {
+        if (!s.flowtables.some((f) => f.family === r.family && f.table === r.table && f.name === e.flowtable)) {
+          throw new Refusal('ENOENT', `flowtable ${String(e.flowtable)} does not exist`);
+        }
+        const chain = s.chains.find((c) => c.family === r.family && c.table === r.table && c.name === r.chain);
+        if (chain?.hook !== undefined && chain.hook !== 'forward') throw new Refusal('EOPNOTSUPP', `flow add works in forward chains, not at hook ${chain.hook}`);
+      }
     }
   }
 
-  #needChain(s: RulesetData, where: { family: string; table: string }, v: Verdict): void {
+  #needChain(s: Required<RulesetData>, where: { family: string; table: string }, v: Verdict): void {
     if (!s.chains.some((c) => c.family === where.family && c.table === where.table && c.name === v.chain)) {
       throw new Refusal('ENOENT', `${v.kind} to chain ${v.chain}, which does not exist`);
     }
   }
 
-  #chainReferenced(s: RulesetData, c: Chain): boolean {
+  #chainReferenced(s: Required<RulesetData>, c: Chain): boolean {
     const refers = (v: unknown) => typeof v === 'object' && v !== null && (v as Verdict).chain === c.name;
     return s.rules.some((r) => r.family === c.family && r.table === c.table && r.expressions.some((e) => refers((e as { data?: unknown }).data))) ||
       s.sets.some((x) => x.family === c.family && x.table === c.table && (x.elements ?? []).some((e) => refers(e.verdict)));

@@ -8,6 +8,7 @@ export { PRIORITIES, type Chain, type ChainType, type Policy } from './chain.js'
 export type { Rule } from './rule.js';
 export type { ElementValue, NftSet, SetElement, SetFlag } from './set.js';
 export type { NamedObject } from './object.js';
+export type { Flowtable, FlowtableFlag, FlowtableRef } from './flowtable.js';
 export type { NftEvent } from './monitor.js';
 export type { Family, Hook } from './enums.js';
 export { NftValidationError } from './names.js';

@@ -2,6 +2,7 @@
 // committed by anyone (us, nft, iptables-nft) arrives as the same NEW/DEL
 // messages a listing returns, then one NEWGEN per committed batch.
 import { decodeChain, type Chain } from './chain.js';
+import { decodeFlowtable, type Flowtable } from './flowtable.js';
 import { decodeObject, type NamedObject } from './object.js';
 import { decodeRule, type Rule } from './rule.js';
 import { decodeElements, decodeSet, type NftSet, type SetElement } from './set.js';
@@ -16,6 +17,12 @@ export type NftEvent =
   | { type: 'new' | 'delete'; kind: 'set'; set: NftSet }
   | { type: 'new' | 'delete'; kind: 'element'; family: string; table: string; set: string; elements: SetElement[] }
   | { type: 'new' | 'delete'; kind: 'object'; object: NamedObject }
+  /**
+   * A flowtable added or deleted; when devices were added to (or removed
+   * from) a flowtable that stays, `devices` holds only those devices. The
+   * kernel may leave the hook out of a deletion.
+   */
+  | { type: 'new' | 'delete'; kind: 'flowtable'; flowtable: Flowtable }
   /** A batch was committed: the new generation and the process that sent it. */
   | { type: 'generation'; id: number; pid?: number; process?: string }
   /** The receive buffer overflowed: events were dropped; re-list to resync. */
@@ -37,6 +44,8 @@ function decodeEvent(m: NfMessage): NftEvent | undefined {
       return { type: cmd === U.NFT_MSG_NEWSETELEM ? 'new' : 'delete', kind: 'element', ...decodeElements(m, () => undefined) };
     case U.NFT_MSG_NEWOBJ: case U.NFT_MSG_DELOBJ:
       return { type: cmd === U.NFT_MSG_NEWOBJ ? 'new' : 'delete', kind: 'object', object: decodeObject(m) };
+    case U.NFT_MSG_NEWFLOWTABLE: case U.NFT_MSG_DELFLOWTABLE:
+      return { type: cmd === U.NFT_MSG_NEWFLOWTABLE ? 'new' : 'delete', kind: 'flowtable', flowtable: decodeFlowtable(m) };
     case U.NFT_MSG_NEWGEN: {
       const a = messageAttrs(m);
       const e: NftEvent = { type: 'generation', id: a[U.NFTA_GEN_ID] ? be32(a[U.NFTA_GEN_ID], 'generation') : 0 };

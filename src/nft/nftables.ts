@@ -9,6 +9,7 @@ import { isNotFound, NetlinkError, type NativeErrorInfo } from '../errors.js';
 import { check, NetlinkHandle, type OpenOptions } from '../handle.js';
 import { decodeChainAt, type Chain } from './chain.js';
 import { FAMILIES, type Family } from './enums.js';
+import { decodeFlowtableAt, type Flowtable } from './flowtable.js';
 import { NftValidationError } from './names.js';
 import { decodeObject, type NamedObject } from './object.js';
 import { decodeRuleAt, type Rule, type RuleNames } from './rule.js';
@@ -34,9 +35,10 @@ interface Parts {
   /** Elements of every set (true), of the sets with this name, or none (false). */
   elements: boolean | string;
   objects: boolean;
+  flowtables: boolean;
 }
-const ALL: Parts = { chains: true, rules: true, sets: true, elements: true, objects: true };
-const NONE: Parts = { chains: false, rules: false, sets: false, elements: false, objects: false };
+const ALL: Parts = { chains: true, rules: true, sets: true, elements: true, objects: true, flowtables: true };
+const NONE: Parts = { chains: false, rules: false, sets: false, elements: false, objects: false, flowtables: false };
 
 // Numbers for anonymous sets named by this process (`__map<n>`): from a
 // random start in [2^30, 2^31), far above what the kernel's own `%d`
@@ -192,7 +194,8 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
 
   /**
    * Reads the ruleset (or the part the filter names) at one generation:
-   * tables, chains, rules, sets with their elements, and named objects.
+   * tables, chains, rules, sets with their elements, named objects and
+   * flowtables.
    * Equivalent to: `nft list ruleset` / `nft list table FAMILY NAME`.
    */
   async list(filter: ListFilter = {}): Promise<Ruleset> {
@@ -215,6 +218,7 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
         dump(U.NFT_MSG_GETCHAIN),
         dump(U.NFT_MSG_GETSET, (w) => w.strz(U.NFTA_SET_TABLE, filter.table!)),
         dump(U.NFT_MSG_GETOBJ, (w) => w.strz(U.NFTA_OBJ_TABLE, filter.table!)),
+        dump(U.NFT_MSG_GETFLOWTABLE, (w) => w.strz(U.NFTA_FLOWTABLE_TABLE, filter.table!)),
       ]);
       const generation = readGeneration(replies[0]!);
       const keep = (o: { family: Family; table?: string; name?: string }, isTable = false): boolean =>
@@ -237,6 +241,13 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
         });
       }
       const objects = parts.objects ? messages(replies[4]!.data).map(decodeObject).filter((o) => keep(o)) : [];
+      const flowtables: Flowtable[] = [];
+      if (parts.flowtables) {
+        eachMessage(replies[5]!.data, 0, replies[5]!.data.length, (at, end, fam) => {
+          const f = decodeFlowtableAt(replies[5]!.data, at, end, fam);
+          if (keep(f)) flowtables.push(f);
+        });
+      }
       // Every remaining dump is queued now, in slices, so the socket's worker
       // thread reads the next slice while this one is decoded; the closing
       // generation check goes out after them.
@@ -274,7 +285,7 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
         throw e;
       }
       if (after !== undefined && (await after) !== generation) continue;  // changed while reading
-      return new Ruleset({ generation, tables, chains, rules, sets, objects });
+      return new Ruleset({ generation, tables, chains, rules, sets, objects, flowtables });
     }
   }
 
@@ -354,9 +365,14 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
     return (await this.#read(filter, { ...NONE, objects: true })).objects;
   }
 
+  /** Flowtables, optionally of one family/table. Equivalent to: `nft list flowtables`. */
+  async listFlowtables(filter: Pick<ListFilter, 'family' | 'table'> = {}): Promise<Flowtable[]> {
+    return (await this.#read(filter, { ...NONE, flowtables: true })).flowtables;
+  }
+
   /**
    * Ruleset change events (new/deleted tables, chains, rules, sets,
-   * elements, objects, and each new generation), as an async iterator.
+   * elements, objects, flowtables, and each new generation), as an async iterator.
    * Break out of the loop to stop. Equivalent to: `nft monitor`.
    */
   async *monitor(options: { pollMs?: number } = {}): AsyncGenerator<NftEvent, void, undefined> {

@@ -12,9 +12,10 @@
 // Two operations keep their order when it can matter:
 //   - one writes something the other reads or writes (a chain and a rule in
 //     it or jumping to it, a set and its elements or a rule looking it up, an
-//     object and a rule using it);
+//     object and a rule using it, a flowtable and a rule adding flows to it);
 //   - both create chains, or both create sets (named or anonymous), or both
-//     create objects (the kernel lists each kind in creation order);
+//     create objects, or both flowtables (the kernel lists each kind in
+//     creation order);
 //   - both are rules of one chain, or elements of one set.
 // An operation whose effects are not fully known here (deletes, flushes,
 // replace, raw expressions) disables reordering for the whole transaction.
@@ -42,9 +43,11 @@ interface TableKeys {
   chainOrder: number;
   setOrder: number;
   objectOrder: number;
+  flowtableOrder: number;
   chains: Map<string, number>;
   sets: Map<string, number>;
   objects: Map<string, number>;
+  flowtables: Map<string, number>;
 }
 
 // Key numbers, interned without building strings per lookup (names are the
@@ -64,8 +67,8 @@ class Keys {
     let t = byName.get(name);
     if (t === undefined) {
       t = {
-        table: this.#next++, chainOrder: this.#next++, setOrder: this.#next++, objectOrder: this.#next++,
-        chains: new Map(), sets: new Map(), objects: new Map(),
+        table: this.#next++, chainOrder: this.#next++, setOrder: this.#next++, objectOrder: this.#next++, flowtableOrder: this.#next++,
+        chains: new Map(), sets: new Map(), objects: new Map(), flowtables: new Map(),
       };
       byName.set(name, t);
     }
@@ -113,7 +116,7 @@ function setRefs(k: Keys, t: TableKeys, out: number[], name: string): void {
 /** Adds the reads/writes of a rule's expressions; false for an expression this planner does not understand. */
 function expressionAccess(k: Keys, t: TableKeys, exprs: Expression[], a: Access): boolean {
   for (const e of exprs) {
-    const x = e as unknown as { type: string; set?: unknown; data?: unknown; name?: unknown };
+    const x = e as unknown as { type: string; set?: unknown; data?: unknown; name?: unknown; flowtable?: unknown };
     switch (x.type) {
       case 'immediate':
         if (typeof x.data === 'object' && x.data !== null && !(x.data instanceof Uint8Array)) chainRefs(k, t, a.reads, x.data as Verdict);
@@ -136,6 +139,10 @@ function expressionAccess(k: Keys, t: TableKeys, exprs: Expression[], a: Access)
       case 'objref':
         if (typeof x.set === 'string') setRefs(k, t, a.reads, x.set);
         if (typeof x.name === 'string') a.reads.push(k.of(t.objects, x.name));
+        break;
+      case 'flow_offload':
+        if (typeof x.flowtable !== 'string') return false;
+        a.reads.push(k.of(t.flowtables, x.flowtable));
         break;
       case 'payload': case 'meta': case 'cmp': case 'bitwise': case 'byteorder': case 'range': case 'counter':
       case 'ct': case 'nat': case 'masq': case 'redir': case 'numgen': case 'hash': case 'fib': case 'reject':
@@ -200,6 +207,14 @@ function accessOf(k: Keys, op: Operation, a: Access): boolean {
       const t = k.table(op.object.family, op.object.table);
       a.reads.push(t.table);
       a.writes.push(k.of(t.objects, op.object.name), t.objectOrder);
+      return true;
+    }
+    case 'flowtable': {
+      const f = op.flowtable;
+      if (typeof f.name !== 'string') return false;
+      const t = k.table(f.family, f.table);
+      a.reads.push(t.table);
+      a.writes.push(k.of(t.flowtables, f.name), t.flowtableOrder);
       return true;
     }
     default:

@@ -6,10 +6,13 @@
 // printed in a bracketed low-level form rather than guessed.
 import { formatIp } from '../addr.js';
 import type { Chain } from './chain.js';
+import { printDevices } from './devices.js';
+import type { Family } from './enums.js';
 import { decodeKey, encodeKey, keyLength, splitType, type DataType } from './datatypes.js';
 import { isVerdict, type Verdict } from './expr/data.js';
 import type { Expression } from './expr/index.js';
-import { keyField, payloadField, type Field } from './fields.js';
+import type { Flowtable } from './flowtable.js';
+import { bitFields, fieldsCovering, keyField, payloadField, type DepKey, type Field } from './fields.js';
 import type { NamedObject } from './object.js';
 import type { Rule } from './rule.js';
 import type { RulesetData } from './ruleset.js';
@@ -40,7 +43,8 @@ function u32le(b: Uint8Array): number {
 
 /** Formats bytes as a value of a type, the way nft prints it. */
 export function formatValue(b: Uint8Array, type: DataType | undefined): string {
-  if (type === undefined) return hex(b);
+  // A value of no known type is an integer to nft: hex without leading zeros.
+  if (type === undefined) return b.length === 0 ? hex(b) : `0x${BigInt(hex(b)).toString(16)}`;
   if (type.name === 'ct_state') {
     const n = u32le(b);
     const names = CT_STATES.filter(([bit]) => n & bit).map(([, s]) => s);
@@ -49,7 +53,8 @@ export function formatValue(b: Uint8Array, type: DataType | undefined): string {
   if (type.name === 'fib_presence') return u32le(b) === 0 ? 'missing' : 'exists';
   if (type.name === 'fib_addrtype') return ADDRTYPES[u32le(b)] ?? hex(b);
   if (type.name === 'mark') return `0x${u32le(b).toString(16).padStart(8, '0')}`;
-  if (type.name === 'ifname') return `"${Buffer.from(b).toString('utf8').replace(/\0+$/, '')}"`;
+  // A name compared without its NUL is a prefix: `iifname "eth*"`.
+  if (type.name === 'ifname') return `"${Buffer.from(b).toString('utf8').replace(/\0+$/, '')}${b.length > 0 && b[b.length - 1] !== 0 ? '*' : ''}"`;
   if (type.name === 'nf_proto') return b[0] === 2 ? 'ipv4' : b[0] === 10 ? 'ipv6' : String(b[0]);
   if (b.length !== type.len) {
     if ((type.name === 'ipv4_addr' && b.length < 4) || (type.name === 'ipv6_addr' && b.length < 16)) {
@@ -92,12 +97,32 @@ function keyBytes(k: SetElement['key'], parts: DataType[] | undefined): Buffer {
   }
 }
 
+// What nft sorts an element by (mergesort.c), as a big-endian number: the
+// key's value, so host-order types (mark, iface_type) count from their last
+// byte; a concatenation is its parts' bytes, unpadded, read as one
+// host-order (little-endian) number; an element with ranges in a
+// concatenation counts as 0, so those keep the kernel's order.
+function sortKey(e: SetElement, parts: DataType[] | undefined): Buffer {
+  const b = keyBytes(e.key, parts);
+  if (parts === undefined || b.length !== keyLength(parts)) return b;
+  if (parts.length === 1) return parts[0]!.order === 'host' ? Buffer.from(b).reverse() : b;
+  if (e.keyEnd !== undefined) return Buffer.alloc(parts.reduce((n, t) => n + t.len, 0));
+  const pieces: Buffer[] = [];
+  let off = 0;
+  for (const t of parts) {
+    pieces.push(b.subarray(off, off + t.len));
+    off += (t.len + 3) & ~3;
+  }
+  return Buffer.concat(pieces).reverse();
+}
+
 function formatElements(s: NftSet): string[] {
   const parts = s.type.startsWith('0x') ? undefined : splitType(s.type);
   const dparts = s.map === undefined || s.map === 'verdict' || s.map.startsWith('0x') ? undefined : splitType(s.map);
   const out: string[] = [];
-  // nft prints elements sorted by key, whatever order the kernel's set type keeps them in.
-  const els = [...(s.elements ?? [])].sort((a, b) => Buffer.compare(keyBytes(a.key, parts), keyBytes(b.key, parts)) || (a.intervalEnd ? -1 : 0) - (b.intervalEnd ? -1 : 0));
+  // nft prints elements sorted (by sortKey), whatever order the kernel's set type keeps them in.
+  const keys = new Map((s.elements ?? []).map((e) => [e, sortKey(e, parts)]));
+  const els = [...(s.elements ?? [])].sort((a, b) => Buffer.compare(keys.get(a)!, keys.get(b)!) || (a.intervalEnd ? -1 : 0) - (b.intervalEnd ? -1 : 0));
   for (let i = 0; i < els.length; i++) {
     const e = els[i]!;
     if (e.intervalEnd) continue;
@@ -124,6 +149,7 @@ function intervalText(start: string | number, endKey: SetElement['key'], t: Data
   const e = Buffer.from(t.parse(endKey instanceof Uint8Array ? (t.format(endKey) as string) : (endKey as string)));
   const last = Buffer.from(e);
   for (let i = last.length - 1; i >= 0; i--) { if (last[i]! > 0) { last[i]!--; break; } last[i] = 0xff; }
+  if (Buffer.compare(s, last) === 0) return String(start);
   if (t.name === 'ipv4_addr' || t.name === 'ipv6_addr') {
     const bits = s.length * 8;
     for (let p = 0; p <= bits; p++) {
@@ -165,19 +191,30 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
   const family = rule.family;
   const regs = new Map<number, Src>();
   const out: string[] = [];
-  // A pending `meta l4proto X` / `meta nfproto X` that a following field match makes implicit.
-  let pendingDeps: { text: string; kind: 'l4' | 'nf'; value: number }[] = [];
+  // Matches printed so far that a following field makes implicit (`meta l4proto tcp` before
+  // `tcp dport`, `meta iiftype ether` before `ether type`): nft leaves them out.
+  let pendingDeps: { text: string; key: DepKey; value: number }[] = [];
+  const implied = (f: Field, d: { key: DepKey; value: number }) => f.deps.some((x) => x.key === d.key && x.value === d.value);
   const dropDeps = (f: Field | undefined): void => {
     if (f === undefined) return;
     for (const d of pendingDeps) {
-      if ((d.kind === 'l4' && f.l4proto === d.value) || (d.kind === 'nf' && f.nfproto === d.value)) {
-        const at = out.lastIndexOf(d.text);
-        if (at >= 0) out.splice(at, 1);
-      }
+      if (!implied(f, d)) continue;
+      const at = out.lastIndexOf(d.text);
+      if (at >= 0) out.splice(at, 1);
     }
-    pendingDeps = pendingDeps.filter((d) => !((d.kind === 'l4' && f.l4proto === d.value) || (d.kind === 'nf' && f.nfproto === d.value)));
+    pendingDeps = pendingDeps.filter((d) => !implied(f, d));
   };
   let l4: string | undefined;
+  // The network header in effect: the table's, or the one a dependency named.
+  let nh: 'ip' | 'ip6' | 'arp' | undefined = family === 'ip' || family === 'ip6' || family === 'arp' ? family : undefined;
+  // An equality match on a field that is a dependency (`meta l4proto tcp`, `ether type ip`) may be left out later.
+  const noteDep = (f: Field | undefined, data: Uint8Array, text: string): void => {
+    const dep = f?.depKey !== undefined ? depValue(f.depKey, data) : undefined;
+    if (dep === undefined) return;
+    pendingDeps.push({ text, key: f!.depKey!, value: dep });
+    if (f!.depKey === 'l4') l4 = ({ 6: 'tcp', 17: 'udp', 132: 'sctp' } as Record<number, string>)[dep];
+    else if (f!.depKey !== 'iiftype') nh = networkHeader(f!.depKey!, dep) ?? nh;
+  };
   const word = (r: number): number => (r >= 8 ? r - 8 : (r - 1) * 4);
   const setReg = (r: number, s: Src): void => { regs.set(word(r), s); };
   const getReg = (r: number): Src | undefined => regs.get(word(r));
@@ -207,23 +244,46 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
     switch (e.type) {
       case 'payload': {
         if (e.dreg !== undefined) {
-          const f = payloadField(e.base as string, e.offset as number, e.len as number, family === 'ip' || family === 'ip6' ? family : undefined, l4);
-          const partial = f === undefined ? payloadField(e.base as string, e.offset as number, e.base === 'network_header' ? (family === 'ip6' ? 16 : 4) : 2, undefined, l4) : undefined;
-          if (f !== undefined) {
+          const bits = bitFields(e.base as string, e.offset as number, e.len as number);
+          const f = bits.length > 0 ? undefined : payloadField(e.base as string, e.offset as number, e.len as number, nh, l4);
+          // A prefix match loads only the first bytes of an address (`ip daddr 127.0.0.0/8` loads one).
+          const whole = e.base === 'network_header' ? (nh === 'ip6' ? 16 : 4) : 2;
+          const partial = f === undefined && bits.length === 0 && (e.len as number) < whole ? payloadField(e.base as string, e.offset as number, whole, undefined, l4) : undefined;
+          const tiles = f === undefined && bits.length === 0 ? fieldsCovering(e.base as string, e.offset as number, e.len as number, nh, l4) : undefined;
+          const next = exprs[i + 1];
+          if (tiles !== undefined && next?.type === 'cmp' && (next.op === 'eq' || next.op === 'neq') && next.sreg === e.dreg && (next.data as Uint8Array).length === e.len) {
+            // Matches nft merged into one load and compare: printed one field at a time again
+            // (a merged != too, as nft prints it, though the kernel compares the whole).
+            const data = next.data as Uint8Array;
+            let at = 0;
+            for (const t of tiles) {
+              const n = (t.load(1) as { len: number }).len;
+              const slice = data.subarray(at, at + n);
+              at += n;
+              dropDeps(t);
+              const text = `${t.name} ${next.op === 'neq' ? '!= ' : ''}${formatValue(slice, t.type)}`;
+              out.push(text);
+              if (next.op === 'eq') noteDep(t, slice, text);
+            }
+            i++;
+          } else if (bits.length > 0) {
+            // A bit field (`vlan id`) is named by the mask that follows.
+            setReg(e.dreg as number, { text: rawPayload(e.base, e.offset as number, e.len as number), words: Math.ceil((e.len as number) / 4), bitFields: bits } as Src);
+          } else if (f !== undefined) {
             dropDeps(f);
             setReg(e.dreg as number, { text: f.name, type: f.type, field: f, words: Math.ceil((e.len as number) / 4) });
           } else if (partial !== undefined && e.base === 'network_header') {
             dropDeps(partial);
             setReg(e.dreg as number, { text: partial.name, type: partial.type, words: 1 });
           } else {
-            setReg(e.dreg as number, { text: `@${String(e.base).replace('_header', 'h')},${(e.offset as number) * 8},${(e.len as number) * 8}`, words: Math.ceil((e.len as number) / 4) });
+            setReg(e.dreg as number, { text: rawPayload(e.base, e.offset as number, e.len as number), words: Math.ceil((e.len as number) / 4) });
           }
         } else {
           const v = getReg(e.sreg as number) as (Src & { imm?: Uint8Array }) | undefined;
-          const f = payloadField(e.base as string, e.offset as number, e.len as number, family === 'ip' || family === 'ip6' ? family : undefined, l4);
+          const f = payloadField(e.base as string, e.offset as number, e.len as number, nh, l4);
           dropDeps(f);
           const value = v?.imm !== undefined ? formatValue(v.imm, f?.type) : v?.text ?? '?';
-          out.push(`${f?.name ?? `@${String(e.base).replace('_header', 'h')},${(e.offset as number) * 8},${(e.len as number) * 8}`} set ${value}`);
+          out.push(`${f?.name ?? rawPayload(e.base, e.offset as number, e.len as number)} set ${value}`);
         }
         break;
       }
@@ -262,6 +322,12 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
         const mask = e.mask as Uint8Array | undefined;
         const xor = e.xor as Uint8Array | undefined;
         if (src === undefined || mask === undefined || xor === undefined) { out.push(raw(e)); break; }
+        const bit = (src as Src & { bitFields?: Field[] }).bitFields?.find((f) => xor.every((b) => b === 0) && Buffer.compare(Buffer.from(f.mask!), Buffer.from(mask)) === 0);
+        if (bit !== undefined) {
+          dropDeps(bit);
+          setReg(e.dreg as number, { text: bit.name, type: bit.type, field: bit, words: src.words });
+          break;
+        }
         const allOnes = mask.every((b) => b === 0xff);
         const xorZero = xor.every((b) => b === 0);
         const ored = mask.every((b, j) => (b ^ xor[j]!) === 0xff);
@@ -292,14 +358,11 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
           out.push(`${s.text.slice(0, s.text.indexOf(' &'))} ${OPS[e.op as string]}${formatValue(data, src.type)}/${plen}`);
         } else {
           const op = s.bitwise && e.op === 'eq' ? '== ' : OPS[e.op as string];
-          const text = `${src.text} ${op}${formatValue(data, src.type)}`;
-          if (src.field?.name === 'meta l4proto' && e.op === 'eq' && data.length === 1) {
-            pendingDeps.push({ text, kind: 'l4', value: data[0]! });
-            l4 = ({ 6: 'tcp', 17: 'udp', 132: 'sctp' } as Record<number, string>)[data[0]!];
-          } else if (src.field?.name === 'meta nfproto' && e.op === 'eq' && data.length === 1) {
-            pendingDeps.push({ text, kind: 'nf', value: data[0]! });
-          }
+          const f = src.field;
+          const value = f?.mask !== undefined ? String(Buffer.from(data).readUIntBE(0, data.length) >>> f.shift!) : formatValue(data, src.type);
+          const text = `${src.text} ${op}${value}`;
           out.push(text);
+          if (e.op === 'eq' && !s.bitwise) noteDep(f, data, text);
           continue;
         }
         break;
@@ -384,11 +447,33 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
       case 'quota': out.push(`quota ${((e.flags as number | undefined) ?? 0) & 1 ? 'over ' : ''}${formatBytes(e.bytes as number)}${e.consumed ? ` used ${formatBytes(e.consumed as number)}` : ''}`); break;
       case 'connlimit': out.push(`ct count ${((e.flags as number | undefined) ?? 0) & 1 ? 'over ' : ''}${e.count as number}`); break;
       case 'queue': out.push(`queue${e.num !== undefined ? ` num ${e.num as number}` : ''}${((e.flags as number | undefined) ?? 0) & 1 ? ' bypass' : ''}`); break;
+      case 'flow_offload': out.push(`flow add @${e.flowtable as string}`); break;
       default:
         out.push(raw(e));
     }
   }
   return out.join(' ');
+}
+
+// A load nft has no field name for: `@nh,96,64` (ll, nh, th: nft's names of the bases).
+function rawPayload(base: unknown, offset: number, len: number): string {
+  const name = base === 'll_header' ? 'll' : base === 'network_header' ? 'nh' : base === 'transport_header' ? 'th' : String(base);
+  return `@${name},${offset * 8},${len * 8}`;
+}
+
+// The number a dependency match compares with, when the data has the size it needs.
+function depValue(key: DepKey, data: Uint8Array): number | undefined {
+  const b = Buffer.from(data);
+  switch (key) {
+    case 'l4': case 'nf': return b.length === 1 ? b[0] : undefined;
+    case 'proto': case 'ethertype': return b.length === 2 ? b.readUInt16BE(0) : undefined;
+    case 'iiftype': return b.length === 2 ? b.readUInt16LE(0) : undefined;
+  }
+}
+
+function networkHeader(key: DepKey, v: number): 'ip' | 'ip6' | 'arp' | undefined {
+  if (key === 'nf') return v === 2 ? 'ip' : v === 10 ? 'ip6' : undefined;
+  return v === 0x0800 ? 'ip' : v === 0x86dd ? 'ip6' : v === 0x0806 ? 'arp' : undefined;
 }
 
 function inlineSet(rule: Rule, s: Pick<NftSet, 'type' | 'map' | 'elements'>): NftSet {
@@ -422,22 +507,70 @@ export function printRule(r: Rule, sets?: (name: string) => NftSet | undefined):
   return r.comment !== undefined ? `${body} comment "${r.comment}"` : body;
 }
 
-function priorityText(c: Chain): string {
-  const p = c.priority ?? 0;
-  const names: [number, string][] = c.family === 'bridge' ? [[-300, 'dstnat'], [-200, 'filter'], [300, 'srcnat'], [100, 'out']] :
-    [[-300, 'raw'], [-150, 'mangle'], [-100, 'dstnat'], [0, 'filter'], [50, 'security'], [100, 'srcnat']];
-  const exact = names.find(([n]) => n === p);
-  if (exact) return exact[1];
-  const near = names.find(([n]) => Math.abs(p - n) <= 10);
-  if (near) return `${near[1]} ${p > near[0] ? '+' : '-'} ${Math.abs(p - near[0])}`;
+// nft's named priorities, in the order it tries them, and where each name
+// applies: a priority within 10 of the first name near it prints as that name
+// (`filter + 5`) when the name fits the family and hook, else as a number.
+const STD_PRIOS: [number, string][] = [[-300, 'raw'], [-150, 'mangle'], [-100, 'dstnat'], [0, 'filter'], [50, 'security'], [100, 'srcnat']];
+const BRIDGE_PRIOS: [number, string][] = [[-300, 'dstnat'], [-200, 'filter'], [100, 'out'], [300, 'srcnat']];
+
+function priorityFits(name: string, family: Family, hook: string | undefined): boolean {
+  if (family === 'bridge') {
+    return name === 'filter' || (name === 'dstnat' && hook === 'prerouting') || (name === 'out' && hook === 'output') || (name === 'srcnat' && hook === 'postrouting');
+  }
+  const inet = family === 'ip' || family === 'ip6' || family === 'inet';
+  switch (name) {
+    case 'filter': return inet || family === 'arp' || family === 'netdev';
+    case 'raw': case 'mangle': case 'security': return inet;
+    case 'dstnat': return inet && hook === 'prerouting';
+    case 'srcnat': return inet && hook === 'postrouting';
+    default: return false;
+  }
+}
+
+/** A hook priority as nft prints it: `filter`, `dstnat - 5`, `-150`. Flowtables count as netdev ingress. */
+export function priorityText(family: Family, hook: string | undefined, p: number): string {
+  for (const [value, name] of family === 'bridge' ? BRIDGE_PRIOS : STD_PRIOS) {
+    if (Math.abs(p - value) > 10) continue;
+    if (!priorityFits(name, family, hook)) break;
+    return p === value ? name : `${name} ${p > value ? '+' : '-'} ${Math.abs(p - value)}`;
+  }
   return String(p);
 }
 
-export function printChainHeader(c: Chain): string | undefined {
+/** `type T hook H [device(s) ...] priority P; [policy X;]`; listing false keeps the devices in the order given (for an nft script). */
+export function printChainHeader(c: Chain, listing = true): string | undefined {
   if (c.hook === undefined) return undefined;
-  const dev = c.device !== undefined ? ` device "${c.device}"` : c.devices !== undefined ? ` devices = { ${c.devices.join(', ')} }` : '';
-  return `type ${c.type} hook ${c.hook}${dev} priority ${priorityText(c)}; policy ${c.policy ?? 'accept'};`;
+  const devices = c.devices !== undefined && c.devices.length > 1 ? c.devices : undefined;
+  const one = c.device ?? (c.devices !== undefined && c.devices.length === 1 ? c.devices[0] : undefined);
+  const dev = devices !== undefined ? ` devices = { ${printDevices(devices, listing).join(', ')} }` : one !== undefined ? ` device "${one}"` : '';
+  // The kernel always reports a base chain's policy; a chain to be added may leave it to the default.
+  return `type ${c.type} hook ${c.hook}${dev} priority ${priorityText(c.family, c.hook, c.priority ?? 0)};${c.policy !== undefined ? ` policy ${c.policy};` : ''}`;
 }
+
+/**
+ * The statements of a flowtable's block, one per line as `nft list` prints
+ * them (`hook ingress priority filter`, `devices = { ... }`, `flags offload`,
+ * `counter`); with withHook false, only the devices line; listing false
+ * keeps the devices in the order given (for an nft script).
+ */
+export function printFlowtableBody(f: Flowtable, withHook = true, listing = true): string[] {
+  const lines: string[] = [];
+  if (withHook) lines.push(`hook ${f.hook ?? 'ingress'} priority ${priorityText('netdev', 'ingress', f.priority ?? 0)}`);
+  if (f.devices !== undefined && f.devices.length > 0) lines.push(`devices = { ${printDevices(f.devices, listing).join(', ')} }`);
+  if (!withHook) return lines;
+  if (f.flags?.includes('offload')) lines.push('flags offload');
+  if (f.flags?.includes('counter')) lines.push('counter');
+  return lines;
+}
+
+/** A flowtable as it appears inside `table ... { }`. */
+export function printFlowtable(f: Flowtable, indent: string): string[] {
+  return [`${indent}flowtable ${f.name} {`, ...printFlowtableBody(f).map((l) => `${indent}\t${l}`), `${indent}}`];
+}
+
+// nft's calculate_delim(), by data type.
+const FIVE_A_LINE = new Set(['nf_proto', 'integer', 'arp_op', 'inet_proto', 'inet_service', 'tcp_flag', 'dccp_pkttype', 'mark', 'iface_index', 'classid', 'uid', 'gid', 'ct_dir']);
+const TWO_A_LINE = new Set(['ipv4_addr', 'ct_state', 'ct_status', 'pkttype']);
 
 export function printSet(s: NftSet, indent: string): string[] {
   const lines: string[] = [];
@@ -455,9 +588,9 @@ export function printSet(s: NftSet, indent: string): string[] {
   if (s.comment !== undefined) lines.push(`${indent}\tcomment "${s.comment}"`);
   const els = formatElements(s);
   if (els.length > 0) {
-    // nft puts 5 short keys (up to 2 bytes), 2 of 4 bytes, or 1 longer key on a line.
-    const len = s.keyLen ?? 4;
-    const perLine = len <= 2 ? 5 : len <= 4 ? 2 : 1;
+    // nft puts 5 elements of a numeric type on a line, 2 addresses (or ct states), 1 of anything else.
+    const type = s.type.includes('.') ? undefined : s.type.trim();
+    const perLine = type === undefined ? 1 : FIVE_A_LINE.has(type) ? 5 : TWO_A_LINE.has(type) ? 2 : 1;
     const rows: string[] = [];
     for (let i = 0; i < els.length; i += perLine) rows.push(els.slice(i, i + perLine).join(', '));
     lines.push(`${indent}\telements = { ${rows.join(`,\n${indent}\t\t     `)} }`);
@@ -481,6 +614,7 @@ export function printTable(t: Table, r: RulesetData): string {
   const blocks: string[][] = [];
   for (const o of mine(r.objects)) blocks.push(printObject(o, '\t'));
   for (const s of sets) if (!((s.flagBits ?? 0) & 1)) blocks.push(printSet(s, '\t'));
+  for (const f of mine(r.flowtables ?? [])) blocks.push(printFlowtable(f, '\t'));
   const rulesByChain = new Map<string, Rule[]>();
   for (const rule of mine(r.rules)) {
     const list = rulesByChain.get(rule.chain);

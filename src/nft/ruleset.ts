@@ -2,6 +2,7 @@
 // generation they were read at, nft-syntax printing, and a transaction that
 // recreates it.
 import type { Chain } from './chain.js';
+import type { Flowtable } from './flowtable.js';
 import type { NamedObject } from './object.js';
 import { printRuleset } from './print.js';
 import type { Rule } from './rule.js';
@@ -16,6 +17,8 @@ export interface RulesetData {
   rules: Rule[];
   sets: NftSet[];
   objects: NamedObject[];
+  /** Flowtables (a listing always has them; older callers may leave them out). */
+  flowtables?: Flowtable[];
 }
 
 export class Ruleset implements RulesetData {
@@ -25,6 +28,7 @@ export class Ruleset implements RulesetData {
   rules: Rule[];
   sets: NftSet[];
   objects: NamedObject[];
+  flowtables: Flowtable[];
 
   constructor(d: RulesetData) {
     this.generation = d.generation;
@@ -33,6 +37,7 @@ export class Ruleset implements RulesetData {
     this.rules = d.rules;
     this.sets = d.sets;
     this.objects = d.objects;
+    this.flowtables = d.flowtables ?? [];
   }
 
   /** The ruleset in nft syntax, laid out as `nft list ruleset` prints it. */
@@ -42,8 +47,10 @@ export class Ruleset implements RulesetData {
 
   /**
    * A transaction that creates this ruleset (e.g. in another namespace):
-   * tables, chains, objects, sets with elements, then rules. Anonymous sets
-   * are recreated with the rules that use them.
+   * tables, chains, objects, sets with elements, flowtables, then rules.
+   * Anonymous sets are recreated with the rules that use them. Flowtables,
+   * like netdev chains, may need their devices to exist where the
+   * transaction is committed (older kernels refuse a device they cannot find).
    */
   toTransaction(tx = new Transaction()): Transaction {
     const strip = <T extends { handle?: number; use?: number }>(o: T): T => {
@@ -59,6 +66,7 @@ export class Ruleset implements RulesetData {
     for (const c of this.chains) tx.addChain(strip(c));
     for (const o of this.objects) tx.addObject(strip(o));
     for (const s of this.sets) if (!anon.has(`${s.family}\0${s.table}\0${s.name}`)) tx.addSet(strip(s));
+    for (const f of this.flowtables) tx.addFlowtable(strip(f));
     for (const r of this.rules) {
       const expressions = r.expressions.map((e) => {
         if (e.type !== 'lookup') return e;

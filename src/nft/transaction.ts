@@ -16,10 +16,11 @@ import { encodeRule, encodeRuleRef, validateRule, type Rule } from './rule.js';
 import { keyLength, typeId } from './datatypes.js';
 import { encodeElement, encodeSet, encodeSetRef, expandIntervals, setFlagBits, setShape, setUserdata, validateElement, validateSet, type NftSet, type SetElement, type SetShape } from './set.js';
 import { encodeTable, encodeTableRef, validateTable, type Table } from './table.js';
+import { encodeFlowtable, encodeFlowtableRef, validateFlowtable, validateFlowtableRef, type Flowtable, type FlowtableRef } from './flowtable.js';
 import * as U from './uapi.js';
 import { Writer } from './wire.js';
 import { commitOrder } from './plan.js';
-import { printChainHeader, printElements, printObject, printRule, printSet } from './print.js';
+import { printChainHeader, printElements, printFlowtableBody, printObject, printRule, printSet } from './print.js';
 
 export const NLM_F_REPLACE = 0x100;
 export const NLM_F_EXCL = 0x200;
@@ -32,6 +33,7 @@ export const NFT_MSG_DESTROYRULE = 28;
 export const NFT_MSG_DESTROYSET = 29;
 export const NFT_MSG_DESTROYSETELEM = 30;
 export const NFT_MSG_DESTROYOBJ = 31;
+export const NFT_MSG_DESTROYFLOWTABLE = 32;
 
 export type Verb = 'add' | 'create' | 'insert' | 'replace' | 'delete' | 'destroy' | 'flush';
 
@@ -62,6 +64,8 @@ export type Operation =
   | { verb: Verb; kind: 'set'; set: NftSet }
   | { verb: Verb; kind: 'elements'; set: SetRef; elements: SetElement[] }
   | { verb: Verb; kind: 'object'; object: NamedObject }
+  /** add/create carry a Flowtable, delete/destroy a FlowtableRef. */
+  | { verb: Verb; kind: 'flowtable'; flowtable: Flowtable | FlowtableRef }
   | { verb: 'flush'; kind: 'ruleset'; family?: Family };
 
 const MSG = (m: number): number => (U.NFNL_SUBSYS_NFTABLES << 8) | m;
@@ -244,6 +248,30 @@ export class Transaction {
     });
   }
 
+  /**
+   * Equivalent to: `add flowtable FAMILY TABLE NAME { hook ingress priority P; devices = { ... }; [counter;] [flags offload;] }`.
+   * On a flowtable that exists, adds the devices it does not have yet and takes the flags sent
+   * (the priority and the offload flag cannot change: EOPNOTSUPP). `create` fails if it exists.
+   */
+  addFlowtable(flowtable: Flowtable): this { return this.#flowtable('add', flowtable); }
+  createFlowtable(flowtable: Flowtable): this { return this.#flowtable('create', flowtable); }
+  /**
+   * Equivalent to: `delete flowtable FAMILY TABLE NAME`, `delete flowtable FAMILY TABLE handle H`, or with
+   * `devices`, `delete flowtable FAMILY TABLE NAME { devices = { ... }; }` (removes only those devices).
+   * A flowtable that a rule still uses (`flow add @NAME`) cannot be deleted (EBUSY).
+   */
+  deleteFlowtable(flowtable: FlowtableRef): this { return this.#flowtable('delete', flowtable); }
+  /** Like deleteFlowtable of a whole flowtable, but a missing one is not an error (kernel 6.3+). */
+  destroyFlowtable(flowtable: Omit<FlowtableRef, 'devices'>): this { return this.#flowtable('destroy', flowtable); }
+
+  #flowtable(verb: Verb, flowtable: Flowtable | FlowtableRef): this {
+    const where = this.#where(verb, 'flowtable');
+    return this.#queue({ verb, kind: 'flowtable', flowtable }, () => {
+      if (verb === 'add' || verb === 'create') validateFlowtable(flowtable as Flowtable, where);
+      else validateFlowtableRef(flowtable as FlowtableRef, where, verb === 'destroy');
+    });
+  }
+
   /** Equivalent to: `flush ruleset [FAMILY]`. */
   flushRuleset(family?: Family): this {
     const where = this.#where('flush', 'ruleset');
@@ -312,6 +340,7 @@ function messageType(kind: Operation['kind'], verb: Verb): number {
     case 'set': return verb === 'destroy' ? NFT_MSG_DESTROYSET : verb === 'delete' ? U.NFT_MSG_DELSET : U.NFT_MSG_NEWSET;
     case 'elements': return verb === 'destroy' ? NFT_MSG_DESTROYSETELEM : verb === 'delete' ? U.NFT_MSG_DELSETELEM : U.NFT_MSG_NEWSETELEM;
     case 'object': return verb === 'destroy' ? NFT_MSG_DESTROYOBJ : verb === 'delete' ? U.NFT_MSG_DELOBJ : U.NFT_MSG_NEWOBJ;
+    case 'flowtable': return verb === 'destroy' ? NFT_MSG_DESTROYFLOWTABLE : verb === 'delete' ? U.NFT_MSG_DELFLOWTABLE : U.NFT_MSG_NEWFLOWTABLE;
     case 'ruleset': return U.NFT_MSG_DELTABLE;
   }
 }
@@ -502,6 +531,14 @@ function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>
       w.endMessage(m);
       return;
     }
+    case 'flowtable': {
+      const f = op.flowtable;
+      const m = w.beginMessage(MSG(type), create, FAMILIES.number(f.family));
+      if (op.verb === 'add' || op.verb === 'create') encodeFlowtable(w, f as Flowtable);
+      else encodeFlowtableRef(w, f);
+      w.endMessage(m);
+      return;
+    }
   }
 }
 
@@ -516,7 +553,7 @@ function printOperation(op: Operation, shapes: Map<string, SetShape>): string {
     }
     case 'chain': {
       const c = op.chain;
-      const head = verb === 'add' || verb === 'create' ? printChainHeader(c) : undefined;
+      const head = verb === 'add' || verb === 'create' ? printChainHeader(c, false) : undefined;
       const comment = (verb === 'add' || verb === 'create') && c.comment !== undefined ? ` comment "${c.comment}";` : '';
       return `${verb} chain ${c.family} ${c.table} ${c.name}${head !== undefined || comment ? ` {${head !== undefined ? ` ${head}` : ''}${comment} }` : ''}`;
     }
@@ -546,6 +583,12 @@ function printOperation(op: Operation, shapes: Map<string, SetShape>): string {
       const body = printObject(o, '').slice(1, -1).map((l) => l.trim()).join(' ');
       return `${verb} ${String(o.type)} ${o.family} ${o.table} ${o.name}${body && o.type !== 'counter' ? ` { ${body} }` : ''}`;
     }
+    case 'flowtable': {
+      const f = op.flowtable;
+      const id = f.name !== undefined ? f.name : `handle ${f.handle}`;
+      const body = verb === 'add' || verb === 'create' ? printFlowtableBody(f as Flowtable, true, false) : f.devices !== undefined ? printFlowtableBody({ ...f, name: f.name! }, false, false) : [];
+      return `${verb} flowtable ${f.family} ${f.table} ${id}${body.length > 0 ? ` { ${body.map((l) => `${l};`).join(' ')} }` : ''}`;
+    }
   }
 }
 
@@ -559,5 +602,9 @@ export function describeOperation(op: Operation): string {
     case 'set': return `${op.verb} ${op.set.map !== undefined ? 'map' : 'set'} ${op.set.family} ${op.set.table} ${op.set.name}`;
     case 'elements': return `${op.verb} element ${op.set.family} ${op.set.table} ${op.set.name} (${op.elements.length})`;
     case 'object': return `${op.verb} ${String(op.object.type)} ${op.object.family} ${op.object.table} ${op.object.name}`;
+    case 'flowtable': {
+      const f = op.flowtable;
+      return `${op.verb} flowtable ${f.family} ${f.table} ${f.name !== undefined ? f.name : `handle ${f.handle}`}${f.devices !== undefined && (op.verb === 'delete' || op.verb === 'destroy') ? ` (devices ${f.devices.join(', ')})` : ''}`;
+    }
   }
 }

@@ -4,7 +4,7 @@
 // their table and chain strings.
 import assert from 'node:assert/strict';
 
-import { DecodeError, NetlinkError, Nftables, nft } from '../../src/index.js';
+import { DecodeError, NetlinkError, Nftables, nft, Transaction, type Flowtable } from '../../src/index.js';
 import type { NativeHandle } from '../../src/binding.js';
 import type { NativeErrorInfo } from '../../src/errors.js';
 import { encodeChain, decodeChainAt, type Chain } from '../../src/nft/chain.js';
@@ -167,6 +167,8 @@ class ScriptedNative {
   chains: Chain[] = [];
   rules: Rule[] = [];
   sets: { set: NftSet; elements: SetElement[] }[] = [];
+  /** NEWFLOWTABLE messages as the kernel writes them (kernelFlowtable). */
+  flowtables: ((w: Writer) => void)[] = [];
   generations = [7];
   failSet: string | undefined;
   concatCalls: number[] = [];
@@ -209,6 +211,16 @@ class ScriptedNative {
         return undefined;
       case U.NFT_MSG_GETOBJ:
         return undefined;
+      case U.NFT_MSG_GETFLOWTABLE: {
+        const table = a[U.NFTA_FLOWTABLE_TABLE] === undefined ? undefined : str(a[U.NFTA_FLOWTABLE_TABLE]);
+        for (const write of this.flowtables) {
+          const one = new Writer(64);
+          write(one);
+          const m = messages(Buffer.from(one.bytes()))[0]!;
+          if (table === undefined || str(attrTable(m.raw, m.attrs)[U.NFTA_FLOWTABLE_TABLE]!) === table) write(w);
+        }
+        return undefined;
+      }
       case U.NFT_MSG_GETRULE: {
         const chain = a[U.NFTA_RULE_CHAIN] === undefined ? undefined : str(a[U.NFTA_RULE_CHAIN]);
         for (const r of chain === undefined ? this.rules : this.#rulesOf(chain)) put(U.NFT_MSG_NEWRULE, () => encodeRule(w, r, true));
@@ -354,3 +366,111 @@ describe('Nftables.list over a scripted kernel', () => {
     assert.equal((await h.list({ chain: 'svc-9-ep' })).rules.length, 1);
   });
 });
+
+// A NEWFLOWTABLE message laid out as nf_tables_fill_flowtable_info() writes
+// it (not with our encoder): table, name, use, handle, flags, then the hook
+// with its devices in the kernel's hook list order.
+function kernelFlowtable(family: number, f: { table: string; name: string; use: number; handle: number; flags: number; priority: number; devices: string[] }, type = U.NFT_MSG_NEWFLOWTABLE, hook = true) {
+  return (w: Writer): void => {
+    const m = w.beginMessage(MSG(type), 2, family);
+    w.strz(U.NFTA_FLOWTABLE_TABLE, f.table);
+    w.strz(U.NFTA_FLOWTABLE_NAME, f.name);
+    w.be64(U.NFTA_FLOWTABLE_HANDLE, BigInt(f.handle));
+    if (hook) {
+      w.be32(U.NFTA_FLOWTABLE_USE, f.use);
+      w.be32(U.NFTA_FLOWTABLE_FLAGS, f.flags);
+      const h = w.nest(U.NFTA_FLOWTABLE_HOOK);
+      w.be32(U.NFTA_FLOWTABLE_HOOK_NUM, 0);
+      w.be32(U.NFTA_FLOWTABLE_HOOK_PRIORITY, f.priority >>> 0);
+      const d = w.nest(U.NFTA_FLOWTABLE_HOOK_DEVS);
+      for (const dev of f.devices) {
+        if (dev.endsWith('*')) w.strz(2, dev.slice(0, -1));  // NFTA_DEVICE_PREFIX
+        else w.strz(U.NFTA_DEVICE_NAME, dev);
+      }
+      w.end(d);
+      w.end(h);
+    }
+    w.endMessage(m);
+  };
+}
+
+describe('flowtables in a listing', () => {
+  function withFlowtables(): ScriptedNative {
+    const k = new ScriptedNative();
+    k.chains.push({ family: 'ip', table: 't', name: 'fw', type: 'filter', hook: 'forward', priority: 0, policy: 'accept' });
+    k.rules.push({ ...nft.rule('ip', 't', 'fw', nft.match('ip protocol', 'tcp'), nft.flowAdd('ft')), handle: 4 });
+    // nft sent `devices = { veth0, veth1, veth2 }` as veth2, veth1, veth0: the kernel keeps that order.
+    k.flowtables.push(kernelFlowtable(IP, { table: 't', name: 'ft', use: 1, handle: 3, flags: 3, priority: -5, devices: ['veth2', 'veth1', 'veth0'] }));
+    k.flowtables.push(kernelFlowtable(IP, { table: 'u', name: 'other', use: 0, handle: 9, flags: 0, priority: 100, devices: ['lan*', 'wan0'] }));
+    return k;
+  }
+
+  it('decodes what the kernel dumps, devices in the order they were written', async () => {
+    const h = nftablesOver(withFlowtables());
+    const listed = await h.list();
+    assert.deepEqual(listed.flowtables, [
+      { family: 'ip', table: 't', name: 'ft', hook: 'ingress', priority: -5, devices: ['veth0', 'veth1', 'veth2'], flags: ['offload', 'counter'], handle: 3, use: 1 },
+      { family: 'ip', table: 'u', name: 'other', hook: 'ingress', priority: 100, devices: ['wan0', 'lan*'], flags: [], handle: 9, use: 0 },
+    ]);
+    assert.deepEqual(listed.rules[0]!.expressions.at(-1), { type: 'flow_offload', flowtable: 'ft' });
+  });
+
+  it('listFlowtables and list() filter by family and table', async () => {
+    const h = nftablesOver(withFlowtables());
+    assert.deepEqual((await h.listFlowtables()).map((f) => f.name), ['ft', 'other']);
+    assert.deepEqual((await h.listFlowtables({ family: 'ip', table: 'u' })).map((f) => f.name), ['other']);
+    assert.deepEqual((await h.listFlowtables({ family: 'ip6' })).map((f) => f.name), []);
+    assert.deepEqual((await h.list({ family: 'ip', table: 't' })).flowtables.map((f) => f.name), ['ft']);
+    assert.deepEqual((await h.listTables()).length, 1);
+  });
+
+  it('prints them as nft list ruleset does: after the sets, before the chains, devices sorted', async () => {
+    const listed = await nftablesOver(withFlowtables()).list({ family: 'ip', table: 't' });
+    assert.equal(listed.toString(), [
+      'table ip t {',
+      '\tflowtable ft {',
+      '\t\thook ingress priority filter - 5',
+      '\t\tdevices = { veth0, veth1, veth2 }',
+      '\t\tflags offload',
+      '\t\tcounter',
+      '\t}',
+      '',
+      '\tchain fw {',
+      '\t\ttype filter hook forward priority filter; policy accept;',
+      '\t\tip protocol tcp flow add @ft',
+      '\t}',
+      '}',
+      '',
+    ].join('\n'));
+  });
+
+  it('re-encodes a decoded flowtable into the message nft would send for it', async () => {
+    const [f] = await nftablesOver(withFlowtables()).listFlowtables({ family: 'ip', table: 't' });
+    const tx = listedTransaction(f!);
+    const b = tx.encode().bytes;
+    const a = attrTable(b, 20, b.readUInt32LE(0));
+    assert.equal(str(a[U.NFTA_FLOWTABLE_NAME]!), 'ft');
+    const hook = attrTable(a[U.NFTA_FLOWTABLE_HOOK]!);
+    // Devices go out last first, as nft sends them: the kernel's order again.
+    const names: string[] = [];
+    eachAttr(hook[U.NFTA_FLOWTABLE_HOOK_DEVS]!, (d) => names.push(str(d)));
+    assert.deepEqual(names, ['veth2', 'veth1', 'veth0']);
+    assert.equal(hook[U.NFTA_FLOWTABLE_HOOK_PRIORITY]!.readInt32BE(0), -5);
+    assert.equal(a[U.NFTA_FLOWTABLE_FLAGS]!.readUInt32BE(0), 3);
+  });
+});
+
+function listedTransaction(f: Flowtable): Transaction {
+  const copy = { ...f };
+  delete copy.handle;
+  delete copy.use;
+  return new Transaction().addFlowtable(copy);
+}
+
+function eachAttr(buf: Buffer, fn: (data: Buffer) => void): void {
+  for (let off = 0; off + 4 <= buf.length;) {
+    const len = buf.readUInt16LE(off);
+    fn(buf.subarray(off + 4, off + len));
+    off += (len + 3) & ~3;
+  }
+}

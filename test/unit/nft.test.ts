@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 
 import { DecodeError, ExpressionError, FakeNftables, NftCommitError, NftValidationError, Transaction, nft } from '../../src/index.js';
 import { decodeChain } from '../../src/nft/chain.js';
+import { decodeFlowtable } from '../../src/nft/flowtable.js';
 import { decodeObject } from '../../src/nft/object.js';
 import { decodeRule } from '../../src/nft/rule.js';
 import { decodeElements, decodeSet } from '../../src/nft/set.js';
@@ -117,9 +118,11 @@ describe('FakeNftables', () => {
 
 describe('nft decoders on mutated bytes', () => {
   // Kernel-format messages: the captured batch nft sent is in the same format the kernel dumps.
-  const captured = JSON.parse(readFileSync(new URL('../fixtures/nft/kube-proxy.batch.json', import.meta.url), 'utf8')) as { type: number; body: string }[];
+  const captured = ['kube-proxy.batch.json', 'flowtable.batch.json', 'link-layer.batch.json']
+    .flatMap((f) => JSON.parse(readFileSync(new URL(`../fixtures/nft/${f}`, import.meta.url), 'utf8')) as { type: number; body: string }[]);
   const decoders: Record<number, (m: ReturnType<typeof messages>[number]) => unknown> = {
     0: decodeTable, 3: decodeChain, 6: decodeRule, 9: decodeSet, 12: (m) => decodeElements(m, () => undefined), 18: decodeObject,
+    22: decodeFlowtable, 24: decodeFlowtable,
   };
   function message(type: number, body: Buffer): Buffer {
     const h = Buffer.alloc(16);

@@ -8,6 +8,7 @@ import type { CounterExpr } from './counter.js';
 import type { CtExpr } from './ct.js';
 import type { DynsetExpr } from './dynset.js';
 import type { FibExpr } from './fib.js';
+import type { FlowOffloadExpr } from './flow_offload.js';
 import type { HashExpr } from './hash.js';
 import type { ImmediateExpr } from './immediate.js';
 import type { LimitExpr } from './limit.js';
@@ -35,6 +36,7 @@ import './counter.js';
 import './ct.js';
 import './dynset.js';
 import './fib.js';
+import './flow_offload.js';
 import './hash.js';
 import './immediate.js';
 import './limit.js';
@@ -57,10 +59,10 @@ import './reject.js';
 export type Expression =
   | PayloadExpr | MetaExpr | CmpExpr | BitwiseExpr | ByteorderExpr | RangeExpr | LookupExpr | DynsetExpr
   | ImmediateExpr | CounterExpr | CtExpr | NatExpr | MasqExpr | RedirExpr | NumgenExpr | HashExpr | FibExpr
-  | RejectExpr | LimitExpr | LogExpr | NotrackExpr | ObjrefExpr | QuotaExpr | ConnlimitExpr | QueueExpr | RawExpr;
+  | RejectExpr | LimitExpr | LogExpr | NotrackExpr | ObjrefExpr | QuotaExpr | ConnlimitExpr | QueueExpr | FlowOffloadExpr | RawExpr;
 
 export type {
-  BitwiseExpr, ByteorderExpr, CmpExpr, ConnlimitExpr, CounterExpr, CtExpr, DynsetExpr, FibExpr, HashExpr,
+  BitwiseExpr, ByteorderExpr, CmpExpr, ConnlimitExpr, CounterExpr, CtExpr, DynsetExpr, FibExpr, FlowOffloadExpr, HashExpr,
   ImmediateExpr, LimitExpr, LogExpr, LookupExpr, MasqExpr, MetaExpr, NatExpr, NotrackExpr, NumgenExpr, ObjrefExpr,
   PayloadExpr, QueueExpr, QuotaExpr, RangeExpr, RawExpr, RedirExpr, RejectExpr,
 };

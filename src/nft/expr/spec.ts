@@ -25,6 +25,8 @@ export interface Field {
   enum?: KernelEnum;
   /** Length in bytes of what the register holds, for range checks. */
   regLen?: (e: Record<string, unknown>) => number | undefined;
+  /** The kernel refuses the expression without it. */
+  required?: boolean;
 }
 
 export interface ExprSpec {
@@ -95,7 +97,10 @@ export function validateFields(spec: ExprSpec, e: Record<string, unknown>, where
   const what = (f: Field): string => `${where}: ${spec.name}.${f.key}`;
   for (const f of spec.fields) {
     const v = e[f.key];
-    if (v === undefined) continue;
+    if (v === undefined) {
+      if (f.required === true) throw new ExpressionError(`${what(f)}: missing`);
+      continue;
+    }
     switch (f.kind) {
       case 'reg':
         if (typeof v !== 'number' || !regInRange(v, f.regLen?.(e))) regSpan(v as number, f.regLen?.(e), what(f));
