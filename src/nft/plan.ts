@@ -233,7 +233,8 @@ export const planLimits = { minBinders: 1024 };
 
 /** True for a rule that creates and binds an anonymous set. */
 function bindsAnonymousSet(op: Operation): boolean {
-  if (op.kind !== 'rule') return false;
+  // A rule deleted by handle has no expressions.
+  if (op.kind !== 'rule' || op.rule.expressions === undefined) return false;
   return op.rule.expressions.some((e) => {
     const x = e as unknown as { type?: string; set?: unknown };
     return x.type === 'lookup' && typeof x.set === 'object' && x.set !== null;

@@ -189,6 +189,18 @@ describe('nftables on the host kernel', () => {
     assert.ok(sets.some((s) => /^__map\d{1,9}$/.test(s.name) && Number(s.name.slice(5)) < 2 ** 30));
   });
 
+  it('deletes and replaces rules by handle', async () => {
+    sh('ip', ['netns', 'exec', ns.name, 'nft', '-f', fixture('kube-proxy.nft')]);
+    const [first, second] = await nft.listRules({ family: 'ip', table: 'kube-proxy', chain: 'ep1' });
+    await nft.commit(nft.transaction()
+      .deleteRule({ family: 'ip', table: 'kube-proxy', chain: 'ep1', handle: first!.handle! })
+      .replaceRule({ ...second!, handle: second!.handle!, expressions: [build.counter(), build.accept()] }));
+    const after = await nft.listRules({ family: 'ip', table: 'kube-proxy', chain: 'ep1' });
+    assert.deepEqual(after.map((r) => r.handle), [second!.handle, ...after.slice(1).map((r) => r.handle)]);
+    assert.ok(!after.some((r) => r.handle === first!.handle));
+    assert.match(nftList(ns.name), /chain ep1 \{\n\t\tcounter packets 0 bytes 0 accept\n/);
+  });
+
   it('refuses a commit when the generation changed since it was read', async () => {
     const gen = await nft.generation();
     sh('ip', ['netns', 'exec', ns.name, 'nft', 'add', 'table', 'ip', 'other']);
