@@ -115,12 +115,14 @@ describe('flowtables on a kernel with flowtables (VM)', () => {
     const first = it.next();  // subscribes
     await new Promise((r) => setTimeout(r, 300));
     // nft in another process; its failure fails the test at once rather than leaving it waiting for events.
-    const run = (text: string) => withFile(text, (file) => new Promise<void>((resolve, reject) => {
-      const p = spawn('ip', ['netns', 'exec', ns.name, 'nft', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // (The script goes to nft on stdin: a temporary file would be gone before the child opens it.)
+    const run = (text: string) => new Promise<void>((resolve, reject) => {
+      const p = spawn('ip', ['netns', 'exec', ns.name, 'nft', '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
       let err = '';
       p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
       p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`nft -f exited ${code}: ${err} (events so far: ${JSON.stringify(events.map((e) => e.type + ('kind' in e ? ` ${e.kind}` : '')))})`))));
-    }));
+      p.stdin.end(text);
+    });
     await run(RULESET);
     events.push((await first).value as NftEvent);
     const until = async (done: (e: NftEvent) => boolean) => {
