@@ -125,7 +125,7 @@ export function decodeChainAt(buf: Buffer, off: number, end: number, familyNumbe
   if (hookAt >= 0) {
     const h = attrTable(buf, hookAt, hookAt + hookLen);
     if (h[U.NFTA_HOOK_HOOKNUM]) c.hook = hooksOf(family).name(be32(h[U.NFTA_HOOK_HOOKNUM], 'hook')) as Hook;
-    if (h[U.NFTA_HOOK_PRIORITY]) c.priority = h[U.NFTA_HOOK_PRIORITY].readInt32BE(0);
+    if (h[U.NFTA_HOOK_PRIORITY]) c.priority = be32(h[U.NFTA_HOOK_PRIORITY], 'hook priority') | 0;
     if (h[U.NFTA_HOOK_DEV]) c.device = str(h[U.NFTA_HOOK_DEV]);
     if (h[U.NFTA_HOOK_DEVS]) c.devices = attrList(h[U.NFTA_HOOK_DEVS]).map((d) => str(d.data));
   }

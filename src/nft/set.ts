@@ -11,7 +11,7 @@ import { decodeExprBodyAt } from './expr/spec.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
 import { checkComment, commentOf, commentValue, encodeTlvs, UDATA_COMMENT, UDATA_SET_COMMENT, UDATA_SET_DATABYTEORDER, UDATA_SET_KEYBYTEORDER, type Tlv } from './udata.js';
 import * as U from './uapi.js';
-import { attrLen, attrList, attrTable, attrType, be32, be32At, be64NumberAt, copyBytes, DecodeError, eachMessage, nextAttr, strAt, type ConcatReplies, type NameCache, type NfMessage, type Writer } from './wire.js';
+import { attrLen, attrList, attrTable, attrType, be32, be32At, be64NumberAt, copyBytes, DecodeError, eachMessage, NLA_F_NESTED, nextAttr, strAt, type ConcatReplies, type NameCache, type NfMessage, type Writer } from './wire.js';
 
 export type SetFlag = 'constant' | 'interval' | 'timeout' | 'dynamic' | 'anonymous';
 const FLAG_BITS: Record<SetFlag, number> = {
@@ -352,11 +352,28 @@ export function decodeSetAt(buf: Buffer, off: number, end: number, family: numbe
   const exAt = at[U.NFTA_SET_EXPR]!;
   if (exAt >= 0) {
     const e = decodeExprBodyAt(buf, exAt, ln[U.NFTA_SET_EXPR]!);
+    // The kernel sends one expression as NFTA_SET_EXPR, several as NFTA_SET_EXPRESSIONS.
     if (e.type === 'counter') s.counter = true;
+    else s.exprs = expressionList(buf, exAt, ln[U.NFTA_SET_EXPR]!);
   }
   const exsAt = at[U.NFTA_SET_EXPRESSIONS]!;
   if (exsAt >= 0) s.exprs = copyBytes(buf, exsAt, ln[U.NFTA_SET_EXPRESSIONS]!);
   return s;
+}
+
+/**
+ * The one expression whose body is buf[at, at + len) (as NFTA_SET_EXPR or
+ * NFTA_SET_ELEM_EXPR carry it) as the payload of an NFTA_*_EXPRESSIONS
+ * list, which is how exprs is sent back.
+ */
+function expressionList(buf: Buffer, at: number, len: number): Uint8Array {
+  const out = new Uint8Array(4 + ((len + 3) & ~3));
+  out[0] = (4 + len) & 0xff;
+  out[1] = (4 + len) >>> 8;
+  out[2] = U.NFTA_LIST_ELEM;
+  out[3] = NLA_F_NESTED >>> 8;
+  out.set(buf.subarray(at, at + len), 4);
+  return out;
 }
 
 // Scratch space of decodeSetAt (it does not re-enter itself).
@@ -444,7 +461,7 @@ export function decodeElementAt(buf: Buffer, off: number, end: number, shape: Se
     const list = exprsAt >= 0 ? attrList(ex).map((x) => decodeExprBody(x.data)) : [decodeExprBody(ex)];
     const c = list.length === 1 && list[0]!.type === 'counter' ? list[0]! : undefined;
     if (c !== undefined) e.counter = { packets: (c.packets as number) ?? 0, bytes: (c.bytes as number) ?? 0 };
-    else e.exprs = new Uint8Array(ex);
+    else e.exprs = exprsAt >= 0 ? new Uint8Array(ex) : expressionList(buf, exprAt, exprLen);
   }
   return e;
 }
