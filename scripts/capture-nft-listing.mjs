@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Captures what the kernel sends for a listing, as fixtures for the JS fuzz
-// target's seeds (native/fuzz/js/seeds.mjs) and the decoder unit tests: for
+// target's seeds (native/fuzz/js/fuzz_nft.mjs) and the decoder unit tests: for
 // each NAME.nft in test/fixtures/nft/ given, loads it with `nft -f` into a
 // fresh netns, lists it with Nftables.list() (dist/, so `npm run build:ts`
 // first), and writes every nf_tables message of the replies (the NEWGEN,
