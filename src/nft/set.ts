@@ -264,7 +264,9 @@ export function encodeSet(w: Writer, s: NftSet): void {
   }
   w.attr(U.NFTA_SET_USERDATA, s.userdata ?? setUserdata(s));
   if (s.exprs !== undefined) {
-    w.attr(U.NFTA_SET_EXPRESSIONS | 0x8000, s.exprs);
+    const one = (setFlagBits(s) & U.NFT_SET_EXPR) === 0 ? onlyListElement(s.exprs, 0, s.exprs.length) : undefined;
+    if (one !== undefined) w.attr(U.NFTA_SET_EXPR | 0x8000, s.exprs.subarray(one[0], one[0] + one[1]));
+    else w.attr(U.NFTA_SET_EXPRESSIONS | 0x8000, s.exprs);
   } else if (s.counter === true) {
     const t = w.nest(U.NFTA_SET_EXPR);
     w.strz(U.NFTA_EXPR_NAME, 'counter');
@@ -349,16 +351,32 @@ export function decodeSetAt(buf: Buffer, off: number, end: number, family: numbe
     const c = commentOf(ud, UDATA_SET_COMMENT);
     if (c !== undefined) s.comment = c;
   }
-  const exAt = at[U.NFTA_SET_EXPR]!;
-  if (exAt >= 0) {
-    const e = decodeExprBodyAt(buf, exAt, ln[U.NFTA_SET_EXPR]!);
-    // The kernel sends one expression as NFTA_SET_EXPR, several as NFTA_SET_EXPRESSIONS.
-    if (e.type === 'counter') s.counter = true;
-    else s.exprs = expressionList(buf, exAt, ln[U.NFTA_SET_EXPR]!);
-  }
+  // The kernel lists one expression as NFTA_SET_EXPR and several as
+  // NFTA_SET_EXPRESSIONS, which it takes only with NFT_SET_EXPR in the flags.
+  // A list of one without that flag is read as NFTA_SET_EXPR, which is how
+  // encodeSet sends it.
+  let exAt = at[U.NFTA_SET_EXPR]!, exLen = ln[U.NFTA_SET_EXPR]!;
   const exsAt = at[U.NFTA_SET_EXPRESSIONS]!;
-  if (exsAt >= 0) s.exprs = copyBytes(buf, exsAt, ln[U.NFTA_SET_EXPRESSIONS]!);
+  if (exsAt >= 0) {
+    const one = (flagBits & U.NFT_SET_EXPR) === 0 ? onlyListElement(buf, exsAt, ln[U.NFTA_SET_EXPRESSIONS]!) : undefined;
+    if (one !== undefined) [exAt, exLen] = one;
+    else s.exprs = copyBytes(buf, exsAt, ln[U.NFTA_SET_EXPRESSIONS]!);
+  }
+  if (exAt >= 0 && s.exprs === undefined) {
+    const e = decodeExprBodyAt(buf, exAt, exLen);
+    if (e.type === 'counter') s.counter = true;
+    else s.exprs = expressionList(buf, exAt, exLen);
+  }
   return s;
+}
+
+/** [offset, length] of the payload of the one NFTA_LIST_ELEM that b[at, at + len) holds; undefined if it holds anything else. */
+function onlyListElement(b: Uint8Array, at: number, len: number): [number, number] | undefined {
+  if (len < 4) return undefined;
+  const n = b[at]! | (b[at + 1]! << 8);
+  const type = (b[at + 2]! | (b[at + 3]! << 8)) & 0x3fff;
+  if (n < 4 || n > len || type !== U.NFTA_LIST_ELEM || len - ((n + 3) & ~3) >= 4) return undefined;
+  return [at + 4, n - 4];
 }
 
 /**

@@ -125,7 +125,7 @@ describe('nft decoders on mutated bytes', () => {
   const decoders: Record<number, (m: ReturnType<typeof messages>[number]) => unknown> = {
     0: decodeTable, 3: decodeChain, 6: decodeRule, 9: decodeSet, 12: (m) => decodeElements(m, () => undefined), 18: decodeObject,
   };
-  const captured = ['kube-proxy.batch.json', 'kube-proxy.list.json', 'expressions.list.json']
+  const captured = ['kube-proxy.batch.json', 'kube-proxy.list.json', 'expressions.list.json', 'stateful.list.json']
     .flatMap((f) => JSON.parse(readFileSync(new URL(`../fixtures/nft/${f}`, import.meta.url), 'utf8')) as { type: number; body: string }[])
     .filter((c) => decoders[c.type & 0xff] !== undefined);
   function message(type: number, body: Buffer): Buffer {
@@ -268,8 +268,7 @@ describe('nft decoders: bugs found by fuzzing', () => {
       w.end(x);
       w.end(t);
     }), undefined);
-    assert.ok(e.exprs !== undefined);
-    const list = attrList(Buffer.from(e.exprs));
+    const list = attrList(Buffer.from(e.exprs ?? []));
     assert.equal(list.length, 1);
     assert.equal(list[0]!.type, U.NFTA_LIST_ELEM);
     assert.deepEqual(decodeElement(elementBytes((w) => encodeElement(w, e, undefined)), undefined), e);
@@ -286,11 +285,43 @@ describe('nft decoders: bugs found by fuzzing', () => {
     w.endMessage(m);
     const s = decodeSet(only(w));
     assert.deepEqual(s.exprs, e.exprs);
-    const again = new Writer();
-    const n = again.beginMessage(MSG(U.NFT_MSG_NEWSET), 0, 2);
-    encodeSet(again, s);
-    again.endMessage(n);
-    assert.deepEqual(decodeSet(only(again)).exprs, s.exprs);
+    // Without NFT_SET_EXPR in the set's flags the kernel takes one expression only as
+    // NFTA_SET_EXPR (EINVAL for NFTA_SET_EXPRESSIONS); with it, the list goes as it is.
+    const sent = (set: typeof s) => {
+      const again = new Writer();
+      const n = again.beginMessage(MSG(U.NFT_MSG_NEWSET), 0, 2);
+      encodeSet(again, set);
+      again.endMessage(n);
+      const m = only(again);
+      return { types: attrList(m.raw, m.attrs).map((a) => a.type), decoded: decodeSet(m) };
+    };
+    const one = sent(s);
+    const forms = (types: number[]) => ({ expr: types.includes(U.NFTA_SET_EXPR), expressions: types.includes(U.NFTA_SET_EXPRESSIONS) });
+    assert.deepEqual(forms(one.types), { expr: true, expressions: false });
+    assert.deepEqual(one.decoded.exprs, s.exprs);
+    const flagged = sent({ ...s, flagBits: U.NFT_SET_EXPR });
+    assert.deepEqual(forms(flagged.types), { expr: false, expressions: true });
+    assert.deepEqual(flagged.decoded.exprs, s.exprs);
+  });
+
+  it('toTransaction() leaves out a dynset timeout of 0, which the kernel lists but refuses for a set without timeouts', () => {
+    const listed = (timeout: number) => new Ruleset({
+      generation: 1,
+      tables: [{ family: 'ip', name: 't' }],
+      chains: [{ family: 'ip', table: 't', name: 'c' }],
+      sets: [{ family: 'ip', table: 't', name: 's', type: 'ipv4_addr', flagBits: 32, keyTypeId: 7, keyLen: 4, flags: ['dynamic'] }],
+      rules: [{ family: 'ip', table: 't', chain: 'c', expressions: [
+        { type: 'payload', base: 'network_header', offset: 12, len: 4, dreg: 1 },
+        { type: 'dynset', op: 'add', set: 's', sregKey: 1, timeout, flags: 0 },
+      ] }],
+      objects: [],
+    });
+    const dynset = (timeout: number) => messages(listed(timeout).toTransaction().encode().bytes)
+      .filter((m) => (m.type & 0xff) === U.NFT_MSG_NEWRULE).map(decodeRule)[0]!.expressions[1]!;
+    const without = dynset(0) as { timeout?: number; set?: string };
+    assert.equal(without.set, 's');
+    assert.equal('timeout' in without, false);
+    assert.equal((dynset(60000) as { timeout?: number }).timeout, 60000);
   });
 
   it('printing never throws or hangs on expressions with fields missing or of odd sizes', () => {

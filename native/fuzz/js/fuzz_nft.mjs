@@ -131,8 +131,6 @@ function expectedSet(s) {
   const want = without(s, 'handle');
   // encodeSet always sends userdata, nft's (key byte order, comment) when the set had none.
   if (s.userdata === undefined) want.userdata = new Uint8Array(S.setUserdata(s));
-  // NFTA_SET_EXPRESSIONS is sent as it came; a counter from NFTA_SET_EXPR only without it.
-  if (s.exprs !== undefined) delete want.counter;
   return want;
 }
 
