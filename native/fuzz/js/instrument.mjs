@@ -44,11 +44,6 @@ function instrument(context) {
     const count = (entry = false) => f.createExpressionStatement(bump(entry));
     // `(__cov[i]++, e)`: counts, then has e's value.
     const counted = (increment, e) => f.createParenthesizedExpression(f.createComma(increment, e));
-    // A statement as a block that counts first.
-    const block = (s, entry = false) =>
-      s === undefined ? f.createBlock([count()], true)
-        : ts.isBlock(s) ? f.updateBlock(s, [count(entry), ...s.statements])
-          : f.createBlock([count(entry), s], true);
     const isFunctionBody = (n) => n.parent !== undefined && ts.isFunctionLike(n.parent) && n.parent.body === n;
     const isBranch = (n) => n.parent !== undefined &&
       ((ts.isIfStatement(n.parent) && (n.parent.thenStatement === n || n.parent.elseStatement === n)) ||
@@ -77,7 +72,7 @@ function instrument(context) {
     const own = (node) => {
       if (ts.isIfStatement(node) && node.elseStatement === undefined) {
         const s = ts.visitEachChild(node, visit, context);
-        return f.updateIfStatement(s, s.expression, s.thenStatement, block(undefined));
+        return f.updateIfStatement(s, s.expression, s.thenStatement, f.createBlock([count()], true));
       }
       if (ts.isSwitchStatement(node) && !node.caseBlock.clauses.some(ts.isDefaultClause)) {
         const dflt = f.createDefaultClause([count(), f.createBreakStatement()]);
