@@ -2,7 +2,7 @@
 // kernel (or anyone who can talk to our socket) sends: Collector::feed,
 // AttrTable::parse, for_each_attr, parse_status, decode_genl_family,
 // link_decode, addr_decode, ct_decode, BatchFrame::feed (nfnetlink batch replies).
-// The nftables decoders are TypeScript: test/unit/nft.test.ts feeds them mutated bytes.
+// The nftables decoders are TypeScript: native/fuzz/js/fuzz_nft.mjs runs them under libFuzzer.
 //
 // Built by scripts/fuzz.sh with clang++ -fsanitize=fuzzer,address,undefined.
 // Built with -DDATAPLANE_FUZZ_WRITE_SEEDS instead (no libFuzzer), it is a

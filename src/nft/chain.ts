@@ -128,7 +128,7 @@ export function decodeChainAt(buf: Buffer, off: number, end: number, familyNumbe
   if (hookAt >= 0) {
     const h = attrTable(buf, hookAt, hookAt + hookLen);
     if (h[U.NFTA_HOOK_HOOKNUM]) c.hook = hooksOf(family).name(be32(h[U.NFTA_HOOK_HOOKNUM], 'hook')) as Hook;
-    if (h[U.NFTA_HOOK_PRIORITY]) c.priority = h[U.NFTA_HOOK_PRIORITY].readInt32BE(0);
+    if (h[U.NFTA_HOOK_PRIORITY]) c.priority = be32(h[U.NFTA_HOOK_PRIORITY], 'hook priority') | 0;
     if (h[U.NFTA_HOOK_DEV]) c.device = str(h[U.NFTA_HOOK_DEV]);
     const devs = h[U.NFTA_HOOK_DEVS];
     if (devs) c.devices = decodeDevices(devs, 0, devs.length);

@@ -13,6 +13,8 @@ export interface DataType {
   order: ByteOrder;
   parse(v: Value): Uint8Array;
   format(b: Uint8Array): Value;
+  /** False for bytes that format() would not give back exactly through parse() (decodeKey keeps those raw). */
+  fits?(b: Uint8Array): boolean;
 }
 
 /** A typed value as users write it: '10.0.0.1', 80, 'tcp', 0x4000. */
@@ -89,7 +91,7 @@ function address(name: string, id: number, family: 4 | 6): DataType {
 }
 
 function ifname(): DataType {
-  return {
+  const t: DataType = {
     name: 'ifname', id: 41, len: 16, order: 'host',
     parse(v) {
       if (typeof v !== 'string' || Buffer.byteLength(v) > 15) throw new TypeError(`ifname: not an interface name: ${JSON.stringify(v)}`);
@@ -98,7 +100,13 @@ function ifname(): DataType {
       return b;
     },
     format: (b) => Buffer.from(b).toString('utf8').replace(/\0+$/, ''),
+    // 16 bytes without a NUL, or bytes that are not UTF-8, are no name parse() would write.
+    fits(b) {
+      const s = t.format(b) as string;
+      return Buffer.byteLength(s) <= 15 && Buffer.compare(t.parse(s), b) === 0;
+    },
   };
+  return t;
 }
 
 function etherAddr(): DataType {
@@ -201,15 +209,23 @@ export function encodeKey(parts: DataType[], v: Value | Value[], what = 'key'): 
   return out;
 }
 
-/** Decodes a key; undefined when its length does not fit the type. */
+/**
+ * Decodes a key; undefined when the bytes are not one encodeKey would make
+ * for these types (wrong length, padding that is not zero, a value a type
+ * cannot give back exactly), so that the caller keeps them raw.
+ */
 export function decodeKey(parts: DataType[], b: Uint8Array): Value | Value[] | undefined {
   if (b.length !== keyLength(parts)) return undefined;
-  if (parts.length === 1) return parts[0]!.format(b);
+  if (parts.length === 1) return parts[0]!.fits?.(b) === false ? undefined : parts[0]!.format(b);
   const out: Value[] = [];
   let off = 0;
   for (const t of parts) {
-    out.push(t.format(b.subarray(off, off + t.len)));
-    off += (t.len + 3) & ~3;
+    const v = b.subarray(off, off + t.len);
+    if (t.fits?.(v) === false) return undefined;
+    out.push(t.format(v));
+    const end = off + ((t.len + 3) & ~3);
+    for (let i = off + t.len; i < end; i++) if (b[i] !== 0) return undefined;
+    off = end;
   }
   return out;
 }

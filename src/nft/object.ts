@@ -84,7 +84,8 @@ export function decodeObject(m: NfMessage): NamedObject {
     } else if (type === 'quota') {
       o.bytes = Number(be64(d[U.NFTA_QUOTA_BYTES] ?? Buffer.alloc(8), 'quota bytes'));
       o.used = Number(be64(d[U.NFTA_QUOTA_CONSUMED] ?? Buffer.alloc(8), 'quota consumed'));
-      o.over = ((d[U.NFTA_QUOTA_FLAGS]?.readUInt32BE(0) ?? 0) & U.NFT_QUOTA_F_INV) !== 0;
+      const flags = d[U.NFTA_QUOTA_FLAGS];
+      o.over = ((flags === undefined ? 0 : be32(flags, 'quota flags')) & U.NFT_QUOTA_F_INV) !== 0;
     } else {
       o.data = new Uint8Array(data);
     }

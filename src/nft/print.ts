@@ -126,21 +126,30 @@ function formatElements(s: NftSet): string[] {
   for (let i = 0; i < els.length; i++) {
     const e = els[i]!;
     if (e.intervalEnd) continue;
-    let text = formatKey(e.key, parts);
     const next = els[i + 1];
-    if (e.keyEnd !== undefined) text = rangeText(e.key, e.keyEnd, parts);
-    else if (next?.intervalEnd && parts?.length === 1 && !(e.key instanceof Uint8Array)) {
-      text = intervalText(e.key as string | number, next.key, parts[0]!);
-    }
+    let text = orRaw(e.key, () => {
+      if (e.keyEnd !== undefined) return rangeText(e.key, e.keyEnd, parts);
+      if (next?.intervalEnd && parts?.length === 1 && !(e.key instanceof Uint8Array)) return intervalText(e.key as string | number, next.key, parts[0]!);
+      return formatKey(e.key, parts);
+    });
     if (e.timeout !== undefined && e.timeout !== s.timeout) text += ` timeout ${formatTime(e.timeout)}`;
     if (e.expires !== undefined && e.timeout !== undefined) text += ` expires ${formatTime(e.expires)}`;
     if (e.counter !== undefined) text += ` counter packets ${e.counter.packets} bytes ${e.counter.bytes}`;
     if (e.comment !== undefined) text += ` comment "${e.comment}"`;
     if (e.verdict !== undefined) text += ` : ${printVerdict(e.verdict)}`;
-    else if (e.value !== undefined) text += ` : ${formatKey(e.value, dparts)}`;
+    else if (e.value !== undefined) text += ` : ${orRaw(e.value, () => formatKey(e.value!, dparts))}`;
     out.push(text);
   }
   return out;
+}
+
+// A key or value as format() prints it; as it is when its bytes do not fit the set's type (not a set nft made).
+function orRaw(v: SetElement['key'], format: () => string): string {
+  try {
+    return format();
+  } catch {
+    return v instanceof Uint8Array ? hex(v) : String(v);
+  }
 }
 
 // [start, end) as nft prints it: a prefix when it is one, else start-(end-1).
@@ -188,6 +197,22 @@ function formatBytes(n: number): string {
 
 /** Prints a rule's expressions as nft statements. */
 export function printExpressions(rule: Rule, sets: (name: string) => NftSet | undefined = () => undefined): string {
+  // An expression the printer cannot make sense of (fields missing, or of a
+  // size nft never gives them: not a rule nft made) is printed in the
+  // low-level form, and the rule printed again.
+  const lowLevel = new Set<number>();
+  for (;;) {
+    const at = { i: -1 };
+    try {
+      return printWith(rule, sets, lowLevel, at);
+    } catch (err) {
+      if (at.i < 0 || lowLevel.has(at.i)) throw err;
+      lowLevel.add(at.i);
+    }
+  }
+}
+
+function printWith(rule: Rule, sets: (name: string) => NftSet | undefined, lowLevel: Set<number>, at: { i: number }): string {
   const family = rule.family;
   const regs = new Map<number, Src>();
   const out: string[] = [];
@@ -216,7 +241,9 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
     else if (f!.depKey !== 'iiftype') nh = networkHeader(f!.depKey!, dep) ?? nh;
   };
   const word = (r: number): number => (r >= 8 ? r - 8 : (r - 1) * 4);
-  const setReg = (r: number, s: Src): void => { regs.set(word(r), s); };
+  // Only a register that is one holds a value (NaN would be a key too), and a value takes at
+  // least one word: either would make the walks in keyAt endless.
+  const setReg = (r: number, s: Src): void => { if (Number.isInteger(r)) regs.set(word(r), s.words >= 1 ? s : { ...s, words: 1 }); };
   const getReg = (r: number): Src | undefined => regs.get(word(r));
   const keyAt = (r: number, len: number | undefined): Src | undefined => {
     const first = getReg(r);
@@ -241,6 +268,8 @@ export function printExpressions(rule: Rule, sets: (name: string) => NftSet | un
   const exprs = rule.expressions as (Expression & Record<string, unknown>)[];
   for (let i = 0; i < exprs.length; i++) {
     const e = exprs[i]!;
+    at.i = i;
+    if (lowLevel.has(i)) { out.push(raw(e)); continue; }
     switch (e.type) {
       case 'payload': {
         if (e.dreg !== undefined) {

@@ -69,6 +69,12 @@ export class Ruleset implements RulesetData {
     for (const f of this.flowtables) tx.addFlowtable(strip(f));
     for (const r of this.rules) {
       const expressions = r.expressions.map((e) => {
+        // The kernel lists a dynset's timeout even when it is 0 (the set's own), but refuses
+        // one for a set without `flags timeout`: 0 and none are the same, so none is sent.
+        if (e.type === 'dynset' && e.timeout === 0) {
+          const { timeout: _zero, ...rest } = e;
+          return rest;
+        }
         if (e.type !== 'lookup') return e;
         const s = anon.get(`${r.family}\0${r.table}\0${e.set}`);
         if (s === undefined) return e;

@@ -11,7 +11,7 @@ import { decodeExprBodyAt } from './expr/spec.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
 import { checkComment, commentOf, commentValue, encodeTlvs, UDATA_COMMENT, UDATA_SET_COMMENT, UDATA_SET_DATABYTEORDER, UDATA_SET_KEYBYTEORDER, type Tlv } from './udata.js';
 import * as U from './uapi.js';
-import { attrLen, attrList, attrTable, attrType, be32, be32At, be64NumberAt, copyBytes, DecodeError, eachMessage, nextAttr, strAt, type ConcatReplies, type NameCache, type NfMessage, type Writer } from './wire.js';
+import { attrLen, attrList, attrTable, attrType, be32, be32At, be64NumberAt, copyBytes, DecodeError, eachMessage, NLA_F_NESTED, nextAttr, strAt, type ConcatReplies, type NameCache, type NfMessage, type Writer } from './wire.js';
 
 export type SetFlag = 'constant' | 'interval' | 'timeout' | 'dynamic' | 'anonymous';
 const FLAG_BITS: Record<SetFlag, number> = {
@@ -264,7 +264,9 @@ export function encodeSet(w: Writer, s: NftSet): void {
   }
   w.attr(U.NFTA_SET_USERDATA, s.userdata ?? setUserdata(s));
   if (s.exprs !== undefined) {
-    w.attr(U.NFTA_SET_EXPRESSIONS | 0x8000, s.exprs);
+    const one = (setFlagBits(s) & U.NFT_SET_EXPR) === 0 ? onlyListElement(s.exprs, 0, s.exprs.length) : undefined;
+    if (one !== undefined) w.attr(U.NFTA_SET_EXPR | 0x8000, s.exprs.subarray(one[0], one[0] + one[1]));
+    else w.attr(U.NFTA_SET_EXPRESSIONS | 0x8000, s.exprs);
   } else if (s.counter === true) {
     const t = w.nest(U.NFTA_SET_EXPR);
     w.strz(U.NFTA_EXPR_NAME, 'counter');
@@ -349,14 +351,47 @@ export function decodeSetAt(buf: Buffer, off: number, end: number, family: numbe
     const c = commentOf(ud, UDATA_SET_COMMENT);
     if (c !== undefined) s.comment = c;
   }
-  const exAt = at[U.NFTA_SET_EXPR]!;
-  if (exAt >= 0) {
-    const e = decodeExprBodyAt(buf, exAt, ln[U.NFTA_SET_EXPR]!);
-    if (e.type === 'counter') s.counter = true;
-  }
+  // The kernel lists one expression as NFTA_SET_EXPR and several as
+  // NFTA_SET_EXPRESSIONS, which it takes only with NFT_SET_EXPR in the flags.
+  // A list of one without that flag is read as NFTA_SET_EXPR, which is how
+  // encodeSet sends it.
+  let exAt = at[U.NFTA_SET_EXPR]!, exLen = ln[U.NFTA_SET_EXPR]!;
   const exsAt = at[U.NFTA_SET_EXPRESSIONS]!;
-  if (exsAt >= 0) s.exprs = copyBytes(buf, exsAt, ln[U.NFTA_SET_EXPRESSIONS]!);
+  if (exsAt >= 0) {
+    const one = (flagBits & U.NFT_SET_EXPR) === 0 ? onlyListElement(buf, exsAt, ln[U.NFTA_SET_EXPRESSIONS]!) : undefined;
+    if (one !== undefined) [exAt, exLen] = one;
+    else s.exprs = copyBytes(buf, exsAt, ln[U.NFTA_SET_EXPRESSIONS]!);
+  }
+  if (exAt >= 0 && s.exprs === undefined) {
+    const e = decodeExprBodyAt(buf, exAt, exLen);
+    if (e.type === 'counter') s.counter = true;
+    else s.exprs = expressionList(buf, exAt, exLen);
+  }
   return s;
+}
+
+/** [offset, length] of the payload of the one NFTA_LIST_ELEM that b[at, at + len) holds; undefined if it holds anything else. */
+function onlyListElement(b: Uint8Array, at: number, len: number): [number, number] | undefined {
+  if (len < 4) return undefined;
+  const n = b[at]! | (b[at + 1]! << 8);
+  const type = (b[at + 2]! | (b[at + 3]! << 8)) & 0x3fff;
+  if (n < 4 || n > len || type !== U.NFTA_LIST_ELEM || len - ((n + 3) & ~3) >= 4) return undefined;
+  return [at + 4, n - 4];
+}
+
+/**
+ * The one expression whose body is buf[at, at + len) (as NFTA_SET_EXPR or
+ * NFTA_SET_ELEM_EXPR carry it) as the payload of an NFTA_*_EXPRESSIONS
+ * list, which is how exprs is sent back.
+ */
+function expressionList(buf: Buffer, at: number, len: number): Uint8Array {
+  const out = new Uint8Array(4 + ((len + 3) & ~3));
+  out[0] = (4 + len) & 0xff;
+  out[1] = (4 + len) >>> 8;
+  out[2] = U.NFTA_LIST_ELEM;
+  out[3] = NLA_F_NESTED >>> 8;
+  out.set(buf.subarray(at, at + len), 4);
+  return out;
 }
 
 // Scratch space of decodeSetAt (it does not re-enter itself).
@@ -444,7 +479,7 @@ export function decodeElementAt(buf: Buffer, off: number, end: number, shape: Se
     const list = exprsAt >= 0 ? attrList(ex).map((x) => decodeExprBody(x.data)) : [decodeExprBody(ex)];
     const c = list.length === 1 && list[0]!.type === 'counter' ? list[0]! : undefined;
     if (c !== undefined) e.counter = { packets: (c.packets as number) ?? 0, bytes: (c.bytes as number) ?? 0 };
-    else e.exprs = new Uint8Array(ex);
+    else e.exprs = exprsAt >= 0 ? new Uint8Array(ex) : expressionList(buf, exprAt, exprLen);
   }
   return e;
 }

@@ -13,7 +13,7 @@ import type { NamedObject } from './object.js';
 import { encodeObject, encodeObjectRef, validateObject } from './object.js';
 import type { ObjectType } from './expr/objref.js';
 import { encodeRule, encodeRuleRef, validateRule, type Rule } from './rule.js';
-import { keyLength, typeId } from './datatypes.js';
+import { keyLength, typeId, type DataType } from './datatypes.js';
 import { encodeElement, encodeSet, encodeSetRef, expandIntervals, setFlagBits, setShape, setUserdata, validateElement, validateSet, type NftSet, type SetElement, type SetShape } from './set.js';
 import { encodeTable, encodeTableRef, validateTable, type Table } from './table.js';
 import { encodeFlowtable, encodeFlowtableRef, validateFlowtable, validateFlowtableRef, type Flowtable, type FlowtableRef } from './flowtable.js';
@@ -400,11 +400,20 @@ function anonymousKind(inline: InlineLookup, ids: SetIds): AnonymousKind {
   };
   const shape = setShape(s);
   const verdict = shape.verdictMap;
+  // A type we have no name for (`0x…`, from a listing) has its id in the name; its
+  // elements are raw bytes, so their length is the key (or data) length.
+  const id = (type: string, parts: DataType[] | undefined): number => (parts !== undefined ? typeId(parts) : Number.parseInt(type.slice(2), 16));
+  const len = (parts: DataType[] | undefined, values: (SetElement['key'] | undefined)[]): number =>
+    (parts !== undefined ? keyLength(parts) : (values.find((v) => v instanceof Uint8Array) as Uint8Array | undefined)?.length ?? 0);
   k = {
     shape,
     raw: {
-      flags: s.flags!, flagBits: setFlagBits(s), keyTypeId: typeId(shape.keyParts!), keyLen: keyLength(shape.keyParts!),
-      ...(s.map !== undefined ? { dataTypeId: verdict ? 0xffffff00 : typeId(shape.dataParts!), dataLen: verdict ? 0 : keyLength(shape.dataParts!) } : {}),
+      flags: s.flags!, flagBits: setFlagBits(s),
+      keyTypeId: id(s.type, shape.keyParts), keyLen: len(shape.keyParts, inline.set.elements.map((e) => e.key)),
+      ...(s.map !== undefined ? {
+        dataTypeId: verdict ? 0xffffff00 : id(s.map, shape.dataParts),
+        dataLen: verdict ? 0 : len(shape.dataParts, inline.set.elements.map((e) => e.value)),
+      } : {}),
       userdata: setUserdata(s),
     },
   };

@@ -22,7 +22,7 @@ describe('nftables on the host kernel', () => {
   beforeEach(async () => { nft = await Nftables.open({ netns: ns.name }); });
   afterEach(async () => { await nft.close(); });
 
-  for (const corpus of ['kube-proxy.nft', 'expressions.nft']) {
+  for (const corpus of ['kube-proxy.nft', 'expressions.nft', 'stateful.nft']) {
     it(`decodes what \`nft -f ${corpus}\` wrote and re-encodes it into an identical ruleset`, async () => {
       sh('ip', ['netns', 'exec', ns.name, 'nft', '-f', fixture(corpus)]);
       const listed = await nft.list();

@@ -5,12 +5,16 @@ import { readFileSync } from 'node:fs';
 
 import { DecodeError, ExpressionError, FakeNftables, NftCommitError, NftValidationError, Transaction, nft } from '../../src/index.js';
 import { decodeChain } from '../../src/nft/chain.js';
+import { dataType, decodeKey, splitType } from '../../src/nft/datatypes.js';
 import { decodeFlowtable } from '../../src/nft/flowtable.js';
 import { decodeObject } from '../../src/nft/object.js';
-import { decodeRule } from '../../src/nft/rule.js';
-import { decodeElements, decodeSet } from '../../src/nft/set.js';
+import { printElements, printRule } from '../../src/nft/print.js';
+import { decodeRule, encodeRule, type Rule } from '../../src/nft/rule.js';
+import { Ruleset } from '../../src/nft/ruleset.js';
+import { decodeElement, decodeElements, decodeSet, encodeElement, encodeSet, setShape } from '../../src/nft/set.js';
 import { decodeTable } from '../../src/nft/table.js';
-import { messages } from '../../src/nft/wire.js';
+import * as U from '../../src/nft/uapi.js';
+import { attrList, messages, Writer } from '../../src/nft/wire.js';
 import { kubeProxySample } from '../fixtures/nft/kube-proxy-sample.js';
 
 const T = { family: 'ip' as const, table: 't' };
@@ -117,13 +121,15 @@ describe('FakeNftables', () => {
 });
 
 describe('nft decoders on mutated bytes', () => {
-  // Kernel-format messages: the captured batch nft sent is in the same format the kernel dumps.
-  const captured = ['kube-proxy.batch.json', 'flowtable.batch.json', 'link-layer.batch.json']
-    .flatMap((f) => JSON.parse(readFileSync(new URL(`../fixtures/nft/${f}`, import.meta.url), 'utf8')) as { type: number; body: string }[]);
+  // Kernel-format messages: the captured batches nft sent are in the same format the kernel dumps;
+  // the *.list.json fixtures are what the kernel sent for a listing (scripts/capture-nft-listing.mjs).
   const decoders: Record<number, (m: ReturnType<typeof messages>[number]) => unknown> = {
     0: decodeTable, 3: decodeChain, 6: decodeRule, 9: decodeSet, 12: (m) => decodeElements(m, () => undefined), 18: decodeObject,
     22: decodeFlowtable, 24: decodeFlowtable,
   };
+  const captured = ['kube-proxy.batch.json', 'flowtable.batch.json', 'link-layer.batch.json', 'kube-proxy.list.json', 'expressions.list.json', 'stateful.list.json']
+    .flatMap((f) => JSON.parse(readFileSync(new URL(`../fixtures/nft/${f}`, import.meta.url), 'utf8')) as { type: number; body: string }[])
+    .filter((c) => decoders[c.type & 0xff] !== undefined);
   function message(type: number, body: Buffer): Buffer {
     const h = Buffer.alloc(16);
     h.writeUInt32LE(16 + body.length);
@@ -164,3 +170,197 @@ describe('nft decoders on mutated bytes', () => {
     assert.equal(failures, 0);
   });
 });
+
+// Each found by the libFuzzer target for these decoders (native/fuzz/js/fuzz_nft.mjs,
+// scripts/fuzz.sh) or while writing its round-trip checks.
+describe('nft decoders: bugs found by fuzzing', () => {
+  const MSG = (cmd: number) => (U.NFNL_SUBSYS_NFTABLES << 8) | cmd;
+  const only = (w: Writer) => messages(Buffer.from(w.bytes()))[0]!;
+  const ruleWith = (body: (w: Writer) => void): Buffer => {
+    const w = new Writer();
+    const m = w.beginMessage(MSG(U.NFT_MSG_NEWRULE), 0, 2);
+    w.strz(U.NFTA_RULE_TABLE, 't');
+    w.strz(U.NFTA_RULE_CHAIN, 'c');
+    const ex = w.nest(U.NFTA_RULE_EXPRESSIONS);
+    body(w);
+    w.end(ex);
+    w.endMessage(m);
+    return Buffer.from(w.bytes());
+  };
+  const reencoded = (r: Rule) => {
+    const w = new Writer();
+    const m = w.beginMessage(MSG(U.NFT_MSG_NEWRULE), 0, 2);
+    encodeRule(w, r, true);
+    w.endMessage(m);
+    return decodeRule(only(w));
+  };
+
+  it('a hook priority shorter than 4 bytes is a DecodeError, not a RangeError', () => {
+    const w = new Writer();
+    const m = w.beginMessage(MSG(U.NFT_MSG_NEWCHAIN), 0, 2);
+    w.strz(U.NFTA_CHAIN_TABLE, 't');
+    w.strz(U.NFTA_CHAIN_NAME, 'c');
+    const h = w.nest(U.NFTA_CHAIN_HOOK);
+    w.be32(U.NFTA_HOOK_HOOKNUM, 0);
+    w.be16(U.NFTA_HOOK_PRIORITY, 1);
+    w.end(h);
+    w.endMessage(m);
+    assert.throws(() => decodeChain(only(w)), DecodeError);
+  });
+
+  it('quota flags shorter than 4 bytes are a DecodeError, not a RangeError', () => {
+    const w = new Writer();
+    const m = w.beginMessage(MSG(U.NFT_MSG_NEWOBJ), 0, 2);
+    w.strz(U.NFTA_OBJ_TABLE, 't');
+    w.strz(U.NFTA_OBJ_NAME, 'q');
+    w.be32(U.NFTA_OBJ_TYPE, U.NFT_OBJECT_QUOTA);
+    const d = w.nest(U.NFTA_OBJ_DATA);
+    w.be64(U.NFTA_QUOTA_BYTES, 100n);
+    w.be16(U.NFTA_QUOTA_FLAGS, 1);
+    w.end(d);
+    w.endMessage(m);
+    assert.throws(() => decodeObject(only(w)), DecodeError);
+  });
+
+  it('a known expression without NFTA_EXPR_DATA decodes as with an empty one, so it re-encodes to itself', () => {
+    const bytes = ruleWith((w) => {
+      const e = w.nest(U.NFTA_LIST_ELEM);
+      w.strz(U.NFTA_EXPR_NAME, 'immediate');
+      w.end(e);
+    });
+    const r = decodeRule(messages(bytes)[0]!);
+    assert.deepEqual(r.expressions, [{ type: 'immediate' }]);
+    assert.deepEqual(reencoded(r), r);
+  });
+
+  it('keys whose bytes a type would not write back are kept raw: concatenation padding, ifnames', () => {
+    const parts = splitType('ipv4_addr . inet_proto . inet_service');
+    const key = Uint8Array.of(10, 96, 0, 10, 6, 0, 0, 0, 0, 80, 0, 0);
+    assert.deepEqual(decodeKey(parts, key), ['10.96.0.10', 'tcp', 80]);
+    const padded = Uint8Array.from(key);
+    padded[10] = 1;
+    assert.equal(decodeKey(parts, padded), undefined);
+    const ifname = [dataType('ifname')];
+    const name = (s: Buffer) => { const b = new Uint8Array(16); b.set(s); return b; };
+    assert.equal(decodeKey(ifname, name(Buffer.from('eth0'))), 'eth0');
+    assert.equal(decodeKey(ifname, name(Buffer.from([0x65, 0xff]))), undefined);
+    assert.equal(decodeKey(ifname, new Uint8Array(16).fill(0x61)), undefined);
+    // Such an element re-encodes to the same bytes.
+    const shape = setShape({ type: 'ipv4_addr . inet_proto . inet_service' });
+    const e = decodeElement(elementBytes((w) => encodeElement(w, { key: padded }, undefined)), shape);
+    assert.deepEqual(e, { key: padded });
+    assert.deepEqual(decodeElement(elementBytes((w) => encodeElement(w, e, shape)), shape), e);
+  });
+
+  it('one per-element or per-set expression (NFTA_SET_ELEM_EXPR, NFTA_SET_EXPR) other than a counter is kept, as the list exprs are sent back as', () => {
+    const quota = (w: Writer) => {
+      w.strz(U.NFTA_EXPR_NAME, 'quota');
+      const d = w.nest(U.NFTA_EXPR_DATA);
+      w.be64(U.NFTA_QUOTA_BYTES, 1000n);
+      w.be32(U.NFTA_QUOTA_FLAGS, 0);
+      w.end(d);
+    };
+    const e = decodeElement(elementBytes((w) => {
+      const t = w.nest(U.NFTA_LIST_ELEM);
+      const k = w.nest(U.NFTA_SET_ELEM_KEY);
+      w.attr(U.NFTA_DATA_VALUE, Uint8Array.of(10, 0, 0, 1));
+      w.end(k);
+      const x = w.nest(U.NFTA_SET_ELEM_EXPR);
+      quota(w);
+      w.end(x);
+      w.end(t);
+    }), undefined);
+    const list = attrList(Buffer.from(e.exprs ?? []));
+    assert.equal(list.length, 1);
+    assert.equal(list[0]!.type, U.NFTA_LIST_ELEM);
+    assert.deepEqual(decodeElement(elementBytes((w) => encodeElement(w, e, undefined)), undefined), e);
+
+    const w = new Writer();
+    const m = w.beginMessage(MSG(U.NFT_MSG_NEWSET), 0, 2);
+    w.strz(U.NFTA_SET_TABLE, 't');
+    w.strz(U.NFTA_SET_NAME, 's');
+    w.be32(U.NFTA_SET_KEY_TYPE, 7);
+    w.be32(U.NFTA_SET_KEY_LEN, 4);
+    const x = w.nest(U.NFTA_SET_EXPR);
+    quota(w);
+    w.end(x);
+    w.endMessage(m);
+    const s = decodeSet(only(w));
+    assert.deepEqual(s.exprs, e.exprs);
+    // Without NFT_SET_EXPR in the set's flags the kernel takes one expression only as
+    // NFTA_SET_EXPR (EINVAL for NFTA_SET_EXPRESSIONS); with it, the list goes as it is.
+    const sent = (set: typeof s) => {
+      const again = new Writer();
+      const n = again.beginMessage(MSG(U.NFT_MSG_NEWSET), 0, 2);
+      encodeSet(again, set);
+      again.endMessage(n);
+      const m = only(again);
+      return { types: attrList(m.raw, m.attrs).map((a) => a.type), decoded: decodeSet(m) };
+    };
+    const one = sent(s);
+    const forms = (types: number[]) => ({ expr: types.includes(U.NFTA_SET_EXPR), expressions: types.includes(U.NFTA_SET_EXPRESSIONS) });
+    assert.deepEqual(forms(one.types), { expr: true, expressions: false });
+    assert.deepEqual(one.decoded.exprs, s.exprs);
+    const flagged = sent({ ...s, flagBits: U.NFT_SET_EXPR });
+    assert.deepEqual(forms(flagged.types), { expr: false, expressions: true });
+    assert.deepEqual(flagged.decoded.exprs, s.exprs);
+  });
+
+  it('toTransaction() leaves out a dynset timeout of 0, which the kernel lists but refuses for a set without timeouts', () => {
+    const listed = (timeout: number) => new Ruleset({
+      generation: 1,
+      tables: [{ family: 'ip', name: 't' }],
+      chains: [{ family: 'ip', table: 't', name: 'c' }],
+      sets: [{ family: 'ip', table: 't', name: 's', type: 'ipv4_addr', flagBits: 32, keyTypeId: 7, keyLen: 4, flags: ['dynamic'] }],
+      rules: [{ family: 'ip', table: 't', chain: 'c', expressions: [
+        { type: 'payload', base: 'network_header', offset: 12, len: 4, dreg: 1 },
+        { type: 'dynset', op: 'add', set: 's', sregKey: 1, timeout, flags: 0 },
+      ] }],
+      objects: [],
+    });
+    const dynset = (timeout: number) => messages(listed(timeout).toTransaction().encode().bytes)
+      .filter((m) => (m.type & 0xff) === U.NFT_MSG_NEWRULE).map(decodeRule)[0]!.expressions[1]!;
+    const without = dynset(0) as { timeout?: number; set?: string };
+    assert.equal(without.set, 's');
+    assert.equal('timeout' in without, false);
+    assert.equal((dynset(60000) as { timeout?: number }).timeout, 60000);
+  });
+
+  it('printing never throws or hangs on expressions with fields missing or of odd sizes', () => {
+    const rule = (...expressions: object[]) => ({ family: 'ip' as const, table: 't', chain: 'c', expressions: expressions as Rule['expressions'] });
+    assert.equal(printRule(rule({ type: 'immediate', dreg: 1 }, { type: 'counter' })), '[ immediate dreg 1 ] counter packets 0 bytes 0');
+    // A 1-byte port for masquerade, a 2-byte address for dnat.
+    assert.match(printRule(rule({ type: 'immediate', dreg: 1, data: Uint8Array.of(1) }, { type: 'masq', regProtoMin: 1 })), /\[ masq regProtoMin 1 \]/);
+    assert.match(printRule(rule({ type: 'immediate', dreg: 1, data: Uint8Array.of(1, 2) }, { type: 'nat', nat: 'dnat', family: 'ip', regAddrMin: 1 })), /\[ nat /);
+    // No registers at all, and a zero-length value: the register walks used to loop for ever.
+    assert.equal(typeof printRule(rule({ type: 'hash' }, { type: 'lookup', set: 's' })), 'string');
+    assert.equal(typeof printRule(rule({ type: 'immediate', dreg: 1, data: new Uint8Array(0) }, { type: 'lookup', sreg: 1, set: 's' })), 'string');
+    // An interval end that is no address.
+    const s = { family: 'ip' as const, table: 't', name: 's', type: 'ipv4_addr', flags: ['interval' as const],
+      elements: [{ key: '10.0.0.0' }, { key: Uint8Array.of(1, 2), intervalEnd: true }] };
+    assert.equal(printElements(s), '10.0.0.0');
+  });
+
+  it('a listed ruleset whose anonymous set has a type without a name (0x..) recreates it', () => {
+    const listed = new Ruleset({
+      generation: 1,
+      tables: [{ family: 'ip', name: 't' }],
+      chains: [{ family: 'ip', table: 't', name: 'c' }],
+      sets: [{ family: 'ip', table: 't', name: '__set0', type: '0x30', flagBits: 3, keyTypeId: 0x30, keyLen: 2, flags: ['anonymous', 'constant'],
+        elements: [{ key: Uint8Array.of(0, 1) }, { key: Uint8Array.of(0, 2) }] }],
+      rules: [{ family: 'ip', table: 't', chain: 'c', expressions: [{ type: 'payload', base: 'transport_header', offset: 0, len: 2, dreg: 1 }, { type: 'lookup', sreg: 1, set: '__set0' }] }],
+      objects: [],
+    });
+    const set = messages(listed.toTransaction().encode().bytes).filter((m) => (m.type & 0xff) === U.NFT_MSG_NEWSET).map(decodeSet);
+    assert.equal(set.length, 1);
+    assert.equal(set[0]!.keyTypeId, 0x30);
+    assert.equal(set[0]!.keyLen, 2);
+  });
+});
+
+function elementBytes(write: (w: Writer) => void): Buffer {
+  const w = new Writer();
+  write(w);
+  const b = Buffer.from(w.bytes());
+  return b.subarray(4, b.readUInt16LE(0));  // the inside of the element's nest
+}

@@ -313,7 +313,8 @@ export function decodeExprBodyAt(buf: Buffer, off: number, len: number): Expr {
   while (nameEnd < nameAt + nameLen && buf[nameEnd] !== 0) nameEnd++;
   const { name, spec } = exprName(buf, nameAt, nameEnd - nameAt);
   if (spec === undefined) return raw(name, buf, dataAt, dataLen);
-  if (dataAt < 0) return spec.fields.length === 0 ? { type: name } : raw(name, buf, dataAt, dataLen);
+  // No NFTA_EXPR_DATA reads like an empty one: both encode the same way (an empty nest).
+  if (dataAt < 0) return { type: name };
   try {
     const e: Expr = { type: name };
     let seen = 0;
