@@ -164,6 +164,9 @@ const loadLen = (f: Field): number => (f.load(1) as { len: number }).len;
  * first at each offset; undefined unless it takes more than one.
  */
 export function fieldsCovering(base: string | number, offset: number, len: number, nh: 'ip' | 'ip6' | 'arp' | undefined, l4: string | undefined): Field[] | undefined {
+  // A load fills at most the 64 bytes of the register file; a longer one
+  // (only in made-up input) is no merge of fields, and would cost len^2 here.
+  if (len > 64) return undefined;
   const out: Field[] = [];
   for (let at = offset; at < offset + len;) {
     let f: Field | undefined;

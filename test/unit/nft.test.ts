@@ -364,3 +364,16 @@ function elementBytes(write: (w: Writer) => void): Buffer {
   const b = Buffer.from(w.bytes());
   return b.subarray(4, b.readUInt16LE(0));  // the inside of the element's nest
 }
+
+describe('nft printer on made-up loads', () => {
+  it('prints a payload load longer than the register file as a raw load, at once (fuzzer: it took len^2 steps)', async () => {
+    const { printRule } = await import('../../src/nft/print.js');
+    const text = printRule({
+      family: 'inet', table: 't', chain: 'c', expressions: [
+        { type: 'payload', dreg: 1, base: 'network_header', offset: 16, len: 553648132 },
+        { type: 'cmp', sreg: 1, op: 'eq', data: Uint8Array.of(10, 9, 9, 9) },
+      ],
+    } as never);
+    assert.match(text, /^@nh,128,4429185056 /);
+  });
+});

@@ -44,7 +44,7 @@ import { isDeepStrictEqual, inspect } from 'node:util';
 
 import { fuzz, load } from './harness.mjs';
 
-const [U, W, T, C, R, S, O, M, P, RS, E] = await Promise.all(['uapi', 'wire', 'table', 'chain', 'rule', 'set', 'object', 'monitor', 'print', 'ruleset', 'enums']
+const [U, W, T, C, R, S, O, M, P, RS, E, FT] = await Promise.all(['uapi', 'wire', 'table', 'chain', 'rule', 'set', 'object', 'monitor', 'print', 'ruleset', 'enums', 'flowtable']
   .map((m) => load(`src/nft/${m}.js`)));
 const { DecodeError, Writer, NameCache, eachMessage, messages } = W;
 
@@ -238,11 +238,12 @@ function events(body) {
     else if (e.kind === 'rule') print({ tables: [tableOf(e.rule)], chains: [{ family: e.rule.family, table: e.rule.table, name: e.rule.chain }], rules: [e.rule] });
     else if (e.kind === 'set') printSet(e.set);
     else if (e.kind === 'object') print({ tables: [tableOf(e.object)], objects: [e.object] });
+    else if (e.kind === 'flowtable') print({ tables: [tableOf(e.flowtable)], flowtables: [e.flowtable] });
   }
 }
 
 function ruleset(body) {
-  const d = { generation: 1, tables: [], chains: [], rules: [], sets: [], objects: [] };
+  const d = { generation: 1, tables: [], chains: [], rules: [], sets: [], objects: [], flowtables: [] };
   const names = ruleNames();
   const elementMessages = [];
   for (const m of messages(body)) {
@@ -254,6 +255,7 @@ function ruleset(body) {
       case U.NFT_MSG_NEWRULE: d.rules.push(R.decodeRuleAt(...at, names)); break;
       case U.NFT_MSG_NEWSET: d.sets.push(S.decodeSetAt(...at, names.table)); break;
       case U.NFT_MSG_NEWOBJ: d.objects.push(O.decodeObject(m)); break;
+      case U.NFT_MSG_NEWFLOWTABLE: d.flowtables.push(FT.decodeFlowtableAt(...at)); break;
       case U.NFT_MSG_NEWSETELEM: elementMessages.push(m); break;
     }
   }
