@@ -240,23 +240,27 @@ void result(Json& j, Tables& t, IpvsOp::Kind kind, const IpvsResult& r) {
   j.close('}');
 }
 
+// Sizes the tables once for this many rows: regrowing the tables of a
+// 100k-object list costs more in page faults than filling them.
+void reserve_rows(IpvsOutput& out, size_t services, size_t dests) {
+  out.services.reserve(services * kServiceStride);
+  out.dests.reserve(dests * kDestStride);
+  out.stats.reserve((services + dests) * kStatsStride);
+  out.texts.reserve((services + dests) * 16);
+}
+
 }  // namespace
 
 IpvsOutput ipvs_render(const std::vector<IpvsOp>& ops, const std::vector<IpvsResult>& results) {
   IpvsOutput out;
   out.json.reserve(64 + results.size() * 8);
-  // Sized once: regrowing tables of a 100k-object list costs more in page
-  // faults than filling them.
   size_t services = 0, dests = 0;
   for (const auto& r : results) {
     services += r.services.size();
     dests += r.dests.size();
     for (const auto& d : r.service_dests) dests += d.size();
   }
-  out.services.reserve(services * kServiceStride);
-  out.dests.reserve(dests * kDestStride);
-  out.stats.reserve((services + dests) * kStatsStride);
-  out.texts.reserve((services + dests) * 16);
+  reserve_rows(out, services, dests);
   Json j(out.json);
   Tables t(out);
   j.open('[');
@@ -270,10 +274,7 @@ IpvsOutput ipvs_render_services(const std::vector<codec::IpvsService>& services,
   IpvsOutput out;
   size_t n = 0;
   for (size_t i = from; i < to; ++i) n += dests[i].size();
-  out.services.reserve((to - from) * kServiceStride);
-  out.dests.reserve(n * kDestStride);
-  out.stats.reserve((to - from + n) * kStatsStride);
-  out.texts.reserve((to - from + n) * 16);
+  reserve_rows(out, to - from, n);
   Tables t(out);
   for (size_t i = from; i < to; ++i) t.service(services[i], &dests[i]);
   return out;
