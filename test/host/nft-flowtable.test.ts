@@ -9,19 +9,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 
 import { NftCommitError, Nftables } from '../../src/index.js';
-import { freshNetnsPerTest, makeNetns } from '../helpers.js';
+import { makeNetns } from '../helpers.js';
 import { messagesOf, withoutDeleteHookHeader, type Captured } from '../fixtures/nft/captured.js';
 import { flowtableSample } from '../fixtures/nft/flowtable-sample.js';
-import { captureScript, nftIn, nftList, rulesetTx, T, veths, withFile } from '../fixtures/nft/flowtable-ruleset.js';
+import { captureScript, nftIn, nftList, rulesetTx, T, nftablesWithVeths, veths, withFile } from '../fixtures/nft/flowtable-ruleset.js';
 
 describe('flowtables on the host kernel (no flowtable needed)', () => {
-  const ns = freshNetnsPerTest();
   let nft: Nftables;
-  beforeEach(async () => {
-    veths(ns.name);
-    nft = await Nftables.open({ netns: ns.name });
-  });
-  afterEach(async () => { await nft.close(); });
+  const ns = nftablesWithVeths((h) => { nft = h; });
 
   it('nft -f of a transaction printed as a script sends the batch the transaction encodes to, byte for byte', function () {
     if (spawnSync('sh', ['-c', 'command -v strace'], { stdio: 'ignore' }).status !== 0) this.skip();
@@ -54,13 +49,8 @@ describe('flowtables on the host kernel (no flowtable needed)', () => {
 });
 
 describe('netdev device lists on the host kernel', () => {
-  const ns = freshNetnsPerTest();
   let nft: Nftables;
-  beforeEach(async () => {
-    veths(ns.name);
-    nft = await Nftables.open({ netns: ns.name });
-  });
-  afterEach(async () => { await nft.close(); });
+  const ns = nftablesWithVeths((h) => { nft = h; });
 
   const NETDEV = `table netdev n {
 	chain c {

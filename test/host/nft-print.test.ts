@@ -7,24 +7,15 @@ import assert from 'node:assert/strict';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 
 import { Nftables, type NftSet } from '../../src/index.js';
-import { freshNetnsPerTest, makeNetns, sh } from '../helpers.js';
+import { makeNetns, sh } from '../helpers.js';
+import { nftablesWithVeths, nftList, veths } from '../fixtures/nft/flowtable-ruleset.js';
 import { linkLayerSample } from '../fixtures/nft/link-layer-sample.js';
 
 const fixture = (name: string) => new URL(`../fixtures/nft/${name}`, import.meta.url).pathname;
-const nftList = (ns: string) => sh('ip', ['netns', 'exec', ns, 'nft', 'list', 'ruleset']);
-
-function veths(ns: string): void {
-  for (const [a, b] of [['veth0', 'veth1'], ['veth2', 'veth3']]) sh('ip', ['-n', ns, 'link', 'add', a!, 'type', 'veth', 'peer', 'name', b!]);
-}
 
 describe('printing as nft list ruleset does: link layer and set elements', () => {
-  const ns = freshNetnsPerTest();
   let nft: Nftables;
-  beforeEach(async () => {
-    veths(ns.name);
-    nft = await Nftables.open({ netns: ns.name });
-  });
-  afterEach(async () => { await nft.close(); });
+  const ns = nftablesWithVeths((h) => { nft = h; });
 
   // Each corpus is written as nft lists it, so nft reads it back unchanged.
   for (const corpus of ['link-layer-ruleset.nft', 'set-elements.nft']) {

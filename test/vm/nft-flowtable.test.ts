@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process';
 import { release } from 'node:os';
 
 import { FakeNftables, NftCommitError, Nftables, type Flowtable, type NftEvent, type Transaction } from '../../src/index.js';
-import { freshNetnsPerTest, makeNetns } from '../helpers.js';
-import { nftIn, nftList, RULESET, rulesetTx, T, veths, withFile } from '../fixtures/nft/flowtable-ruleset.js';
+import { makeNetns } from '../helpers.js';
+import { nftIn, nftList, RULESET, rulesetTx, T, nftablesWithVeths, veths, withFile } from '../fixtures/nft/flowtable-ruleset.js';
 
 function kernelAtLeast(major: number, minor: number): boolean {
   const [a, b] = release().split('.').map(Number) as [number, number];
@@ -15,13 +15,8 @@ function kernelAtLeast(major: number, minor: number): boolean {
 }
 
 describe('flowtables on a kernel with flowtables (VM)', () => {
-  const ns = freshNetnsPerTest();
   let nft: Nftables;
-  beforeEach(async () => {
-    veths(ns.name);
-    nft = await Nftables.open({ netns: ns.name });
-  });
-  afterEach(async () => { await nft.close(); });
+  const ns = nftablesWithVeths((h) => { nft = h; });
 
   it('what we write reads back through nft as the same ruleset, in text and JSON', async function () {
     await nft.commit(rulesetTx(nft.transaction()));
