@@ -93,7 +93,7 @@ export class BoundedFrequencyRunner {
     const now = this.#clock.now();
     this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#tokensAt) / this.#min);
     this.#tokensAt = now;
-    return this.#tokens >= 1 - 1e-9 ? 0 : Math.ceil((1 - this.#tokens) * this.#min);
+    return this.#tokens >= 1 - 1e-9 ? 0 : Math.ceil((1 - this.#tokens) * this.#min - 1e-6);
   }
 
   /** Arms the one timer for the earliest due run: a request (when a token allows), a retry, or the periodic one. */
