@@ -13,7 +13,7 @@ import { writeConfigurationFile } from './config/file.js';
 import { backendOptions, toProxyConfig, type ProxyConfig } from './config/proxy-config.js';
 import { nodeNameOf, resolveArgv, type ResolvedCommandLine } from './config/resolve.js';
 import { createLogger, type ProxyLogger } from './log.js';
-import { detectFamilies, ProxyServer } from './server.js';
+import { detectFamilies } from './host.js';
 
 /** Exit codes: 2 for a bad command line or configuration, 1 for a failure at run time. */
 export const EXIT_CONFIG = 2;
@@ -56,7 +56,7 @@ function warnAboutFlags(r: ResolvedCommandLine, log: ProxyLogger): void {
   if (r.deprecatedFlags.length > 0) log.warn({ flags: r.deprecatedFlags }, 'Deprecated flags');
 }
 
-async function run(server: ProxyServer, log: ProxyLogger): Promise<number> {
+async function run(server: { stop(): Promise<void> }, log: ProxyLogger): Promise<number> {
   return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
       log.info({ signal }, 'Stopping (rules stay in place)');
@@ -94,14 +94,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     log.info({ file: resolved.writeConfigTo }, 'Wrote configuration');
     return 0;
   }
-  if (!resolved.cleanup) {
-    try {
-      await backendFactory(cfg.mode);
-    } catch (e) {
-      if (e instanceof ModeNotImplementedError) return fail(e.message, EXIT_CONFIG);
-      throw e;
-    }
-  }
+  if (!resolved.cleanup && !implementedModes().includes(cfg.mode)) return fail(new ModeNotImplementedError(cfg.mode).message, EXIT_CONFIG);
   try {
     requireNetAdmin();
   } catch (e) {
@@ -115,6 +108,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   setOomScoreAdj(cfg.oomScoreAdj, log);
+  // Loaded only to run: @kubernetes/client-node costs ~1 s to import.
+  const { ProxyServer } = await import('./server.js');
   const server = await ProxyServer.start({ config: cfg, log });
   return run(server, log);
 }

@@ -35,6 +35,7 @@ export { EndpointsChangeTracker, ServiceChangeTracker, type AppliedChanges, type
 export type * from './model/types.js';
 export { Proxier, type ProxierOptions, type SyncOutcome } from './proxier.js';
 export { BoundedFrequencyRunner, type RunFn, type RunnerOptions, type RunReason } from './runner.js';
-export { detectFamilies, ProxyServer, type ProxyServerOptions } from './server.js';
+export { detectFamilies } from './host.js';
+export { ProxyServer, type ProxyServerOptions } from './server.js';
 export { loadKubeConfig, type ClientOptions } from './watch/client.js';
 export { ResilientInformer, type InformerHandlers, type InformerOptions } from './watch/informer.js';

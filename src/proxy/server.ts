@@ -2,7 +2,6 @@
 // for its Node, builds and sets up the backend, then runs the proxier with
 // its informers, the health and metrics servers, the service health checks
 // and the conntrack reconciler. Everything is closed again by stop().
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Node, type V1Service } from '@kubernetes/client-node';
 import type { IpFamily } from '../addr.js';
@@ -16,6 +15,7 @@ import { backendOptions, type ProxyConfig } from './config/proxy-config.js';
 import { ConntrackReconciler } from './conntrack-reconciler.js';
 import { ProxyHealth, ProxyHealthServer } from './health/proxy-health.js';
 import { ServiceHealthServer } from './health/service-health.js';
+import { detectFamilies } from './host.js';
 import type { ProxyLogger } from './log.js';
 import { ProxyMetrics } from './metrics.js';
 import { cidrContains } from './model/cidr.js';
@@ -35,11 +35,6 @@ export interface ProxyServerOptions {
   readonly netns?: NetnsOption;
   /** How long to wait for the first list of this node's Node object (kube-proxy waits 30 s). */
   readonly nodeWaitMs?: number;
-}
-
-/** IPv4 always; IPv6 when this network namespace has it (/proc/net/if_inet6). */
-export function detectFamilies(): IpFamily[] {
-  return existsSync('/proc/net/if_inet6') ? [4, 6] : [4];
 }
 
 /** kube-proxy's informer label selector: no Services (or slices) of another proxy, none of headless Services. */

@@ -133,7 +133,8 @@ export function decodeConfiguration(text: string, source = 'config'): KubeProxyC
     throw new ConfigError(doc.errors.map((e) => ({ field: '(yaml)', message: e.message.split('\n')[0]! })), source);
   }
   const ctx: Context = { problems: new Problems(), lines };
-  const out = zeroConfiguration() as unknown as Record<string, unknown>;
+  // apiVersion and kind must come from the file itself.
+  const out = { ...zeroConfiguration(), apiVersion: '', kind: '' } as unknown as Record<string, unknown>;
   if (doc.contents === null) ctx.problems.add('(top level)', 'the file is empty');
   else decodeMap(ctx, doc.contents, SCHEMA, '', out);
   const cfg = out as unknown as KubeProxyConfiguration;
