@@ -39,3 +39,4 @@ export { detectFamilies } from './host.js';
 export { ProxyServer, type ProxyServerOptions } from './server.js';
 export { loadKubeConfig, type ClientOptions } from './watch/client.js';
 export { ResilientInformer, type InformerHandlers, type InformerOptions } from './watch/informer.js';
+export { ENDPOINT_SLICES, NODES, SERVICES, WATCHED_RESOURCES, type WatchedResource } from './watch/resources.js';

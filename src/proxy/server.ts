@@ -24,6 +24,7 @@ import { nodeInfo, podCIDRs } from './model/node.js';
 import { Proxier } from './proxier.js';
 import { loadKubeConfig } from './watch/client.js';
 import { ResilientInformer } from './watch/informer.js';
+import { ENDPOINT_SLICES, NODES, SERVICES } from './watch/resources.js';
 
 export interface ProxyServerOptions {
   readonly config: ProxyConfig;
@@ -144,7 +145,7 @@ export class ProxyServer {
     let listed: () => void = () => {};
     const firstList = new Promise<void>((resolve) => { listed = resolve; });
     const informer = new ResilientInformer<V1Node>(kc, {
-      path: '/api/v1/nodes', fieldSelector, name: 'node', log, list: () => core.listNode({ fieldSelector }),
+      path: NODES.path, fieldSelector, name: 'node', log, list: () => core.listNode({ fieldSelector }),
     }, {
       update: (_prev, node) => this.#onNode(node as Node),
       delete: () => this.#onNode(undefined),
@@ -180,7 +181,7 @@ export class ProxyServer {
     const core = kc.makeApiClient(CoreV1Api);
     const discovery = kc.makeApiClient(DiscoveryV1Api);
     const services = new ResilientInformer<V1Service>(kc, {
-      path: '/api/v1/services', labelSelector, name: 'services', log,
+      path: SERVICES.path, labelSelector, name: 'services', log,
       list: () => core.listServiceForAllNamespaces(labelSelector !== undefined ? { labelSelector } : {}),
     }, {
       update: (prev, svc) => p.onServiceUpdate(prev as Service | undefined, svc as Service),
@@ -188,7 +189,7 @@ export class ProxyServer {
       synced: () => p.onServicesSynced(),
     });
     const slices = new ResilientInformer<V1EndpointSlice>(kc, {
-      path: '/apis/discovery.k8s.io/v1/endpointslices', labelSelector, name: 'endpointslices', log,
+      path: ENDPOINT_SLICES.path, labelSelector, name: 'endpointslices', log,
       list: () => discovery.listEndpointSliceForAllNamespaces(labelSelector !== undefined ? { labelSelector } : {}),
     }, {
       update: (_prev, s) => p.onEndpointSliceUpdate(s as EndpointSlice, false),
