@@ -67,6 +67,7 @@ export class Proxier {
   readonly #runner: BoundedFrequencyRunner;
   #node: NodeInfo;
   #needFullSync = true;
+  #nodeSeen = false;
   #servicesSynced = false;
   #slicesSynced = false;
 
@@ -151,9 +152,13 @@ export class Proxier {
     this.#o.health?.setNodeEligible(node !== undefined && nodeEligible(node));
     if (!nodeNeedsFullSync(this.#node, next)) {
       this.#node = next;
+      this.#nodeSeen ||= node !== undefined;
       return;
     }
-    this.#log.info({ node: this.#o.nodeName, labels: next.labels, primaryIPs: next.primaryIPs }, 'Node changed: full sync');
+    const about = { node: this.#o.nodeName, labels: next.labels, primaryIPs: next.primaryIPs };
+    if (this.#nodeSeen) this.#log.info(about, 'Node labels or IPs changed: full sync');
+    else this.#log.debug(about, 'Node seen');
+    this.#nodeSeen = node !== undefined;
     this.#node = next;
     this.#needFullSync = true;
     if (this.initialized) this.sync();
