@@ -191,9 +191,10 @@ export class Proxier {
     this.#needFullSync = false;
     const done = this.#clock.now();
     this.#afterSync(full, changed, started, done, eps.triggerTimes);
-    this.#log.debug({ full, reason, changed: changed.size, written: result.written, ms: done - started }, 'Synced');
     await this.#reconcileConntrack(full, changed);
     await this.#syncServiceHealth(full, changed);
+    // Logged once everything of this sync is done (conntrack cleaned, health checks open).
+    this.#log.debug({ full, reason, changed: changed.size, written: result.written, ms: done - started }, 'Synced');
     this.#o.onSync?.({ full, reason, changed, durationMs: done - started, result });
     return true;
   }
@@ -259,16 +260,22 @@ export class Proxier {
     const hs = this.#o.serviceHealth;
     if (hs === undefined || (!full && changed.size === 0)) return;
     const ports = new Map<string, number>();
+    // Distinct ready local endpoint IPs per Service and family (kube-proxy counts in each family's proxier: a pod counts once).
     const local = new Map<string, Set<string>>();
     for (const sp of this.#serviceMap.values()) {
       if (sp.healthCheckNodePort === 0) continue;
       const nsn = `${sp.namespace}/${sp.name}`;
       ports.set(nsn, sp.healthCheckNodePort);
-      const ips = local.get(nsn) ?? new Set<string>();
+      const ips = local.get(`${nsn} ${sp.family}`) ?? new Set<string>();
       for (const ep of this.#endpointsMap.get(sp.key) ?? []) if (ep.ready && ep.isLocal) ips.add(ep.ip);
-      local.set(nsn, ips);
+      local.set(`${nsn} ${sp.family}`, ips);
+    }
+    const counts = new Map<string, number>();
+    for (const [k, ips] of local) {
+      const nsn = k.slice(0, k.lastIndexOf(' '));
+      counts.set(nsn, Math.max(counts.get(nsn) ?? 0, ips.size));
     }
     await hs.syncServices(ports);
-    hs.syncEndpoints(new Map([...local].map(([k, v]) => [k, v.size])));
+    hs.syncEndpoints(counts);
   }
 }
