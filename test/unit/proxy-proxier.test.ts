@@ -35,6 +35,13 @@ async function value(metrics: ProxyMetrics, name: string, labels: Record<string,
   return v?.value;
 }
 
+/** Starts the proxier with both informers listed (its first sync is then due). */
+function startSynced(proxier: Proxier): void {
+  proxier.start();
+  proxier.onServicesSynced();
+  proxier.onEndpointSlicesSynced();
+}
+
 const web = service('web', { clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80 }] });
 const dns = service('dns', { clusterIP: '10.96.0.53', ports: [{ name: 'dns', protocol: 'UDP', port: 53 }] });
 const webSlice = (...ips: string[]) => slice('web-1', 'web', [{ name: 'http', port: 8080 }], ips.map((ip) => sliceEndpoint(ip, { nodeName: 'node-b' })));
@@ -58,9 +65,7 @@ describe('proxy: Proxier', () => {
 
   it('later changes are partial syncs of exactly the keys that changed', async () => {
     const { clock, backend, proxier } = setup();
-    proxier.start();
-    proxier.onServicesSynced();
-    proxier.onEndpointSlicesSynced();
+    startSynced(proxier);
     proxier.onServiceAdd(web);
     await clock.advance(1);
     proxier.onServiceAdd(dns);
@@ -79,9 +84,7 @@ describe('proxy: Proxier', () => {
 
   it('an event that changes nothing queues no sync', async () => {
     const { clock, backend, proxier } = setup();
-    proxier.start();
-    proxier.onServicesSynced();
-    proxier.onEndpointSlicesSynced();
+    startSynced(proxier);
     proxier.onServiceAdd(web);
     await clock.advance(1);
     const n = backend.syncs.length;
@@ -93,9 +96,7 @@ describe('proxy: Proxier', () => {
 
   it('bursts 2 syncs, then at most one per min-sync-period; the periodic resync is full', async () => {
     const { clock, backend, proxier } = setup({ min: 1000, max: 30_000 });
-    proxier.start();
-    proxier.onServicesSynced();
-    proxier.onEndpointSlicesSynced();
+    startSynced(proxier);
     await clock.advance(1);
     for (let i = 0; i < 5; i++) {
       proxier.onServiceAdd(service(`s${i}`, { ports: [{ port: 80 }] }));
@@ -113,9 +114,7 @@ describe('proxy: Proxier', () => {
 
   it('a failed sync is retried as a full sync, counted in the failures metric; health goes 503 after 2x sync period', async () => {
     const { clock, backend, proxier, metrics, health, outcomes } = setup({ max: 10_000 });
-    proxier.start();
-    proxier.onServicesSynced();
-    proxier.onEndpointSlicesSynced();
+    startSynced(proxier);
     await clock.advance(1);
     assert.equal(health.isHealthy(), true);
     backend.failNext = 3;
@@ -170,9 +169,7 @@ describe('proxy: Proxier', () => {
 
   it('keeps the change and sync metrics', async () => {
     const { clock, proxier, metrics } = setup({ families: [4, 6] });
-    proxier.start();
-    proxier.onServicesSynced();
-    proxier.onEndpointSlicesSynced();
+    startSynced(proxier);
     await clock.advance(1);
     const trigger = new Date(clock.now() + 500).toISOString();
     await clock.advance(2000);
@@ -200,9 +197,7 @@ describe('proxy: Proxier', () => {
 
   it('counts service ports with a Local policy and no local endpoint', async () => {
     const { clock, proxier, metrics } = setup();
-    proxier.start();
-    proxier.onServicesSynced();
-    proxier.onEndpointSlicesSynced();
+    startSynced(proxier);
     proxier.onServiceAdd(service('itp', { internalTrafficPolicy: 'Local', ports: [{ port: 80 }] }));
     proxier.onServiceAdd(service('etp', { type: 'NodePort', externalTrafficPolicy: 'Local', ports: [{ port: 80, nodePort: 30080 }] }));
     proxier.onEndpointSliceAdd(slice('itp-1', 'itp', [{ port: 80 }], [sliceEndpoint('10.244.2.1', { nodeName: 'node-b' })]));
@@ -223,9 +218,7 @@ describe('proxy: Proxier', () => {
       deleteEntries: async () => 0,
     };
     const { clock, proxier } = setup({ conntrack: ct });
-    proxier.start();
-    proxier.onServicesSynced();
-    proxier.onEndpointSlicesSynced();
+    startSynced(proxier);
     await clock.advance(1);
     assert.deepEqual(lists, ['4/udp', '4/sctp'], 'the first (full) sync reconciles');
     proxier.onServiceAdd(web);
@@ -238,9 +231,7 @@ describe('proxy: Proxier', () => {
 
   it('stop() ends the periodic syncs', async () => {
     const { clock, backend, proxier } = setup({ max: 1000 });
-    proxier.start();
-    proxier.onServicesSynced();
-    proxier.onEndpointSlicesSynced();
+    startSynced(proxier);
     await clock.advance(1);
     await proxier.stop();
     await clock.advance(10_000);
