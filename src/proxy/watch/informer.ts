@@ -121,7 +121,13 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   async #run(): Promise<void> {
     if (this.#stopped) return;
-    await this.#lw.start();
+    try {
+      await this.#lw.start();
+    } catch (e) {
+      // ListWatch reports list and watch failures as 'error' events; anything it throws is retried the same way.
+      this.#onError(e);
+      return;
+    }
     if (!this.#synced && this.lists > 0 && !this.#stopped) {
       this.#synced = true;
       this.#handlers.synced?.();
