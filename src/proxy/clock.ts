@@ -14,11 +14,17 @@ export interface Clock {
   setTimer(ms: number, fn: () => void): ClockTimer;
 }
 
-/** The process's clock (Date.now and setTimeout; timers do not keep the process alive). */
+/** The process's clock (Date.now, setTimeout and setImmediate; timers do not keep the process alive). */
 export const realClock: Clock = {
   now: () => Date.now(),
   setTimer(ms, fn) {
-    const t = setTimeout(fn, Math.max(0, ms));
+    // setTimeout waits at least 1 ms: a run due now goes at the next turn of the loop instead
+    // (kept referenced: an unreferenced immediate lets the loop sleep until its next timer).
+    if (ms <= 0) {
+      const i = setImmediate(fn);
+      return { cancel: () => clearImmediate(i) };
+    }
+    const t = setTimeout(fn, ms);
     t.unref();
     return { cancel: () => clearTimeout(t) };
   },

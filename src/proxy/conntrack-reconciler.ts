@@ -97,7 +97,7 @@ export class ConntrackReconciler {
     const label = familyLabel(family);
     this.opts.metrics?.conntrackDeleted.labels(label).inc(deleted);
     this.opts.metrics?.conntrackReconcileDuration.labels(label).observe((clock.now() - started) / 1000);
-    if (deleted > 0) this.opts.log?.debug({ ipFamily: label, deleted, stale: stale.length }, 'Deleted stale conntrack entries');
+    this.opts.log?.debug({ ipFamily: label, listed: entries.length, stale: stale.length, deleted }, 'Reconciled conntrack entries');
     return deleted;
   }
 }

@@ -10,13 +10,13 @@ import type { ProxyHealth } from './health/proxy-health.js';
 import type { ServiceHealthServer } from './health/service-health.js';
 import { silentLogger, type ProxyLogger } from './log.js';
 import { familyLabel, type ProxyMetrics } from './metrics.js';
-import { categorizeEndpoints, externallyAccessible } from './model/categorize.js';
 import type { EndpointsMap } from './model/endpointslices.js';
 import type { EndpointSlice, Node, Service } from './model/k8s.js';
 import { nodeEligible, nodeInfo, nodeNeedsFullSync } from './model/node.js';
 import { EndpointsChangeTracker, ServiceChangeTracker } from './model/trackers.js';
 import type { NodeInfo, ProxyState, ServicePort } from './model/types.js';
 import { BoundedFrequencyRunner, type RunReason } from './runner.js';
+import { HealthCheckPorts, NoLocalEndpoints } from './sync-stats.js';
 
 export interface ProxierOptions {
   readonly nodeName: string;
@@ -49,12 +49,6 @@ export interface SyncOutcome {
   readonly error?: unknown;
 }
 
-/** Service ports (by key) without a usable local endpoint under each Local policy. */
-interface NoLocal {
-  readonly internal: boolean;
-  readonly external: boolean;
-}
-
 export class Proxier {
   readonly #o: ProxierOptions;
   readonly #clock: Clock;
@@ -63,7 +57,8 @@ export class Proxier {
   readonly #endpoints: EndpointsChangeTracker;
   readonly #serviceMap = new Map<string, ServicePort>();
   readonly #endpointsMap: EndpointsMap = new Map();
-  readonly #noLocal = new Map<string, NoLocal>();
+  readonly #noLocal = new NoLocalEndpoints();
+  readonly #healthChecks = new HealthCheckPorts();
   readonly #runner: BoundedFrequencyRunner;
   #node: NodeInfo;
   #needFullSync = true;
@@ -191,8 +186,9 @@ export class Proxier {
     this.#needFullSync = false;
     const done = this.#clock.now();
     this.#afterSync(full, changed, started, done, eps.triggerTimes);
+    const health = this.#updateStats(full, changed);
     await this.#reconcileConntrack(full, changed);
-    await this.#syncServiceHealth(full, changed);
+    if (health) await this.#syncServiceHealth();
     // Logged once everything of this sync is done (conntrack cleaned, health checks open).
     this.#log.debug({ full, reason, changed: changed.size, written: result.written, ms: done - started }, 'Synced');
     this.#o.onSync?.({ full, reason, changed, durationMs: done - started, result });
@@ -213,34 +209,28 @@ export class Proxier {
     for (const times of triggerTimes.values()) {
       for (const t of times) m?.networkProgrammingDuration.labels(familyLabel(t.family)).observe(Math.max(0, done - t.at) / 1000);
     }
-    this.#updateNoLocal(full, changed);
   }
 
-  /** kubeproxy_sync_proxy_rules_no_local_endpoints_total, kept per key so a partial sync recounts only what changed. */
-  #updateNoLocal(full: boolean, changed: ReadonlySet<string>): void {
-    if (full) this.#noLocal.clear();
-    const keys = full ? this.#serviceMap.keys() : changed.values();
-    for (const key of keys) {
+  /** Recounts what depends on each changed key (all keys after a full sync); returns whether a health check is affected. */
+  #updateStats(full: boolean, changed: ReadonlySet<string>): boolean {
+    if (full) {
+      this.#noLocal.clear();
+      this.#healthChecks.clear();
+    }
+    let health = full;
+    for (const key of full ? this.#serviceMap.keys() : changed.values()) {
       const sp = this.#serviceMap.get(key);
-      if (sp === undefined) {
-        this.#noLocal.delete(key);
-        continue;
-      }
-      const c = categorizeEndpoints(this.#endpointsMap.get(key) ?? [], sp, this.#node);
-      const none = c.hasAnyEndpoints && c.localEndpoints.length === 0;
-      this.#noLocal.set(key, { internal: none && sp.internalPolicyLocal, external: none && sp.externalPolicyLocal && externallyAccessible(sp) });
+      const eps = this.#endpointsMap.get(key) ?? [];
+      this.#noLocal.update(key, sp, eps, this.#node);
+      if (this.#healthChecks.update(key, sp, eps)) health = true;
     }
-    if (this.#o.metrics === undefined) return;
+    const m = this.#o.metrics;
     for (const f of this.#o.families) {
-      let internal = 0, external = 0;
-      for (const [key, n] of this.#noLocal) {
-        if (this.#serviceMap.get(key)?.family !== f) continue;
-        if (n.internal) internal++;
-        if (n.external) external++;
-      }
-      this.#o.metrics.noLocalEndpoints.labels(familyLabel(f), 'internal').set(internal);
-      this.#o.metrics.noLocalEndpoints.labels(familyLabel(f), 'external').set(external);
+      const c = this.#noLocal.counts(f);
+      m?.noLocalEndpoints.labels(familyLabel(f), 'internal').set(c.internal);
+      m?.noLocalEndpoints.labels(familyLabel(f), 'external').set(c.external);
     }
+    return health;
   }
 
   async #reconcileConntrack(full: boolean, changed: ReadonlySet<string>): Promise<void> {
@@ -255,27 +245,11 @@ export class Proxier {
     }
   }
 
-  /** Opens/closes health check listeners and sets their local endpoint counts (distinct ready local IPs per Service). */
-  async #syncServiceHealth(full: boolean, changed: ReadonlySet<string>): Promise<void> {
+  /** Opens/closes the health check listeners and sets their local endpoint counts. */
+  async #syncServiceHealth(): Promise<void> {
     const hs = this.#o.serviceHealth;
-    if (hs === undefined || (!full && changed.size === 0)) return;
-    const ports = new Map<string, number>();
-    // Distinct ready local endpoint IPs per Service and family (kube-proxy counts in each family's proxier: a pod counts once).
-    const local = new Map<string, Set<string>>();
-    for (const sp of this.#serviceMap.values()) {
-      if (sp.healthCheckNodePort === 0) continue;
-      const nsn = `${sp.namespace}/${sp.name}`;
-      ports.set(nsn, sp.healthCheckNodePort);
-      const ips = local.get(`${nsn} ${sp.family}`) ?? new Set<string>();
-      for (const ep of this.#endpointsMap.get(sp.key) ?? []) if (ep.ready && ep.isLocal) ips.add(ep.ip);
-      local.set(`${nsn} ${sp.family}`, ips);
-    }
-    const counts = new Map<string, number>();
-    for (const [k, ips] of local) {
-      const nsn = k.slice(0, k.lastIndexOf(' '));
-      counts.set(nsn, Math.max(counts.get(nsn) ?? 0, ips.size));
-    }
-    await hs.syncServices(ports);
-    hs.syncEndpoints(counts);
+    if (hs === undefined) return;
+    await hs.syncServices(this.#healthChecks.ports());
+    hs.syncEndpoints(this.#healthChecks.counts());
   }
 }

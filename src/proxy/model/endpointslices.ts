@@ -8,6 +8,9 @@ import { LABEL_SERVICE_NAME, type EndpointSlice, type EndpointSliceEndpoint } fr
 import { l4Protocol, servicePortKey } from './service.js';
 import type { Endpoint } from './types.js';
 
+/** The hints of an endpoint that has none (one shared empty set: most endpoints have no hints). */
+const NO_HINTS: ReadonlySet<string> = new Set();
+
 /** Endpoints by service port key. */
 export type EndpointsMap = Map<string, readonly Endpoint[]>;
 
@@ -48,8 +51,8 @@ function toEndpoint(e: EndpointSliceEndpoint, port: number, family: IpFamily, no
   if (ip === undefined || ip.family !== family) return undefined;
   const c = e.conditions ?? {};
   const ready = c.ready === undefined || c.ready === null || c.ready;
-  const zoneHints = new Set((e.hints?.forZones ?? []).map((z) => z.name));
-  const nodeHints = new Set((e.hints?.forNodes ?? []).map((n) => n.name));
+  const zoneHints = e.hints?.forZones?.length ? new Set(e.hints.forZones.map((z) => z.name)) : NO_HINTS;
+  const nodeHints = e.hints?.forNodes?.length ? new Set(e.hints.forNodes.map((n) => n.name)) : NO_HINTS;
   return {
     ip: ip.text,
     port,
@@ -94,8 +97,8 @@ function sliceData(slice: EndpointSlice, family: IpFamily, remove: boolean): Sli
   const ports = (slice.ports ?? [])
     .filter((p) => typeof p.port === 'number' && p.port !== 0)
     .map((p) => ({ name: p.name ?? '', protocol: p.protocol ?? 'TCP', port: p.port! }));
-  const endpoints = (slice.endpoints ?? []).filter((e) => Array.isArray(e.addresses) && e.addresses.length > 0)
-    .map((e) => ({ addresses: e.addresses, conditions: e.conditions ?? {}, nodeName: e.nodeName ?? null, zone: e.zone ?? null, hints: e.hints ?? null }));
+  // The slice's own endpoints (shared with the informer's cache, not copied); a change anywhere in them is a change.
+  const endpoints = (slice.endpoints ?? []).filter((e) => Array.isArray(e.addresses) && e.addresses.length > 0);
   return { family, ports, endpoints, remove };
 }
 
@@ -110,6 +113,8 @@ export interface EndpointsChange {
 /** kube-proxy's EndpointSliceCache, for the families this proxy serves. */
 export class EndpointSliceCache {
   readonly #services = new Map<string, ServiceSlices>();
+  /** Services with pending slices: a checkout visits only these. */
+  readonly #pending = new Set<string>();
 
   constructor(readonly nodeName: string, readonly families: readonly IpFamily[]) {}
 
@@ -126,23 +131,24 @@ export class EndpointSliceCache {
     if (svc === undefined) this.#services.set(keys.service, svc = { applied: new Map(), pending: new Map() });
     const known = svc.pending.get(keys.slice) ?? svc.applied.get(keys.slice);
     const changed = known !== undefined ? !same(known, data) : !remove;
-    if (changed) svc.pending.set(keys.slice, data);
+    if (changed) {
+      svc.pending.set(keys.slice, data);
+      this.#pending.add(keys.service);
+    }
     else if (svc.applied.size === 0 && svc.pending.size === 0) this.#services.delete(keys.service);
     return changed;
   }
 
-  /** How many Services have pending slice changes. */
+  /** How many Services have pending slice changes (kept as a count: asked at every event). */
   get pendingServices(): number {
-    let n = 0;
-    for (const s of this.#services.values()) if (s.pending.size > 0) n++;
-    return n;
+    return this.#pending.size;
   }
 
   /** Applies every pending slice and returns, per Service (`ns/name`), its endpoints before and after. */
   checkoutChanges(): Map<string, EndpointsChange> {
     const out = new Map<string, EndpointsChange>();
-    for (const [service, s] of this.#services) {
-      if (s.pending.size === 0) continue;
+    for (const service of this.#pending) {
+      const s = this.#services.get(service)!;
       const previous = endpointsOf(service, s.applied.values(), this.nodeName);
       for (const [name, data] of s.pending) {
         if (data.remove) s.applied.delete(name);
@@ -152,6 +158,7 @@ export class EndpointSliceCache {
       if (s.applied.size === 0) this.#services.delete(service);
       out.set(service, { previous, current: endpointsOf(service, s.applied.values(), this.nodeName) });
     }
+    this.#pending.clear();
     return out;
   }
 }
