@@ -25,8 +25,8 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** Unknown fields: reject (Strict), answer with warnings (Warn, the default) or drop silently (Ignore). */
   fieldValidation?: FieldValidation;
-  /** Write the status subresource instead of the main resource. */
-  subresource?: 'status';
+  /** Write the status subresource (or a namespace's finalize subresource) instead of the main resource. */
+  subresource?: 'status' | 'finalize';
 }
 
 export interface WriteResult {
@@ -270,7 +270,9 @@ export class Api {
     m.generation = om.generation;
     delete m.selfLink;
     let next = obj;
-    if (opts.subresource === 'status') {
+    if (opts.subresource === 'finalize') {
+      next = { ...structuredClone(old), metadata: m, spec: { ...old.spec, finalizers: obj.spec?.finalizers ?? [] } };
+    } else if (opts.subresource === 'status') {
       next = { ...structuredClone(old), metadata: m, status: obj.status };
       if (r.resource === 'pods' || r.resource === 'services' || r.resource === 'nodes' || r.resource === 'namespaces') next.spec = structuredClone(old.spec);
     } else if (r.status) {
@@ -280,7 +282,7 @@ export class Api {
     if (r.generation === 'spec' && JSON.stringify(next.spec) !== JSON.stringify(old.spec)) m.generation = (om.generation ?? 0) + 1;
     if (r.generation === 'content' && withoutMeta(next) !== withoutMeta(old)) m.generation = (om.generation ?? 0) + 1;
     let alloc: Allocation | undefined;
-    if (r.resource === 'services' && opts.subresource !== 'status') {
+    if (r.resource === 'services' && opts.subresource === undefined) {
       alloc = this.allocator.allocate(next, old);
       if (alloc.errors.length > 0) throw invalid(r.kind, r.group, om.name, alloc.errors);
     }

@@ -31,6 +31,13 @@ export interface EndpointSliceControllerOptions {
   batchMs: number;
 }
 
+/** JSON with object keys sorted, to compare values regardless of key order. */
+function stableJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (x !== null && typeof x === 'object' && !Array.isArray(x)
+    ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]]))
+    : x));
+}
+
 function triggerTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.?0+Z$/, 'Z');
 }
@@ -218,8 +225,8 @@ class SliceSet {
   }
 
   private changed(old: KubeObject, next: KubeObject): boolean {
-    return JSON.stringify([old.addressType, old.endpoints ?? [], old.ports ?? [], old.metadata.labels, old.metadata.ownerReferences])
-      !== JSON.stringify([next.addressType, next.endpoints, next.ports ?? [], next.metadata.labels, next.metadata.ownerReferences]);
+    return stableJson([old.addressType, old.endpoints ?? [], old.ports ?? [], old.metadata.labels, old.metadata.ownerReferences])
+      !== stableJson([next.addressType, next.endpoints, next.ports ?? [], next.metadata.labels, next.metadata.ownerReferences]);
   }
 
   private put(old: KubeObject | undefined, addressType: string, endpoints: Obj[], ports: Obj[]): void {

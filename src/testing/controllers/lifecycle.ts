@@ -50,7 +50,7 @@ export class NamespaceController {
       if (ns.metadata.deletionTimestamp === undefined) continue;
       if (this.empty(ns.metadata.name)) {
         try {
-          this.api.update(NAMESPACES, undefined, ns.metadata.name, { ...ns, spec: { ...ns.spec, finalizers: [] } });
+          this.api.update(NAMESPACES, undefined, ns.metadata.name, { ...ns, spec: { ...ns.spec, finalizers: [] } }, { subresource: 'finalize' });
         } catch (err) { ignoreGone(err); }
       } else {
         pending = true;
@@ -184,7 +184,8 @@ export class Kubelet {
     if (this.mode === 'manual') return;
     const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
     clearTimeout(this.timers.get(key));
-    const delay = Math.max(0, Date.parse(pod.metadata.deletionTimestamp) - Date.now());
+    // the kubelet counts the grace period from when it sees the deletion (the timestamp has whole seconds only)
+    const delay = (pod.metadata.deletionGracePeriodSeconds ?? 0) * 1000;
     this.timers.set(key, setTimeout(() => {
       this.timers.delete(key);
       this.finish(pod.metadata.namespace, pod.metadata.name, pod.metadata.uid);
@@ -200,9 +201,15 @@ export class Kubelet {
     } catch (e) { ignoreGone(e); }
   }
 
-  /** Re-arms timers for pods already terminating (after a snapshot was loaded). */
+  /** Re-arms timers for pods already terminating (after a snapshot was loaded): they go at their deletionTimestamp. */
   resume(): void {
-    for (const e of this.api.store.table(PODS).entries()) if (e.obj.metadata.deletionTimestamp !== undefined) this.terminating(e.obj);
+    for (const e of this.api.store.table(PODS).entries()) {
+      const pod = e.obj;
+      if (pod.metadata.deletionTimestamp === undefined || this.mode === 'manual') continue;
+      const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+      const delay = Math.max(0, Date.parse(pod.metadata.deletionTimestamp) - Date.now());
+      this.timers.set(key, setTimeout(() => { this.timers.delete(key); this.finish(pod.metadata.namespace, pod.metadata.name, pod.metadata.uid); }, delay));
+    }
   }
 
   stop(): void {

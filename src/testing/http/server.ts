@@ -149,7 +149,8 @@ export class ApiServer implements Faults {
     const r = lookupResource(p.group, p.version, p.resource);
     if (r === undefined) throw resourceNotFound();
     if (p.namespace !== undefined && !r.namespaced) throw resourceNotFound();
-    if (p.subresource !== undefined && !(p.subresource === 'status' && r.status)) throw resourceNotFound();
+    const finalize = p.subresource === 'finalize' && r.resource === 'namespaces';
+    if (p.subresource !== undefined && !(p.subresource === 'status' && r.status) && !finalize) throw resourceNotFound();
     const method = req.method ?? 'GET';
     const ns = p.namespace;
     if (p.name === undefined) {
@@ -166,7 +167,7 @@ export class ApiServer implements Faults {
       }
       throw methodNotAllowed({ group: r.group, resource: r.resource }, method);
     }
-    const opts: WriteOptions = { ...writeOptions(q), ...(p.subresource === 'status' ? { subresource: 'status' as const } : {}) };
+    const opts: WriteOptions = { ...writeOptions(q), ...(p.subresource === 'status' || p.subresource === 'finalize' ? { subresource: p.subresource } : {}) };
     switch (method) {
       case 'GET': {
         const obj = this.api.get(r, ns, p.name);

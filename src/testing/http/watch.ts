@@ -102,6 +102,7 @@ export class Watcher {
   start(control: WatchControl): void {
     const { req, res, store } = this;
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+    res.flushHeaders();
     res.on('close', () => this.close());
     const table = store.table(req.resource);
     if (control.expireNext > 0) {

@@ -4,7 +4,7 @@
 import type { FieldError } from '../errors.js';
 import type { ResourceType } from '../resources.js';
 import type { KubeObject } from '../store.js';
-import { defaultEndpointSlice, defaultNamespace, validateConfigMap, validateEndpointSlice, validateEvent, validateNamespace, validateNode } from './kinds.js';
+import { defaultEndpointSlice, defaultNamespace, prepareNamespace, validateConfigMap, validateEndpointSlice, validateEvent, validateNamespace, validateNode } from './kinds.js';
 import { defaultPod, initialPodStatus, syncPodIPs, validatePod, validatePodStatus, validatePodUpdate } from './pod.js';
 import { defaultService, keepAllocatedValues, normalizeClusterIPs, validateService, validateServiceStatus, validateServiceUpdate } from './service.js';
 import { dropTypeDependentFields } from './service-alloc.js';
@@ -55,7 +55,9 @@ const strategies: Record<string, Strategy> = {
   nodes: { validate: validateNode, validateStatus: validateNode, returnDeletedObject: false },
   namespaces: {
     defaults: defaultNamespace,
-    prepareForCreate: (ns) => { ns.status = { phase: 'Active' }; },
+    prepareForCreate: prepareNamespace,
+    // spec.finalizers changes only through the finalize subresource
+    prepareForUpdate: (ns, old) => { ns.spec = { ...ns.spec, finalizers: old.spec?.finalizers }; },
     validate: validateNamespace,
     validateStatus: (ns, old) => validateNamespace(ns, old),
     returnDeletedObject: true,

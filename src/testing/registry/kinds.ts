@@ -13,10 +13,13 @@ type Spec = Record<string, any>;
 /** A namespace carries its own name as the `kubernetes.io/metadata.name` label. */
 export function defaultNamespace(ns: KubeObject): void {
   ns.metadata.labels = { ...(ns.metadata.labels ?? {}), 'kubernetes.io/metadata.name': ns.metadata.name };
-  ns.spec ??= {};
-  if (ns.spec.finalizers === undefined) ns.spec.finalizers = ['kubernetes'];
-  ns.status ??= {};
-  if (!ns.status.phase) ns.status.phase = 'Active';
+}
+
+/** A new namespace is Active and carries the `kubernetes` finalizer the namespace controller removes. */
+export function prepareNamespace(ns: KubeObject): void {
+  const finalizers: string[] = ns.spec?.finalizers ?? [];
+  ns.spec = { ...(ns.spec ?? {}), finalizers: finalizers.includes('kubernetes') ? finalizers : [...finalizers, 'kubernetes'] };
+  ns.status = { phase: 'Active' };
 }
 
 export function validateNamespace(ns: KubeObject, old?: KubeObject): FieldError[] {

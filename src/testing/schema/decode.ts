@@ -118,17 +118,22 @@ function zeroFor(s: Schema): Json {
 
 function decodeObject(v: Json, s: ObjectSchema, path: string, ctx: Ctx): JsonObject {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw typeError(v, s, ctx);
-  const out: JsonObject = {};
+  // unknown fields are reported in document order, as the decoder meets them
+  const decoded = new Map<string, Json>();
   for (const key of Object.keys(v)) {
-    if (!(key in s.fields)) ctx.unknown.push(path === '' ? key : `${path}.${key}`);
+    const childPath = path === '' ? key : `${path}.${key}`;
+    const f = s.fields[key];
+    if (f === undefined) { ctx.unknown.push(childPath); continue; }
+    const child = v[key];
+    if (child === undefined || child === null) continue;
+    const goPath = ctx.goPath === '' ? key : `${ctx.goPath}.${key}`;
+    decoded.set(key, decodeValue(child, f.schema, childPath, { ...ctx, struct: s.go, goPath }));
   }
+  const out: JsonObject = {};
   for (const [name, f] of Object.entries(s.fields)) {
-    const child = v[name];
     const childPath = path === '' ? name : `${path}.${name}`;
     const goPath = ctx.goPath === '' ? name : `${ctx.goPath}.${name}`;
-    const present = child !== undefined && child !== null;
-    const decoded = present ? decodeValue(child, f.schema, childPath, { ...ctx, struct: s.go, goPath }) : undefined;
-    const kept = keep(decoded, f.schema, f.presence, childPath, { ...ctx, struct: s.go, goPath });
+    const kept = keep(decoded.get(name), f.schema, f.presence, childPath, { ...ctx, struct: s.go, goPath });
     if (kept !== undefined) out[name] = kept;
   }
   return out;
