@@ -394,7 +394,7 @@ function successStatus(r: ResourceType, obj: KubeObject): Status {
   const details = r.group === ''
     ? { name: obj.metadata.name, kind: r.resource, uid: obj.metadata.uid }
     : { name: obj.metadata.name, group: r.group, kind: r.resource, uid: obj.metadata.uid };
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details, code: 200 } as Status;
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details } as Status;
 }
 
 function encodeContinue(rv: number, start: string): string {

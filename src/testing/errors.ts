@@ -32,7 +32,8 @@ export interface Status {
   message?: string;
   reason?: string;
   details?: StatusDetails;
-  code: number;
+  /** Set on failures; a Success status (an immediate delete) has none. */
+  code?: number;
 }
 
 /** A request the API refuses; `status()` is the body the server answers with. */

@@ -96,7 +96,7 @@ export function sendJson(res: ServerResponse, code: number, body: unknown, heade
 
 /** Writes a metav1.Status failure. */
 export function sendStatus(res: ServerResponse, status: Status): void {
-  sendJson(res, status.code, status);
+  sendJson(res, status.code ?? 200, status);
 }
 
 /** A query parameter as an integer; a bad one is a 400. */
