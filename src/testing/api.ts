@@ -270,13 +270,13 @@ export class Api {
     m.generation = om.generation;
     delete m.selfLink;
     let next = obj;
+    // stored objects are never mutated, and canonical() below copies what it keeps: sharing old parts is safe
     if (opts.subresource === 'finalize') {
-      next = { ...structuredClone(old), metadata: m, spec: { ...old.spec, finalizers: obj.spec?.finalizers ?? [] } };
+      next = { ...old, metadata: m, spec: { ...old.spec, finalizers: obj.spec?.finalizers ?? [] } };
     } else if (opts.subresource === 'status') {
-      next = { ...structuredClone(old), metadata: m, status: obj.status };
-      if (r.resource === 'pods' || r.resource === 'services' || r.resource === 'nodes' || r.resource === 'namespaces') next.spec = structuredClone(old.spec);
+      next = { ...old, metadata: m, status: obj.status };
     } else if (r.status) {
-      next.status = structuredClone(old.status);
+      next.status = old.status;
       strategy.prepareForUpdate?.(next, old);
     }
     if (r.generation === 'spec' && JSON.stringify(next.spec) !== JSON.stringify(old.spec)) m.generation = (om.generation ?? 0) + 1;

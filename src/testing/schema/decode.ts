@@ -6,7 +6,7 @@
 // and serialize: fields in Go struct order, omitempty zero values dropped,
 // map keys sorted.
 
-import { goTypeName, type ListSchema, type MapSchema, type ObjectSchema, type Presence, type Schema } from './types.js';
+import { goTypeName, type FieldSchema, type ListSchema, type MapSchema, type ObjectSchema, type Schema } from './types.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
@@ -27,9 +27,18 @@ export interface DecodeResult<T> {
 
 interface Ctx {
   unknown: string[];
-  /** The innermost struct and the dotted field path for encoding/json's errors. */
+  /** The JSON path being decoded (field names and list indices). */
+  path: (string | number)[];
+  /** The innermost struct and the dotted field path (no indices) for encoding/json's errors. */
   struct: string;
-  goPath: string;
+  goPath: string[];
+}
+
+function pathString(path: readonly (string | number)[], last?: string): string {
+  let s = '';
+  for (const p of path) s = typeof p === 'number' ? `${s}[${p}]` : s === '' ? p : `${s}.${p}`;
+  if (last !== undefined) s = s === '' ? last : `${s}.${last}`;
+  return s;
 }
 
 function jsonTypeOf(v: unknown): string {
@@ -41,11 +50,12 @@ function jsonTypeOf(v: unknown): string {
 
 function typeError(v: unknown, s: Schema, ctx: Ctx, shown?: string): DecodeError {
   const what = shown ?? jsonTypeOf(v);
-  if (ctx.goPath === '') return new DecodeError(`json: cannot unmarshal ${what} into Go value of type ${goTypeName(s)}`);
-  return new DecodeError(`json: cannot unmarshal ${what} into Go struct field ${ctx.struct}.${ctx.goPath} of type ${goTypeName(s)}`);
+  if (ctx.goPath.length === 0) return new DecodeError(`json: cannot unmarshal ${what} into Go value of type ${goTypeName(s)}`);
+  return new DecodeError(`json: cannot unmarshal ${what} into Go struct field ${ctx.struct}.${ctx.goPath.join('.')} of type ${goTypeName(s)}`);
 }
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const CANONICAL_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 
 /** metav1.Time in its wire form (seconds, UTC); `micro` for metav1.MicroTime. */
 export function formatTime(ms: number, micro = false): string {
@@ -53,15 +63,14 @@ export function formatTime(ms: number, micro = false): string {
   return micro ? `${iso.slice(0, 19)}.${iso.slice(20, 23)}000Z` : `${iso.slice(0, 19)}Z`;
 }
 
-function decodeTime(v: unknown, s: Schema, ctx: Ctx, micro: boolean): string {
+function decodeTime(v: unknown, ctx: Ctx, micro: boolean): string {
   if (typeof v !== 'string') throw typeError(v, { kind: 'string' }, ctx);
-  const m = RFC3339.exec(v);
-  const ms = m === null ? NaN : Date.parse(v);
+  if (!micro && CANONICAL_TIME.test(v)) return v;
+  const ms = RFC3339.test(v) ? Date.parse(v) : NaN;
   if (Number.isNaN(ms)) {
     const layout = micro ? '2006-01-02T15:04:05.000000Z07:00' : '2006-01-02T15:04:05Z07:00';
     throw new DecodeError(`parsing time ${JSON.stringify(v)} as ${JSON.stringify(layout)}: cannot parse ${JSON.stringify(v)} as "2006"`);
   }
-  void s;
   return formatTime(ms, micro);
 }
 
@@ -87,10 +96,10 @@ function decodeScalar(v: Json, s: Schema & { kind: string }, ctx: Ctx): Json {
       return v;
     case 'intOrString':
       if (typeof v === 'string') return v;
-      if (typeof v === 'number') return decodeInt(v, { kind: 'int32' }, { ...ctx, goPath: '' }, 32);
+      if (typeof v === 'number') return decodeInt(v, { kind: 'int32' }, { ...ctx, goPath: [] }, 32);
       throw new DecodeError(`json: cannot unmarshal ${jsonTypeOf(v)} into Go value of type int32`);
-    case 'time': return decodeTime(v, s, ctx, false);
-    case 'microTime': return decodeTime(v, s, ctx, true);
+    case 'time': return decodeTime(v, ctx, false);
+    case 'microTime': return decodeTime(v, ctx, true);
     case 'quantity':
       if (typeof v === 'number') return String(v);
       if (typeof v !== 'string') throw new DecodeError('quantities must match the regular expression \'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$\'');
@@ -103,7 +112,9 @@ function decodeScalar(v: Json, s: Schema & { kind: string }, ctx: Ctx): Json {
 function isEmpty(v: Json): boolean {
   if (v === null || v === '' || v === 0 || v === false) return true;
   if (Array.isArray(v)) return v.length === 0;
-  return typeof v === 'object' && Object.keys(v).length === 0;
+  if (typeof v !== 'object') return false;
+  for (const _ in v) return false;
+  return true;
 }
 
 function zeroFor(s: Schema): Json {
@@ -116,62 +127,101 @@ function zeroFor(s: Schema): Json {
   }
 }
 
-function decodeObject(v: Json, s: ObjectSchema, path: string, ctx: Ctx): JsonObject {
+interface Plan {
+  fields: [string, FieldSchema][];
+  /** What `{}` decodes to, copied for each use. */
+  empty?: JsonObject;
+}
+
+const plans = new WeakMap<ObjectSchema, Plan>();
+
+function planOf(s: ObjectSchema): Plan {
+  let p = plans.get(s);
+  if (p === undefined) plans.set(s, (p = { fields: Object.entries(s.fields) }));
+  return p;
+}
+
+function copy(v: Json): Json {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(copy);
+  const out: JsonObject = {};
+  for (const k in v) out[k] = copy(v[k]!);
+  return out;
+}
+
+/** The zero value of a struct: its non-pointer struct and non-omitempty fields. */
+function emptyObject(s: ObjectSchema): JsonObject {
+  const p = planOf(s);
+  p.empty ??= decodeObject({}, s, { unknown: [], path: [], struct: s.go, goPath: [] });
+  return copy(p.empty) as JsonObject;
+}
+
+function decodeObject(v: Json, s: ObjectSchema, ctx: Ctx): JsonObject {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw typeError(v, s, ctx);
   // unknown fields are reported in document order, as the decoder meets them
   const decoded = new Map<string, Json>();
-  for (const key of Object.keys(v)) {
-    const childPath = path === '' ? key : `${path}.${key}`;
-    const f = s.fields[key];
-    if (f === undefined) { ctx.unknown.push(childPath); continue; }
+  for (const key in v) {
+    const f = Object.hasOwn(s.fields, key) ? s.fields[key]! : undefined;
+    if (f === undefined) { ctx.unknown.push(pathString(ctx.path, key)); continue; }
     const child = v[key];
     if (child === undefined || child === null) continue;
-    const goPath = ctx.goPath === '' ? key : `${ctx.goPath}.${key}`;
-    decoded.set(key, decodeValue(child, f.schema, childPath, { ...ctx, struct: s.go, goPath }));
+    const struct = ctx.struct;
+    ctx.path.push(key);
+    ctx.goPath.push(key);
+    ctx.struct = s.go;
+    decoded.set(key, decodeValue(child, f.schema, ctx));
+    ctx.path.pop();
+    ctx.goPath.pop();
+    ctx.struct = struct;
   }
   const out: JsonObject = {};
-  for (const [name, f] of Object.entries(s.fields)) {
-    const childPath = path === '' ? name : `${path}.${name}`;
-    const goPath = ctx.goPath === '' ? name : `${ctx.goPath}.${name}`;
-    const kept = keep(decoded.get(name), f.schema, f.presence, childPath, { ...ctx, struct: s.go, goPath });
-    if (kept !== undefined) out[name] = kept;
+  for (const [name, f] of planOf(s).fields) {
+    const d = decoded.get(name);
+    const obj = f.schema.kind === 'object';
+    if (f.presence === 'pointer') { if (d !== undefined) out[name] = d; continue; }
+    if (d === undefined) {
+      if (obj) out[name] = emptyObject(f.schema as ObjectSchema);
+      else if (f.presence === 'always') out[name] = zeroFor(f.schema);
+      continue;
+    }
+    if (f.presence === 'always' || obj || !isEmpty(d)) out[name] = d;
   }
   return out;
 }
 
-function keep(decoded: Json | undefined, s: Schema, presence: Presence, path: string, ctx: Ctx): Json | undefined {
-  if (presence === 'pointer') return decoded;
-  if (presence === 'omitempty') {
-    if (s.kind === 'object') return decoded ?? decodeObject({}, s, path, ctx);
-    return decoded === undefined || isEmpty(decoded) ? undefined : decoded;
-  }
-  if (decoded !== undefined) return decoded;
-  return s.kind === 'object' ? decodeObject({}, s, path, ctx) : zeroFor(s);
-}
-
-function decodeMap(v: Json, s: MapSchema, path: string, ctx: Ctx): JsonObject {
+function decodeMap(v: Json, s: MapSchema, ctx: Ctx): JsonObject {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw typeError(v, s, ctx);
   const out: JsonObject = {};
-  for (const key of Object.keys(v).sort()) {
+  const keys = Object.keys(v);
+  if (keys.length > 1) keys.sort();
+  for (const key of keys) {
     const item = v[key]!;
-    out[key] = item === null ? zeroFor(s.values) : decodeValue(item, s.values, `${path}.${key}`, ctx);
+    if (item === null) { out[key] = zeroFor(s.values); continue; }
+    ctx.path.push(key);
+    out[key] = decodeValue(item, s.values, ctx);
+    ctx.path.pop();
   }
   return out;
 }
 
-function decodeList(v: Json, s: ListSchema, path: string, ctx: Ctx): Json[] {
+function decodeList(v: Json, s: ListSchema, ctx: Ctx): Json[] {
   if (!Array.isArray(v)) throw typeError(v, s, ctx);
-  return v.map((item, i) => {
-    if (item === null) return s.items.kind === 'object' ? decodeObject({}, s.items, `${path}[${i}]`, ctx) : zeroFor(s.items);
-    return decodeValue(item, s.items, `${path}[${i}]`, ctx);
-  });
+  const out: Json[] = new Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const item = v[i]!;
+    if (item === null) { out[i] = s.items.kind === 'object' ? emptyObject(s.items) : zeroFor(s.items); continue; }
+    ctx.path.push(i);
+    out[i] = decodeValue(item, s.items, ctx);
+    ctx.path.pop();
+  }
+  return out;
 }
 
-function decodeValue(v: Json, s: Schema, path: string, ctx: Ctx): Json {
+function decodeValue(v: Json, s: Schema, ctx: Ctx): Json {
   switch (s.kind) {
-    case 'object': return decodeObject(v, s, path, ctx);
-    case 'map': return decodeMap(v, s, path, ctx);
-    case 'list': return decodeList(v, s, path, ctx);
+    case 'object': return decodeObject(v, s, ctx);
+    case 'map': return decodeMap(v, s, ctx);
+    case 'list': return decodeList(v, s, ctx);
     default: return decodeScalar(v, s, ctx);
   }
 }
@@ -182,7 +232,7 @@ function decodeValue(v: Json, s: Schema, path: string, ctx: Ctx): Json {
  * the unknown field paths.
  */
 export function decode<T = Record<string, unknown>>(value: unknown, schema: ObjectSchema): DecodeResult<T> {
-  const ctx: Ctx = { unknown: [], struct: schema.go, goPath: '' };
-  const out = decodeObject(value as Json, schema, '', ctx);
+  const ctx: Ctx = { unknown: [], path: [], struct: schema.go, goPath: [] };
+  const out = decodeObject(value as Json, schema, ctx);
   return { value: out as T, unknown: ctx.unknown };
 }
