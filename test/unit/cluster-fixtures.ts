@@ -1,7 +1,7 @@
 // Shared by the test-cluster suites: a cluster per describe, the real
 // client-node pointed at it, and the real kubectl run against it.
 
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,16 @@ export { k8s };
 
 /** kubectl v1.32 from the machine image, else Debian's kubernetes-client. */
 export const KUBECTL = existsSync('/usr/bin/kubectl') ? '/usr/bin/kubectl' : 'kubectl';
+
+/** kubectl's minor version (32 for v1.32.4), or 0 when there is none. */
+export function kubectlMinor(): number {
+  try {
+    const v = JSON.parse(execFileSync(KUBECTL, ['version', '--client', '-o', 'json'], { encoding: 'utf8' }));
+    return Number(String(v.clientVersion.minor).replace(/\D.*$/, ''));
+  } catch {
+    return 0;
+  }
+}
 
 export interface Fixture {
   cluster: TestCluster;
