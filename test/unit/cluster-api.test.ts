@@ -272,6 +272,30 @@ describe('test cluster: API through client-node', function () {
     assert.equal(f.cluster.get('ConfigMap', 'held'), undefined);
   });
 
+  it('reads protobuf bodies, and refuses with 415 what it cannot read from them', async () => {
+    // protobuf encoding, by hand: key = field << 3 | wire type; wire 2 = length-delimited
+    const varint = (n: number) => { const out: number[] = []; do { out.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0)); n >>>= 7; } while (n > 0); return out; };
+    const bytes = (field: number, b: number[]) => [...varint((field << 3) | 2), ...varint(b.length), ...b];
+    const str = (field: number, v: string) => bytes(field, [...Buffer.from(v)]);
+    const num = (field: number, v: number) => [...varint(field << 3), ...varint(v)];
+    const envelope = (kind: string, raw: number[]) => Buffer.from([0x6b, 0x38, 0x73, 0x00, ...bytes(1, [...str(1, 'v1'), ...str(2, kind)]), ...bytes(2, raw)]);
+    const meta = bytes(1, [...str(1, 'pb-svc'), ...bytes(11, [...str(1, 'app'), ...str(2, 'pb')])]);
+    const port = bytes(1, [...str(1, 'http'), ...num(3, 80), ...bytes(4, [...num(1, 0), ...num(2, 8080)])]);
+    const created = await raw(f.cluster, 'POST', '/api/v1/namespaces/default/services', envelope('Service', [...meta, ...bytes(2, [...port, ...bytes(2, [...str(1, 'app'), ...str(2, 'pb')])])]),
+      'application/vnd.kubernetes.protobuf');
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual([created.body.metadata.labels, created.body.spec.selector, created.body.spec.ports], [{ app: 'pb' }, { app: 'pb' }, [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080 }]]);
+    const probe = bytes(11, [...bytes(4, [...bytes(1, num(1, 80))])]);
+    const pod = envelope('Pod', [...bytes(1, str(1, 'pb-pod')), ...bytes(2, bytes(2, [...str(1, 'c'), ...str(2, 'img'), ...probe]))]);
+    const refused = await raw(f.cluster, 'POST', '/api/v1/namespaces/default/pods', pod, 'application/vnd.kubernetes.protobuf');
+    assert.equal(refused.status, 415);
+    assert.equal(refused.body.message, 'spec.containers[0].readinessProbe: this field cannot be read from protobuf by the test cluster; send the object as JSON');
+    assert.equal(f.cluster.get('Pod', 'pb-pod'), undefined);
+    const garbage = await raw(f.cluster, 'POST', '/api/v1/namespaces/default/pods', Buffer.from('not protobuf'), 'application/vnd.kubernetes.protobuf');
+    assert.equal(garbage.status, 400);
+    assert.equal(garbage.body.message, 'provided protobuf object does not begin with the k8s magic prefix');
+  });
+
   it('names objects from generateName and honours dryRun', async () => {
     const made = await f.core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { generateName: 'gen-' } } });
     assert.match(made.metadata!.name!, /^gen-[bcdfghjklmnpqrstvwxz2456789]{5}$/);

@@ -68,7 +68,7 @@ export function runKubectl(args: string[], cacheDir: string, stdin?: string): Pr
 /** The HTTP status and body of a raw request to the cluster. */
 export async function raw(cluster: TestCluster, method: string, path: string, body?: unknown, contentType = 'application/json', headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
   const init: RequestInit = { method, headers: { ...headers, ...(body !== undefined ? { 'Content-Type': contentType } : {}) } };
-  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
+  if (body !== undefined) init.body = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
   const res = await fetch(cluster.url + path, init);
   const text = await res.text();
   let parsed: unknown = text;

@@ -147,6 +147,23 @@ spec:
     assert.match(ns.stdout, /^kube-system\s+Active\s+\d+s$/m);
   });
 
+  it('reads the protobuf bodies of typed-client commands (create namespace, create configmap, create service, run)', async () => {
+    assert.equal((await f.kubectl(['create', 'namespace', 'proto'])).stdout.trim(), 'namespace/proto created');
+    assert.equal((await f.kubectl(['-n', 'proto', 'create', 'configmap', 'cfg', '--from-literal=a=1', '--from-literal=b=2'])).stdout.trim(), 'configmap/cfg created');
+    assert.deepEqual(f.cluster.get('ConfigMap', 'cfg', 'proto')!.data, { a: '1', b: '2' });
+    assert.equal((await f.kubectl(['-n', 'proto', 'create', 'service', 'nodeport', 'np', '--tcp=80:8080', '--node-port=30123'])).stdout.trim(), 'service/np created');
+    const np = f.cluster.get('Service', 'np', 'proto')!;
+    assert.deepEqual([np.spec.type, np.spec.selector, np.spec.ports], ['NodePort', { app: 'np' }, [{ name: '80-8080', protocol: 'TCP', port: 80, targetPort: 8080, nodePort: 30123 }]]);
+    const run = await f.kubectl(['-n', 'proto', 'run', 'web', '--image=nginx:1.27', '--port=80', '--labels=app=web']);
+    assert.equal(run.stdout.trim(), 'pod/web created', run.stderr);
+    const pod = f.cluster.get('Pod', 'web', 'proto')!;
+    assert.deepEqual(pod.spec.containers.map((c: any) => [c.name, c.image, c.ports, c.imagePullPolicy]), [['web', 'nginx:1.27', [{ containerPort: 80, protocol: 'TCP' }], 'IfNotPresent']]);
+    // with --overrides kubectl sends JSON instead, and any field goes through
+    const probe = await f.kubectl(['-n', 'proto', 'run', 'probed', '--image=nginx', '--overrides={"spec":{"containers":[{"name":"probed","image":"nginx","readinessProbe":{"tcpSocket":{"port":80}}}]}}']);
+    assert.equal(probe.code, 0, probe.stderr);
+    assert.deepEqual(f.cluster.get('Pod', 'probed', 'proto')!.spec.containers[0].readinessProbe, { tcpSocket: { port: 80 } });
+  });
+
   it('creates and deletes a namespace and what is in it', async () => {
     const ns = await f.kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: scratch\n');
     assert.equal(ns.stdout.trim(), 'namespace/scratch created', ns.stderr);

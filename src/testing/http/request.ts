@@ -7,6 +7,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 
 import { badRequest, StatusError, type Status } from '../errors.js';
+import { lookupKind } from '../resources.js';
+import { decodeProtobuf, ProtobufError } from '../schema/protobuf.js';
 
 /** A request path split the way the API server routes it. */
 export interface ResourcePath {
@@ -69,7 +71,13 @@ export function parseBody(body: Buffer, contentType: string | undefined): unknow
     }
   }
   if (type === 'application/vnd.kubernetes.protobuf') {
-    throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+    try {
+      return decodeProtobuf(body, (apiVersion, kind) => lookupKind(apiVersion, kind)?.schema);
+    } catch (e) {
+      if (!(e instanceof ProtobufError)) throw e;
+      if (e.message.includes('send the object as JSON')) throw new StatusError(415, 'UnsupportedMediaType', e.message);
+      throw badRequest(e.message);
+    }
   }
   try {
     return JSON.parse(text);

@@ -230,7 +230,7 @@ export const Node = kind('Node', {
     nodeInfo: core('NodeSystemInfo', {
       machineID: always(str), systemUUID: always(str), bootID: always(str), kernelVersion: always(str), osImage: always(str),
       containerRuntimeVersion: always(str), kubeletVersion: always(str), kubeProxyVersion: always(str),
-      operatingSystem: always(str), architecture: always(str), swap: ptr(any),
+      operatingSystem: always(str), architecture: always(str),
     }),
     images: listOf(any, atomic),
     volumesInUse: listOf(str, atomic),

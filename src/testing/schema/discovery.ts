@@ -15,7 +15,6 @@ export const EndpointConditions = struct(DISCOVERY, 'EndpointConditions', {
 
 export const EndpointHints = struct(DISCOVERY, 'EndpointHints', {
   forZones: listOf(struct(DISCOVERY, 'ForZone', { name: always(str) }), atomic),
-  forNodes: listOf(struct(DISCOVERY, 'ForNode', { name: always(str) }), atomic),
 });
 
 export const Endpoint = struct(DISCOVERY, 'Endpoint', {
