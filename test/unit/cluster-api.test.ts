@@ -296,6 +296,18 @@ describe('test cluster: API through client-node', function () {
     assert.equal(garbage.body.message, 'provided protobuf object does not begin with the k8s magic prefix');
   });
 
+  it('accepts and lists Events', async () => {
+    await f.core.createNamespacedEvent({
+      namespace: 'default',
+      body: { metadata: { name: 'ev.1' }, involvedObject: { kind: 'Service', name: 'meta-a', namespace: 'default' }, reason: 'Synced', message: 'ok', type: 'Normal', source: { component: 'test' }, count: 1 },
+    });
+    const evs = await f.core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=meta-a,reason=Synced' });
+    assert.deepEqual(evs.items.map((e) => [e.metadata!.name, e.message, e.source?.component]), [['ev.1', 'ok', 'test']]);
+    const wrongNs = await failure(f.core.createNamespacedEvent({ namespace: 'default', body: { metadata: { name: 'ev.2' }, involvedObject: { kind: 'Pod', name: 'x', namespace: 'other' } } }));
+    assert.equal(wrongNs.code, 422);
+    assert.equal(wrongNs.status.message, 'Event "ev.2" is invalid: involvedObject.namespace: Invalid value: "other": does not match event.namespace');
+  });
+
   it('names objects from generateName and honours dryRun', async () => {
     const made = await f.core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { generateName: 'gen-' } } });
     assert.match(made.metadata!.name!, /^gen-[bcdfghjklmnpqrstvwxz2456789]{5}$/);

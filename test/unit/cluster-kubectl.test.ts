@@ -62,6 +62,7 @@ describe('test cluster: kubectl', function () {
     const a = await f.kubectl(['apply', '-f', '-'], changed);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(a.stdout.trim(), 'service/nginx-service configured');
+    assert.equal(a.stderr, '', 'the patch came from the OpenAPI v3 schemas without a warning');
     const svc = f.cluster.get('Service', 'nginx-service')!;
     assert.equal(svc.spec.clusterIP, before.spec.clusterIP, 'the allocated clusterIP survives the patch');
     assert.equal(svc.spec.sessionAffinityConfig.clientIP.timeoutSeconds, 60);
