@@ -69,6 +69,7 @@ async function main(): Promise<void> {
   cluster.createNamespace('bench');
 
   // 1. creation
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let s = 0; s < services; s++) {
     const app = `svc-${s}`;
@@ -83,12 +84,13 @@ async function main(): Promise<void> {
   const writesMs = ms(t0);
   await cluster.settle();
   const createMs = ms(t0);
+  const cpu = process.cpuUsage(cpu0);
   const slices = cluster.list('EndpointSlice', 'bench');
   const endpoints = slices.reduce((n, sl) => n + (sl.endpoints?.length ?? 0), 0);
   globalThis.gc?.();
   const mem = process.memoryUsage();
   console.log(`create: ${services} services x ${podsPer} pods (${services * (1 + 2 * podsPer)} writes): writes ${(writesMs / 1000).toFixed(2)} s, `
-    + `slices settled ${(createMs / 1000).toFixed(2)} s (target <= 30 s); ${slices.length} slices, ${endpoints} endpoints`);
+    + `slices settled ${(createMs / 1000).toFixed(2)} s (target <= 30 s), ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s of CPU; ${slices.length} slices, ${endpoints} endpoints`);
   console.log(`memory after create: rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB, heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB`);
 
   // 2. initial list by client-node informers (another process)

@@ -14,6 +14,7 @@ import { strategyOf } from './registry/index.js';
 import { podGracePeriod } from './registry/pod.js';
 import { ServiceAllocator, type Allocation } from './registry/service-alloc.js';
 import { apiVersionOf, RESOURCES, type ResourceType } from './resources.js';
+import { jsonEqual } from './json.js';
 import { decode, DecodeError, formatTime } from './schema/decode.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { objectKey, Store, type Entry, type KubeObject } from './store.js';
@@ -75,13 +76,12 @@ function now(): string {
 }
 
 function sameContent(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject) => JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
-  return strip(a) === strip(b);
+  return jsonEqual({ ...a, metadata: { ...a.metadata, resourceVersion: undefined } }, { ...b, metadata: { ...b.metadata, resourceVersion: undefined } });
 }
 
-function withoutMeta(o: KubeObject): string {
-  const { metadata: _m, status: _s, ...rest } = o;
-  return JSON.stringify(rest);
+/** Equal apart from metadata and status (what bumps an EndpointSlice's generation). */
+function sameContentButMeta(a: KubeObject, b: KubeObject): boolean {
+  return jsonEqual({ ...a, metadata: undefined, status: undefined }, { ...b, metadata: undefined, status: undefined });
 }
 
 /** Hooks the cluster sets: the emulated kubelet's timer for graceful pod deletion. */
@@ -156,7 +156,7 @@ export class Api {
   }
 
   /** Decodes a request body as the resource's kind; the errors are the server's. */
-  private decodeBody(r: ResourceType, body: unknown, validation: FieldValidation, forPatch: boolean): { obj: KubeObject; warnings: string[] } {
+  private decodeBody(r: ResourceType, body: unknown, validation: FieldValidation, forPatch: boolean, stored?: KubeObject): { obj: KubeObject; warnings: string[] } {
     const kind = r.kind, version = apiVersionOf(r);
     const handled = (why: string) => badRequest(forPatch ? why : `${kind} in version "${r.version}" cannot be handled as a ${kind}: ${why}`);
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -171,7 +171,7 @@ export class Api {
     }
     let decoded;
     try {
-      decoded = decode<KubeObject>(body, r.schema);
+      decoded = decode<KubeObject>(body, r.schema, stored);
     } catch (e) {
       if (e instanceof DecodeError) throw handled(e.message);
       throw e;
@@ -185,9 +185,9 @@ export class Api {
     return { obj, warnings: validation === 'Warn' ? unknown : [] };
   }
 
-  /** Puts an object in canonical field order. */
-  private canonical(r: ResourceType, obj: KubeObject): KubeObject {
-    const out = decode<KubeObject>(obj, r.schema).value;
+  /** Puts an object in canonical field order (sharing what it has in common with the stored version). */
+  private canonical(r: ResourceType, obj: KubeObject, stored?: KubeObject): KubeObject {
+    const out = decode<KubeObject>(obj, r.schema, stored).value;
     delete out.kind;
     delete out.apiVersion;
     return out;
@@ -246,7 +246,7 @@ export class Api {
   /** PUT: replaces an object (its status only with `subresource: 'status'`). */
   update(r: ResourceType, namespace: string | undefined, name: string, body: unknown, opts: WriteOptions = {}, forPatch = false): WriteResult {
     const old = this.get(r, namespace, name);
-    const { obj, warnings } = this.decodeBody(r, body, opts.fieldValidation ?? 'Warn', forPatch);
+    const { obj, warnings } = this.decodeBody(r, body, opts.fieldValidation ?? 'Warn', forPatch, old);
     const m = obj.metadata;
     if (m.name !== undefined && m.name !== name) throw badRequest(`the name of the object (${m.name}) does not match the name on the URL (${name})`);
     if (r.namespaced && m.namespace && m.namespace !== old.metadata.namespace) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
@@ -279,8 +279,8 @@ export class Api {
       next.status = old.status;
       strategy.prepareForUpdate?.(next, old);
     }
-    if (r.generation === 'spec' && JSON.stringify(next.spec) !== JSON.stringify(old.spec)) m.generation = (om.generation ?? 0) + 1;
-    if (r.generation === 'content' && withoutMeta(next) !== withoutMeta(old)) m.generation = (om.generation ?? 0) + 1;
+    if (r.generation === 'spec' && !jsonEqual(next.spec, old.spec)) m.generation = (om.generation ?? 0) + 1;
+    if (r.generation === 'content' && !sameContentButMeta(next, old)) m.generation = (om.generation ?? 0) + 1;
     let alloc: Allocation | undefined;
     if (r.resource === 'services' && opts.subresource === undefined) {
       alloc = this.allocator.allocate(next, old);
@@ -289,7 +289,7 @@ export class Api {
     try {
       const errs = opts.subresource === 'status' && strategy.validateStatus ? strategy.validateStatus(next, old) : strategy.validate(next, old);
       if (errs.length > 0) throw invalid(r.kind, r.group, om.name, errs);
-      const canonical = this.canonical(r, next);
+      const canonical = this.canonical(r, next, old);
       canonical.metadata.resourceVersion = om.resourceVersion;
       if (sameContent(canonical, old) || opts.dryRun) { alloc?.rollback(); return { object: opts.dryRun ? canonical : old, warnings }; }
       const key = objectKey(om.namespace, om.name);

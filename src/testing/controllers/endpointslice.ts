@@ -6,6 +6,7 @@
 
 import type { Api } from '../api.js';
 import { StatusError } from '../errors.js';
+import { jsonEqual } from '../json.js';
 import { lookupResource } from '../resources.js';
 import type { Change, KubeObject } from '../store.js';
 import { desiredEndpoints, slicePorts, type EndpointGroup } from './endpoints.js';
@@ -29,13 +30,6 @@ export interface EndpointSliceControllerOptions {
   maxEndpointsPerSlice: number;
   /** Milliseconds to gather changes before a reconcile pass (0: next turn of the event loop). */
   batchMs: number;
-}
-
-/** JSON with object keys sorted, to compare values regardless of key order. */
-function stableJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (x !== null && typeof x === 'object' && !Array.isArray(x)
-    ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]]))
-    : x));
 }
 
 function triggerTime(ms: number): string {
@@ -225,8 +219,8 @@ class SliceSet {
   }
 
   private changed(old: KubeObject, next: KubeObject): boolean {
-    return stableJson([old.addressType, old.endpoints ?? [], old.ports ?? [], old.metadata.labels, old.metadata.ownerReferences])
-      !== stableJson([next.addressType, next.endpoints, next.ports ?? [], next.metadata.labels, next.metadata.ownerReferences]);
+    return !jsonEqual([old.addressType, old.endpoints ?? [], old.ports ?? [], old.metadata.labels, old.metadata.ownerReferences],
+      [next.addressType, next.endpoints, next.ports ?? [], next.metadata.labels, next.metadata.ownerReferences]);
   }
 
   private put(old: KubeObject | undefined, addressType: string, endpoints: Obj[], ports: Obj[]): void {

@@ -105,7 +105,7 @@ function decodeScalar(v: Json, s: Schema & { kind: string }, ctx: Ctx): Json {
       if (typeof v !== 'string') throw new DecodeError('quantities must match the regular expression \'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$\'');
       return v;
     default:
-      return structuredClone(v);
+      return copy(v);
   }
 }
 
@@ -156,7 +156,8 @@ function emptyObject(s: ObjectSchema): JsonObject {
   return copy(p.empty) as JsonObject;
 }
 
-function decodeObject(v: Json, s: ObjectSchema, ctx: Ctx): JsonObject {
+function decodeObject(v: Json, s: ObjectSchema, ctx: Ctx, prev?: Json): JsonObject {
+  if (v === prev) return v as JsonObject;
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw typeError(v, s, ctx);
   // unknown fields are reported in document order, as the decoder meets them
   const decoded = new Map<string, Json>();
@@ -169,7 +170,7 @@ function decodeObject(v: Json, s: ObjectSchema, ctx: Ctx): JsonObject {
     ctx.path.push(key);
     ctx.goPath.push(key);
     ctx.struct = s.go;
-    decoded.set(key, decodeValue(child, f.schema, ctx));
+    decoded.set(key, decodeValue(child, f.schema, ctx, (prev as any)?.[key]));
     ctx.path.pop();
     ctx.goPath.pop();
     ctx.struct = struct;
@@ -189,7 +190,8 @@ function decodeObject(v: Json, s: ObjectSchema, ctx: Ctx): JsonObject {
   return out;
 }
 
-function decodeMap(v: Json, s: MapSchema, ctx: Ctx): JsonObject {
+function decodeMap(v: Json, s: MapSchema, ctx: Ctx, prev?: Json): JsonObject {
+  if (v === prev) return v as JsonObject;
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw typeError(v, s, ctx);
   const out: JsonObject = {};
   const keys = Object.keys(v);
@@ -198,30 +200,31 @@ function decodeMap(v: Json, s: MapSchema, ctx: Ctx): JsonObject {
     const item = v[key]!;
     if (item === null) { out[key] = zeroFor(s.values); continue; }
     ctx.path.push(key);
-    out[key] = decodeValue(item, s.values, ctx);
+    out[key] = decodeValue(item, s.values, ctx, (prev as any)?.[key]);
     ctx.path.pop();
   }
   return out;
 }
 
-function decodeList(v: Json, s: ListSchema, ctx: Ctx): Json[] {
+function decodeList(v: Json, s: ListSchema, ctx: Ctx, prev?: Json): Json[] {
+  if (v === prev) return v as Json[];
   if (!Array.isArray(v)) throw typeError(v, s, ctx);
   const out: Json[] = new Array(v.length);
   for (let i = 0; i < v.length; i++) {
     const item = v[i]!;
     if (item === null) { out[i] = s.items.kind === 'object' ? emptyObject(s.items) : zeroFor(s.items); continue; }
     ctx.path.push(i);
-    out[i] = decodeValue(item, s.items, ctx);
+    out[i] = decodeValue(item, s.items, ctx, (prev as any)?.[i]);
     ctx.path.pop();
   }
   return out;
 }
 
-function decodeValue(v: Json, s: Schema, ctx: Ctx): Json {
+function decodeValue(v: Json, s: Schema, ctx: Ctx, prev?: Json): Json {
   switch (s.kind) {
-    case 'object': return decodeObject(v, s, ctx);
-    case 'map': return decodeMap(v, s, ctx);
-    case 'list': return decodeList(v, s, ctx);
+    case 'object': return decodeObject(v, s, ctx, prev);
+    case 'map': return decodeMap(v, s, ctx, prev);
+    case 'list': return decodeList(v, s, ctx, prev);
     default: return decodeScalar(v, s, ctx);
   }
 }
@@ -229,10 +232,12 @@ function decodeValue(v: Json, s: Schema, ctx: Ctx): Json {
 /**
  * Decodes `value` (parsed JSON) as the top-level type `schema`. Throws
  * {@link DecodeError} on a type mismatch; returns the canonical object and
- * the unknown field paths.
+ * the unknown field paths. Parts of `value` that are the very objects of
+ * `stored` (a stored, hence canonical, version) are kept as they are: stored
+ * objects are never mutated, so versions share what did not change.
  */
-export function decode<T = Record<string, unknown>>(value: unknown, schema: ObjectSchema): DecodeResult<T> {
+export function decode<T = Record<string, unknown>>(value: unknown, schema: ObjectSchema, stored?: unknown): DecodeResult<T> {
   const ctx: Ctx = { unknown: [], path: [], struct: schema.go, goPath: [] };
-  const out = decodeObject(value as Json, schema, ctx);
+  const out = decodeObject(value as Json, schema, ctx, stored === value ? undefined : stored as Json);
   return { value: out as T, unknown: ctx.unknown };
 }
