@@ -30,6 +30,8 @@ export interface Fixture {
   kc: k8s.KubeConfig;
   core: k8s.CoreV1Api;
   discovery: k8s.DiscoveryV1Api;
+  /** kubectl's discovery cache directory for this cluster. */
+  cacheDir: string;
   /** Runs kubectl against the cluster; never throws, returns the exit code and both outputs. */
   kubectl(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
 }
@@ -37,19 +39,18 @@ export interface Fixture {
 /** One cluster for the describe block it is called in (before/after hooks). */
 export function clusterPerDescribe(opts: TestClusterOptions = {}): Fixture {
   const f = {} as Fixture;
-  let cacheDir = '';
   before(async () => {
     f.cluster = await startTestCluster(opts);
     f.kc = new k8s.KubeConfig();
     f.kc.loadFromFile(f.cluster.kubeconfigPath);
     f.core = f.kc.makeApiClient(k8s.CoreV1Api);
     f.discovery = f.kc.makeApiClient(k8s.DiscoveryV1Api);
-    cacheDir = mkdtempSync(join(tmpdir(), 'dp-kubectl-cache-'));
-    f.kubectl = (args, stdin) => runKubectl(['--kubeconfig', f.cluster.kubeconfigPath, ...args], cacheDir, stdin);
+    f.cacheDir = mkdtempSync(join(tmpdir(), 'dp-kubectl-cache-'));
+    f.kubectl = (args, stdin) => runKubectl(['--kubeconfig', f.cluster.kubeconfigPath, ...args], f.cacheDir, stdin);
   });
   after(async () => {
     await f.cluster?.stop();
-    if (cacheDir !== '') rmSync(cacheDir, { recursive: true, force: true });
+    if (f.cacheDir !== undefined) rmSync(f.cacheDir, { recursive: true, force: true });
   });
   return f;
 }

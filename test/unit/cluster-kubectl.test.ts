@@ -3,8 +3,9 @@
 // server-side field validation, label, patch, get, delete.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 
-import { clusterPerDescribe, KUBECTL, kubectlMinor, NGINX_SERVICE } from './cluster-fixtures.js';
+import { clusterPerDescribe, eventually, KUBECTL, kubectlMinor, NGINX_SERVICE } from './cluster-fixtures.js';
 
 describe('test cluster: kubectl', function () {
   this.timeout(30_000);
@@ -163,6 +164,25 @@ spec:
     const probe = await f.kubectl(['-n', 'proto', 'run', 'probed', '--image=nginx', '--overrides={"spec":{"containers":[{"name":"probed","image":"nginx","readinessProbe":{"tcpSocket":{"port":80}}}]}}']);
     assert.equal(probe.code, 0, probe.stderr);
     assert.deepEqual(f.cluster.get('Pod', 'probed', 'proto')!.spec.containers[0].readinessProbe, { tcpSocket: { port: 80 } });
+  });
+
+  it('watches with kubectl get --watch (Table rows in the watch events)', async () => {
+    const child = spawn(KUBECTL, ['--kubeconfig', f.cluster.kubeconfigPath, 'get', 'configmaps', '--watch', '--output-watch-events', '-l', 'watched=yes'],
+      { env: { ...process.env, KUBECACHEDIR: f.cacheDir } });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    try {
+      await eventually(() => (f.cluster.watchCount > 0 ? true : undefined), 10_000, 'kubectl to watch');
+      f.cluster.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'seen', namespace: 'default', labels: { watched: 'yes' } }, data: { a: '1', b: '2' } });
+      f.cluster.delete('ConfigMap', 'seen');
+      await eventually(() => (out.includes('DELETED') ? true : undefined), 10_000, `the watch output, so far: ${out}`);
+    } finally {
+      child.kill();
+    }
+    assert.match(out, /^EVENT\s+NAME\s+DATA\s+AGE$/m);
+    assert.match(out, /^ADDED\s+seen\s+2\s+\d+s$/m);
+    assert.match(out, /^DELETED\s+seen\s+2\s+\d+s$/m);
   });
 
   it('creates and deletes a namespace and what is in it', async () => {

@@ -9,7 +9,7 @@ import type { Api, FieldValidation, WriteOptions } from '../api.js';
 import { badRequest, internalError, methodNotAllowed, resourceNotFound, StatusError } from '../errors.js';
 import { apiVersionOf, lookupResource, type ResourceType } from '../resources.js';
 import { parseFieldSelector, parseLabelSelector } from '../selectors.js';
-import type { Entry } from '../store.js';
+import type { Entry, KubeObject } from '../store.js';
 import { aggregatedDiscovery, AGGREGATED_V2, apiGroup, coreVersions, groupList, resourceList, versionInfo, wantsAggregated } from './discovery.js';
 import { openApiDocument, openApiRoot } from './openapi.js';
 import { boolParam, intParam, mediaType, parseBody, parseResourcePath, readBody, sendJson, sendStatus, type ResourcePath } from './request.js';
@@ -225,7 +225,6 @@ export class ApiServer implements Faults {
   }
 
   private watch(req: IncomingMessage, res: ServerResponse, r: ResourceType, ns: string | undefined, q: URLSearchParams): void {
-    void req;
     const labels = parseLabelSelector(q.get('labelSelector') ?? '');
     const fields = parseFieldSelector(q.get('fieldSelector') ?? '', r.resource);
     const rv = q.get('resourceVersion') ?? undefined;
@@ -234,6 +233,7 @@ export class ApiServer implements Faults {
     const w = new Watcher({
       resource: r, namespace: ns, labels, fields, resourceVersion: rv,
       bookmarks: boolParam(q, 'allowWatchBookmarks'), timeoutSeconds: timeout,
+      ...(wantsTable(req.headers.accept) ? { table: (o: KubeObject) => JSON.stringify(tableFor(r, [o], undefined, q)) } : {}),
     }, res, this.api.store, (x) => this.watchers.delete(x));
     this.watchers.add(w);
     w.start(this.watchControl);

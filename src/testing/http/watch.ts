@@ -19,6 +19,8 @@ export interface WatchRequest {
   resourceVersion: string | undefined;
   bookmarks: boolean;
   timeoutSeconds: number;
+  /** Serializes objects as one-row Tables instead (kubectl get --watch asks for them). */
+  table?: (obj: KubeObject) => string;
 }
 
 /** Settings and fault hooks shared by every watch of a server. */
@@ -64,19 +66,29 @@ export class Watcher {
     return true;
   }
 
+  private objectJson(obj: KubeObject, json?: string): string {
+    if (this.req.table !== undefined) return this.req.table(obj);
+    return this.prefix + (json ?? JSON.stringify(obj)).slice(1);
+  }
+
   private lineFor(c: Change): string | undefined {
     const now = this.matches(c.entry.obj);
+    const shared = this.req.table === undefined;
     if (c.type === 'ADDED' || c.type === 'DELETED') {
       if (!now) return undefined;
-      return (c.line ??= eventLine(c.type, this.prefix + c.entry.json().slice(1)));
+      if (!shared) return eventLine(c.type, this.objectJson(c.entry.obj));
+      return (c.line ??= eventLine(c.type, this.objectJson(c.entry.obj, c.entry.json())));
     }
     const before = this.matches(c.prev);
-    if (now && before) return (c.line ??= eventLine('MODIFIED', this.prefix + c.entry.json().slice(1)));
-    if (now) return eventLine('ADDED', this.prefix + c.entry.json().slice(1));
+    if (now && before) {
+      if (!shared) return eventLine('MODIFIED', this.objectJson(c.entry.obj));
+      return (c.line ??= eventLine('MODIFIED', this.objectJson(c.entry.obj, c.entry.json())));
+    }
+    if (now) return eventLine('ADDED', this.objectJson(c.entry.obj, c.entry.json()));
     if (before) {
       // no longer selected: DELETED with the previous content at the new revision
       const prev = { ...c.prev!, metadata: { ...c.prev!.metadata, resourceVersion: String(c.rv) } };
-      return eventLine('DELETED', this.prefix + JSON.stringify(prev).slice(1));
+      return eventLine('DELETED', this.objectJson(prev));
     }
     return undefined;
   }
@@ -114,7 +126,7 @@ export class Watcher {
     const rv = req.resourceVersion;
     if (rv === undefined || rv === '' || rv === '0') {
       for (const e of table.entries(req.resource.namespaced ? req.namespace : undefined)) {
-        if (this.matches(e.obj)) this.send(eventLine('ADDED', this.prefix + e.json().slice(1)));
+        if (this.matches(e.obj)) this.send(eventLine('ADDED', this.objectJson(e.obj, e.json())));
       }
     } else {
       backlog = table.changesSince(Number(rv));
