@@ -13,12 +13,11 @@ import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { strategyOf } from './registry/index.js';
 import { podGracePeriod } from './registry/pod.js';
 import { ServiceAllocator, type Allocation } from './registry/service-alloc.js';
-import { apiVersionOf, RESOURCES, type ResourceType } from './resources.js';
 import { jsonEqual } from './json.js';
+import { apiVersionOf, lookupResource, RESOURCES, type ResourceType } from './resources.js';
 import { decode, DecodeError, formatTime } from './schema/decode.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { objectKey, Store, type Entry, type KubeObject } from './store.js';
-import { lookupResource } from './resources.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 

@@ -110,11 +110,9 @@ export function expired(message: string): StatusError {
   return new StatusError(410, 'Expired', message);
 }
 
-/** 415 UnsupportedMediaType for a PATCH body type the server does not take. */
-export function unsupportedMediaType(contentType: string, accepted: string[]): StatusError {
-  void contentType;
-  return new StatusError(415, 'UnsupportedMediaType',
-    `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`);
+/** 415 UnsupportedMediaType: a body type the server does not take (or, for protobuf, a field it cannot read). */
+export function unsupportedMediaType(message: string): StatusError {
+  return new StatusError(415, 'UnsupportedMediaType', message);
 }
 
 /** 500 InternalError. */

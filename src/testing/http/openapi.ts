@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 
-import { apiVersionOf, groupVersions, RESOURCES, type ResourceType } from '../resources.js';
+import { groupVersions, RESOURCES, type ResourceType } from '../resources.js';
 import type { ListSchema, ObjectSchema, Schema } from '../schema/types.js';
 import { SERVER_VERSION } from './discovery.js';
 
@@ -201,4 +201,3 @@ function buildDocument(group: string, version: string): Doc {
   };
 }
 
-export { apiVersionOf };

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { parse as parseYaml } from 'yaml';
 
-import { badRequest, StatusError, type Status } from '../errors.js';
+import { badRequest, StatusError, unsupportedMediaType, type Status } from '../errors.js';
 import { lookupKind } from '../resources.js';
 import { decodeProtobuf, ProtobufError } from '../schema/protobuf.js';
 
@@ -75,7 +75,7 @@ export function parseBody(body: Buffer, contentType: string | undefined): unknow
       return decodeProtobuf(body, (apiVersion, kind) => lookupKind(apiVersion, kind)?.schema);
     } catch (e) {
       if (!(e instanceof ProtobufError)) throw e;
-      if (e.message.includes('send the object as JSON')) throw new StatusError(415, 'UnsupportedMediaType', e.message);
+      if (e.message.includes('send the object as JSON')) throw unsupportedMediaType(e.message);
       throw badRequest(e.message);
     }
   }

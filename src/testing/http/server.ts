@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 
 import type { Api, FieldValidation, WriteOptions } from '../api.js';
-import { badRequest, internalError, methodNotAllowed, resourceNotFound, StatusError } from '../errors.js';
+import { badRequest, internalError, methodNotAllowed, resourceNotFound, StatusError, unsupportedMediaType } from '../errors.js';
 import { apiVersionOf, lookupResource, type ResourceType } from '../resources.js';
 import { parseFieldSelector, parseLabelSelector } from '../selectors.js';
 import type { Entry, KubeObject } from '../store.js';
@@ -182,7 +182,7 @@ export class ApiServer implements Faults {
       case 'PATCH': {
         const type = PATCH_TYPES[mediaType(req.headers['content-type'])];
         if (type === undefined) {
-          throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${ACCEPTED_PATCHES.join(', ')}`);
+          throw unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${ACCEPTED_PATCHES.join(', ')}`);
         }
         const body = parseBody(await readBody(req), 'application/json');
         const out = this.api.patch(r, ns, p.name, type, body, opts);
