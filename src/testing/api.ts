@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import {
   alreadyExists, badRequest, conflict, expired, forbidden, invalid, notFound, StatusError, type Status,
 } from './errors.js';
+import { applyEntry, fieldSetOf, mergeApplied, removeUnapplied } from './apply.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { strategyOf } from './registry/index.js';
 import { podGracePeriod } from './registry/pod.js';
@@ -27,6 +28,13 @@ export interface WriteOptions {
   fieldValidation?: FieldValidation;
   /** Write the status subresource (or a namespace's finalize subresource) instead of the main resource. */
   subresource?: 'status' | 'finalize';
+  /** metadata.managedFields to store (set by apply; other writes keep what was stored). */
+  managedFields?: Record<string, unknown>[];
+}
+
+export interface ApplyOptions extends WriteOptions {
+  /** The applying manager (`kubectl` for `kubectl apply --server-side`). */
+  fieldManager: string;
 }
 
 export interface WriteResult {
@@ -223,6 +231,7 @@ export class Api {
     delete m.deletionGracePeriodSeconds;
     delete m.selfLink;
     if (r.generation !== 'none') m.generation = 1; else delete m.generation;
+    if (opts.managedFields !== undefined) m.managedFields = opts.managedFields;
     strategy.prepareForCreate?.(obj);
     const alloc = r.resource === 'services' ? this.allocator.allocate(obj, undefined) : undefined;
     if (alloc !== undefined && alloc.errors.length > 0) throw invalid(r.kind, r.group, m.name ?? '', alloc.errors);
@@ -267,6 +276,7 @@ export class Api {
     m.deletionTimestamp = om.deletionTimestamp;
     m.deletionGracePeriodSeconds = om.deletionGracePeriodSeconds;
     m.generation = om.generation;
+    m.managedFields = opts.managedFields ?? om.managedFields;
     delete m.selfLink;
     let next = obj;
     // stored objects are never mutated, and canonical() below copies what it keeps: sharing old parts is safe
@@ -325,6 +335,34 @@ export class Api {
       patched = mergePatch(base, patchBody);
     } else patched = strategicMergePatch(base, patchBody, r.schema);
     return this.update(r, namespace, name, patched, opts, true);
+  }
+
+  /**
+   * PATCH with an apply configuration (`application/apply-patch+yaml`, server-side apply):
+   * creates the object when it does not exist, else merges the configuration into it and
+   * removes what this manager applied before and no longer does. `created` tells which.
+   */
+  apply(r: ResourceType, namespace: string | undefined, name: string, config: unknown, opts: ApplyOptions): WriteResult & { created: boolean } {
+    if (config === null || typeof config !== 'object' || Array.isArray(config)) throw badRequest('error decoding YAML: the apply configuration must be an object');
+    const c = config as Record<string, any>;
+    const ns = r.namespaced ? namespace : undefined;
+    const where = `${ns === undefined ? '' : `${ns}/`}${name}; ${apiVersionOf(r) === 'v1' ? '/v1' : apiVersionOf(r)}, Kind=${r.kind}`;
+    const { unknown } = decodeChecked(r, c);
+    if (unknown.length > 0) throw badRequest(`failed to create typed patch object (${where}): ${unknown.map((u) => `.${u}: field not declared in schema`).join(', ')}`);
+    if (c.metadata?.name !== undefined && c.metadata.name !== name) throw badRequest(`the name of the object (${String(c.metadata.name)}) does not match the name on the URL (${name})`);
+    const fields = fieldSetOf(c, r.schema, true);
+    const live = this.find(r, ns, name);
+    const entry = applyEntry(opts.fieldManager, apiVersionOf(r), now(), fields);
+    if (live === undefined) {
+      const body = { ...c, metadata: { ...(c.metadata ?? {}), name } };
+      return { ...this.create(r, ns, body, { ...opts, managedFields: [entry] }), created: true };
+    }
+    const before = (live.metadata.managedFields ?? []).find((e: any) => e.manager === opts.fieldManager && e.operation === 'Apply');
+    let merged = mergeApplied({ kind: r.kind, apiVersion: apiVersionOf(r), ...live }, c, r.schema);
+    if (before?.fieldsV1 !== undefined) merged = removeUnapplied(merged, before.fieldsV1, fields, r.schema);
+    const others = (live.metadata.managedFields ?? []).filter((e: any) => !(e.manager === opts.fieldManager && e.operation === 'Apply'));
+    const out = this.update(r, ns, name, merged, { ...opts, fieldValidation: 'Ignore', managedFields: [...others, entry] }, true);
+    return { ...out, created: false };
   }
 
   /** DELETE: immediate, or graceful (pods), or pending finalizers. */
@@ -394,6 +432,16 @@ function successStatus(r: ResourceType, obj: KubeObject): Status {
     ? { name: obj.metadata.name, kind: r.resource, uid: obj.metadata.uid }
     : { name: obj.metadata.name, group: r.group, kind: r.resource, uid: obj.metadata.uid };
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details } as Status;
+}
+
+/** Decodes an apply configuration to find unknown fields; type errors are 400s, as on create. */
+function decodeChecked(r: ResourceType, c: Record<string, unknown>): { unknown: string[] } {
+  try {
+    return decode(c, r.schema);
+  } catch (e) {
+    if (e instanceof DecodeError) throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: ${e.message}`);
+    throw e;
+  }
 }
 
 function encodeContinue(rv: number, start: string): string {

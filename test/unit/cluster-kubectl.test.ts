@@ -185,6 +185,22 @@ spec:
     assert.match(out, /^DELETED\s+seen\s+2\s+\d+s$/m);
   });
 
+  it('server-side applies: creates, merges by list keys, removes what the manager no longer applies, keeps others\' fields', async () => {
+    const manifest = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: ssa\n  labels: {a: "1", b: "2"}\nspec:\n  selector: {app: ssa}\n  ports:\n  - {name: http, port: 80, targetPort: 8080}\n  - {name: metrics, port: 9090}\n';
+    const first = await f.kubectl(['apply', '--server-side', '-f', '-'], manifest);
+    assert.equal(first.stdout.trim(), 'service/ssa serverside-applied', first.stderr);
+    await f.kubectl(['label', 'service', 'ssa', 'manual=yes']);
+    const second = await f.kubectl(['apply', '--server-side', '-f', '-'], manifest.replace(', b: "2"', '').replace('  - {name: metrics, port: 9090}\n', '').replace('8080', '8081'));
+    assert.equal(second.stdout.trim(), 'service/ssa serverside-applied', second.stderr);
+    const svc = f.cluster.get('Service', 'ssa')!;
+    assert.deepEqual(svc.metadata.labels, { a: '1', manual: 'yes' });
+    assert.deepEqual(svc.spec.ports, [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8081 }]);
+    assert.deepEqual(svc.metadata.managedFields.map((m: any) => [m.manager, m.operation]), [['kubectl', 'Apply']]);
+    assert.deepEqual(svc.metadata.managedFields[0].fieldsV1['f:spec']['f:ports'], { 'k:{"port":80,"protocol":"TCP"}': { '.': {}, 'f:name': {}, 'f:port': {}, 'f:targetPort': {} } });
+    const typo = await f.kubectl(['apply', '--server-side', '-f', '-'], 'apiVersion: v1\nkind: Service\nmetadata: {name: ssa}\nspec:\n  bogus: 1\n  ports: [{port: 80}]\n');
+    assert.equal(typo.stderr.trim(), 'Error from server (BadRequest): failed to create typed patch object (default/ssa; /v1, Kind=Service): .spec.bogus: field not declared in schema');
+  });
+
   it('creates and deletes a namespace and what is in it', async () => {
     const ns = await f.kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: scratch\n');
     assert.equal(ns.stdout.trim(), 'namespace/scratch created', ns.stderr);

@@ -1,7 +1,8 @@
 // Bad input never crashes the test cluster and never leaves a half-written
 // object: seeded random mutations of valid manifests, sent as creates,
 // replaces and the three patch types, are answered with a 4xx Status (never
-// a 500), and what is stored afterwards still decodes cleanly.
+// a 500), and what is stored afterwards still decodes cleanly. Server-side
+// apply configurations too.
 
 import assert from 'node:assert/strict';
 
@@ -105,8 +106,9 @@ describe('test cluster: bad input', function () {
           ['PATCH', 'application/merge-patch+json', doc],
           ['PATCH', 'application/strategic-merge-patch+json', doc],
           ['PATCH', 'application/json-patch+json', [{ op: 'replace', path: '/spec', value: doc.spec ?? 1 }, { op: 'add', path: '/metadata/labels/x', value: doc.metadata?.labels ?? 'v' }]],
+          ['PATCH', 'application/apply-patch+yaml', body],
         ] as const) {
-          const r = await raw(f.cluster, method, target, payload, type);
+          const r = await raw(f.cluster, method, `${target}?fieldManager=fuzz`, payload, type);
           count(r.status);
           assert.ok(r.status < 500, `${method} ${type} ${JSON.stringify(payload)} -> ${r.status} ${JSON.stringify(r.body)}`);
         }

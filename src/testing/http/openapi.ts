@@ -140,7 +140,7 @@ function resourcePaths(r: ResourceType, paths: Doc): void {
   const body = { requestBody: { content: { '*/*': { schema: { $ref: `${REF}${name}` } } }, required: true } };
   const patchBody = {
     requestBody: {
-      content: Object.fromEntries(['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json']
+      content: Object.fromEntries(['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json']
         .map((t) => [t, { schema: { $ref: `${REF}${META}.Patch` } }])),
       required: true,
     },

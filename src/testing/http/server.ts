@@ -21,7 +21,7 @@ const PATCH_TYPES: Record<string, 'json' | 'merge' | 'strategic'> = {
   'application/merge-patch+json': 'merge',
   'application/strategic-merge-patch+json': 'strategic',
 };
-const ACCEPTED_PATCHES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+const ACCEPTED_PATCHES = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml', 'application/strategic-merge-patch+json'];
 
 /** Fault hooks of a running server. */
 export interface Faults {
@@ -180,6 +180,13 @@ export class ApiServer implements Faults {
         return this.sendObject(res, r, 200, out.object, out.warnings);
       }
       case 'PATCH': {
+        if (mediaType(req.headers['content-type']) === 'application/apply-patch+yaml') {
+          const manager = q.get('fieldManager');
+          if (!manager) throw badRequest('PATCH, application/apply-patch+yaml requests must have a fieldManager query parameter');
+          const config = parseBody(await readBody(req), 'application/apply-patch+yaml');
+          const out = this.api.apply(r, ns, p.name, config, { ...opts, fieldManager: manager });
+          return this.sendObject(res, r, out.created ? 201 : 200, out.object, out.warnings);
+        }
         const type = PATCH_TYPES[mediaType(req.headers['content-type'])];
         if (type === undefined) {
           throw unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${ACCEPTED_PATCHES.join(', ')}`);
