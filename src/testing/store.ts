@@ -42,6 +42,9 @@ interface ListSnapshot {
   lastUsed: number;
 }
 
+/** Resources whose JSON is made at write time: a proxy's informers list and watch them. */
+const EAGER_JSON = new Set(['services', 'endpointslices', 'nodes']);
+
 /** `namespace/name`, or `/name` for cluster-scoped objects. */
 export function objectKey(namespace: string | undefined, name: string): string {
   return `${namespace ?? ''}/${name}`;
@@ -58,8 +61,12 @@ export class Table {
   private readonly listeners = new Set<ChangeListener>();
   private snapshots = new Map<number, ListSnapshot>();
 
+  /** Serialize objects when they are written rather than when first listed (kinds every proxy lists and watches). */
+  readonly eagerJson: boolean;
+
   constructor(readonly type: ResourceType, private readonly windowSize: number, startRv: number) {
     this.windowStart = startRv;
+    this.eagerJson = EAGER_JSON.has(type.resource);
   }
 
   get(key: string): Entry | undefined {
@@ -103,6 +110,7 @@ export class Table {
       if (before === undefined) this.sortedKeys = null;
       this.objects.set(key, entry);
     }
+    if (this.eagerJson && type !== 'DELETED') entry.json();
     const change: Change = { type, rv, entry, prev: before?.obj };
     this.record(change);
     for (const l of this.listeners) l(change);

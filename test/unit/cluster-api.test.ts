@@ -156,7 +156,7 @@ describe('test cluster: API through client-node', function () {
     assert.equal(post.body.reason, 'MethodNotAllowed');
     const patch = await raw(f.cluster, 'PATCH', '/api/v1/namespaces/default/services/meta-a', '{}', 'text/plain');
     assert.equal(patch.status, 415);
-    assert.equal(patch.body.message, 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json');
+    assert.equal(patch.body.message, 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json');
   });
 
   it('filters lists by label selector (=, !=, in, notin, exists, !key) and field selector', async () => {
