@@ -124,6 +124,17 @@ describe('test cluster: watches through client-node', function () {
     b.abort();
   });
 
+  it('answers a watch-list (sendInitialEvents) with the objects, then the initial-events-end BOOKMARK', async () => {
+    configMap('one');
+    configMap('two');
+    const res = await fetch(`${f.cluster.url}/api/v1/namespaces/${ns}/configmaps?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1`);
+    const events = (await res.text()).trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(events.map((e) => [e.type, e.object.metadata.name ?? e.object.metadata.annotations['k8s.io/initial-events-end']]), [['ADDED', 'one'], ['ADDED', 'two'], ['BOOKMARK', 'true']]);
+    assert.equal(events[2].object.metadata.resourceVersion, String(f.cluster.api.store.rv));
+    const bad = await fetch(`${f.cluster.url}/api/v1/namespaces/${ns}/configmaps?watch=true&sendInitialEvents=true`);
+    assert.equal(bad.status, 422);
+  });
+
   it('turns label changes into ADDED and DELETED for a selector watch', async () => {
     configMap('m', { role: 'a' });
     const rec = await informer('role=a');

@@ -237,9 +237,13 @@ export class ApiServer implements Faults {
     const rv = q.get('resourceVersion') ?? undefined;
     if (rv !== undefined && rv !== '' && !/^\d+$/.test(rv)) throw badRequest(`resourceVersion: Invalid value: ${JSON.stringify(rv)}: must be an integer`);
     const timeout = intParam(q, 'timeoutSeconds') ?? this.watchTimeoutSeconds();
+    const initial = boolParam(q, 'sendInitialEvents');
+    if (initial && !boolParam(q, 'allowWatchBookmarks')) {
+      throw new StatusError(422, 'Invalid', `ListOptions.meta.k8s.io "" is invalid: allowWatchBookmarks: Required value: allowWatchBookmarks must be set to true when sendInitialEvents is specified`);
+    }
     const w = new Watcher({
       resource: r, namespace: ns, labels, fields, resourceVersion: rv,
-      bookmarks: boolParam(q, 'allowWatchBookmarks'), timeoutSeconds: timeout,
+      bookmarks: boolParam(q, 'allowWatchBookmarks'), timeoutSeconds: timeout, sendInitialEvents: initial,
       ...(wantsTable(req.headers.accept) ? { table: (o: KubeObject) => JSON.stringify(tableFor(r, [o], undefined, q)) } : {}),
     }, res, this.api.store, (x) => this.watchers.delete(x));
     this.watchers.add(w);

@@ -21,6 +21,8 @@ export interface WatchRequest {
   timeoutSeconds: number;
   /** Serializes objects as one-row Tables instead (kubectl get --watch asks for them). */
   table?: (obj: KubeObject) => string;
+  /** Watch-list: the current objects as ADDED events, then a BOOKMARK annotated `k8s.io/initial-events-end`. */
+  sendInitialEvents?: boolean;
 }
 
 /** Settings and fault hooks shared by every watch of a server. */
@@ -124,9 +126,12 @@ export class Watcher {
     }
     let backlog: Change[] | undefined = [];
     const rv = req.resourceVersion;
-    if (rv === undefined || rv === '' || rv === '0') {
+    if (rv === undefined || rv === '' || rv === '0' || req.sendInitialEvents) {
       for (const e of table.entries(req.resource.namespaced ? req.namespace : undefined)) {
         if (this.matches(e.obj)) this.send(eventLine('ADDED', this.objectJson(e.obj, e.json())));
+      }
+      if (req.sendInitialEvents) {
+        this.send(eventLine('BOOKMARK', `${this.prefix}"metadata":{"resourceVersion":"${store.rv}","annotations":{"k8s.io/initial-events-end":"true"}}}`));
       }
     } else {
       backlog = table.changesSince(Number(rv));
