@@ -135,6 +135,17 @@ describe('test cluster: watches through client-node', function () {
     assert.equal(bad.status, 422);
   });
 
+  it('serves metadata only (PartialObjectMetadata) to clients that ask for it', async () => {
+    configMap('meta-only', { l: 'v' }, { big: 'x'.repeat(100) });
+    const accept = { Accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json' };
+    const list = await (await fetch(`${f.cluster.url}/api/v1/namespaces/${ns}/configmaps`, { headers: accept })).json() as Obj;
+    assert.equal(list.kind, 'PartialObjectMetadataList');
+    assert.deepEqual(list.items.map((i: Obj) => [i.kind, i.metadata.name, i.metadata.labels, i.data]), [['PartialObjectMetadata', 'meta-only', { l: 'v' }, undefined]]);
+    const watch = await fetch(`${f.cluster.url}/api/v1/namespaces/${ns}/configmaps?watch=true&timeoutSeconds=1`, { headers: { Accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1' } });
+    const first = JSON.parse((await watch.text()).split('\n')[0]!);
+    assert.deepEqual([first.type, first.object.kind, first.object.metadata.name, first.object.data], ['ADDED', 'PartialObjectMetadata', 'meta-only', undefined]);
+  });
+
   it('turns label changes into ADDED and DELETED for a selector watch', async () => {
     configMap('m', { role: 'a' });
     const rec = await informer('role=a');

@@ -13,7 +13,7 @@ import type { Entry, KubeObject } from '../store.js';
 import { aggregatedDiscovery, AGGREGATED_V2, apiGroup, coreVersions, groupList, resourceList, versionInfo, wantsAggregated } from './discovery.js';
 import { openApiDocument, openApiRoot } from './openapi.js';
 import { boolParam, intParam, mediaType, parseBody, parseResourcePath, readBody, sendJson, sendStatus, type ResourcePath } from './request.js';
-import { tableFor, wantsTable } from './table.js';
+import { partial, tableFor, wantsPartial, wantsTable } from './table.js';
 import { Watcher, withTypeMeta, type WatchControl } from './watch.js';
 
 const PATCH_TYPES: Record<string, 'json' | 'merge' | 'strategic'> = {
@@ -172,6 +172,7 @@ export class ApiServer implements Faults {
       case 'GET': {
         const obj = this.api.get(r, ns, p.name);
         if (wantsTable(accept)) return sendJson(res, 200, tableFor(r, [obj], undefined, q));
+        if (wantsPartial(accept)) return sendJson(res, 200, partial(obj));
         return this.sendObject(res, r, 200, obj, []);
       }
       case 'PUT': {
@@ -228,6 +229,11 @@ export class ApiServer implements Faults {
       ...(q.get('continue') ? { continue: q.get('continue')! } : {}),
     });
     if (wantsTable(accept)) return sendJson(res, 200, tableFor(r, result.items.map((e) => e.obj), result, q));
+    if (wantsPartial(accept)) {
+      const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
+      if (result.continue !== undefined) metadata.continue = result.continue;
+      return sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata, items: result.items.map((e) => partial(e.obj)) });
+    }
     streamList(res, r, result.items, result);
   }
 
@@ -245,6 +251,7 @@ export class ApiServer implements Faults {
       resource: r, namespace: ns, labels, fields, resourceVersion: rv,
       bookmarks: boolParam(q, 'allowWatchBookmarks'), timeoutSeconds: timeout, sendInitialEvents: initial,
       ...(wantsTable(req.headers.accept) ? { table: (o: KubeObject) => JSON.stringify(tableFor(r, [o], undefined, q)) } : {}),
+      ...(wantsPartial(req.headers.accept) ? { table: (o: KubeObject) => JSON.stringify(partial(o)) } : {}),
     }, res, this.api.store, (x) => this.watchers.delete(x));
     this.watchers.add(w);
     w.start(this.watchControl);

@@ -12,6 +12,16 @@ export function wantsTable(accept: string | undefined): boolean {
   return (accept ?? '').split(',').some((p) => p.includes('as=Table') && p.includes('g=meta.k8s.io'));
 }
 
+/** True when an Accept header asks for metadata only (`as=PartialObjectMetadata` or `...List`), as metadata informers do. */
+export function wantsPartial(accept: string | undefined): boolean {
+  return (accept ?? '').split(',').some((p) => /as=PartialObjectMetadata(List)?\b/.test(p) && p.includes('g=meta.k8s.io'));
+}
+
+/** An object as PartialObjectMetadata: its kind and metadata only. */
+export function partial(obj: KubeObject): object {
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
+}
+
 /** duration.HumanDuration, as the AGE column prints it. */
 export function humanDuration(ms: number): string {
   const s = Math.floor(ms / 1000);

@@ -19,7 +19,7 @@ export interface WatchRequest {
   resourceVersion: string | undefined;
   bookmarks: boolean;
   timeoutSeconds: number;
-  /** Serializes objects as one-row Tables instead (kubectl get --watch asks for them). */
+  /** Serializes objects another way: one-row Tables (kubectl get --watch), or PartialObjectMetadata (metadata informers). */
   table?: (obj: KubeObject) => string;
   /** Watch-list: the current objects as ADDED events, then a BOOKMARK annotated `k8s.io/initial-events-end`. */
   sendInitialEvents?: boolean;
