@@ -20,8 +20,10 @@ import { decode, DecodeError, formatTime } from './schema/decode.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { objectKey, Store, type Entry, type KubeObject } from './store.js';
 
+/** The `fieldValidation` query parameter: what to do with unknown fields. */
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
+/** Options of a write (the `dryRun`, `fieldValidation` query parameters; the subresource). */
 export interface WriteOptions {
   dryRun?: boolean;
   /** Unknown fields: reject (Strict), answer with warnings (Warn, the default) or drop silently (Ignore). */
@@ -32,17 +34,20 @@ export interface WriteOptions {
   managedFields?: Record<string, unknown>[];
 }
 
+/** Options of a server-side apply. */
 export interface ApplyOptions extends WriteOptions {
   /** The applying manager (`kubectl` for `kubectl apply --server-side`). */
   fieldManager: string;
 }
 
+/** What a write answers: the stored object and its warnings. */
 export interface WriteResult {
   object: KubeObject;
   /** Warning texts (`unknown field "spec.foo"`), sent as `Warning: 299 - "..."` headers. */
   warnings: string[];
 }
 
+/** The list query parameters (`labelSelector`, `fieldSelector`, `limit`, `continue`) and the namespace. */
 export interface ListOptions {
   namespace?: string;
   labelSelector?: string;
@@ -51,6 +56,7 @@ export interface ListOptions {
   continue?: string;
 }
 
+/** A list page: entries, the list's resourceVersion and the continue token. */
 export interface ListResult {
   items: Entry[];
   resourceVersion: string;
@@ -58,12 +64,14 @@ export interface ListResult {
   remainingItemCount?: number;
 }
 
+/** DeleteOptions: grace period, preconditions, dry run. */
 export interface DeleteOptions {
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
   dryRun?: boolean;
 }
 
+/** The three PATCH body types (`application/json-patch+json`, `merge-patch+json`, `strategic-merge-patch+json`). */
 export type PatchType = 'json' | 'merge' | 'strategic';
 
 /** What api.delete answers: the object (graceful or by the kind's choice) or a Success Status. */
@@ -96,6 +104,7 @@ export interface ApiHooks {
   podTerminating?(pod: KubeObject): void;
 }
 
+/** The API verbs over one store; the HTTP server, the controllers and the helpers all write through it (equivalent to kube-apiserver's REST storage). */
 export class Api {
   readonly store: Store;
   readonly allocator: ServiceAllocator;
@@ -425,6 +434,7 @@ export class Api {
   }
 }
 
+/** The namespaces resource. */
 export const NAMESPACES = lookupResource('', 'v1', 'namespaces')!;
 
 function successStatus(r: ResourceType, obj: KubeObject): Status {

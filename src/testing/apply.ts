@@ -6,10 +6,11 @@
 // managers is not tracked, so there are no conflicts: every apply behaves
 // as `--force-conflicts`.
 
-import type { ListSchema, ObjectSchema, Schema } from './schema/types.js';
+import type { ListSchema, Schema } from './schema/types.js';
 
 type Json = any;
-type FieldSet = Record<string, any>;
+/** A FieldsV1 set: `f:<field>`, `k:<list item keys>`, `v:<set value>` and `.` keys. */
+export type FieldSet = Record<string, any>;
 
 function isObject(v: unknown): v is Record<string, Json> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -138,4 +139,3 @@ export function applyEntry(manager: string, apiVersion: string, time: string, fi
   return { manager, operation: 'Apply', apiVersion, time, fieldsType: 'FieldsV1', fieldsV1: fields };
 }
 
-export type { FieldSet, ObjectSchema };

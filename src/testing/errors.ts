@@ -8,12 +8,14 @@ export interface GroupResource {
   resource: string;
 }
 
+/** One cause of a Status (a field error). */
 export interface StatusCause {
   reason?: string;
   message?: string;
   field?: string;
 }
 
+/** The details of a Status: the object and the causes. */
 export interface StatusDetails {
   name?: string;
   group?: string;
@@ -170,6 +172,7 @@ export class FieldError {
   }
 }
 
+/** Constructors of field errors, named after field.Required, field.Invalid, ... */
 export const fieldErrors = {
   required: (field: string, detail = '') => new FieldError('FieldValueRequired', field, '', detail),
   invalid: (field: string, value: BadValue, detail: string) => new FieldError('FieldValueInvalid', field, value, detail),

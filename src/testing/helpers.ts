@@ -3,7 +3,7 @@
 // that are scheduled, get IPs and turn Ready, namespaces. Every write goes
 // through the same API path (validation, watches, controllers) as HTTP.
 
-import type { Api, WriteResult } from './api.js';
+import type { Api } from './api.js';
 import { formatTime } from './schema/decode.js';
 import { lookupKind, lookupResource, type ResourceType } from './resources.js';
 import type { KubeObject } from './store.js';
@@ -226,4 +226,3 @@ export class ClusterHelpers {
   }
 }
 
-export type { WriteResult };

@@ -10,6 +10,7 @@ import type { KubeObject } from '../store.js';
 
 type Obj = Record<string, any>;
 
+/** One port of a slice, targetPort resolved. */
 export interface EndpointPort {
   name: string;
   protocol: string;

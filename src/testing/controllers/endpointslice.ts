@@ -21,11 +21,16 @@ const SLICES = lookupResource('discovery.k8s.io', 'v1', 'endpointslices')!;
 
 /** The managed-by label value of this controller's slices. */
 export const MANAGED_BY = 'endpointslice-controller.k8s.io';
+/** The label naming a slice's Service. */
 export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
+/** The label naming a slice's controller. */
 export const LABEL_MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
+/** When the change a slice reflects happened. */
 export const TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
+/** A node's zone label. */
 export const LABEL_ZONE = 'topology.kubernetes.io/zone';
 
+/** Options of the EndpointSlice controller. */
 export interface EndpointSliceControllerOptions {
   maxEndpointsPerSlice: number;
   /** Milliseconds to gather changes before a reconcile pass (0: next turn of the event loop). */
@@ -36,6 +41,7 @@ function triggerTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.?0+Z$/, 'Z');
 }
 
+/** kube-controller-manager's EndpointSlice controller, in process. */
 export class EndpointSliceController {
   private readonly pods = new PodIndex();
   private readonly selectors = new SelectorIndex();

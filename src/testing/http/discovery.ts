@@ -12,6 +12,7 @@ export const SERVER_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.4+da
 /** The media type of aggregated discovery, as the client asks for it and the server answers. */
 export const AGGREGATED_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
+/** `/version` (`kubectl version`). */
 export function versionInfo(): object {
   return {
     ...SERVER_VERSION,

@@ -32,6 +32,7 @@ export interface Faults {
   latencyMs: number;
 }
 
+/** The HTTP server of a test cluster. */
 export class ApiServer implements Faults {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();

@@ -8,8 +8,9 @@ import type { ServerResponse } from 'node:http';
 import { expired } from '../errors.js';
 import { apiVersionOf, type ResourceType } from '../resources.js';
 import { matchesFields, matchesLabels, type FieldRequirement, type LabelRequirement } from '../selectors.js';
-import type { Change, EventType, KubeObject, Store } from '../store.js';
+import type { Change, KubeObject, Store } from '../store.js';
 
+/** What a watch asks for. */
 export interface WatchRequest {
   resource: ResourceType;
   namespace: string | undefined;
@@ -189,4 +190,3 @@ export class Watcher {
   }
 }
 
-export type { EventType };

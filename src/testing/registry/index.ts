@@ -9,6 +9,7 @@ import { defaultPod, initialPodStatus, syncPodIPs, validatePod, validatePodStatu
 import { defaultService, keepAllocatedValues, normalizeClusterIPs, validateService, validateServiceStatus, validateServiceUpdate } from './service.js';
 import { dropTypeDependentFields } from './service-alloc.js';
 
+/** What the API server does around writes of one kind. */
 export interface Strategy {
   /** SetDefaults_<Kind>: runs on every decoded object. */
   defaults?(obj: KubeObject): void;

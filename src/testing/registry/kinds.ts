@@ -22,6 +22,7 @@ export function prepareNamespace(ns: KubeObject): void {
   ns.status = { phase: 'Active' };
 }
 
+/** ValidateNamespace / ValidateNamespaceUpdate. */
 export function validateNamespace(ns: KubeObject, old?: KubeObject): FieldError[] {
   return old === undefined ? validateObjectMeta(ns, false, dns1123Label) : validateObjectMetaUpdate(ns, old);
 }
@@ -75,6 +76,7 @@ function validateEndpoint(ep: Spec, i: number, type: string): FieldError[] {
   return errs;
 }
 
+/** ValidateEndpointSlice / ValidateEndpointSliceUpdate. */
 export function validateEndpointSlice(slice: KubeObject, old?: KubeObject): FieldError[] {
   const errs = old === undefined ? validateObjectMeta(slice, true, dns1123Subdomain) : validateObjectMetaUpdate(slice, old);
   const type: string = slice.addressType ?? '';
@@ -119,6 +121,7 @@ export function validateEvent(ev: KubeObject, old?: KubeObject): FieldError[] {
 
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 
+/** ValidateConfigMap / ValidateConfigMapUpdate. */
 export function validateConfigMap(cm: KubeObject, old?: KubeObject): FieldError[] {
   const errs = old === undefined ? validateObjectMeta(cm, true, dns1123Subdomain) : validateObjectMetaUpdate(cm, old);
   for (const where of ['data', 'binaryData']) {

@@ -25,6 +25,7 @@ function familyOf(ip: string): 'IPv4' | 'IPv6' | undefined {
   return a === undefined ? undefined : a.family === 4 ? 'IPv4' : 'IPv6';
 }
 
+/** NodePort services, and LoadBalancer ones unless allocateLoadBalancerNodePorts is false. */
 export function needsNodePorts(s: Spec): boolean {
   return s.type === 'NodePort' || (s.type === 'LoadBalancer' && s.allocateLoadBalancerNodePorts !== false);
 }

@@ -29,6 +29,7 @@ export function needsHealthCheck(spec: Spec): boolean {
   return spec.type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local';
 }
 
+/** clusterIP None. */
 export function isHeadless(spec: Spec): boolean {
   return spec.clusterIPs?.length === 1 && spec.clusterIPs[0] === 'None';
 }

@@ -3,7 +3,7 @@
 // proxy reads (probes, volumes' sources, affinity, security contexts) are
 // kept as given (`any`) instead of being checked field by field.
 
-import { Condition, kindSchema, LabelSelector } from './meta.js';
+import { Condition, kindSchema } from './meta.js';
 import {
   always, any, bool, i32, i64, intOrString, listOf, mapOf, microTime, ptr, quantity, str, struct, time,
 } from './types.js';
@@ -13,16 +13,18 @@ const kind = (k: string, fields: Parameters<typeof kindSchema>[4]) => kindSchema
 const core = (go: string, fields: Parameters<typeof struct>[2], extra?: Parameters<typeof struct>[3]) => struct(CORE, go, fields, extra);
 const atomic = { listType: 'atomic' as const };
 
+/** v1.ObjectReference (an endpoint's targetRef, an event's involvedObject). */
 export const ObjectReference = core('ObjectReference', {
   kind: str, namespace: str, name: str, uid: str, apiVersion: str, resourceVersion: str, fieldPath: str,
 });
 
 // -- Namespace ---------------------------------------------------------------
 
-export const NamespaceCondition = core('NamespaceCondition', {
+const NamespaceCondition = core('NamespaceCondition', {
   type: always(str), status: always(str), lastTransitionTime: time, reason: str, message: str,
 });
 
+/** v1.Namespace. */
 export const Namespace = kind('Namespace', {
   spec: core('NamespaceSpec', { finalizers: listOf(str, atomic) }),
   status: core('NamespaceStatus', {
@@ -33,6 +35,7 @@ export const Namespace = kind('Namespace', {
 
 // -- Service -----------------------------------------------------------------
 
+/** v1.ServicePort. */
 export const ServicePort = core('ServicePort', {
   name: str,
   protocol: str,
@@ -42,17 +45,18 @@ export const ServicePort = core('ServicePort', {
   nodePort: i32,
 }, { required: ['port'] });
 
-export const PortStatus = core('PortStatus', { port: always(i32), protocol: always(str), error: ptr(str) });
+const PortStatus = core('PortStatus', { port: always(i32), protocol: always(str), error: ptr(str) });
 
-export const LoadBalancerIngress = core('LoadBalancerIngress', {
+const LoadBalancerIngress = core('LoadBalancerIngress', {
   ip: str,
   hostname: str,
   ipMode: ptr(str),
   ports: listOf(PortStatus, atomic),
 });
 
-export const LoadBalancerStatus = core('LoadBalancerStatus', { ingress: listOf(LoadBalancerIngress, atomic) });
+const LoadBalancerStatus = core('LoadBalancerStatus', { ingress: listOf(LoadBalancerIngress, atomic) });
 
+/** v1.Service. */
 export const Service = kind('Service', {
   spec: core('ServiceSpec', {
     ports: listOf(ServicePort, { mergeKey: 'port', strategy: 'merge', listType: 'map', listMapKeys: ['port', 'protocol'] }),
@@ -86,18 +90,18 @@ export const Service = kind('Service', {
 
 // -- Pod ---------------------------------------------------------------------
 
-export const ContainerPort = core('ContainerPort', {
+const ContainerPort = core('ContainerPort', {
   name: str, hostPort: i32, containerPort: always(i32), protocol: str, hostIP: str,
 }, { required: ['containerPort'] });
 
-export const EnvVar = core('EnvVar', { name: always(str), value: str, valueFrom: ptr(any) });
+const EnvVar = core('EnvVar', { name: always(str), value: str, valueFrom: ptr(any) });
 
-export const VolumeMount = core('VolumeMount', {
+const VolumeMount = core('VolumeMount', {
   name: always(str), readOnly: bool, recursiveReadOnly: ptr(str), mountPath: always(str), subPath: str,
   mountPropagation: ptr(str), subPathExpr: str,
 });
 
-export const Container = core('Container', {
+const Container = core('Container', {
   name: always(str),
   image: str,
   command: listOf(str, atomic),
@@ -124,19 +128,19 @@ export const Container = core('Container', {
   tty: bool,
 }, { required: ['name'] });
 
-export const Volume = core('Volume', { name: always(str) }, { retainKeys: true, required: ['name'] });
+const Volume = core('Volume', { name: always(str) }, { retainKeys: true, required: ['name'] });
 // A volume is its name plus one source; the sources are kept as given.
 for (const source of ['hostPath', 'emptyDir', 'secret', 'configMap', 'persistentVolumeClaim', 'projected', 'downwardAPI', 'csi', 'ephemeral', 'nfs', 'image']) {
   Volume.fields[source] = ptr(any);
 }
 
-export const PodCondition = core('PodCondition', {
+const PodCondition = core('PodCondition', {
   type: always(str), status: always(str), lastProbeTime: time, lastTransitionTime: time, reason: str, message: str,
 });
 
 const ipList = (go: string) => listOf(core(go, { ip: always(str) }), { mergeKey: 'ip', strategy: 'merge', listType: 'map', listMapKeys: ['ip'] });
 
-export const PodSpec = core('PodSpec', {
+const PodSpec = core('PodSpec', {
   volumes: listOf(Volume, { mergeKey: 'name', strategy: 'merge,retainKeys', listType: 'map', listMapKeys: ['name'] }),
   initContainers: listOf(Container, { mergeKey: 'name', strategy: 'merge', listType: 'map', listMapKeys: ['name'] }),
   containers: always(listOf(Container, { mergeKey: 'name', strategy: 'merge', listType: 'map', listMapKeys: ['name'] })),
@@ -179,7 +183,7 @@ export const PodSpec = core('PodSpec', {
   resources: ptr(any),
 });
 
-export const PodStatus = core('PodStatus', {
+const PodStatus = core('PodStatus', {
   phase: str,
   conditions: listOf(PodCondition, { mergeKey: 'type', strategy: 'merge', listType: 'map', listMapKeys: ['type'] }),
   message: str,
@@ -198,18 +202,20 @@ export const PodStatus = core('PodStatus', {
   resourceClaimStatuses: listOf(any, { mergeKey: 'name', strategy: 'merge,retainKeys', listType: 'map', listMapKeys: ['name'] }),
 });
 
+/** v1.Pod. */
 export const Pod = kind('Pod', { spec: PodSpec, status: PodStatus });
 
 // -- Node --------------------------------------------------------------------
 
-export const NodeAddress = core('NodeAddress', { type: always(str), address: always(str) });
+const NodeAddress = core('NodeAddress', { type: always(str), address: always(str) });
 
-export const NodeCondition = core('NodeCondition', {
+const NodeCondition = core('NodeCondition', {
   type: always(str), status: always(str), lastHeartbeatTime: time, lastTransitionTime: time, reason: str, message: str,
 });
 
-export const Taint = core('Taint', { key: always(str), value: str, effect: always(str), timeAdded: ptr(time) });
+const Taint = core('Taint', { key: always(str), value: str, effect: always(str), timeAdded: ptr(time) });
 
+/** v1.Node. */
 export const Node = kind('Node', {
   spec: core('NodeSpec', {
     podCIDR: str,
@@ -243,6 +249,7 @@ export const Node = kind('Node', {
 
 // -- Event, ConfigMap ---------------------------------------------------------
 
+/** v1.Event (core/v1, as `kubectl get events` reads them). */
 export const Event = kind('Event', {
   involvedObject: ObjectReference,
   reason: str,
@@ -260,10 +267,10 @@ export const Event = kind('Event', {
   reportingInstance: always(str),
 });
 
+/** v1.ConfigMap. */
 export const ConfigMap = kind('ConfigMap', {
   immutable: ptr(bool),
   data: mapOf(str),
   binaryData: mapOf(str),
 });
 
-export { LabelSelector };

@@ -19,6 +19,7 @@ export class DecodeError extends Error {
   }
 }
 
+/** A decoded object and its unknown fields. */
 export interface DecodeResult<T> {
   value: T;
   /** Paths of fields the schema does not know, e.g. `spec.ports[0].foo`. */

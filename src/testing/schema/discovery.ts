@@ -7,17 +7,17 @@ import { always, bool, i32, listOf, ptr, str, struct } from './types.js';
 const DISCOVERY = 'io.k8s.api.discovery.v1';
 const atomic = { listType: 'atomic' as const };
 
-export const EndpointConditions = struct(DISCOVERY, 'EndpointConditions', {
+const EndpointConditions = struct(DISCOVERY, 'EndpointConditions', {
   ready: ptr(bool),
   serving: ptr(bool),
   terminating: ptr(bool),
 });
 
-export const EndpointHints = struct(DISCOVERY, 'EndpointHints', {
+const EndpointHints = struct(DISCOVERY, 'EndpointHints', {
   forZones: listOf(struct(DISCOVERY, 'ForZone', { name: always(str) }), atomic),
 });
 
-export const Endpoint = struct(DISCOVERY, 'Endpoint', {
+const Endpoint = struct(DISCOVERY, 'Endpoint', {
   addresses: always(listOf(str, { listType: 'set' })),
   conditions: EndpointConditions,
   hostname: ptr(str),
@@ -28,13 +28,14 @@ export const Endpoint = struct(DISCOVERY, 'Endpoint', {
   hints: ptr(EndpointHints),
 }, { required: ['addresses'] });
 
-export const EndpointPort = struct(DISCOVERY, 'EndpointPort', {
+const EndpointPort = struct(DISCOVERY, 'EndpointPort', {
   name: ptr(str),
   protocol: ptr(str),
   port: ptr(i32),
   appProtocol: ptr(str),
 });
 
+/** discovery/v1 EndpointSlice. */
 export const EndpointSlice = kindSchema(DISCOVERY, 'discovery.k8s.io', 'v1', 'EndpointSlice', {
   addressType: always(str),
   endpoints: always(listOf(Endpoint, atomic)),

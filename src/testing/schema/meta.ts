@@ -4,7 +4,7 @@ import { always, any, bool, i64, listOf, mapOf, ptr, str, struct, time, type Fie
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 
-export const OwnerReference = struct(META, 'OwnerReference', {
+const OwnerReference = struct(META, 'OwnerReference', {
   apiVersion: always(str),
   kind: always(str),
   name: always(str),
@@ -13,7 +13,7 @@ export const OwnerReference = struct(META, 'OwnerReference', {
   blockOwnerDeletion: ptr(bool),
 }, { required: ['apiVersion', 'kind', 'name', 'uid'] });
 
-export const ManagedFieldsEntry = struct(META, 'ManagedFieldsEntry', {
+const ManagedFieldsEntry = struct(META, 'ManagedFieldsEntry', {
   manager: str,
   operation: str,
   apiVersion: str,
@@ -23,6 +23,7 @@ export const ManagedFieldsEntry = struct(META, 'ManagedFieldsEntry', {
   subresource: str,
 });
 
+/** metav1.ObjectMeta. */
 export const ObjectMeta = struct(META, 'ObjectMeta', {
   name: str,
   generateName: str,
@@ -41,6 +42,7 @@ export const ObjectMeta = struct(META, 'ObjectMeta', {
   managedFields: listOf(ManagedFieldsEntry, { listType: 'atomic' }),
 });
 
+/** metav1.ListMeta. */
 export const ListMeta = struct(META, 'ListMeta', {
   selfLink: str,
   resourceVersion: str,
@@ -52,16 +54,6 @@ export const ListMeta = struct(META, 'ListMeta', {
 export function kindSchema(pkg: string, group: string, version: string, kind: string, fields: Record<string, FieldInput>): ObjectSchema {
   return struct(pkg, kind, { kind: str, apiVersion: str, metadata: ObjectMeta, ...fields }, { gvk: { group, version, kind } });
 }
-
-/** metav1.LabelSelector. */
-export const LabelSelector = struct(META, 'LabelSelector', {
-  matchLabels: mapOf(str),
-  matchExpressions: listOf(struct(META, 'LabelSelectorRequirement', {
-    key: always(str),
-    operator: always(str),
-    values: listOf(str, { listType: 'atomic' }),
-  }), { listType: 'atomic' }),
-});
 
 /** metav1.Condition (used by Service status). */
 export const Condition = struct(META, 'Condition', {

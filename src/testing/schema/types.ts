@@ -7,6 +7,7 @@
 /** A leaf value's wire type. `any` keeps whatever JSON it is given. */
 export type ScalarKind = 'string' | 'int32' | 'int64' | 'double' | 'bool' | 'intOrString' | 'time' | 'microTime' | 'quantity' | 'any';
 
+/** A leaf value. */
 export interface ScalarSchema {
   kind: ScalarKind;
   /** The Go type name used in decode errors (`int32`, `v1.Protocol` prints as `string`). */
@@ -17,11 +18,13 @@ export interface ScalarSchema {
 /** How a struct field serializes when it holds its zero value. */
 export type Presence = 'omitempty' | 'pointer' | 'always';
 
+/** A struct field: its schema and how it serializes when zero. */
 export interface FieldSchema {
   schema: Schema;
   presence: Presence;
 }
 
+/** A Go struct. */
 export interface ObjectSchema {
   kind: 'object';
   /** Go type name, e.g. `ServicePort`; OpenAPI names it `io.k8s.api.core.v1.ServicePort`. */
@@ -37,6 +40,7 @@ export interface ObjectSchema {
   required?: string[];
 }
 
+/** A Go map[string]T. */
 export interface MapSchema {
   kind: 'map';
   values: Schema;
@@ -55,6 +59,7 @@ export interface ListSchema {
   listMapKeys?: string[];
 }
 
+/** Any described type. */
 export type Schema = ScalarSchema | ObjectSchema | MapSchema | ListSchema;
 
 // -- builders ---------------------------------------------------------------
