@@ -153,65 +153,76 @@ export class ApiServer implements Faults {
     const finalize = p.subresource === 'finalize' && r.resource === 'namespaces';
     if (p.subresource !== undefined && !(p.subresource === 'status' && r.status) && !finalize) throw resourceNotFound();
     const method = req.method ?? 'GET';
-    const ns = p.namespace;
-    if (p.name === undefined) {
-      if (method === 'GET') return boolParam(q, 'watch') ? this.watch(req, res, r, ns, q) : this.list(res, r, ns, q, accept);
-      if (method === 'POST') {
-        if (r.namespaced && ns === undefined) throw methodNotAllowed({ group: r.group, resource: r.resource }, 'create');
-        const body = parseBody(await readBody(req), req.headers['content-type']);
-        const out = this.api.create(r, ns, body, writeOptions(q));
-        return this.sendObject(res, r, 201, out.object, out.warnings);
-      }
-      if (method === 'DELETE') {
-        const deleted = this.api.deleteCollection(r, { namespace: ns, labelSelector: q.get('labelSelector') ?? '', fieldSelector: q.get('fieldSelector') ?? '' });
-        return sendJson(res, 200, listBody(r, deleted.map((o) => JSON.stringify(o)), String(this.api.store.rv)));
-      }
-      throw methodNotAllowed({ group: r.group, resource: r.resource }, method);
-    }
+    if (p.name === undefined) return this.collection(req, res, r, p.namespace, q, accept);
     const opts: WriteOptions = { ...writeOptions(q), ...(p.subresource === 'status' || p.subresource === 'finalize' ? { subresource: p.subresource } : {}) };
+    const ns = p.namespace, name = p.name;
     switch (method) {
       case 'GET': {
-        const obj = this.api.get(r, ns, p.name);
+        const obj = this.api.get(r, ns, name);
         if (wantsTable(accept)) return sendJson(res, 200, tableFor(r, [obj], undefined, q));
         if (wantsPartial(accept)) return sendJson(res, 200, partial(obj));
         return this.sendObject(res, r, 200, obj, []);
       }
       case 'PUT': {
-        const body = parseBody(await readBody(req), req.headers['content-type']);
-        const out = this.api.update(r, ns, p.name, body, opts);
+        const out = this.api.update(r, ns, name, parseBody(await readBody(req), req.headers['content-type']), opts);
         return this.sendObject(res, r, 200, out.object, out.warnings);
       }
-      case 'PATCH': {
-        if (mediaType(req.headers['content-type']) === 'application/apply-patch+yaml') {
-          const manager = q.get('fieldManager');
-          if (!manager) throw badRequest('PATCH, application/apply-patch+yaml requests must have a fieldManager query parameter');
-          const config = parseBody(await readBody(req), 'application/apply-patch+yaml');
-          const out = this.api.apply(r, ns, p.name, config, { ...opts, fieldManager: manager });
-          return this.sendObject(res, r, out.created ? 201 : 200, out.object, out.warnings);
-        }
-        const type = PATCH_TYPES[mediaType(req.headers['content-type'])];
-        if (type === undefined) {
-          throw unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${ACCEPTED_PATCHES.join(', ')}`);
-        }
-        const body = parseBody(await readBody(req), 'application/json');
-        const out = this.api.patch(r, ns, p.name, type, body, opts);
-        return this.sendObject(res, r, 200, out.object, out.warnings);
-      }
-      case 'DELETE': {
-        const raw = await readBody(req);
-        const body = raw.length > 0 ? parseBody(raw, req.headers['content-type']) as Record<string, any> : {};
-        const grace = intParam(q, 'gracePeriodSeconds') ?? body.gracePeriodSeconds;
-        const out = this.api.delete(r, ns, p.name, {
-          ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}),
-          ...(body.preconditions !== undefined ? { preconditions: body.preconditions } : {}),
-          dryRun: q.getAll('dryRun').includes('All') || (body.dryRun ?? []).includes('All'),
-        });
-        if ('status' in out) return sendJson(res, 200, out.status);
-        return this.sendObject(res, r, 200, out.object, []);
-      }
-      default:
-        throw methodNotAllowed({ group: r.group, resource: r.resource }, method);
+      case 'PATCH': return this.patch(req, res, r, ns, name, q, opts);
+      case 'DELETE': return this.delete(req, res, r, ns, name, q);
+      default: throw methodNotAllowed({ group: r.group, resource: r.resource }, method);
     }
+  }
+
+  /** GET (list or watch), POST and DELETE on a collection path. */
+  private async collection(req: IncomingMessage, res: ServerResponse, r: ResourceType, ns: string | undefined, q: URLSearchParams, accept: string | undefined): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (method === 'GET') return boolParam(q, 'watch') ? this.watch(req, res, r, ns, q) : this.list(res, r, ns, q, accept);
+    if (method === 'POST') {
+      if (r.namespaced && ns === undefined) throw methodNotAllowed({ group: r.group, resource: r.resource }, 'create');
+      const out = this.api.create(r, ns, parseBody(await readBody(req), req.headers['content-type']), writeOptions(q));
+      return this.sendObject(res, r, 201, out.object, out.warnings);
+    }
+    if (method === 'DELETE') {
+      const deleted = this.api.deleteCollection(r, { namespace: ns, labelSelector: q.get('labelSelector') ?? '', fieldSelector: q.get('fieldSelector') ?? '' });
+      return sendJson(res, 200, listBody(r, deleted.map((o) => JSON.stringify(o)), String(this.api.store.rv)));
+    }
+    throw methodNotAllowed({ group: r.group, resource: r.resource }, method);
+  }
+
+  /** PATCH: server-side apply, or one of the three patch types. */
+  private async patch(req: IncomingMessage, res: ServerResponse, r: ResourceType, ns: string | undefined, name: string, q: URLSearchParams, opts: WriteOptions): Promise<void> {
+    const type = mediaType(req.headers['content-type']);
+    if (type === 'application/apply-patch+yaml') {
+      const manager = q.get('fieldManager');
+      if (!manager) throw badRequest('PATCH, application/apply-patch+yaml requests must have a fieldManager query parameter');
+      const out = this.api.apply(r, ns, name, parseBody(await readBody(req), type), { ...opts, fieldManager: manager });
+      return this.sendObject(res, r, out.created ? 201 : 200, out.object, out.warnings);
+    }
+    const patchType = PATCH_TYPES[type];
+    if (patchType === undefined) {
+      throw unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${ACCEPTED_PATCHES.join(', ')}`);
+    }
+    const out = this.api.patch(r, ns, name, patchType, parseBody(await readBody(req), 'application/json'), opts);
+    return this.sendObject(res, r, 200, out.object, out.warnings);
+  }
+
+  /** DELETE of one object, with DeleteOptions from the query or the body. */
+  private async delete(req: IncomingMessage, res: ServerResponse, r: ResourceType, ns: string | undefined, name: string, q: URLSearchParams): Promise<void> {
+    const raw = await readBody(req);
+    const parsed = raw.length > 0 ? parseBody(raw, req.headers['content-type']) : {};
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw badRequest('DeleteOptions: the body must be an object');
+    const body = parsed as Record<string, any>;
+    const grace = intParam(q, 'gracePeriodSeconds') ?? body.gracePeriodSeconds;
+    if (grace !== undefined && grace !== null && !Number.isInteger(grace)) throw badRequest('DeleteOptions: gracePeriodSeconds must be an integer');
+    const pre = body.preconditions;
+    if (pre !== undefined && pre !== null && (typeof pre !== 'object' || Array.isArray(pre))) throw badRequest('DeleteOptions: preconditions must be an object');
+    const out = this.api.delete(r, ns, name, {
+      ...(typeof grace === 'number' ? { gracePeriodSeconds: grace } : {}),
+      ...(pre ? { preconditions: pre } : {}),
+      dryRun: q.getAll('dryRun').includes('All') || (Array.isArray(body.dryRun) && body.dryRun.includes('All')),
+    });
+    if ('status' in out) return sendJson(res, 200, out.status);
+    return this.sendObject(res, r, 200, out.object, []);
   }
 
   private sendObject(res: ServerResponse, r: ResourceType, code: number, obj: object, warnings: string[]): void {
