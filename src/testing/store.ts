@@ -95,7 +95,9 @@ export class Table {
 
   /** Puts an object in place without a change event (loading a snapshot). */
   load(key: string, obj: KubeObject): void {
-    this.objects.set(key, new Entry(key, obj));
+    const entry = new Entry(key, obj);
+    if (this.eagerJson) entry.json();
+    this.objects.set(key, entry);
     this.sortedKeys = null;
   }
 
