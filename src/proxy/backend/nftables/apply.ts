@@ -10,10 +10,10 @@ import type { ServicePlan } from './plan.js';
 import type { ElementChanges } from './registry.js';
 import type { TxBuilder } from './txbuilder.js';
 
-/** What the kernel has in one of our tables (from a listing): chain and set definitions. */
+/** What the kernel has in one of our tables (from a listing): chain and set definitions, by name. */
 export interface TableListing {
-  readonly chains: readonly Chain[];
-  readonly sets: readonly NftSet[];
+  readonly chains: ReadonlyMap<string, Chain>;
+  readonly sets: ReadonlyMap<string, NftSet>;
 }
 
 /** A table of this backend: family and name, as chain and set references spell them. */
@@ -48,9 +48,8 @@ const dynamic = (s: NftSet): boolean => s.flags?.includes('dynamic') === true;
  */
 export function writeBase(b: TxBuilder, base: TableBase, elements: ReadonlyMap<string, SetElement[]>, listing: TableListing | undefined, fresh: boolean): void {
   b.table(base.table, fresh);
-  const chains = new Map(listing?.chains.map((c) => [c.name, c]) ?? []);
   for (const c of base.chains) {
-    const have = chains.get(c.name);
+    const have = listing?.chains.get(c.name);
     if (have !== undefined && c.hook !== undefined && !sameHook(c, have)) b.replaceChain(c);
     else {
       b.declareChain(c);
@@ -65,9 +64,8 @@ export function writeBase(b: TxBuilder, base: TableBase, elements: ReadonlyMap<s
 // Sets are declared and flushed (their elements follow); dynamic ones keep
 // what they hold; a set whose definition changed is deleted and added again.
 function writeSets(b: TxBuilder, sets: Iterable<NftSet>, listing: TableListing | undefined): void {
-  const have = new Map(listing?.sets.map((s) => [s.name, s]) ?? []);
   for (const s of sets) {
-    const old = have.get(s.name);
+    const old = listing?.sets.get(s.name);
     if (old !== undefined && !sameSet(s, old)) b.deleteSet(s);
     b.addSet(dynamic(s) ? s : { ...s, elements: [] }, !dynamic(s));
     if (!dynamic(s)) b.addElements(s, s.elements ?? []);
@@ -92,14 +90,14 @@ export function writeService(b: TxBuilder, table: TableRef, plan: ServicePlan, l
  */
 export function dropLeftovers(b: TxBuilder, table: TableRef, listing: TableListing,
   wanted: { chains: ReadonlySet<string>; sets: ReadonlySet<string> }, onStale: OnStale): void {
-  for (const c of listing.chains) {
-    if (wanted.chains.has(c.name)) continue;
-    b.flushChain({ ...table, name: c.name });
-    onStale(c.name);
+  for (const name of listing.chains.keys()) {
+    if (wanted.chains.has(name)) continue;
+    b.flushChain({ ...table, name });
+    onStale(name);
   }
-  for (const s of listing.sets) {
-    if (wanted.sets.has(s.name) || ((s.flagBits ?? 0) & ANONYMOUS) !== 0) continue;
-    b.deleteSet({ ...table, name: s.name });
+  for (const [name, s] of listing.sets) {
+    if (wanted.sets.has(name) || ((s.flagBits ?? 0) & ANONYMOUS) !== 0) continue;
+    b.deleteSet({ ...table, name });
   }
 }
 

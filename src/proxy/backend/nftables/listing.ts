@@ -30,11 +30,11 @@ export async function readListing(nft: NftablesInterface): Promise<Listing> {
     const [tables, chains, sets] = n !== undefined
       ? await Promise.all([n.listTables({ family }), n.listChains({ family }), n.listSets({ family }, { elements: false })])
       : await nft.list({ family }).then((r) => [r.tables, r.chains, r.sets] as const);
-    for (const t of tables) {
-      if (parseTableName(t.name) === undefined) continue;
-      const ref = { family, table: t.name };
-      out.set(tableKey(ref), { ref, chains: chains.filter((c) => c.table === t.name), sets: sets.filter((s) => s.table === t.name) });
-    }
+    const mine = new Map<string, { ref: TableRef; chains: Map<string, Chain>; sets: Map<string, NftSet> }>();
+    for (const t of tables) if (parseTableName(t.name) !== undefined) mine.set(t.name, { ref: { family, table: t.name }, chains: new Map(), sets: new Map() });
+    for (const c of chains) mine.get(c.table)?.chains.set(c.name, c);
+    for (const s of sets) mine.get(s.table)?.sets.set(s.name, s);
+    for (const t of mine.values()) out.set(tableKey(t.ref), t);
   }
   return out;
 }
