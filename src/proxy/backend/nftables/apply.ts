@@ -149,8 +149,8 @@ function diffElements(b: TxBuilder, set: NftSet, was: readonly SetElement[], now
   const add: SetElement[] = [];
   for (const [k, e] of before) {
     const n = after.get(k);
-    // A data map's deletion carries the value too (the library checks it; the kernel goes by the key).
-    if (n === undefined || elementText(n) !== elementText(e)) remove.push(e.value !== undefined ? { key: e.key, value: e.value } : { key: e.key });
+    // A map's deletion carries the value too (the library checks it; the kernel goes by the key).
+    if (n === undefined || elementText(n) !== elementText(e)) remove.push(e);
   }
   for (const [k, e] of after) {
     const o = before.get(k);

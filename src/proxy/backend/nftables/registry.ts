@@ -18,7 +18,7 @@ export interface Entry {
   readonly items: readonly EntryItem[];
 }
 
-/** Element changes for a transaction, by set: deletions go first. */
+/** Element changes for a transaction, by set: deletions go first (with their values: the library checks them, the kernel goes by the key). */
 export interface ElementChanges {
   readonly remove: Map<string, SetElement[]>;
   readonly add: Map<string, SetElement[]>;
@@ -32,11 +32,6 @@ function push(m: Map<string, SetElement[]>, set: string, e: SetElement): void {
   const list = m.get(set);
   if (list === undefined) m.set(set, [e]);
   else list.push(e);
-}
-
-// What a deletion sends: the key (and the end of a range), no value.
-function keyOnly(e: SetElement): SetElement {
-  return e.keyEnd !== undefined ? { key: e.key, keyEnd: e.keyEnd } : { key: e.key };
 }
 
 const itemKey = (i: EntryItem): string => `${i.set}\0${JSON.stringify(i.element)}`;
@@ -88,6 +83,6 @@ function diffItems(before: readonly EntryItem[], after: readonly EntryItem[], ch
   if (before === after) return;
   const was = new Set(before.map(itemKey));
   const is = new Set(after.map(itemKey));
-  for (const i of before) if (!is.has(itemKey(i))) push(changes.remove, i.set, keyOnly(i.element));
+  for (const i of before) if (!is.has(itemKey(i))) push(changes.remove, i.set, i.element);
   for (const i of after) if (!was.has(itemKey(i))) push(changes.add, i.set, i.element);
 }
