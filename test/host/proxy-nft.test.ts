@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { endpoint, proxyState, servicePort, terminating } from '../fixtures/proxy-nft/model.js';
 import { assertAll, assertLanded } from '../fixtures/proxy-nft/expect.js';
 import { useNode } from '../fixtures/proxy-nft/node.js';
+import { shardOf } from '../../src/proxy/backend/nftables/names.js';
 import { CLIENT, CLIENT_BLOCKED, NODE_IP, NODE_IP_ALT, PORT, podIP } from '../fixtures/proxy-nft/topology.js';
 
 const CIP = '172.30.0.41';
@@ -176,5 +177,50 @@ describe('nftables proxy: internal traffic policy and terminating endpoints (kub
     await node.sync(proxyState([[svc, [terminating(podIP(1), PORT, { local: true }), terminating(podIP(2), PORT, { local: true }), ep(3)]]]));
     assertLanded(await node.t.probe('node', 'tcp', CIP, 80, 10), ['p3'], 'node');
     assertLanded(await node.t.probe('client', 'tcp', LB1, 80, 20, { src: CLIENT[4] }), ['p1', 'p2'], CLIENT[4], { all: true });
+  });
+});
+
+describe('nftables proxy: which traffic is masqueraded (--masquerade-all, --detect-local-mode)', function () {
+  this.timeout(60_000);
+  const svc = servicePort({ name: 'svc1', clusterIP: CIP, port: 80, loadBalancerVIPs: [LB1], externalPolicyLocal: true, healthCheckNodePort: 30000 });
+
+  describe('masqueradeAll', () => {
+    const node = useNode(2, { masqueradeAll: true });
+    it('masquerades pod traffic to the cluster IP too', async () => {
+      await node.sync(proxyState([[svc, [ep(1, true)]]]));
+      assertLanded(await node.t.probe('p2', 'tcp', CIP, 80, 3), ['p1'], 'node');
+      assertLanded(await node.t.probe('client', 'tcp', LB1, 80, 3, { src: CLIENT[4] }), ['p1'], CLIENT[4]);
+    });
+  });
+
+  describe('no local detection (no cluster CIDR)', () => {
+    const node = useNode(3, { detectLocal: { mode: 'None' } });
+    it('masquerades nothing to the cluster IP, and pods get no short-circuit to remote endpoints', async () => {
+      await node.sync(proxyState([[svc, [ep(1, true), ep(2)]]]));
+      assertLanded(await node.t.probe('p3', 'tcp', CIP, 80, 20), ['p1', 'p2'], podIP(3), { all: true });
+      assertLanded(await node.t.probe('p3', 'tcp', LB1, 80, 10), ['p1'], podIP(3));
+      assertLanded(await node.t.probe('node', 'tcp', LB1, 80, 20), ['p1', 'p2'], 'node', { all: true });
+    });
+  });
+
+  describe('InterfaceNamePrefix', () => {
+    const node = useNode(3, { detectLocal: { mode: 'InterfaceNamePrefix', prefix: 'vp' } });
+    it('treats traffic from pod interfaces as the cluster\'s, the rest as outside', async () => {
+      await node.sync(proxyState([[svc, [ep(1, true), ep(2)]]]));
+      assertLanded(await node.t.probe('p3', 'tcp', CIP, 80, 10), ['p1', 'p2'], podIP(3));
+      assertLanded(await node.t.probe('client', 'tcp', CIP, 80, 10, { src: CLIENT[4] }), ['p1', 'p2'], 'node');
+      assertLanded(await node.t.probe('p3', 'tcp', LB1, 80, 20), ['p1', 'p2'], podIP(3), { all: true });
+      assertLanded(await node.t.probe('client', 'tcp', LB1, 80, 10, { src: CLIENT[4] }), ['p1'], CLIENT[4]);
+    });
+  });
+
+  describe('several cluster CIDRs', () => {
+    const node = useNode(2, { detectLocal: { mode: 'ClusterCIDR', cidrs: ['10.0.1.0/24', '10.0.2.0/24', 'fd00:10::/64'] } });
+    it('match the source against a set of them', async () => {
+      await node.sync(proxyState([[svc, [ep(1, true)]]]));
+      assertLanded(await node.t.probe('p2', 'tcp', CIP, 80, 3), ['p1'], podIP(2));
+      assertLanded(await node.t.probe('client', 'tcp', CIP, 80, 3, { src: CLIENT[4] }), ['p1'], 'node');
+      assert.match(node.nft('list', 'set', 'ip', `dataplane-proxy-${shardOf(svc, 64)}`, 'local-cidrs'), /10\.0\.1\.0\/24, 10\.0\.2\.0\/24/);
+    });
   });
 });
