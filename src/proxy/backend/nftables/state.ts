@@ -10,6 +10,7 @@ import type { FamilyNames } from './family.js';
 import { TABLE, shardOf, shardTable } from './names.js';
 import { planService, type LocalTraffic, type PlanContext, type ServicePlan } from './plan.js';
 import { ElementRegistry, type ElementChanges } from './registry.js';
+import { checkServicePort } from './validate.js';
 
 /** What every plan of a backend shares. */
 export interface Settings {
@@ -81,6 +82,7 @@ export class FamilyState {
       masqueradeAll: this.settings.masqueradeAll, local: this.#local.match, node,
     };
     try {
+      checkServicePort(svc, endpoints);
       return planService(svc, endpoints, ctx);
     } catch (e) {
       if (e instanceof TypeError || e instanceof RangeError) e.message = `service port ${svc.key}: ${e.message}`;
