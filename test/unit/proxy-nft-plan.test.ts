@@ -8,7 +8,7 @@ import { printRule, type Rule } from '../../src/nft/index.js';
 import { numgenMapUserdata } from '../../src/proxy/backend/nftables/exprs.js';
 import { familyNames } from '../../src/proxy/backend/nftables/family.js';
 import { affinitySet, endpointChain, parseTableName, servicePortBase, shardOf, shardTable } from '../../src/proxy/backend/nftables/names.js';
-import { planService, type PlanContext, type ServicePlan } from '../../src/proxy/backend/nftables/plan.js';
+import { planService, sharedItems, type PlanContext, type ServicePlan } from '../../src/proxy/backend/nftables/plan.js';
 import { cidrContains, mergeRanges } from '../../src/proxy/backend/nftables/ranges.js';
 import { ElementRegistry, noChanges } from '../../src/proxy/backend/nftables/registry.js';
 import { localTraffic } from '../../src/proxy/backend/nftables/base.js';
@@ -189,8 +189,8 @@ describe('nftables plan: ranges and element ownership', () => {
   });
 
   it('keeps an element while any owner asks for it, and the first owner\'s value when owners disagree', () => {
-    const r = new ElementRegistry();
-    const cip = { id: 'cluster-ip|172.30.0.1', items: [{ set: 'cluster-ips', element: { key: '172.30.0.1' } }] };
+    const r = new ElementRegistry(sharedItems);
+    const cip = { id: 'cluster-ip|172.30.0.1', items: sharedItems('cluster-ip|172.30.0.1'), counted: true as const };
     const to = (chain: string) => ({ id: 'ip|1.2.3.4|tcp|80', items: [{ set: 'service-ips', element: { key: ['1.2.3.4', 'tcp', 80], verdict: { kind: 'goto' as const, chain } } }] });
     let c = noChanges();
     r.replace('b/svc:http', [], [cip, to('svc-b')], c);

@@ -11,7 +11,8 @@ import { commitAll, type Work } from './commit.js';
 import type { FamilyNames } from './family.js';
 import { readListing, tableKey, type Listing } from './listing.js';
 import type { StaleChains } from './stale.js';
-import { FamilyState, type Settings, type ShardState } from './state.js';
+import type { ServicePlan } from './plan.js';
+import { FamilyState, type Placed, type Settings, type ShardState } from './state.js';
 import { TxBuilder } from './txbuilder.js';
 
 /** What a sync works with besides the state. */
@@ -24,37 +25,57 @@ export interface SyncEnv {
   nodePorts(fam: FamilyNames, node: NodeInfo): Promise<NodePortMatch>;
 }
 
-/** Plans everything in `state` and rewrites every table; returns the new belief and the operations sent. */
+/**
+ * Plans everything in `state` and rewrites every table; returns the new
+ * belief and the operations sent. Every service port is checked before the
+ * first transaction is built; then each shard is planned, written and
+ * committed in turn, so only one shard's plans are in memory at a time.
+ */
 export async function fullSync(env: SyncEnv, state: ProxyState): Promise<{ families: Map<IpFamily, FamilyState>; written: number }> {
   const listing = await readListing(env.nft);
   const families = new Map<IpFamily, FamilyState>();
-  for (const fam of env.families) families.set(fam.family, new FamilyState(fam, env.settings, await env.nodePorts(fam, state.node)));
+  for (const fam of env.families) families.set(fam.family, new FamilyState(fam, env.settings, await env.nodePorts(fam, state.node), state.node));
+  const byShard = new Map<FamilyState, Map<number, Placed[]>>();
   for (const svc of state.services.values()) {
     const fs = families.get(svc.family);
     if (fs === undefined) continue;
-    fs.place(fs.shard(fs.shardIndex(svc)), svc.key, fs.plan(svc, state.endpoints.get(svc.key) ?? [], state.node));
+    const endpoints = state.endpoints.get(svc.key) ?? [];
+    fs.check(svc, endpoints);
+    let shards = byShard.get(fs);
+    if (shards === undefined) byShard.set(fs, (shards = new Map()));
+    const index = fs.shardIndex(svc);
+    let list = shards.get(index);
+    if (list === undefined) shards.set(index, (list = []));
+    list.push({ svc, endpoints });
   }
-  const work: Work[] = [];
+  let written = 0;
   const kept = new Set<string>();
-  for (const fs of families.values()) {
-    for (const shard of fs.shards.values()) {
+  for (const [fs, shards] of byShard) {
+    for (const [index, placed] of [...shards].sort((a, b) => a[0] - b[0])) {
+      const shard = fs.shard(index);
+      const plans = placed.map((p) => {
+        const plan = fs.plan(p);
+        fs.place(shard, p.svc.key, { placed: p, plan });
+        return plan;
+      });
       kept.add(tableKey(shard.ref));
-      work.push(shardWork(env, fs, shard, listing.get(tableKey(shard.ref))));
+      written += await commitAll(env.nft, [shardWork(env, fs, shard, plans, listing.get(tableKey(shard.ref)))]);
     }
   }
+  const shared: Work[] = [];
   for (const fs of families.values()) {
     kept.add(tableKey(fs.sharedRef));
-    work.push(sharedWork(env, fs, listing.get(tableKey(fs.sharedRef))));
+    shared.push(sharedWork(env, fs, listing.get(tableKey(fs.sharedRef))));
   }
-  work.push(dropTables(env, listing, kept));
-  return { families, written: await commitAll(env.nft, work) };
+  written += await commitAll(env.nft, [...shared, dropTables(env, listing, kept)]);
+  return { families, written };
 }
 
-function shardWork(env: SyncEnv, fs: FamilyState, shard: ShardState, listing: TableListing | undefined): Work {
+function shardWork(env: SyncEnv, fs: FamilyState, shard: ShardState, plans: readonly ServicePlan[], listing: TableListing | undefined): Work {
   const base = fs.shardBase(shard.index);
   const write = (b: TxBuilder, l: TableListing | undefined, fresh: boolean): TxBuilder => {
     writeBase(b, base, shard.registry.all(), l, fresh);
-    for (const plan of shard.services.values()) writeService(b, shard.ref, plan, l);
+    for (const plan of plans) writeService(b, shard.ref, plan, l);
     return b;
   };
   const b = write(new TxBuilder(), listing, false);
@@ -62,7 +83,7 @@ function shardWork(env: SyncEnv, fs: FamilyState, shard: ShardState, listing: Ta
   if (listing !== undefined) {
     const chains = new Set(base.chains.map((c) => c.name));
     const sets = new Set(base.sets.map((s) => s.name));
-    for (const plan of shard.services.values()) {
+    for (const plan of plans) {
       for (const c of plan.chains.keys()) chains.add(c);
       for (const s of plan.sets.keys()) sets.add(s);
     }

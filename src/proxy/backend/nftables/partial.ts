@@ -9,18 +9,18 @@ import { commitAll, type Work } from './commit.js';
 import type { SyncEnv } from './full.js';
 import type { ServicePlan } from './plan.js';
 import { noChanges } from './registry.js';
-import type { FamilyState, ShardState } from './state.js';
+import type { FamilyState, Placed, ShardState } from './state.js';
 import { TxBuilder } from './txbuilder.js';
 
 interface Group {
   readonly fs: FamilyState;
   readonly shard: ShardState;
   /** The changed service ports of this shard, with their new plans (undefined: deleted). */
-  readonly next: Map<string, ServicePlan | undefined>;
+  readonly next: Map<string, { placed: Placed; plan: ServicePlan } | undefined>;
 }
 
-// Plans every changed service port (before anything is changed: a planning
-// error leaves the belief as it was), grouped by shard.
+// Checks and plans every changed service port (before anything is changed:
+// a bad one leaves the belief as it was), grouped by shard.
 function planChanges(families: ReadonlyMap<IpFamily, FamilyState>, state: ProxyState, changed: ReadonlySet<string>): Map<string, Group> {
   const groups = new Map<string, Group>();
   for (const key of changed) {
@@ -40,7 +40,13 @@ function planChanges(families: ReadonlyMap<IpFamily, FamilyState>, state: ProxyS
     const gk = `${fs.fam.family}/${index}`;
     let g = groups.get(gk);
     if (g === undefined) groups.set(gk, (g = { fs, shard: fs.shard(index), next: new Map() }));
-    g.next.set(key, svc === undefined ? undefined : fs.plan(svc, state.endpoints.get(key) ?? [], state.node));
+    if (svc === undefined) {
+      g.next.set(key, undefined);
+      continue;
+    }
+    const placed = { svc, endpoints: state.endpoints.get(key) ?? [] };
+    fs.check(svc, placed.endpoints);
+    g.next.set(key, { placed, plan: fs.plan(placed) });
   }
   return groups;
 }
@@ -58,10 +64,10 @@ function groupWork(env: SyncEnv, { fs, shard, next }: Group): Work {
   if (!shard.exists) writeBase(b, base, new Map(), undefined, false);
   const changes = { shard: noChanges(), shared: noChanges() };
   const stale: string[] = [];
-  for (const [key, plan] of next) {
-    const old = fs.place(shard, key, plan, changes);
-    diffService(b, shard.ref, old, plan, (c) => stale.push(c));
-    for (const c of plan?.chains.keys() ?? []) env.stale.unmark(shard.ref, c);
+  for (const [key, n] of next) {
+    const old = fs.place(shard, key, n, changes);
+    diffService(b, shard.ref, old, n?.plan, (c) => stale.push(c));
+    for (const c of n?.plan.chains.keys() ?? []) env.stale.unmark(shard.ref, c);
   }
   writeChanges(b, base.sets, changes.shard);
   writeChanges(b, fs.sharedBase.sets, changes.shared);

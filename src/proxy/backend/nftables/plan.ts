@@ -17,7 +17,7 @@ import { dnatNumgenMap, fibSaddrLocal, numgenMapUserdata, numgenVmap } from './e
 import type { FamilyNames, FieldName } from './family.js';
 import { affinitySet, endpointChain, serviceNames, type ServiceNames } from './names.js';
 import { cidrContains, mergeRanges } from './ranges.js';
-import type { Entry } from './registry.js';
+import type { Entry, EntryItem } from './registry.js';
 
 /** How traffic from inside the cluster is recognised, as matches of one family (absent: it is not). */
 export interface LocalTraffic {
@@ -186,11 +186,28 @@ function shardEntries(svc: ServicePort, names: ServiceNames, s: { hasEndpoints: 
 
 interface Reach { hasEndpoints: boolean; hasInternal: boolean; hasExternal: boolean }
 
+/**
+ * The shared-table elements that follow from their id: a cluster IP
+ * (`cluster-ip|IP`) and a hairpin pair (`hairpin|IP`). The registry keeps
+ * only how many service ports ask for them.
+ */
+export function sharedItems(id: string): EntryItem[] {
+  const bar = id.indexOf('|');
+  const ip = id.slice(bar + 1);
+  switch (id.slice(0, bar)) {
+    case 'cluster-ip': return [{ set: 'cluster-ips', element: { key: ip } }];
+    case 'hairpin': return [{ set: 'hairpin', element: { key: [ip, ip] } }];
+    default: throw new Error(`not a counted entry: ${id}`);
+  }
+}
+
+const counted = (id: string): Entry => ({ id, items: sharedItems(id), counted: true });
+
 // The shared table's elements: the cluster IP, what has no endpoints
 // (rejected) or no local endpoints (dropped), the firewall, and hairpin pairs.
 function sharedEntries(svc: ServicePort, ctx: PlanContext, cat: Categorized, r: Reach): Entry[] {
   const p = svc.protocol;
-  const out: Entry[] = [{ id: `cluster-ip|${svc.clusterIP}`, items: [{ set: 'cluster-ips', element: { key: svc.clusterIP } }] }];
+  const out: Entry[] = [counted(`cluster-ip|${svc.clusterIP}`)];
   const none = (ip: string): Entry => ({
     id: `no-endpoint|${ip}|${p}|${svc.port}`,
     items: [{ set: r.hasEndpoints ? 'no-endpoint-drop' : 'no-endpoint-reject', element: { key: [ip, p, svc.port] } }],
@@ -205,9 +222,7 @@ function sharedEntries(svc: ServicePort, ctx: PlanContext, cat: Categorized, r: 
   }
   out.push(...firewallEntries(svc, ctx));
   if (r.hasEndpoints) {
-    for (const ip of new Set(cat.allReachableEndpoints.map((ep) => ep.ip))) {
-      out.push({ id: `hairpin|${ip}`, items: [{ set: 'hairpin', element: { key: [ip, ip] } }] });
-    }
+    for (const ip of new Set(cat.allReachableEndpoints.map((ep) => ep.ip))) out.push(counted(`hairpin|${ip}`));
   }
   return out;
 }

@@ -1,14 +1,15 @@
-// What the backend believes the kernel holds, per IP family: the plan of
-// every service port by shard, and the owners of every shared element. A
-// full sync builds it afresh; a partial sync replaces the plans of the
-// service ports that changed.
+// What the backend believes the kernel holds, per IP family: which service
+// ports live in which shard (kept as the ServicePort and endpoints they were
+// planned from: plans are made again when needed, not kept), and who asks
+// for each shared element. A full sync builds it afresh; a partial sync
+// replaces the service ports that changed.
 import type { DetectLocal } from '../backend.js';
 import type { Endpoint, NodeInfo, ServicePort } from '../../model/types.js';
 import { localTraffic, sharedBase, shardBase, type NodePortMatch, type TableBase } from './base.js';
 import type { TableRef } from './apply.js';
 import type { FamilyNames } from './family.js';
 import { TABLE, shardOf, shardTable } from './names.js';
-import { planService, type LocalTraffic, type PlanContext, type ServicePlan } from './plan.js';
+import { planService, sharedItems, type LocalTraffic, type PlanContext, type ServicePlan } from './plan.js';
 import { ElementRegistry, type ElementChanges } from './registry.js';
 import { checkServicePort } from './validate.js';
 
@@ -20,18 +21,28 @@ export interface Settings {
   readonly detectLocal: DetectLocal;
 }
 
+/** A service port as it was planned (the model's objects are immutable). */
+export interface Placed {
+  readonly svc: ServicePort;
+  readonly endpoints: readonly Endpoint[];
+}
+
 /** One shard table of one family. */
 export interface ShardState {
   readonly index: number;
   readonly ref: TableRef;
-  /** The table is in the kernel (created by a full sync, or by the partial sync that placed its first service). */
+  /** The table is in the kernel (written by a full sync, or by the partial sync that placed its first service). */
   exists: boolean;
   readonly registry: ElementRegistry;
-  readonly services: Map<string, ServicePlan>;
+  readonly services: Map<string, Placed>;
 }
 
+const noDerived = (id: string): never => {
+  throw new Error(`shard entries are owned, not counted: ${id}`);
+};
+
 export class FamilyState {
-  readonly shared = new ElementRegistry();
+  readonly shared = new ElementRegistry(sharedItems);
   readonly sharedRef: TableRef;
   readonly sharedBase: TableBase;
   readonly shards = new Map<number, ShardState>();
@@ -41,7 +52,7 @@ export class FamilyState {
   readonly #local: { match: LocalTraffic | undefined; cidrs: string[] };
   #noLocal = { internal: 0, external: 0 };
 
-  constructor(readonly fam: FamilyNames, readonly settings: Settings, readonly nodePorts: NodePortMatch) {
+  constructor(readonly fam: FamilyNames, readonly settings: Settings, readonly nodePorts: NodePortMatch, readonly node: NodeInfo) {
     this.sharedRef = { family: fam.table, table: TABLE };
     this.sharedBase = sharedBase(fam, { masqueradeMark: settings.masqueradeMark, nodePorts, shards: settings.shards });
     this.#local = localTraffic(fam, settings.detectLocal);
@@ -60,7 +71,7 @@ export class FamilyState {
   shard(index: number): ShardState {
     let s = this.shards.get(index);
     if (s === undefined) {
-      s = { index, ref: { family: this.fam.table, table: shardTable(index) }, exists: false, registry: new ElementRegistry(), services: new Map() };
+      s = { index, ref: { family: this.fam.table, table: shardTable(index) }, exists: false, registry: new ElementRegistry(noDerived), services: new Map() };
       this.shards.set(index, s);
     }
     return s;
@@ -75,39 +86,45 @@ export class FamilyState {
     return b;
   }
 
-  /** Plans one service port for `node` (throws TypeError on a value the kernel could not take). */
-  plan(svc: ServicePort, endpoints: readonly Endpoint[], node: NodeInfo): ServicePlan {
-    const ctx: PlanContext = {
-      fam: this.fam, table: shardTable(this.shardIndex(svc)), masqueradeMark: this.settings.masqueradeMark,
-      masqueradeAll: this.settings.masqueradeAll, local: this.#local.match, node,
-    };
+  /** Checks a service port and its endpoints: a TypeError/RangeError naming it and the field. */
+  check(svc: ServicePort, endpoints: readonly Endpoint[]): void {
     try {
       checkServicePort(svc, endpoints);
-      return planService(svc, endpoints, ctx);
     } catch (e) {
       if (e instanceof TypeError || e instanceof RangeError) e.message = `service port ${svc.key}: ${e.message}`;
       throw e;
     }
   }
 
+  /** Plans one (checked) service port for this family's node. */
+  plan(p: Placed): ServicePlan {
+    const ctx: PlanContext = {
+      fam: this.fam, table: shardTable(this.shardIndex(p.svc)), masqueradeMark: this.settings.masqueradeMark,
+      masqueradeAll: this.settings.masqueradeAll, local: this.#local.match, node: this.node,
+    };
+    return planService(p.svc, p.endpoints, ctx);
+  }
+
   /**
-   * Puts `next` in place of the service port's current plan (either may be
-   * absent) and adds the element changes this makes to the shard's and the
-   * shared table's to the given change lists. Returns the plan it replaced.
+   * Puts `next` (a service port and its plan) in place of what the key had
+   * (planned again here, and returned), adding to the change lists the
+   * element changes this makes in the shard's and the shared table.
    */
-  place(shard: ShardState, key: string, next: ServicePlan | undefined, changes?: { shard: ElementChanges; shared: ElementChanges }): ServicePlan | undefined {
-    const old = shard.services.get(key);
-    shard.registry.replace(key, old?.shard ?? [], next?.shard ?? [], changes?.shard);
-    this.shared.replace(key, old?.shared ?? [], next?.shared ?? [], changes?.shared);
+  place(shard: ShardState, key: string, next: { placed: Placed; plan: ServicePlan } | undefined,
+    changes?: { shard: ElementChanges; shared: ElementChanges }): ServicePlan | undefined {
+    const was = shard.services.get(key);
+    const old = was === undefined ? undefined : this.plan(was);
+    shard.registry.replace(key, old?.shard ?? [], next?.plan.shard ?? [], changes?.shard);
+    this.shared.replace(key, old?.shared ?? [], next?.plan.shared ?? [], changes?.shared);
     if (next === undefined) {
       shard.services.delete(key);
       this.located.delete(key);
     } else {
-      shard.services.set(key, next);
+      shard.services.set(key, next.placed);
       this.located.set(key, shard.index);
     }
-    this.#noLocal.internal += (next?.noLocal.internal ?? 0) - (old?.noLocal.internal ?? 0);
-    this.#noLocal.external += (next?.noLocal.external ?? 0) - (old?.noLocal.external ?? 0);
+    this.#noLocal.internal += (next?.plan.noLocal.internal ?? 0) - (old?.noLocal.internal ?? 0);
+    this.#noLocal.external += (next?.plan.noLocal.external ?? 0) - (old?.noLocal.external ?? 0);
     return old;
   }
 }
