@@ -113,6 +113,15 @@ function payload(desc: number, field: number): Uint8Array[] {
  * verdicts, so that nft lists it with its `typeof` (and takes the listing back).
  */
 export function numgenMapUserdata(fam: FamilyNames, value: L4Protocol | 'verdict'): Uint8Array {
+  const k = `${fam.family}/${value}`;
+  let ud = userdata.get(k);
+  if (ud === undefined) userdata.set(k, (ud = buildUserdata(fam, value)));
+  return ud;
+}
+
+const userdata = new Map<string, Uint8Array>();
+
+function buildUserdata(fam: FamilyNames, value: L4Protocol | 'verdict'): Uint8Array {
   const ip = fam.family === 4 ? PROTO_IP : PROTO_IP6;
   const key = typeofExpr(EXPR_NUMGEN, u32(0, NUMGEN_RANDOM), u32(1, 1), u32(2, 0));
   const data = value === 'verdict'

@@ -1,0 +1,160 @@
+// The nftables backend against kube-proxy's nftables layout, in one run
+// (node --import tsx scripts/bench/proxy-nft.ts [options]):
+//
+//   --services N        the main size (default 10000), x --endpoints E (10)
+//   --changes N         one-endpoint changes timed per size (200)
+//   --curve A,B,...     sizes for the change-latency curve (1000,3000,10000,30000)
+//   --kube-proxy N      services for kube-proxy's layout via nft -f (default --services; 0 skips)
+//   --kube-changes N    changes timed for kube-proxy's layout (20)
+//   --shards S          shard count of the backend (default DEFAULT_SHARDS)
+//   --shard-sweep A,... shard counts to compare at --services (full sync, change latency, new-connection cost)
+//
+// Every measurement runs in a fresh network namespace of its own. The
+// backend is driven with a ProxyState (scripts/bench/proxy-nft-state.ts):
+// "one endpoint change" is one pod of one random service replaced, timed
+// from the state change to the committed transaction. kube-proxy's layout
+// (scripts/bench/proxy-nft-kube.ts) is loaded with `nft -f` as kube-proxy
+// does, and changed the same way with the transaction kube-proxy's partial
+// sync would send.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { Nftables } from '../../src/index.js';
+import { NftablesBackend } from '../../src/proxy/backend/nftables/index.js';
+import { DEFAULT_SHARDS } from '../../src/proxy/backend/nftables/names.js';
+import { benchState, NODE_IP, replaceEndpoint, servicePortOf } from './proxy-nft-state.js';
+import { kubeProxyChange, kubeProxyService, kubeProxySetup } from './proxy-nft-kube.js';
+import { newFlowCost } from './proxy-nft-conn.js';
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : def;
+}
+const SERVICES = Number(arg('services', '10000'));
+const ENDPOINTS = Number(arg('endpoints', '10'));
+const CHANGES = Number(arg('changes', '200'));
+const CURVE = arg('curve', '1000,3000,10000,30000').split(',').filter(Boolean).map(Number);
+const KUBE = Number(arg('kube-proxy', String(SERVICES)));
+const KUBE_CHANGES = Number(arg('kube-changes', '20'));
+const SHARDS = Number(arg('shards', String(DEFAULT_SHARDS)));
+const SWEEP = arg('shard-sweep', '').split(',').filter(Boolean).map(Number);
+
+const ms = (t: number): string => (t < 10 ? t.toFixed(2) : t.toFixed(0));
+const mib = (b: number): string => (b / 2 ** 20).toFixed(0);
+const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
+
+let nsCount = 0;
+function withNetns<T>(f: (ns: string) => Promise<T>): Promise<T> {
+  const ns = `dp-bench-${process.pid}-${++nsCount}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  return f(ns).finally(() => execFileSync('ip', ['netns', 'del', ns]));
+}
+
+/** Random one-endpoint changes: service i, endpoint j, a new address each time. */
+function* changes(services: number, n: number, seed = 1): Generator<{ i: number; j: number; generation: number }> {
+  let s = seed;
+  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  for (let k = 0; k < n; k++) yield { i: Math.floor(rnd() * services), j: Math.floor(rnd() * ENDPOINTS), generation: 1 + (k % 50) };
+}
+
+interface Ours { full: number; fullAgain: number; p50: number; p99: number; written: number; rss: number; maxRss: number }
+
+/** Our backend: first full sync, a second (steady) one, then `n` one-endpoint changes. */
+async function ours(services: number, n: number, shards = SHARDS, ns?: string): Promise<Ours> {
+  const run = async (netns: string): Promise<Ours> => {
+    const nft = await Nftables.open({ netns });
+    const backend = new NftablesBackend({ netns, families: [4], detectLocal: { mode: 'ClusterCIDR', cidrs: ['10.0.0.0/8'] }, masqueradeAll: false,
+      masqueradeBit: 14, nodePortAddresses: { primary: true } }, { nftables: nft, shards });
+    await backend.setup();
+    const state = benchState(services, ENDPOINTS);
+    let t = performance.now();
+    const r = await backend.sync(state, { full: true, changed: new Set() });
+    const full = performance.now() - t;
+    t = performance.now();
+    await backend.sync(state, { full: true, changed: new Set() });
+    const fullAgain = performance.now() - t;
+    const lat: number[] = [];
+    for (const c of changes(services, n)) {
+      t = performance.now();
+      const key = replaceEndpoint(state, c.i, c.j, c.generation);
+      await backend.sync(state, { full: false, changed: new Set([key]) });
+      lat.push(performance.now() - t);
+    }
+    const rss = process.memoryUsage().rss;
+    await backend.close();
+    await nft.close();
+    return { full, fullAgain, p50: pct(lat, 50), p99: pct(lat, 99), written: r.written, rss, maxRss: process.resourceUsage().maxRSS * 1024 };
+  };
+  return ns !== undefined ? run(ns) : withNetns(run);
+}
+
+function nftFile(ns: string, dir: string, lines: string[]): number {
+  const file = join(dir, 'rules.nft');
+  writeFileSync(file, lines.join('\n') + '\n');
+  const t = performance.now();
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'nft', '-f', file], { encoding: 'utf8' });
+  const took = performance.now() - t;
+  if (r.status !== 0) throw new Error(`nft -f failed: ${r.stderr}`);
+  return took;
+}
+
+/** kube-proxy's layout: nft -f of its full sync, then `n` one-endpoint changes as its partial syncs. */
+function kubeProxy(services: number, n: number): Promise<{ full: number; p50: number; p99: number; lines: number }> {
+  return withNetns(async (ns) => {
+    const dir = mkdtempSync(join(tmpdir(), 'dp-bench-'));
+    try {
+      const state = benchState(services, ENDPOINTS);
+      const lines = kubeProxySetup(NODE_IP);
+      for (const s of state.services.values()) lines.push(...kubeProxyService(s, state.endpoints.get(s.key)!, NODE_IP));
+      const full = nftFile(ns, dir, lines);
+      const lat: number[] = [];
+      for (const c of changes(services, n)) {
+        const key = servicePortOf(c.i).key;
+        const gone = state.endpoints.get(key)![c.j]!;
+        const t = performance.now();
+        replaceEndpoint(state, c.i, c.j, c.generation);
+        nftFile(ns, dir, kubeProxyChange(state.services.get(key)!, state.endpoints.get(key)!, gone, NODE_IP));
+        lat.push(performance.now() - t);
+      }
+      return { full, p50: pct(lat, 50), p99: pct(lat, 99), lines: lines.length };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+async function main(): Promise<void> {
+  console.log(`# nftables proxy benchmark: ${SERVICES} services x ${ENDPOINTS} endpoints, ${SHARDS} shards, kernel ${execFileSync('uname', ['-r']).toString().trim()}, ` +
+    `nft ${execFileSync('nft', ['--version']).toString().trim()}`);
+  const main = await ours(SERVICES, CHANGES);
+  console.log(`ours: first full sync ${ms(main.full)} ms (${main.written} operations), again ${ms(main.fullAgain)} ms; ` +
+    `one endpoint change p50 ${ms(main.p50)} ms p99 ${ms(main.p99)} ms over ${CHANGES}; RSS ${mib(main.rss)} MiB (peak ${mib(main.maxRss)} MiB)`);
+  if (KUBE > 0) {
+    const kp = await kubeProxy(KUBE, KUBE_CHANGES);
+    console.log(`kube-proxy layout (${KUBE} services, ${kp.lines} nft lines): nft -f ${ms(kp.full)} ms; one endpoint change p50 ${ms(kp.p50)} ms p99 ${ms(kp.p99)} ms over ${KUBE_CHANGES}`);
+    if (KUBE === SERVICES) {
+      console.log(`ratio: full sync ${(kp.full / main.full).toFixed(1)}x faster; one change p50 ${(kp.p50 / main.p50).toFixed(1)}x faster`);
+    }
+  }
+  for (const n of CURVE) {
+    const r = n === SERVICES ? main : await ours(n, Math.min(CHANGES, 200));
+    console.log(`curve ${n} services: full sync ${ms(r.full)} ms, one endpoint change p50 ${ms(r.p50)} ms p99 ${ms(r.p99)} ms`);
+  }
+  if (SWEEP.length > 0) {
+    const bare = await withNetns(async (ns) => newFlowCost(ns, false));
+    console.log(`no ruleset: a new flow costs the node ${bare.direct.toFixed(2)} us`);
+  }
+  for (const s of SWEEP) {
+    const r = await withNetns(async (ns) => {
+      const o = await ours(SERVICES, Math.min(CHANGES, 200), s, ns);
+      return { ...o, flow: newFlowCost(ns) };
+    });
+    console.log(`shards ${s}: full sync ${ms(r.full)} ms, one endpoint change p50 ${ms(r.p50)} ms p99 ${ms(r.p99)} ms, ` +
+      `a new flow ${r.flow.service.toFixed(2)} us through a cluster IP, ${r.flow.direct.toFixed(2)} us to an endpoint directly`);
+  }
+}
+
+await main();
