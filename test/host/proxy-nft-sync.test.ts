@@ -12,7 +12,6 @@ import { assertAll, assertLanded } from '../fixtures/proxy-nft/expect.js';
 import { useNode } from '../fixtures/proxy-nft/node.js';
 import { canonicalRuleset } from '../fixtures/proxy-nft/nftjson.js';
 import { CLIENT, CLIENT_BLOCKED, NODE_IP, PORT, podIP } from '../fixtures/proxy-nft/topology.js';
-import { sh } from '../helpers.js';
 
 const CIP = '172.30.0.41';
 const ep = (n: number, local = false, family: 4 | 6 = 4) => endpoint(podIP(n, family), PORT, { local });
@@ -192,45 +191,5 @@ describe('nft library: listSets without elements', function () {
     } finally {
       await nft.close();
     }
-  });
-});
-
-describe('nftables proxy: UDP and SCTP conntrack cleanup', function () {
-  this.timeout(60_000);
-  const node = useNode(3);
-  const flows = (ip: string) => sh('ip', ['netns', 'exec', node.t.node, 'conntrack', '-L', '-p', 'udp', '--orig-dst', ip]);
-
-  it('moves a UDP flow off an endpoint that went away, also when none is left, and leaves other flows alone', async () => {
-    const dns = servicePort({ name: 'dns', clusterIP: CIP, port: 53, protocol: 'udp', nodePort: 30053 });
-    const other = servicePort({ name: 'other', clusterIP: '172.30.0.42', port: 53, protocol: 'udp' });
-    await node.sync(proxyState([[dns, [ep(1)]], [other, [ep(1)]]]));
-    assertLanded(await node.t.probe('p3', 'udp', CIP, 53, 3, { sport: 40000 }), ['p1'], podIP(3));
-    assertLanded(await node.t.probe('p3', 'udp', '172.30.0.42', 53, 1, { sport: 40001 }), ['p1'], podIP(3));
-    assertLanded(await node.t.probe('client', 'udp', NODE_IP[4], 30053, 1, { src: CLIENT[4], sport: 40002 }), ['p1'], 'node');
-    // Without the cleanup the same flow would keep going to p1 (it still answers).
-    await node.sync(proxyState([[dns, [ep(2)]], [other, [ep(1)]]]), [dns.key]);
-    assert.doesNotMatch(flows(CIP), new RegExp(`src=${podIP(1).replaceAll('.', '\\.')} `));
-    assertLanded(await node.t.probe('p3', 'udp', CIP, 53, 3, { sport: 40000 }), ['p2'], podIP(3));
-    assertLanded(await node.t.probe('client', 'udp', NODE_IP[4], 30053, 1, { src: CLIENT[4], sport: 40002 }), ['p2'], 'node');
-    assert.match(flows('172.30.0.42'), new RegExp(`src=${podIP(1).replaceAll('.', '\\.')} `), 'the other service\'s flow stays');
-    await node.sync(proxyState([[dns, []], [other, [ep(1)]]]), [dns.key]);
-    assert.doesNotMatch(flows(CIP), new RegExp(`src=${podIP(2).replaceAll('.', '\\.')} `));
-    assertAll(await node.t.probe('p3', 'udp', CIP, 53, 1, { sport: 40000 }), 'refused');
-  });
-
-  it('a full sync finds every stale UDP and SCTP flow, the restart case', async () => {
-    const dns = servicePort({ name: 'dns', clusterIP: CIP, port: 53, protocol: 'udp' });
-    const sctp = servicePort({ name: 'sig', clusterIP: CIP, port: 2905, protocol: 'sctp' });
-    await node.sync(proxyState([[dns, [ep(1)]], [sctp, [ep(1)]]]));
-    assertLanded(await node.t.probe('p3', 'udp', CIP, 53, 1, { sport: 40000 }), ['p1'], podIP(3));
-    await node.t.probe('p3', 'sctp', CIP, 2905, 2);
-    assert.equal((await node.t.sctpArrivals()).length, 2);
-    const sctpFlows = () => sh('ip', ['netns', 'exec', node.t.node, 'conntrack', '-L', '-p', 'sctp', '--orig-dst', CIP]);
-    assert.match(sctpFlows(), new RegExp(`src=${podIP(1).replaceAll('.', '\\.')} `));
-    const restarted = node.another();
-    const r = await restarted.sync(proxyState([[dns, [ep(2)]], [sctp, [ep(2)]]]), { full: true, changed: new Set() });
-    assert.deepEqual(r.conntrack, { deleted: 3 });
-    assert.doesNotMatch(sctpFlows(), new RegExp(`src=${podIP(1).replaceAll('.', '\\.')} `));
-    assertLanded(await node.t.probe('p3', 'udp', CIP, 53, 1, { sport: 40000 }), ['p2'], podIP(3));
   });
 });

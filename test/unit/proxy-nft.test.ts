@@ -9,7 +9,6 @@ import { NftablesBackend, shardOf, shardTable } from '../../src/proxy/backend/nf
 import { canonical } from '../fixtures/proxy-nft/canonical.js';
 import { backendOptions, endpoint, nodeInfo, proxyState, servicePort, terminating } from '../fixtures/proxy-nft/model.js';
 import type { BackendOptions } from '../../src/proxy/backend/backend.js';
-import type { ConntrackEntry, ConntrackEntryRef, ConntrackFilter } from '../../src/conntrack.js';
 
 /** A FakeNftables that records each committed transaction and can be told to refuse the next one. */
 class Recording implements NftablesInterface {
@@ -301,67 +300,5 @@ describe('nftables backend: placement, failures, bad input, cleanup', () => {
     assert.deepEqual((await nft.list()).tables, []);
     nft.refuseNext = Object.assign(new Error('Operation not supported'), { code: 'EOPNOTSUPP' });
     await assert.rejects(backend(nft).setup(), /kernel refused the ruleset's statements \(Operation not supported\)/);
-  });
-});
-
-describe('nftables backend: conntrack cleanup', () => {
-  // A conntrack table in memory: entries by original destination and reply source.
-  class FakeConntrack {
-    entries: ConntrackEntry[] = [];
-    lists: ConntrackFilter[] = [];
-    add(protocol: 'udp' | 'tcp' | 'sctp', dst: string, dport: number, replySrc: string): void {
-      const family = dst.includes(':') ? 6 : 4;
-      this.entries.push({ family, protocol, original: { source: family === 4 ? '10.9.9.9' : 'fd00:9::9', destination: dst, sourcePort: 40000, destinationPort: dport },
-        reply: { source: replySrc, destination: '10.9.9.9', sourcePort: 8080, destinationPort: 40000 }, mark: 0, zone: 0, timeout: 30,
-        status: {} as ConntrackEntry['status'], id: this.entries.length + 1, use: 1 });
-    }
-    async list(f: ConntrackFilter = {}): Promise<ConntrackEntry[]> {
-      this.lists.push(f);
-      return this.entries.filter((e) => (f.protocol === undefined || e.protocol === f.protocol) && (f.family === undefined || e.family === f.family) &&
-        (f.original?.destination === undefined || e.original.destination === f.original.destination) &&
-        (f.original?.destinationPort === undefined || e.original.destinationPort === f.original.destinationPort));
-    }
-    async deleteEntries(refs: ConntrackEntryRef[]): Promise<number> {
-      const ids = new Set(refs.map((r) => r.id));
-      const before = this.entries.length;
-      this.entries = this.entries.filter((e) => !ids.has(e.id));
-      return before - this.entries.length;
-    }
-  }
-
-  const dns = servicePort({ name: 'dns', clusterIP: '172.30.0.10', port: 53, protocol: 'udp', nodePort: 30053, externalIPs: ['192.168.99.1'] });
-  const web = servicePort({ name: 'web', clusterIP: '172.30.0.11', port: 80 });
-
-  it('deletes the UDP/SCTP flows of services whose reply source no longer serves (full: all; partial: the changed, asked for by address)', async () => {
-    const ct = new FakeConntrack();
-    const b = new NftablesBackend(backendOptions(), { nftables: new FakeNftables(), conntrack: ct });
-    ct.add('udp', '172.30.0.10', 53, '10.0.0.1');
-    ct.add('udp', '172.30.0.10', 53, '10.0.0.2');
-    ct.add('udp', '192.168.99.1', 53, '10.0.0.1');
-    ct.add('udp', '192.168.0.2', 30053, '10.0.0.1');
-    ct.add('udp', '172.30.0.10', 54, '10.0.0.1');  // another port of the cluster IP: no service there
-    ct.add('tcp', '172.30.0.11', 80, '10.0.0.1');
-    const r = await b.sync(proxyState([[dns, [endpoint('10.0.0.2', 53), terminating('10.0.0.3', 53)]], [web, [endpoint('10.0.0.2', 80)]]]), full);
-    assert.deepEqual(r.conntrack, { deleted: 3 });
-    assert.deepEqual(ct.entries.map((e) => `${e.protocol} ${e.original.destination}:${e.original.destinationPort} ${e.reply.source}`),
-      ['udp 172.30.0.10:53 10.0.0.2', 'udp 172.30.0.10:54 10.0.0.1', 'tcp 172.30.0.11:80 10.0.0.1']);
-    ct.add('udp', '172.30.0.10', 53, '10.0.0.3');
-    ct.lists.length = 0;
-    const p = await b.sync(proxyState([[dns, []], [web, []]]), partial(dns.key, web.key));
-    assert.deepEqual(p.conntrack, { deleted: 2 });
-    assert.deepEqual(ct.lists.map((f) => JSON.stringify(f)), [
-      '{"protocol":"udp","original":{"destination":"172.30.0.10","destinationPort":53}}',
-      '{"protocol":"udp","original":{"destination":"192.168.99.1","destinationPort":53}}',
-      '{"protocol":"udp","family":4,"original":{"destinationPort":30053}}',
-    ]);
-    ct.add('udp', '172.30.0.10', 53, '10.0.0.2');
-    assert.deepEqual((await b.sync(proxyState([[web, []]]), partial(dns.key))).conntrack, { deleted: 1 }, 'a deleted service\'s flows go too');
-    assert.equal((await b.sync(proxyState([[web, []]]), partial(web.key))).conntrack?.deleted, 0);
-  });
-
-  it('reports a conntrack failure without failing the sync', async () => {
-    const b = new NftablesBackend(backendOptions(), { nftables: new FakeNftables(), conntrack: { list: async () => { throw new Error('no ctnetlink'); }, deleteEntries: async () => 0 } });
-    const r = await b.sync(proxyState([[dns, [endpoint('10.0.0.2', 53)]]]), full);
-    assert.equal(r.conntrack?.error?.message, 'no ctnetlink');
   });
 });

@@ -52,13 +52,6 @@ export interface SyncResult {
   readonly noLocalEndpoints: { readonly internal: number; readonly external: number };
   /** Kernel objects written (rules, elements, virtual servers...), for logs. */
   readonly written: number;
-  /**
-   * UDP/SCTP conntrack entries of service traffic whose endpoint stopped
-   * serving, deleted after the rules were written
-   * (kubeproxy_conntrack_reconciler_deleted_entries_total). A failure here
-   * does not fail the sync (the rules are in place): it is reported in `error`.
-   */
-  readonly conntrack?: { readonly deleted: number; readonly error?: Error };
 }
 
 export interface Backend {

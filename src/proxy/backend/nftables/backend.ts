@@ -6,14 +6,12 @@
 // transaction, so the kernel's validation walks that shard, not the cluster.
 import type { IpFamily } from '../../../addr.js';
 import { Nftables, type NftablesInterface } from '../../../nft/index.js';
-import { Conntrack } from '../../../conntrack.js';
 import { Rtnl } from '../../../rtnl.js';
-import type { NodeInfo, ProxyState, ServicePort } from '../../model/types.js';
+import type { NodeInfo, ProxyState } from '../../model/types.js';
 import type { Backend, BackendOptions, SyncRequest, SyncResult } from '../backend.js';
 import type { NodePortMatch } from './base.js';
 import { removeTables } from './cleanup.js';
 import { deleteDueChains } from './commit.js';
-import { reconcileAll, reconcileChanged, type ConntrackLike } from './conntrack.js';
 import { familyNames, type FamilyNames } from './family.js';
 import { fullSync, type SyncEnv } from './full.js';
 import { DEFAULT_SHARDS, MAX_SHARDS } from './names.js';
@@ -33,12 +31,6 @@ export interface NftablesBackendDeps {
   readonly localAddresses?: (family: IpFamily) => Promise<string[]>;
   /** Milliseconds clock (default Date.now), for when stale chains may be deleted. */
   readonly now?: () => number;
-  /**
-   * Where stale UDP/SCTP flows are deleted (default: a Conntrack handle in
-   * options.netns when the backend opens its own nftables handle; none when
-   * `nftables` is given and this is not; `null`: never).
-   */
-  readonly conntrack?: ConntrackLike | null;
 }
 
 function checkOptions(o: BackendOptions, shards: number): void {
@@ -67,8 +59,6 @@ export class NftablesBackend implements Backend {
   readonly #stale: StaleChains;
   #nft: NftablesInterface | undefined;
   #opened: Nftables | undefined;
-  #ct: ConntrackLike | null | undefined;
-  #openedCt: Conntrack | undefined;
   #belief: Map<IpFamily, FamilyState> | undefined;
   #node = '';
   #queue: Promise<unknown> = Promise.resolve();
@@ -79,7 +69,6 @@ export class NftablesBackend implements Backend {
     this.#options = options;
     this.#deps = deps;
     this.#nft = deps.nftables;
-    this.#ct = deps.conntrack !== undefined ? deps.conntrack : deps.nftables !== undefined ? null : undefined;
     this.#families = options.families.map(familyNames);
     this.#settings = { shards, masqueradeMark: 2 ** options.masqueradeBit, masqueradeAll: options.masqueradeAll, detectLocal: options.detectLocal };
     this.#stale = new StaleChains(deps.now ?? Date.now);
@@ -91,14 +80,6 @@ export class NftablesBackend implements Backend {
       this.#nft = this.#opened;
     }
     return this.#nft;
-  }
-
-  async #conntrack(): Promise<ConntrackLike | null> {
-    if (this.#ct === undefined) {
-      this.#openedCt = await Conntrack.open(this.#options.netns !== undefined ? { netns: this.#options.netns } : {});
-      this.#ct = this.#openedCt;
-    }
-    return this.#ct;
   }
 
   // One operation at a time, in the order called.
@@ -122,7 +103,6 @@ export class NftablesBackend implements Backend {
     return this.#serial(async () => {
       const env = this.#env(await this.#handle());
       const full = request.full || this.#belief === undefined || nodeKey(state.node) !== this.#node;
-      const gone = full ? undefined : this.#deletedPorts(state, request.changed);
       let written: number;
       try {
         if (full) {
@@ -139,38 +119,8 @@ export class NftablesBackend implements Backend {
         throw e;
       }
       written += await deleteDueChains(env.nft, this.#stale);
-      const conntrack = await this.#reconcile(state, full ? undefined : request.changed, gone);
-      return { noLocalEndpoints: this.#noLocal(), written, ...(conntrack !== undefined ? { conntrack } : {}) };
+      return { noLocalEndpoints: this.#noLocal(), written };
     });
-  }
-
-  // The ports among `changed` that are gone from `state`, as they were.
-  #deletedPorts(state: ProxyState, changed: ReadonlySet<string>): Map<string, ServicePort> {
-    const out = new Map<string, ServicePort>();
-    for (const key of changed) {
-      if (state.services.has(key)) continue;
-      for (const fs of this.#belief?.values() ?? []) {
-        const index = fs.located.get(key);
-        const placed = index === undefined ? undefined : fs.shards.get(index)?.services.get(key);
-        if (placed !== undefined) out.set(key, placed.svc);
-      }
-    }
-    return out;
-  }
-
-  // Stale UDP/SCTP flows, after the rules are in place: every service's on a
-  // full sync, the changed ones' on a partial one.
-  async #reconcile(state: ProxyState, changed: ReadonlySet<string> | undefined, gone: Map<string, ServicePort> | undefined): Promise<SyncResult['conntrack']> {
-    try {
-      const ct = await this.#conntrack();
-      if (ct === null) return undefined;
-      const families = new Set<number>(this.#options.families);
-      const deleted = changed === undefined ? await reconcileAll(ct, state, families)
-        : await reconcileChanged(ct, state, [...changed].filter((k) => families.has((state.services.get(k) ?? gone?.get(k))?.family ?? 0)), (k) => gone?.get(k));
-      return { deleted };
-    } catch (e) {
-      return { deleted: 0, error: e instanceof Error ? e : new Error(String(e)) };
-    }
   }
 
   #noLocal(): SyncResult['noLocalEndpoints'] {
@@ -224,11 +174,8 @@ export class NftablesBackend implements Backend {
   close(): Promise<void> {
     return this.#serial(async () => {
       await this.#opened?.close();
-      await this.#openedCt?.close();
       this.#opened = undefined;
-      this.#openedCt = undefined;
       if (this.#deps.nftables === undefined) this.#nft = undefined;
-      if (this.#deps.conntrack === undefined && this.#deps.nftables === undefined) this.#ct = undefined;
     });
   }
 }
