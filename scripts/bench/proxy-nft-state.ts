@@ -86,3 +86,17 @@ export function replaceEndpoint(state: ReturnType<typeof benchState>, i: number,
   state.endpoints.set(key, list);
   return key;
 }
+
+/**
+ * One endpoint more or less (a deployment scaled by one): service `i`
+ * loses its last endpoint, or gets a new one when it has fewer than
+ * `endpoints`. Returns the key that changed and the endpoint removed, if any.
+ */
+export function scaleEndpoints(state: ReturnType<typeof benchState>, i: number, endpoints: number, generation: number): { key: string; gone?: Endpoint } {
+  const key = servicePortOf(i).key;
+  const list = [...state.endpoints.get(key)!];
+  const gone = list.length >= endpoints ? list.pop() : undefined;
+  if (gone === undefined) list.push(endpointOf(i, list.length, endpoints, generation));
+  state.endpoints.set(key, list);
+  return gone !== undefined ? { key, gone } : { key };
+}

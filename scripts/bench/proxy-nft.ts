@@ -23,8 +23,9 @@ import { join } from 'node:path';
 
 import { Nftables } from '../../src/index.js';
 import { NftablesBackend } from '../../src/proxy/backend/nftables/index.js';
+import type { Endpoint } from '../../src/proxy/model/types.js';
 import { DEFAULT_SHARDS } from '../../src/proxy/backend/nftables/names.js';
-import { benchState, NODE_IP, replaceEndpoint, servicePortOf } from './proxy-nft-state.js';
+import { benchState, NODE_IP, replaceEndpoint, scaleEndpoints, servicePortOf } from './proxy-nft-state.js';
 import { kubeProxyChange, kubeProxyService, kubeProxySetup } from './proxy-nft-kube.js';
 import { newFlowCost } from './proxy-nft-conn.js';
 
@@ -60,9 +61,16 @@ function* changes(services: number, n: number, seed = 1): Generator<{ i: number;
   for (let k = 0; k < n; k++) yield { i: Math.floor(rnd() * services), j: Math.floor(rnd() * ENDPOINTS), generation: 1 + (k % 50) };
 }
 
-interface Ours { full: number; fullAgain: number; p50: number; p99: number; written: number; rss: number; maxRss: number }
+interface Latency { p50: number; p99: number }
+interface Ours { full: number; fullAgain: number; replace: Latency; scale: Latency; written: number; rss: number; maxRss: number }
 
-/** Our backend: first full sync, a second (steady) one, then `n` one-endpoint changes. */
+const latency = (xs: number[]): Latency => ({ p50: pct(xs, 50), p99: pct(xs, 99) });
+
+/**
+ * Our backend: first full sync, a second (steady) one, then `n` changes of
+ * each kind: a pod replaced (one endpoint's address changes) and a service
+ * scaled by one (an endpoint removed, or added back).
+ */
 async function ours(services: number, n: number, shards = SHARDS, ns?: string): Promise<Ours> {
   const run = async (netns: string): Promise<Ours> => {
     const nft = await Nftables.open({ netns });
@@ -76,17 +84,19 @@ async function ours(services: number, n: number, shards = SHARDS, ns?: string): 
     t = performance.now();
     await backend.sync(state, { full: true, changed: new Set() });
     const fullAgain = performance.now() - t;
-    const lat: number[] = [];
-    for (const c of changes(services, n)) {
-      t = performance.now();
-      const key = replaceEndpoint(state, c.i, c.j, c.generation);
-      await backend.sync(state, { full: false, changed: new Set([key]) });
-      lat.push(performance.now() - t);
-    }
+    const timed = async (change: () => string): Promise<number> => {
+      const t0 = performance.now();
+      await backend.sync(state, { full: false, changed: new Set([change()]) });
+      return performance.now() - t0;
+    };
+    const replace: number[] = [];
+    const scale: number[] = [];
+    for (const c of changes(services, n)) replace.push(await timed(() => replaceEndpoint(state, c.i, c.j, c.generation)));
+    for (const c of changes(services, n, 2)) scale.push(await timed(() => scaleEndpoints(state, c.i, ENDPOINTS, c.generation).key));
     const rss = process.memoryUsage().rss;
     await backend.close();
     await nft.close();
-    return { full, fullAgain, p50: pct(lat, 50), p99: pct(lat, 99), written: r.written, rss, maxRss: process.resourceUsage().maxRSS * 1024 };
+    return { full, fullAgain, replace: latency(replace), scale: latency(scale), written: r.written, rss, maxRss: process.resourceUsage().maxRSS * 1024 };
   };
   return ns !== undefined ? run(ns) : withNetns(run);
 }
@@ -101,8 +111,8 @@ function nftFile(ns: string, dir: string, lines: string[]): number {
   return took;
 }
 
-/** kube-proxy's layout: nft -f of its full sync, then `n` one-endpoint changes as its partial syncs. */
-function kubeProxy(services: number, n: number): Promise<{ full: number; p50: number; p99: number; lines: number }> {
+/** kube-proxy's layout: nft -f of its full sync, then `n` changes of each kind as its partial syncs, and the per-flow cost. */
+function kubeProxy(services: number, n: number): Promise<{ full: number; replace: Latency; scale: Latency; lines: number; flow: { service: number; direct: number } }> {
   return withNetns(async (ns) => {
     const dir = mkdtempSync(join(tmpdir(), 'dp-bench-'));
     try {
@@ -110,16 +120,27 @@ function kubeProxy(services: number, n: number): Promise<{ full: number; p50: nu
       const lines = kubeProxySetup(NODE_IP);
       for (const s of state.services.values()) lines.push(...kubeProxyService(s, state.endpoints.get(s.key)!, NODE_IP));
       const full = nftFile(ns, dir, lines);
-      const lat: number[] = [];
+      const change = (key: string, gone: Endpoint | undefined): number => {
+        const svc = state.services.get(key)!;
+        return nftFile(ns, dir, gone !== undefined ? kubeProxyChange(svc, state.endpoints.get(key)!, gone, NODE_IP) : kubeProxyService(svc, state.endpoints.get(key)!, NODE_IP));
+      };
+      const replace: number[] = [];
+      const scale: number[] = [];
       for (const c of changes(services, n)) {
         const key = servicePortOf(c.i).key;
         const gone = state.endpoints.get(key)![c.j]!;
         const t = performance.now();
         replaceEndpoint(state, c.i, c.j, c.generation);
-        nftFile(ns, dir, kubeProxyChange(state.services.get(key)!, state.endpoints.get(key)!, gone, NODE_IP));
-        lat.push(performance.now() - t);
+        change(key, gone);
+        replace.push(performance.now() - t);
       }
-      return { full, p50: pct(lat, 50), p99: pct(lat, 99), lines: lines.length };
+      for (const c of changes(services, n, 2)) {
+        const t = performance.now();
+        const { key, gone } = scaleEndpoints(state, c.i, ENDPOINTS, c.generation);
+        change(key, gone);
+        scale.push(performance.now() - t);
+      }
+      return { full, replace: latency(replace), scale: latency(scale), lines: lines.length, flow: newFlowCost(ns) };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -130,18 +151,21 @@ async function main(): Promise<void> {
   console.log(`# nftables proxy benchmark: ${SERVICES} services x ${ENDPOINTS} endpoints, ${SHARDS} shards, kernel ${execFileSync('uname', ['-r']).toString().trim()}, ` +
     `nft ${execFileSync('nft', ['--version']).toString().trim()}`);
   const main = await ours(SERVICES, CHANGES);
+  const lat = (l: Latency) => `p50 ${ms(l.p50)} ms p99 ${ms(l.p99)} ms`;
   console.log(`ours: first full sync ${ms(main.full)} ms (${main.written} operations), again ${ms(main.fullAgain)} ms; ` +
-    `one endpoint change p50 ${ms(main.p50)} ms p99 ${ms(main.p99)} ms over ${CHANGES}; RSS ${mib(main.rss)} MiB (peak ${mib(main.maxRss)} MiB)`);
+    `pod replaced ${lat(main.replace)}, scaled by one ${lat(main.scale)} (${CHANGES} each); RSS ${mib(main.rss)} MiB (peak ${mib(main.maxRss)} MiB)`);
   if (KUBE > 0) {
     const kp = await kubeProxy(KUBE, KUBE_CHANGES);
-    console.log(`kube-proxy layout (${KUBE} services, ${kp.lines} nft lines): nft -f ${ms(kp.full)} ms; one endpoint change p50 ${ms(kp.p50)} ms p99 ${ms(kp.p99)} ms over ${KUBE_CHANGES}`);
+    console.log(`kube-proxy layout (${KUBE} services, ${kp.lines} nft lines): nft -f ${ms(kp.full)} ms; pod replaced ${lat(kp.replace)}, ` +
+      `scaled by one ${lat(kp.scale)} (${KUBE_CHANGES} each); a new flow ${kp.flow.service.toFixed(2)} us through a cluster IP, ${kp.flow.direct.toFixed(2)} us direct`);
     if (KUBE === SERVICES) {
-      console.log(`ratio: full sync ${(kp.full / main.full).toFixed(1)}x faster; one change p50 ${(kp.p50 / main.p50).toFixed(1)}x faster`);
+      console.log(`ratio: full sync ${(kp.full / main.full).toFixed(1)}x faster; pod replaced p50 ${(kp.replace.p50 / main.replace.p50).toFixed(0)}x, ` +
+        `scaled by one p50 ${(kp.scale.p50 / main.scale.p50).toFixed(0)}x faster`);
     }
   }
   for (const n of CURVE) {
     const r = n === SERVICES ? main : await ours(n, Math.min(CHANGES, 200));
-    console.log(`curve ${n} services: full sync ${ms(r.full)} ms, one endpoint change p50 ${ms(r.p50)} ms p99 ${ms(r.p99)} ms`);
+    console.log(`curve ${n} services: full sync ${ms(r.full)} ms, pod replaced ${lat(r.replace)}, scaled by one ${lat(r.scale)}, RSS ${mib(r.rss)} MiB`);
   }
   if (SWEEP.length > 0) {
     const bare = await withNetns(async (ns) => newFlowCost(ns, false));
@@ -152,7 +176,7 @@ async function main(): Promise<void> {
       const o = await ours(SERVICES, Math.min(CHANGES, 200), s, ns);
       return { ...o, flow: newFlowCost(ns) };
     });
-    console.log(`shards ${s}: full sync ${ms(r.full)} ms, one endpoint change p50 ${ms(r.p50)} ms p99 ${ms(r.p99)} ms, ` +
+    console.log(`shards ${s}: full sync ${ms(r.full)} ms, pod replaced ${lat(r.replace)}, scaled by one ${lat(r.scale)}, ` +
       `a new flow ${r.flow.service.toFixed(2)} us through a cluster IP, ${r.flow.direct.toFixed(2)} us to an endpoint directly`);
   }
 }

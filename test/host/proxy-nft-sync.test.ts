@@ -140,7 +140,10 @@ describe('nftables proxy: full syncs, tampering, restarts, cleanup', function ()
     const held = node.t.probe('client', 'tcp', NODE_IP[4], 3001, 10, { src: CLIENT[4], hold: 4 });
     const held6 = node.t.probe('client', 'tcp', NODE_IP[6], 3001, 10, { src: CLIENT[6], hold: 4 });
     await sleep(500);
-    for (let i = 0; i < 3; i++) await node.sync(state());
+    for (let i = 0; i < 3; i++) {
+      node.nft('add', 'table', 'ip', `other${i}`);  // another process committed: each full sync rewrites every table
+      await node.sync(state());
+    }
     const restarted = node.another();
     await restarted.sync(state(), { full: true, changed: new Set() });
     const resharded = node.another({}, { shards: 7 });

@@ -15,8 +15,11 @@ class Recording implements NftablesInterface {
   readonly fake = new FakeNftables();
   readonly commits: Transaction[] = [];
   refuseNext: Error | undefined;
+  /** Commits asked for, refused ones included. */
+  attempts = 0;
   transaction(): Transaction { return this.fake.transaction(); }
   async commit(tx: Transaction, o?: CommitOptions): Promise<void> {
+    this.attempts++;
     const e = this.refuseNext;
     this.refuseNext = undefined;
     if (e !== undefined) throw e;
@@ -204,6 +207,50 @@ function mutate(rnd: () => number, pool: ServicePort[], services: Map<string, Se
   }
   return changed;
 }
+
+describe('nftables backend: steady full syncs', () => {
+  const svc = servicePort({ name: 'web', clusterIP: '172.30.0.1', port: 80 });
+  const other = servicePort({ name: 'other', clusterIP: '172.30.0.2', port: 80 });
+  const state = (ip: string) => proxyState([[svc, [endpoint(ip, 80)]], [other, [endpoint('10.0.0.9', 80)]]]);
+
+  it('writes nothing when nothing changed and nobody else committed, and only what changed when the state did', async () => {
+    const nft = new Recording();
+    const b = backend(nft, { families: [4] });
+    await b.sync(state('10.0.0.1'), full);
+    nft.take();
+    assert.equal((await b.sync(state('10.0.0.1'), full)).written, 0);
+    assert.deepEqual(nft.take(), []);
+    await b.sync(state('10.0.0.2'), full);
+    assert.deepEqual(nft.take(), [['ip dataplane-proxy', `ip ${shardTable(shardOf(svc, 8))}`]]);
+    const fresh = new FakeNftables();
+    await backend(fresh, { families: [4] }).sync(state('10.0.0.2'), full);
+    assert.deepEqual(await canonical(nft.fake), await canonical(fresh));
+  });
+
+  it('rewrites every table after another process committed anything, even elsewhere', async () => {
+    const nft = new Recording();
+    const b = backend(nft, { families: [4] });
+    await b.sync(state('10.0.0.1'), full);
+    await nft.fake.commit(nft.transaction().addTable({ family: 'inet', name: 'firewall' }));
+    nft.take();
+    await b.sync(state('10.0.0.1'), full);
+    assert.equal(nft.take().length, 3, 'two shards and the shared table');
+  });
+
+  it('a commit that races another process\'s is sent again, and the next full sync rewrites', async () => {
+    const nft = new Recording();
+    const b = backend(nft, { families: [4] });
+    await b.sync(state('10.0.0.1'), full);
+    await nft.fake.commit(nft.transaction().addTable({ family: 'inet', name: 'firewall' }));  // between our syncs
+    nft.take();
+    nft.attempts = 0;
+    await b.sync(state('10.0.0.2'), partial(svc.key));
+    assert.equal(nft.take().length, 1);
+    assert.equal(nft.attempts, 2, 'refused once for the generation (ERESTART), sent again');
+    await b.sync(state('10.0.0.2'), full);
+    assert.equal(nft.take().length, 3);
+  });
+});
 
 describe('nftables backend: placement, failures, bad input, cleanup', () => {
   it('moves services to their new shards, and drops the old tables, when the shard count changes', async () => {

@@ -11,11 +11,11 @@ import type { NodeInfo, ProxyState } from '../../model/types.js';
 import type { Backend, BackendOptions, SyncRequest, SyncResult } from '../backend.js';
 import type { NodePortMatch } from './base.js';
 import { removeTables } from './cleanup.js';
-import { deleteDueChains } from './commit.js';
+import { deleteDueChains, type Generation } from './commit.js';
 import { familyNames, type FamilyNames } from './family.js';
 import { fullSync, type SyncEnv } from './full.js';
 import { DEFAULT_SHARDS, MAX_SHARDS } from './names.js';
-import { partialSync } from './partial.js';
+import { partialSync, steadySync } from './partial.js';
 import { probeKernel } from './probe.js';
 import { cidrContains } from './ranges.js';
 import { StaleChains } from './stale.js';
@@ -61,6 +61,7 @@ export class NftablesBackend implements Backend {
   #opened: Nftables | undefined;
   #belief: Map<IpFamily, FamilyState> | undefined;
   #node = '';
+  readonly #gen: Generation = { value: undefined };
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: BackendOptions, deps: NftablesBackendDeps = {}) {
@@ -96,31 +97,52 @@ export class NftablesBackend implements Backend {
 
   /**
    * A full sync (asked for, the first one, after a failure, or when the
-   * node's addresses or labels changed) rewrites every table; otherwise only
-   * the changed service ports are written, in their shards.
+   * node's addresses or labels changed) rewrites every table in one
+   * transaction each, repairing whatever else changed them — unless nothing
+   * but this backend has committed since its last sync (the ruleset
+   * generation says so): then only what differs from the last sync is
+   * written. A partial sync writes only the changed service ports, in their
+   * shards.
    */
   sync(state: ProxyState, request: SyncRequest): Promise<SyncResult> {
     return this.#serial(async () => {
       const env = this.#env(await this.#handle());
-      const full = request.full || this.#belief === undefined || nodeKey(state.node) !== this.#node;
       let written: number;
       try {
-        if (full) {
+        const how = await this.#how(env, state, request);
+        if (how === 'rewrite') {
           this.#belief = undefined;
           const r = await fullSync(env, state);
           this.#belief = r.families;
           this.#node = nodeKey(state.node);
           written = r.written;
         } else {
-          written = await partialSync(env, this.#belief!, state, request.changed);
+          written = how === 'steady' ? await steadySync(env, this.#belief!, state) : await partialSync(env, this.#belief!, state, request.changed);
         }
       } catch (e) {
         this.#belief = undefined;  // what the kernel holds is no longer known: the next sync is a full one
         throw e;
       }
-      written += await deleteDueChains(env.nft, this.#stale);
+      written += await deleteDueChains(env.nft, this.#stale, this.#gen);
       return { noLocalEndpoints: this.#noLocal(), written };
     });
+  }
+
+  // A full sync rewrites every table, unless nothing but this backend has
+  // committed since its last sync and the node is as it was ('steady': the
+  // service ports that differ from the belief are written). A partial sync
+  // becomes a rewrite when nothing is believed or the node changed.
+  async #how(env: SyncEnv, state: ProxyState, request: SyncRequest): Promise<'rewrite' | 'steady' | 'partial'> {
+    const known = this.#belief !== undefined && nodeKey(state.node) === this.#node;
+    if (known && !request.full) return 'partial';
+    const current = await env.nft.generation();
+    const clean = this.#gen.value === current;
+    this.#gen.value = current;
+    if (!known || !clean) return 'rewrite';
+    for (const fs of this.#belief!.values()) {
+      if (JSON.stringify(await this.#nodePorts(fs.fam, state.node)) !== JSON.stringify(fs.nodePorts)) return 'rewrite';
+    }
+    return 'steady';
   }
 
   #noLocal(): SyncResult['noLocalEndpoints'] {
@@ -133,7 +155,7 @@ export class NftablesBackend implements Backend {
   }
 
   #env(nft: NftablesInterface): SyncEnv {
-    return { nft, settings: this.#settings, families: this.#families, stale: this.#stale, nodePorts: (fam, node) => this.#nodePorts(fam, node) };
+    return { nft, settings: this.#settings, families: this.#families, stale: this.#stale, gen: this.#gen, nodePorts: (fam, node) => this.#nodePorts(fam, node) };
   }
 
   // kube-proxy's --nodeport-addresses: `primary` is the node's IP of the
@@ -165,6 +187,7 @@ export class NftablesBackend implements Backend {
   cleanup(): Promise<void> {
     return this.#serial(async () => {
       this.#belief = undefined;
+      this.#gen.value = undefined;
       this.#stale.clear();
       await removeTables(await this.#handle());
     });

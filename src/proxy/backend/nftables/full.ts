@@ -7,7 +7,7 @@ import type { NftablesInterface } from '../../../nft/index.js';
 import type { NodeInfo, ProxyState } from '../../model/types.js';
 import { dropLeftovers, writeBase, writeService, type TableListing } from './apply.js';
 import type { NodePortMatch } from './base.js';
-import { commitAll, type Work } from './commit.js';
+import { commitAll, type Generation, type Work } from './commit.js';
 import type { FamilyNames } from './family.js';
 import { readListing, tableKey, type Listing } from './listing.js';
 import type { StaleChains } from './stale.js';
@@ -21,6 +21,7 @@ export interface SyncEnv {
   readonly settings: Settings;
   readonly families: readonly FamilyNames[];
   readonly stale: StaleChains;
+  readonly gen: Generation;
   /** Where NodePorts listen in this family, for this node. */
   nodePorts(fam: FamilyNames, node: NodeInfo): Promise<NodePortMatch>;
 }
@@ -59,7 +60,7 @@ export async function fullSync(env: SyncEnv, state: ProxyState): Promise<{ famil
         return plan;
       });
       kept.add(tableKey(shard.ref));
-      written += await commitAll(env.nft, [shardWork(env, fs, shard, plans, listing.get(tableKey(shard.ref)))]);
+      written += await commitAll(env.nft, [shardWork(env, fs, shard, plans, listing.get(tableKey(shard.ref)))], env.gen);
     }
   }
   const shared: Work[] = [];
@@ -67,7 +68,7 @@ export async function fullSync(env: SyncEnv, state: ProxyState): Promise<{ famil
     kept.add(tableKey(fs.sharedRef));
     shared.push(sharedWork(env, fs, listing.get(tableKey(fs.sharedRef))));
   }
-  written += await commitAll(env.nft, [...shared, dropTables(env, listing, kept)]);
+  written += await commitAll(env.nft, [...shared, dropTables(env, listing, kept)], env.gen);
   return { families, written };
 }
 

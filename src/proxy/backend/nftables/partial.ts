@@ -5,6 +5,7 @@
 import type { IpFamily } from '../../../addr.js';
 import type { ProxyState } from '../../model/types.js';
 import { diffService, writeBase, writeChanges } from './apply.js';
+import { sameEndpoints, sameServicePort } from './equal.js';
 import { commitAll, type Work } from './commit.js';
 import type { SyncEnv } from './full.js';
 import type { ServicePlan } from './plan.js';
@@ -55,7 +56,7 @@ function planChanges(families: ReadonlyMap<IpFamily, FamilyState>, state: ProxyS
 export async function partialSync(env: SyncEnv, families: ReadonlyMap<IpFamily, FamilyState>, state: ProxyState, changed: ReadonlySet<string>): Promise<number> {
   const work: Work[] = [];
   for (const g of planChanges(families, state, changed).values()) work.push(groupWork(env, g));
-  return commitAll(env.nft, work);
+  return commitAll(env.nft, work, env.gen);
 }
 
 function groupWork(env: SyncEnv, { fs, shard, next }: Group): Work {
@@ -78,4 +79,27 @@ function groupWork(env: SyncEnv, { fs, shard, next }: Group): Work {
       for (const c of stale) env.stale.mark(shard.ref, c);
     },
   };
+}
+
+/**
+ * A full sync when nothing but this backend has committed since its last
+ * sync (the ruleset generation is the one its commits left): the kernel
+ * holds what the belief says, so only the service ports that differ from
+ * what was planned are written, as in a partial sync.
+ */
+export async function steadySync(env: SyncEnv, families: ReadonlyMap<IpFamily, FamilyState>, state: ProxyState): Promise<number> {
+  const changed = new Set<string>();
+  for (const fs of families.values()) {
+    for (const shard of fs.shards.values()) {
+      for (const [key, placed] of shard.services) {
+        const svc = state.services.get(key);
+        if (svc === undefined || !sameServicePort(svc, placed.svc) || !sameEndpoints(state.endpoints.get(key) ?? [], placed.endpoints)) changed.add(key);
+      }
+    }
+  }
+  for (const [key, svc] of state.services) {
+    const fs = families.get(svc.family);
+    if (fs !== undefined && !fs.located.has(key)) changed.add(key);
+  }
+  return changed.size === 0 ? 0 : partialSync(env, families, state, changed);
 }
