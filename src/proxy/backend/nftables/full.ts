@@ -3,10 +3,10 @@
 // table), and the tables no longer wanted (empty shards, shards past the
 // shard count, families not served) deleted last.
 import type { IpFamily } from '../../../addr.js';
-import type { NftablesInterface } from '../../../nft/index.js';
+import type { NftablesInterface, SetElement } from '../../../nft/index.js';
 import type { NodeInfo, ProxyState } from '../../model/types.js';
-import { dropLeftovers, writeBase, writeService, type TableListing } from './apply.js';
-import type { NodePortMatch } from './base.js';
+import { dropLeftovers, writeBase, writeService, type TableListing, type TableRef } from './apply.js';
+import type { NodePortMatch, TableBase } from './base.js';
 import { commitAll, type Generation, type Work } from './commit.js';
 import type { FamilyNames } from './family.js';
 import { readListing, tableKey, type Listing } from './listing.js';
@@ -73,10 +73,21 @@ export async function fullSync(env: SyncEnv, state: ProxyState): Promise<{ famil
 }
 
 function shardWork(env: SyncEnv, fs: FamilyState, shard: ShardState, plans: readonly ServicePlan[], listing: TableListing | undefined): Work {
-  const base = fs.shardBase(shard.index);
+  return tableWork(env, shard.ref, fs.shardBase(shard.index), shard.registry.all(), plans, listing, () => { shard.exists = true; });
+}
+
+function sharedWork(env: SyncEnv, fs: FamilyState, listing: TableListing | undefined): Work {
+  return tableWork(env, fs.sharedRef, fs.sharedBase, fs.shared.all(), [], listing);
+}
+
+// One table rewritten: its fixed part with `elements`, its services' plans,
+// and (with a listing) what the kernel has beyond them flushed or deleted;
+// rebuilt from scratch if the kernel refuses that.
+function tableWork(env: SyncEnv, ref: TableRef, base: TableBase, elements: ReadonlyMap<string, SetElement[]>, plans: readonly ServicePlan[],
+  listing: TableListing | undefined, done?: () => void): Work {
   const write = (b: TxBuilder, l: TableListing | undefined, fresh: boolean): TxBuilder => {
-    writeBase(b, base, shard.registry.all(), l, fresh);
-    for (const plan of plans) writeService(b, shard.ref, plan, l);
+    writeBase(b, base, elements, l, fresh);
+    for (const plan of plans) writeService(b, ref, plan, l);
     return b;
   };
   const b = write(new TxBuilder(), listing, false);
@@ -88,7 +99,7 @@ function shardWork(env: SyncEnv, fs: FamilyState, shard: ShardState, plans: read
       for (const c of plan.chains.keys()) chains.add(c);
       for (const s of plan.sets.keys()) sets.add(s);
     }
-    dropLeftovers(b, shard.ref, listing, { chains, sets }, (c) => leftovers.add(c));
+    dropLeftovers(b, ref, listing, { chains, sets }, (c) => leftovers.add(c));
   }
   return {
     builder: b,
@@ -97,34 +108,9 @@ function shardWork(env: SyncEnv, fs: FamilyState, shard: ShardState, plans: read
       return write(new TxBuilder(), undefined, true);
     },
     done: () => {
-      shard.exists = true;
-      env.stale.keepOnly(shard.ref, leftovers);
-      for (const c of leftovers) env.stale.mark(shard.ref, c);
-    },
-  };
-}
-
-function sharedWork(env: SyncEnv, fs: FamilyState, listing: TableListing | undefined): Work {
-  const base = fs.sharedBase;
-  const write = (b: TxBuilder, l: TableListing | undefined, fresh: boolean): TxBuilder => {
-    writeBase(b, base, fs.shared.all(), l, fresh);
-    return b;
-  };
-  const b = write(new TxBuilder(), listing, false);
-  const leftovers = new Set<string>();
-  if (listing !== undefined) {
-    dropLeftovers(b, fs.sharedRef, listing, { chains: new Set(base.chains.map((c) => c.name)), sets: new Set(base.sets.map((s) => s.name)) },
-      (c) => leftovers.add(c));
-  }
-  return {
-    builder: b,
-    rebuild: () => {
-      leftovers.clear();
-      return write(new TxBuilder(), undefined, true);
-    },
-    done: () => {
-      env.stale.keepOnly(fs.sharedRef, leftovers);
-      for (const c of leftovers) env.stale.mark(fs.sharedRef, c);
+      done?.();
+      env.stale.keepOnly(ref, leftovers);
+      for (const c of leftovers) env.stale.mark(ref, c);
     },
   };
 }
