@@ -1,5 +1,6 @@
 // The nftables backend against kube-proxy's nftables layout, in one run
-// (node --import tsx scripts/bench/proxy-nft.ts [options]):
+// (node --expose-gc --import tsx scripts/bench/proxy-nft.ts [options]; --expose-gc
+// adds the live heap of the model and of the backend to the RSS figures):
 //
 //   --services N        the main size (default 10000), x --endpoints E (10)
 //   --changes N         one-endpoint changes timed per size (200)
@@ -62,9 +63,17 @@ function* changes(services: number, n: number, seed = 1): Generator<{ i: number;
 }
 
 interface Latency { p50: number; p99: number }
-interface Ours { full: number; fullAgain: number; replace: Latency; scale: Latency; written: number; rss: number; maxRss: number }
+interface Ours { full: number; fullAgain: number; replace: Latency; scale: Latency; written: number; rss: number; maxRss: number; heapState?: number; heapAfter?: number }
 
 const latency = (xs: number[]): Latency => ({ p50: pct(xs, 50), p99: pct(xs, 99) });
+
+// The live JS heap after a full collection (node --expose-gc), else undefined.
+function liveHeap(): number | undefined {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return undefined;
+  gc();
+  return process.memoryUsage().heapUsed;
+}
 
 /**
  * Our backend: first full sync, a second (steady) one, then `n` changes of
@@ -78,6 +87,7 @@ async function ours(services: number, n: number, shards = SHARDS, ns?: string): 
       masqueradeBit: 14, nodePortAddresses: { primary: true } }, { nftables: nft, shards });
     await backend.setup();
     const state = benchState(services, ENDPOINTS);
+    const heapState = liveHeap();
     let t = performance.now();
     const r = await backend.sync(state, { full: true, changed: new Set() });
     const full = performance.now() - t;
@@ -94,9 +104,11 @@ async function ours(services: number, n: number, shards = SHARDS, ns?: string): 
     for (const c of changes(services, n)) replace.push(await timed(() => replaceEndpoint(state, c.i, c.j, c.generation)));
     for (const c of changes(services, n, 2)) scale.push(await timed(() => scaleEndpoints(state, c.i, ENDPOINTS, c.generation).key));
     const rss = process.memoryUsage().rss;
+    const heapAfter = liveHeap();
     await backend.close();
     await nft.close();
-    return { full, fullAgain, replace: latency(replace), scale: latency(scale), written: r.written, rss, maxRss: process.resourceUsage().maxRSS * 1024 };
+    return { full, fullAgain, replace: latency(replace), scale: latency(scale), written: r.written, rss, maxRss: process.resourceUsage().maxRSS * 1024,
+      ...(heapState !== undefined ? { heapState, heapAfter } : {}) };
   };
   return ns !== undefined ? run(ns) : withNetns(run);
 }
@@ -153,7 +165,8 @@ async function main(): Promise<void> {
   const main = await ours(SERVICES, CHANGES);
   const lat = (l: Latency) => `p50 ${ms(l.p50)} ms p99 ${ms(l.p99)} ms`;
   console.log(`ours: first full sync ${ms(main.full)} ms (${main.written} operations), again ${ms(main.fullAgain)} ms; ` +
-    `pod replaced ${lat(main.replace)}, scaled by one ${lat(main.scale)} (${CHANGES} each); RSS ${mib(main.rss)} MiB (peak ${mib(main.maxRss)} MiB)`);
+    `pod replaced ${lat(main.replace)}, scaled by one ${lat(main.scale)} (${CHANGES} each); RSS ${mib(main.rss)} MiB (peak ${mib(main.maxRss)} MiB)` +
+    (main.heapState !== undefined ? `; live heap: the model ${mib(main.heapState)} MiB, with the backend ${mib(main.heapAfter!)} MiB` : ''));
   if (KUBE > 0) {
     const kp = await kubeProxy(KUBE, KUBE_CHANGES);
     console.log(`kube-proxy layout (${KUBE} services, ${kp.lines} nft lines): nft -f ${ms(kp.full)} ms; pod replaced ${lat(kp.replace)}, ` +

@@ -311,6 +311,9 @@ describe('nftables backend: placement, failures, bad input, cleanup', () => {
     assert.deepEqual(await canonical(nft.fake), before);
     assert.throws(() => backend(nft, { masqueradeBit: 32 }), RangeError);
     assert.throws(() => backend(nft, { families: [] }), TypeError);
+    assert.throws(() => backend(nft, { detectLocal: { mode: 'ClusterCIDR', cidrs: ['10.0.0.0/33'] } }), /detectLocal\.cidrs\[0\]/);
+    assert.throws(() => backend(nft, { detectLocal: { mode: 'InterfaceNamePrefix', prefix: 'a-very-long-interface-prefix' } }), /not an interface name/);
+    assert.throws(() => backend(nft, { nodePortAddresses: { cidrs: ['192.168.0.0/24', 'nope'] } }), /nodePortAddresses\.cidrs\[1\]/);
   });
 
   it('deletes a chain that fell out of use only a second later', async () => {

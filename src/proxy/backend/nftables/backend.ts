@@ -4,7 +4,7 @@
 // dataplane-proxy-N` (N < shard count) the NAT of the services whose
 // namespace/name hashes to N. A change to one service makes one shard's
 // transaction, so the kernel's validation walks that shard, not the cluster.
-import type { IpFamily } from '../../../addr.js';
+import { parseCidr, type IpFamily } from '../../../addr.js';
 import { Nftables, type NftablesInterface } from '../../../nft/index.js';
 import { Rtnl } from '../../../rtnl.js';
 import type { NodeInfo, ProxyState } from '../../model/types.js';
@@ -39,6 +39,13 @@ function checkOptions(o: BackendOptions, shards: number): void {
   }
   if (!Number.isInteger(o.masqueradeBit) || o.masqueradeBit < 0 || o.masqueradeBit > 31) throw new RangeError('nftables backend: masqueradeBit must be 0..31');
   if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) throw new RangeError(`nftables backend: shards must be 1..${MAX_SHARDS}`);
+  const d = o.detectLocal;
+  if (d.mode === 'ClusterCIDR' || d.mode === 'NodeCIDR') d.cidrs.forEach((c, i) => parseCidr(c, `nftables backend: detectLocal.cidrs[${i}]`));
+  const ifname = d.mode === 'BridgeInterface' ? d.interface : d.mode === 'InterfaceNamePrefix' ? d.prefix : undefined;
+  if (ifname !== undefined && (typeof ifname !== 'string' || ifname === '' || Buffer.byteLength(ifname) > 15 || ifname.includes('\0'))) {
+    throw new TypeError(`nftables backend: detectLocal: not an interface name: ${JSON.stringify(ifname)}`);
+  }
+  if (!('primary' in o.nodePortAddresses)) o.nodePortAddresses.cidrs.forEach((c, i) => parseCidr(c, `nftables backend: nodePortAddresses.cidrs[${i}]`));
 }
 
 // What of the node the rules depend on: a change makes the next sync a full one.
