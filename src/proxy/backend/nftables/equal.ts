@@ -9,6 +9,7 @@ const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.s
 const PORT_FIELDS = ['key', 'namespace', 'name', 'portName', 'protocol', 'family', 'clusterIP', 'port', 'nodePort', 'stickyMaxAgeSeconds',
   'externalPolicyLocal', 'internalPolicyLocal', 'healthCheckNodePort', 'trafficDistribution'] as const;
 
+/** Whether two service ports plan the same (every field the plan reads). */
 export function sameServicePort(a: ServicePort, b: ServicePort): boolean {
   if (a === b) return true;
   return PORT_FIELDS.every((f) => a[f] === b[f]) && sameList(a.externalIPs, b.externalIPs) && sameList(a.loadBalancerVIPs, b.loadBalancerVIPs) &&
@@ -21,6 +22,7 @@ function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
   return a === b || (ENDPOINT_FIELDS.every((f) => a[f] === b[f]) && sameSet(a.zoneHints, b.zoneHints) && sameSet(a.nodeHints, b.nodeHints));
 }
 
+/** Whether two endpoint lists are the same, in the same order. */
 export function sameEndpoints(a: readonly Endpoint[], b: readonly Endpoint[]): boolean {
   return a === b || (a.length === b.length && a.every((e, i) => sameEndpoint(e, b[i]!)));
 }

@@ -8,6 +8,7 @@ import { parseTableName } from './names.js';
 /** Our tables in the kernel, by `family table`. */
 export type Listing = Map<string, TableListing & { readonly ref: TableRef }>;
 
+/** `ip dataplane-proxy-7`: how the listing and a sync name a table. */
 export const tableKey = (t: TableRef): string => `${t.family} ${t.table}`;
 
 // The narrower listings of Nftables (not part of NftablesInterface).

@@ -57,6 +57,7 @@ export interface ServiceNames {
   readonly external: string;
 }
 
+/** The chain (and map) names of a service port: `service-`, `local-` and `external-` + `ns/name/protocol/portName`. */
 export function serviceNames(svc: ServicePortName): ServiceNames {
   const base = servicePortBase(svc);
   return { cluster: `service-${base}`, local: `local-${base}`, external: `external-${base}` };

@@ -28,6 +28,7 @@ export interface ElementChanges {
   readonly add: Map<string, SetElement[]>;
 }
 
+/** An empty change list. */
 export function noChanges(): ElementChanges {
   return { remove: new Map(), add: new Map() };
 }

@@ -7,6 +7,7 @@ import type { TableRef } from './apply.js';
 
 const key = (t: TableRef): string => `${t.family}\0${t.table}`;
 
+/** The chains flushed as unused, by table, with when; a sync deletes those unused for `ageMs` or more. */
 export class StaleChains {
   readonly #tables = new Map<string, { ref: TableRef; since: Map<string, number> }>();
 

@@ -41,6 +41,7 @@ const noDerived = (id: string): never => {
   throw new Error(`shard entries are owned, not counted: ${id}`);
 };
 
+/** One IP family's belief: its shard tables and the services in them, its shared table's owners, its fixed table parts. */
 export class FamilyState {
   readonly shared = new ElementRegistry(sharedItems);
   readonly sharedRef: TableRef;
