@@ -90,10 +90,12 @@ describe('nftables proxy: NodePorts (kube-proxy TestNodePorts)', function () {
 
   describe('on every local address (0.0.0.0/0)', () => {
     const node = useNode(1, { nodePortAddresses: { cidrs: ['0.0.0.0/0', '::/0'] } });
-    it('takes NodePorts on any local address (fib daddr type local), none on others', async () => {
-      await node.sync(proxyState([[servicePort({ name: 'svc1', clusterIP: CIP, port: 80, nodePort: NODEPORT }), [ep(1)]]]));
+    it('takes NodePorts on any local address (fib daddr type local), IPv4 and IPv6', async () => {
+      await node.sync(proxyState([[servicePort({ name: 'svc1', clusterIP: CIP, port: 80, nodePort: NODEPORT }), [ep(1)]],
+        [servicePort({ name: 'svc1', clusterIP: 'fd00:172:30::41', port: 80, nodePort: NODEPORT }), [endpoint(podIP(1, 6), PORT)]]]));
       assertLanded(await node.t.probe('client', 'tcp', NODE_IP[4], NODEPORT, 2, { src: CLIENT[4] }), ['p1'], 'node');
       assertLanded(await node.t.probe('client', 'tcp', NODE_IP_ALT[4], NODEPORT, 2, { src: CLIENT[4] }), ['p1'], 'node');
+      assertLanded(await node.t.probe('client', 'tcp', NODE_IP_ALT[6], NODEPORT, 2, { src: CLIENT[6] }), ['p1'], 'node', { family: 6 });
       assert.doesNotMatch(node.ruleset(), /nodeport-ips/);
     });
   });
