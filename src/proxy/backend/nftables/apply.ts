@@ -1,9 +1,10 @@
 // From plans to transaction contents. A full sync rewrites a table in one
-// transaction (chains declared and flushed, rules added again, sets flushed
-// and refilled, affinity sets kept), so packets see the old ruleset or the
-// new one, never an empty one; what the kernel has that the plan does not
-// is flushed (chains) or deleted (sets). A partial sync writes only what
-// changed between a service port's old and new plan.
+// transaction (chains declared and, where the kernel lists them, flushed;
+// rules added again; sets flushed and refilled; affinity sets kept), so
+// packets see the old ruleset or the new one, never an empty one; what the
+// kernel has that the plan does not is flushed (chains) or deleted (sets).
+// A partial sync writes only what changed between a service port's old and
+// new plan.
 import type { Chain, NftSet, Rule, SetElement } from '../../../nft/index.js';
 import type { TableBase } from './base.js';
 import type { ServicePlan } from './plan.js';
@@ -43,31 +44,37 @@ const dynamic = (s: NftSet): boolean => s.flags?.includes('dynamic') === true;
 
 /**
  * Rewrites a table's fixed part: the table, its base and helper chains and
- * rules, its sets (flushed and refilled with `elements`). With `listing`,
- * base chains and sets that differ from the plan are replaced.
+ * rules, its sets (refilled with `elements`). `listing` is what the kernel
+ * has in the table (undefined: nothing): what it lists is flushed, and base
+ * chains and sets that differ from the plan are replaced.
  */
 export function writeBase(b: TxBuilder, base: TableBase, elements: ReadonlyMap<string, SetElement[]>, listing: TableListing | undefined, fresh: boolean): void {
   b.table(base.table, fresh);
   for (const c of base.chains) {
     const have = listing?.chains.get(c.name);
     if (have !== undefined && c.hook !== undefined && !sameHook(c, have)) b.replaceChain(c);
-    else {
-      b.declareChain(c);
-      b.flushChain(c);
-    }
+    else declare(b, c, have !== undefined);
   }
   writeSets(b, base.sets, listing);
   for (const s of base.sets) b.addElements(s, [...(base.elements.get(s.name) ?? []), ...(elements.get(s.name) ?? [])]);
   for (const r of base.rules) b.rule(r);
 }
 
-// Sets are declared and flushed (their elements follow); dynamic ones keep
-// what they hold; a set whose definition changed is deleted and added again.
+// `add chain`, and `flush chain` when the kernel has it already.
+function declare(b: TxBuilder, c: Chain, listed: boolean): void {
+  b.declareChain(c);
+  if (listed) b.flushChain(c);
+}
+
+// Sets are declared, flushed when the kernel has them (their elements
+// follow); dynamic ones keep what they hold; a set whose definition changed
+// is deleted and added again.
 function writeSets(b: TxBuilder, sets: Iterable<NftSet>, listing: TableListing | undefined): void {
   for (const s of sets) {
     const old = listing?.sets.get(s.name);
-    if (old !== undefined && !sameSet(s, old)) b.deleteSet(s);
-    b.addSet(dynamic(s) ? s : { ...s, elements: [] }, !dynamic(s));
+    const same = old !== undefined && sameSet(s, old);
+    if (old !== undefined && !same) b.deleteSet(s);
+    b.addSet(dynamic(s) ? s : { ...s, elements: [] }, same && !dynamic(s));
     if (!dynamic(s)) b.addElements(s, s.elements ?? []);
   }
 }
@@ -75,9 +82,7 @@ function writeSets(b: TxBuilder, sets: Iterable<NftSet>, listing: TableListing |
 /** Rewrites every object of one service port (full sync). */
 export function writeService(b: TxBuilder, table: TableRef, plan: ServicePlan, listing: TableListing | undefined): void {
   for (const [name, rules] of plan.chains) {
-    const ref = { ...table, name };
-    b.declareChain(ref);
-    b.flushChain(ref);
+    declare(b, { ...table, name }, listing?.chains.has(name) === true);
     for (const r of rules) b.rule(r);
   }
   writeSets(b, plan.sets.values(), listing);

@@ -62,7 +62,7 @@ export async function partialSync(env: SyncEnv, families: ReadonlyMap<IpFamily, 
 function groupWork(env: SyncEnv, { fs, shard, next }: Group): Work {
   const b = new TxBuilder();
   const base = fs.shardBase(shard.index);
-  if (!shard.exists) writeBase(b, base, new Map(), undefined, false);
+  if (!shard.exists) writeBase(b, base, new Map(), undefined, true);  // a new shard: whatever had its name goes
   const changes = { shard: noChanges(), shared: noChanges() };
   const stale: string[] = [];
   for (const [key, n] of next) {
