@@ -17,13 +17,13 @@ export interface ServiceShape {
   readonly local: boolean;
 }
 
-/** The issue's mix, by index: i % 20 picks the kind. */
+/** The issue's mix, by index: i % 20 picks the kind (NodePorts are 30000 + i: unique, past the default range). */
 export function shapeOf(i: number): ServiceShape {
   const k = i % 20;
   const lb = k === 2;
   const local = k === 3;
   const np = k === 1 || k === 11 || lb || local;
-  return { affinity: k === 0 || k === 10, nodePort: np ? 30000 + (i % 5000) : 0, loadBalancer: lb, local };
+  return { affinity: k === 0 || k === 10, nodePort: np ? 30000 + i : 0, loadBalancer: lb, local };
 }
 
 const ip4 = (n: number): string => `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;

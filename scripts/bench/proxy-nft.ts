@@ -119,7 +119,7 @@ function nftFile(ns: string, dir: string, lines: string[]): number {
   const t = performance.now();
   const r = spawnSync('ip', ['netns', 'exec', ns, 'nft', '-f', file], { encoding: 'utf8' });
   const took = performance.now() - t;
-  if (r.status !== 0) throw new Error(`nft -f failed: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`nft -f failed: ${r.stderr.slice(0, 2000)}`);
   return took;
 }
 
