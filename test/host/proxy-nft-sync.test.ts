@@ -166,14 +166,14 @@ describe('nftables proxy: full syncs, tampering, restarts, cleanup', function ()
   });
 
   it('deletes a chain that fell out of use a second later, not at once', async () => {
-    const sticky = servicePort({ name: 'sticky', clusterIP: CIP, port: 80, stickyMaxAgeSeconds: 60 });
-    await node.sync(proxyState([[sticky, [ep(1), ep(2)]]]));
-    await node.sync(proxyState([[sticky, [ep(1)]]]), [sticky.key]);
-    const chain = `endpoint-default/sticky/tcp/__${podIP(2)}/${PORT}`;
-    const table = shardTable(shardOf(sticky, 64));
+    const lb = servicePort({ name: 'lb', clusterIP: CIP, port: 80, loadBalancerVIPs: ['1.2.3.4'], externalPolicyLocal: true });
+    await node.sync(proxyState([[lb, [ep(1, true), ep(2)]]]));
+    await node.sync(proxyState([[lb, [ep(2)]]]), [lb.key]);  // no local endpoint left: no local chain
+    const chain = 'local-default/lb/tcp/';
+    const table = shardTable(shardOf(lb, 64));
     assert.equal(node.nft('list', 'chain', 'ip', table, chain).match(/dnat/g), null, 'flushed at once');
     await sleep(1100);
-    await node.sync(proxyState([[sticky, [ep(1)]]]), []);
+    await node.sync(proxyState([[lb, [ep(2)]]]), []);
     assert.throws(() => node.nft('list', 'chain', 'ip', table, chain), /No such file or directory/);
   });
 });

@@ -60,10 +60,10 @@ describe('nftables backend: full sync', () => {
     await backend(nft, { families: [4] }, 4).sync(proxyState([[svc, [endpoint('10.180.0.1', 8080), endpoint('10.180.0.2', 8080, { local: true })]]]), full);
     const dump = nft.dump();
     assert.deepEqual([...dump.matchAll(/^table (\S+ \S+)/gm)].map((m) => m[1]), [`ip ${shardTable(shardOf(svc, 4))}`, 'ip dataplane-proxy']);
-    assert.match(dump, /chain service-default\/web\/tcp\/http \{\n\t\tip daddr 172\.30\.0\.41 tcp dport 80 ip saddr != 10\.0\.0\.0\/8 meta mark set meta mark \| 0x00004000\n\t\tmeta l4proto tcp dnat to numgen random mod 2 map @service-default\/web\/tcp\/http\n\t\}/);
+    assert.match(dump, /chain service-default\/web\/tcp\/http \{\n\t\tip daddr 172\.30\.0\.41 tcp dport 80 ip saddr != 10\.0\.0\.0\/8 meta mark set meta mark \| 0x00004000\n\t\tip daddr != 172\.30\.0\.41 meta mark set meta mark \| 0x00004000\n\t\tmeta l4proto tcp dnat to numgen random mod 2 map @service-default\/web\/tcp\/http\n\t\}/);
     assert.match(dump, /map service-default\/web\/tcp\/http \{\n\t\ttype integer : ipv4_addr \. inet_service\n\t\telements = \{ 0 : 10\.180\.0\.1 \. 8080, 1 : 10\.180\.0\.2 \. 8080 \}/);
-    assert.match(dump, /elements = \{ tcp \. 30080 : goto external-default\/web\/tcp\/http \}/);
-    assert.match(dump, /chain external-default\/web\/tcp\/http \{\n\t\tmeta mark set meta mark \| 0x00004000\n\t\tgoto service-default\/web\/tcp\/http\n\t\}/);
+    assert.match(dump, /elements = \{ tcp \. 30080 : goto service-default\/web\/tcp\/http \}/);
+    assert.doesNotMatch(dump, /external-/);
     for (const [chain, hook, prio] of [['filter-prerouting', 'prerouting', 'dstnat - 10'], ['filter-input', 'input', '-110'], ['filter-forward', 'forward', '-110'],
       ['filter-output', 'output', '-110'], ['filter-output-post-dnat', 'output', '-90'], ['nat-postrouting', 'postrouting', 'srcnat'], ['nat-prerouting', 'prerouting', 'dstnat']]) {
       assert.match(dump, new RegExp(`chain ${chain} \\{\\n\\t\\ttype (filter|nat) hook ${hook} priority ${prio}; policy accept;`), chain);
@@ -320,16 +320,16 @@ describe('nftables backend: placement, failures, bad input, cleanup', () => {
     const clock = { now: 0 };
     const nft = new FakeNftables();
     const b = backend(nft, { families: [4] }, 8, clock);
-    const svc = servicePort({ name: 'sticky', clusterIP: '172.30.0.1', port: 80, stickyMaxAgeSeconds: 10 });
-    await b.sync(proxyState([[svc, [endpoint('10.0.0.1', 80), endpoint('10.0.0.2', 80)]]]), full);
-    await b.sync(proxyState([[svc, [endpoint('10.0.0.1', 80)]]]), partial(svc.key));
-    const gone = 'chain endpoint-default/sticky/tcp/__10.0.0.2/80';
-    assert.match(nft.dump(), new RegExp(`${gone} \\{\\n\\t\\}`));
+    const svc = servicePort({ name: 'lb', clusterIP: '172.30.0.1', port: 80, loadBalancerVIPs: ['1.2.3.4'], externalPolicyLocal: true });
+    await b.sync(proxyState([[svc, [endpoint('10.0.0.1', 80, { local: true }), endpoint('10.0.0.2', 80)]]]), full);
+    await b.sync(proxyState([[svc, [endpoint('10.0.0.2', 80)]]]), partial(svc.key));
+    const gone = 'chain local-default/lb/tcp/';
+    assert.match(nft.dump(), new RegExp(`${gone} \\{\\n\\t\\}`), 'flushed at once');
     clock.now += 999;
-    await b.sync(proxyState([[svc, [endpoint('10.0.0.1', 80)]]]), partial());
+    await b.sync(proxyState([[svc, [endpoint('10.0.0.2', 80)]]]), partial());
     assert.ok(nft.dump().includes(gone));
     clock.now += 1;
-    await b.sync(proxyState([[svc, [endpoint('10.0.0.1', 80)]]]), partial());
+    await b.sync(proxyState([[svc, [endpoint('10.0.0.2', 80)]]]), partial());
     assert.ok(!nft.dump().includes(gone));
   });
 

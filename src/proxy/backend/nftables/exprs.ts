@@ -7,7 +7,6 @@ import type { L4Protocol } from '../../model/types.js';
 import type { FamilyNames } from './family.js';
 
 // Registers and flags from linux/netfilter/nf_tables.h.
-const REG_VERDICT = 0;
 const REG_1 = 1;
 const REG32_00 = 8;
 const NFTA_FIB_F_SADDR = 1;
@@ -63,15 +62,14 @@ export function dnatNumgenMap(fam: FamilyNames, map: string, n: number): Express
   ];
 }
 
-/** `numgen random mod N vmap @MAP`: jumps by entry 0..N-1 of a named verdict map. */
-export function numgenVmap(map: string, n: number): Expression[] {
-  return [{ type: 'numgen', dreg: REG_1, modulus: n, mode: 'random', offset: 0 }, { type: 'lookup', set: map, sreg: REG_1, dreg: REG_VERDICT }];
+/** `numgen random mod N V`: matches with chance 1/N. */
+export function numgenIs(n: number, v: number): Expression[] {
+  return [{ type: 'numgen', dreg: REG_1, modulus: n, mode: 'random', offset: 0 }, { type: 'cmp', sreg: REG_1, op: 'eq', data: le32(v) }];
 }
 
 // nft keeps a map's `typeof` in the set's user data (TLVs: type, length,
 // value); without it nft lists a map keyed by numgen as `type 0`. Layout as
-// nft 1.0.6 writes it for `typeof numgen random mod 1 : ip daddr . tcp dport`
-// and `typeof numgen random mod 1 : verdict`.
+// nft 1.0.6 writes it for `typeof numgen random mod 1 : ip daddr . tcp dport`.
 const UD_KEYBYTEORDER = 0;
 const UD_DATABYTEORDER = 1;
 const UD_KEY_TYPEOF = 3;
@@ -80,7 +78,6 @@ const UD_DATA_INTERVAL = 6;
 const TYPEOF_EXPR = 0;
 const TYPEOF_DATA = 1;
 // nft's expression and protocol ids in typeof descriptions.
-const EXPR_VERDICT = 1;
 const EXPR_PAYLOAD = 7;
 const EXPR_CONCAT = 13;
 const EXPR_NUMGEN = 23;
@@ -109,10 +106,10 @@ function payload(desc: number, field: number): Uint8Array[] {
 
 /**
  * The user data of a map keyed by `numgen random mod N` whose values are
- * endpoints (`ip daddr . tcp dport`, with the service's protocol) or
- * verdicts, so that nft lists it with its `typeof` (and takes the listing back).
+ * endpoints (`ip daddr . tcp dport`, with the service's protocol), so that
+ * nft lists it with its `typeof` (and takes the listing back).
  */
-export function numgenMapUserdata(fam: FamilyNames, value: L4Protocol | 'verdict'): Uint8Array {
+export function numgenMapUserdata(fam: FamilyNames, value: L4Protocol): Uint8Array {
   const k = `${fam.family}/${value}`;
   let ud = userdata.get(k);
   if (ud === undefined) userdata.set(k, (ud = buildUserdata(fam, value)));
@@ -121,12 +118,10 @@ export function numgenMapUserdata(fam: FamilyNames, value: L4Protocol | 'verdict
 
 const userdata = new Map<string, Uint8Array>();
 
-function buildUserdata(fam: FamilyNames, value: L4Protocol | 'verdict'): Uint8Array {
+function buildUserdata(fam: FamilyNames, value: L4Protocol): Uint8Array {
   const ip = fam.family === 4 ? PROTO_IP : PROTO_IP6;
   const key = typeofExpr(EXPR_NUMGEN, u32(0, NUMGEN_RANDOM), u32(1, 1), u32(2, 0));
-  const data = value === 'verdict'
-    ? typeofExpr(EXPR_VERDICT)
-    : typeofExpr(EXPR_CONCAT, tlv(0, ...payload(ip.desc, ip.daddr)), tlv(1, ...payload(PROTO_L4[value], DPORT)));
+  const data = typeofExpr(EXPR_CONCAT, tlv(0, ...payload(ip.desc, ip.daddr)), tlv(1, ...payload(PROTO_L4[value], DPORT)));
   return Buffer.concat([
     u32(UD_KEYBYTEORDER, BYTEORDER_HOST), u32(UD_DATABYTEORDER, 0),
     tlv(UD_KEY_TYPEOF, ...key), tlv(UD_DATA_TYPEOF, ...data), u32(UD_DATA_INTERVAL, 0),

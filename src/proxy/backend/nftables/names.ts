@@ -53,7 +53,7 @@ export interface ServiceNames {
   readonly cluster: string;
   /** Local-policy (this node's) endpoints: `local-BASE`; its endpoint map has the same name. */
   readonly local: string;
-  /** NodePort, external IP and load-balancer traffic: `external-BASE`. */
+  /** Local-policy NodePort, external IP and load-balancer traffic: `external-BASE`. */
   readonly external: string;
 }
 
@@ -66,11 +66,6 @@ export function serviceNames(svc: ServicePortName): ServiceNames {
 // `BASE__IP/PORT`, the IPv6 colons turned into dots (nft names allow no colons).
 function endpointBase(svc: ServicePortName, ep: Pick<Endpoint, 'ip' | 'port'>): string {
   return `${servicePortBase(svc)}__${ep.ip.replaceAll(':', '.')}/${ep.port}`;
-}
-
-/** The chain of one endpoint of a ClientIP-affinity service port (records affinity, then DNAT). */
-export function endpointChain(svc: ServicePortName, ep: Pick<Endpoint, 'ip' | 'port'>): string {
-  return `endpoint-${endpointBase(svc, ep)}`;
 }
 
 /** The set of client addresses stuck to one endpoint of a ClientIP-affinity service port. */

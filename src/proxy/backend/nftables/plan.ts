@@ -4,8 +4,14 @@
 // - an endpoint is an element of a named map per policy chain
 //   (`dnat ip to numgen random mod N map @service-…`), not a chain; a
 //   pod replaced by another changes elements only, which the kernel does
-//   not re-validate. Only ClientIP-affinity ports keep kube-proxy's
-//   endpoint chains and per-endpoint affinity sets.
+//   not re-validate. ClientIP-affinity ports pick with rules instead of
+//   endpoint chains (`ip saddr @affinity-X update @affinity-X { ip saddr }
+//   dnat ...`, then `numgen random mod K 0 ...` for each endpoint in turn).
+//   Every commit walks every chain of every table (nf_tables_commit's
+//   step 2), so fewer chains is a cheaper commit at any scale.
+// - Cluster-policy external traffic goes straight to the service chain,
+//   which masquerades what is not addressed to the cluster IP; only
+//   Local-policy ports have an external chain.
 // - hairpin (an endpoint reaching itself) is masqueraded in the shared
 //   table's postrouting chain by `ct status dnat ip saddr . ip daddr @hairpin`.
 // - the no-endpoint, firewall and cluster-IP checks are plain sets of the
@@ -13,9 +19,9 @@
 import type { NodeInfo, Endpoint, ServicePort } from '../../model/types.js';
 import { categorizeEndpoints, externallyAccessible, usesClusterEndpoints, usesLocalEndpoints, type Categorized } from '../../model/categorize.js';
 import { nft, type Expression, type NftSet, type Rule } from '../../../nft/index.js';
-import { dnatNumgenMap, fibSaddrLocal, numgenMapUserdata, numgenVmap } from './exprs.js';
+import { dnatNumgenMap, fibSaddrLocal, numgenIs, numgenMapUserdata } from './exprs.js';
 import type { FamilyNames, FieldName } from './family.js';
-import { affinitySet, endpointChain, serviceNames, type ServiceNames } from './names.js';
+import { affinitySet, serviceNames, type ServiceNames } from './names.js';
 import { cidrContains, mergeRanges } from './ranges.js';
 import type { Entry, EntryItem } from './registry.js';
 
@@ -87,16 +93,22 @@ export function planService(svc: ServicePort, endpoints: readonly Endpoint[], ct
   const usesExternal = hasEndpoints && externallyAccessible(svc);
 
   const masq = hasInternal ? masqueradeRule(svc, ctx) : undefined;
-  if (usesCluster) policyChain(o, names.cluster, [...cat.clusterEndpoints].sort(byKey), internal === names.cluster ? masq : undefined);
-  if (usesLocal) policyChain(o, names.local, [...cat.localEndpoints].sort(byKey), internal === names.local ? masq : undefined);
-  if (svc.stickyMaxAgeSeconds > 0 && hasEndpoints) endpointChains(o, cat);
-  if (usesExternal) externalChain(o, names, usesCluster, hasExternal && usesLocal);
+  // Cluster-policy external traffic enters the cluster chain, which masquerades it there.
+  const externalMasq = usesExternal && !svc.externalPolicyLocal ? [...nft.match(ctx.fam.daddr, svc.clusterIP, '!='), ...nft.orMark(ctx.masqueradeMark)] : undefined;
+  if (usesCluster) {
+    const eps = [...cat.clusterEndpoints].sort(byKey);
+    policyChain(o, names.cluster, eps, [...(internal === names.cluster && masq !== undefined ? [masq] : []), ...(externalMasq !== undefined ? [externalMasq] : [])]);
+  }
+  if (usesLocal) policyChain(o, names.local, [...cat.localEndpoints].sort(byKey), internal === names.local && masq !== undefined ? [masq] : []);
+  if (svc.stickyMaxAgeSeconds > 0 && hasEndpoints) affinitySets(o, cat);
+  if (usesExternal && svc.externalPolicyLocal) externalChain(o, names, usesCluster, hasExternal && usesLocal);
+  const externalTarget = svc.externalPolicyLocal ? names.external : names.cluster;
 
   return {
     key: svc.key,
     chains: o.chains,
     sets: o.sets,
-    shard: shardEntries(svc, names, { hasEndpoints, hasInternal, internal }),
+    shard: shardEntries(svc, { hasEndpoints, hasInternal, internal, external: externalTarget }),
     shared: sharedEntries(svc, ctx, cat, { hasEndpoints, hasInternal, hasExternal }),
     noLocal: { internal: hasEndpoints && !hasInternal ? 1 : 0, external: hasEndpoints && !hasExternal ? 1 : 0 },
   };
@@ -112,50 +124,45 @@ function masqueradeRule(svc: ServicePort, ctx: PlanContext): Expression[] | unde
   ];
 }
 
-// A policy chain (cluster or local) and its endpoint map: pick an endpoint at
-// random and DNAT to it; with ClientIP affinity, first any endpoint this
-// client is stuck to (kube-proxy's endpoint chains and affinity sets).
-function policyChain(o: Objects, chain: string, eps: readonly Endpoint[], masq: Expression[] | undefined): void {
+// A policy chain (cluster or local), after its masquerade rules: pick an
+// endpoint at random from the chain's endpoint map and DNAT to it; with
+// ClientIP affinity, first the endpoint this client is stuck to, else each
+// endpoint in turn with chance 1/(endpoints left), recording the client.
+function policyChain(o: Objects, chain: string, eps: readonly Endpoint[], masq: readonly Expression[][]): void {
   const { svc, ctx } = o;
-  if (masq !== undefined) o.rule(chain, [masq]);
+  for (const m of masq) o.rule(chain, [m]);
+  const l4 = nft.match('meta l4proto', svc.protocol);
   if (svc.stickyMaxAgeSeconds > 0) {
-    for (const ep of eps) o.rule(chain, [nft.inSet(ctx.fam.saddr, affinitySet(svc, ep)), nft.goto(endpointChain(svc, ep))]);
-    o.set({ name: chain, type: 'integer', map: 'verdict', userdata: numgenMapUserdata(ctx.fam, 'verdict'),
-      elements: eps.map((ep, i) => ({ key: i, verdict: { kind: 'goto', chain: endpointChain(svc, ep) } })) });
-    o.rule(chain, [numgenVmap(chain, eps.length)]);
+    for (const ep of eps) {
+      const set = affinitySet(svc, ep);
+      o.rule(chain, [nft.inSet(ctx.fam.saddr, set), l4, nft.updateSet(set, ctx.fam.saddr), nft.dnat(ep.ip, ep.port)]);
+    }
+    eps.forEach((ep, i) => {
+      const last = i === eps.length - 1;
+      o.rule(chain, [last ? [] : numgenIs(eps.length - i, 0), l4, nft.updateSet(affinitySet(svc, ep), ctx.fam.saddr), nft.dnat(ep.ip, ep.port)]);
+    });
     return;
   }
   o.set({ name: chain, type: 'integer', map: `${ctx.fam.addr} . inet_service`, userdata: numgenMapUserdata(ctx.fam, svc.protocol),
     elements: eps.map((ep, i) => ({ key: i, value: [ep.ip, ep.port] })) });
-  o.rule(chain, [nft.match('meta l4proto', svc.protocol), dnatNumgenMap(ctx.fam, chain, eps.length)]);
+  o.rule(chain, [l4, dnatNumgenMap(ctx.fam, chain, eps.length)]);
 }
 
-// ClientIP affinity: per reachable endpoint, a set of the clients stuck to it
-// (entries live stickyMaxAgeSeconds past a client's last new connection) and
-// a chain that refreshes it and translates.
-function endpointChains(o: Objects, cat: Categorized): void {
+// ClientIP affinity: per reachable endpoint, a set of the clients stuck to
+// it; an entry lives stickyMaxAgeSeconds past the client's last new connection.
+function affinitySets(o: Objects, cat: Categorized): void {
   const { svc, ctx } = o;
-  for (const ep of [...cat.allReachableEndpoints].sort(byKey)) {
-    const chain = endpointChain(svc, ep);
-    const set = affinitySet(svc, ep);
-    o.set({ name: set, type: ctx.fam.addr, flags: ['dynamic', 'timeout'], timeout: svc.stickyMaxAgeSeconds * 1000 });
-    o.rule(chain, [nft.updateSet(set, ctx.fam.saddr)]);
-    o.rule(chain, [nft.match('meta l4proto', svc.protocol), nft.dnat(ep.ip, ep.port)]);
+  for (const ep of cat.allReachableEndpoints) {
+    o.set({ name: affinitySet(svc, ep), type: ctx.fam.addr, flags: ['dynamic', 'timeout'], timeout: svc.stickyMaxAgeSeconds * 1000 });
   }
 }
 
-// Where NodePort, external-IP and load-balancer traffic goes: with Cluster
-// policy, masquerade and on to the cluster chain; with Local policy, pods
-// and the node itself short-circuit to the cluster chain (the node's traffic
-// masqueraded), the rest goes to this node's endpoints, or nowhere (the
-// shared table drops it).
+// Where Local-policy NodePort, external-IP and load-balancer traffic goes:
+// pods and the node itself short-circuit to the cluster chain (the node's
+// traffic masqueraded), the rest goes to this node's endpoints, or nowhere
+// (the shared table drops it).
 function externalChain(o: Objects, names: ServiceNames, usesCluster: boolean, toLocal: boolean): void {
-  const { svc, ctx } = o;
-  if (!svc.externalPolicyLocal) {
-    o.rule(names.external, [nft.orMark(ctx.masqueradeMark)]);
-    if (usesCluster) o.rule(names.external, [nft.goto(names.cluster)]);
-    return;
-  }
+  const { ctx } = o;
   if (usesCluster) {
     if (ctx.local !== undefined) o.rule(names.external, [ctx.local.isLocal, nft.goto(names.cluster)], 'short-circuit pod traffic');
     o.rule(names.external, [fibSaddrLocal(), nft.orMark(ctx.masqueradeMark), nft.goto(names.cluster)], 'masquerade and short-circuit local traffic');
@@ -168,7 +175,7 @@ function externalChain(o: Objects, names: ServiceNames, usesCluster: boolean, to
 const externalIPs = (svc: ServicePort): string[] => [...new Set([...svc.externalIPs, ...svc.loadBalancerVIPs])];
 
 // The shard's dispatch elements: service IP . protocol . port, and protocol . NodePort.
-function shardEntries(svc: ServicePort, names: ServiceNames, s: { hasEndpoints: boolean; hasInternal: boolean; internal: string }): Entry[] {
+function shardEntries(svc: ServicePort, s: { hasEndpoints: boolean; hasInternal: boolean; internal: string; external: string }): Entry[] {
   const out: Entry[] = [];
   const to = (ip: string, chain: string): Entry => ({
     id: `ip|${ip}|${svc.protocol}|${svc.port}`,
@@ -176,10 +183,10 @@ function shardEntries(svc: ServicePort, names: ServiceNames, s: { hasEndpoints: 
   });
   if (s.hasInternal) out.push(to(svc.clusterIP, s.internal));
   if (!s.hasEndpoints) return out;
-  for (const ip of externalIPs(svc)) out.push(to(ip, names.external));
+  for (const ip of externalIPs(svc)) out.push(to(ip, s.external));
   if (svc.nodePort !== 0) {
     out.push({ id: `nodeport|${svc.protocol}|${svc.nodePort}`,
-      items: [{ set: 'service-nodeports', element: { key: [svc.protocol, svc.nodePort], verdict: { kind: 'goto', chain: names.external } } }] });
+      items: [{ set: 'service-nodeports', element: { key: [svc.protocol, svc.nodePort], verdict: { kind: 'goto', chain: s.external } } }] });
   }
   return out;
 }

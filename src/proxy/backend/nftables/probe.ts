@@ -3,7 +3,7 @@
 // of each, and deletes it again (nothing of it is ever visible).
 import type { NftablesInterface, Transaction } from '../../../nft/index.js';
 import { nft } from '../../../nft/index.js';
-import { ctStatusDnat, dnatNumgenMap, fibSaddrLocal, numgenMapUserdata, numgenVmap } from './exprs.js';
+import { ctStatusDnat, dnatNumgenMap, fibSaddrLocal, numgenIs, numgenMapUserdata } from './exprs.js';
 import type { FamilyNames } from './family.js';
 
 const PROBE = 'dataplane-proxy-probe';
@@ -16,17 +16,13 @@ function probeFamily(tx: Transaction, fam: FamilyNames): void {
   tx.addChain({ ...T, name: 'nat', type: 'nat', hook: 'prerouting', priority: -100 });
   tx.addChain({ ...T, name: 'post', type: 'nat', hook: 'postrouting', priority: 100 });
   tx.addChain({ ...T, name: 'filter', type: 'filter', hook: 'forward', priority: -110 });
-  tx.addChain({ ...T, name: 'ep' });
   tx.addSet({ ...T, name: 'eps', type: 'integer', map: `${fam.addr} . inet_service`, userdata: numgenMapUserdata(fam, 'tcp'), elements: [{ key: 0, value: [ip, 80] }] });
-  tx.addSet({ ...T, name: 'pick', type: 'integer', map: 'verdict', userdata: numgenMapUserdata(fam, 'verdict'), elements: [{ key: 0, verdict: { kind: 'goto', chain: 'ep' } }] });
   tx.addSet({ ...T, name: 'aff', type: fam.addr, flags: ['dynamic', 'timeout'], timeout: 10_000 });
   tx.addSet({ ...T, name: 'fw', type: `${fam.addr} . inet_proto . inet_service . ${fam.addr}`, flags: ['interval'],
     elements: [{ key: [ip, 'tcp', 80, ip], keyEnd: [ip, 'tcp', 80, ip] }] });
   tx.addSet({ ...T, name: 'pairs', type: `${fam.addr} . ${fam.addr}` });
-  R('ep', nft.updateSet('aff', fam.saddr));
-  R('ep', nft.match('meta l4proto', 'tcp'), nft.dnat(ip, 80));
-  R('nat', nft.inSet(fam.saddr, 'aff'), nft.goto('ep'));
-  R('nat', numgenVmap('pick', 1));
+  R('nat', nft.inSet(fam.saddr, 'aff'), nft.match('meta l4proto', 'tcp'), nft.updateSet('aff', fam.saddr), nft.dnat(ip, 80));
+  R('nat', numgenIs(2, 0), nft.match('meta l4proto', 'tcp'), nft.updateSet('aff', fam.saddr), nft.dnat(ip, 80));
   R('nat', nft.match('meta l4proto', 'tcp'), dnatNumgenMap(fam, 'eps', 1));
   R('nat', fibSaddrLocal(), nft.orMark(0x4000), nft.accept());
   R('post', ctStatusDnat(), nft.inSet([fam.saddr, fam.daddr], 'pairs'), nft.masquerade('fully-random'));
