@@ -62,10 +62,10 @@ function* changes(services: number, n: number, seed = 1): Generator<{ i: number;
   for (let k = 0; k < n; k++) yield { i: Math.floor(rnd() * services), j: Math.floor(rnd() * ENDPOINTS), generation: 1 + (k % 50) };
 }
 
-interface Latency { p50: number; p99: number }
+interface Latency { p50: number; p99: number; cpu50?: number }
 interface Ours { full: number; fullCpu: number; fullAgain: number; replace: Latency; scale: Latency; written: number; rss: number; maxRss: number; heapState?: number; heapAfter?: number }
 
-const latency = (xs: number[]): Latency => ({ p50: pct(xs, 50), p99: pct(xs, 99) });
+const latency = (xs: number[], cpu?: number[]): Latency => ({ p50: pct(xs, 50), p99: pct(xs, 99), ...(cpu !== undefined ? { cpu50: pct(cpu, 50) } : {}) });
 
 // The live JS heap after a full collection (node --expose-gc), else undefined.
 function liveHeap(): number | undefined {
@@ -97,20 +97,24 @@ async function ours(services: number, n: number, shards = SHARDS, ns?: string): 
     t = performance.now();
     await backend.sync(state, { full: true, changed: new Set() });
     const fullAgain = performance.now() - t;
-    const timed = async (change: () => string): Promise<number> => {
+    const cpuOf: number[][] = [[], []];
+    const timed = async (kind: 0 | 1, change: () => string): Promise<number> => {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       await backend.sync(state, { full: false, changed: new Set([change()]) });
+      const c = process.cpuUsage(c0);
+      cpuOf[kind]!.push((c.user + c.system) / 1000);
       return performance.now() - t0;
     };
     const replace: number[] = [];
     const scale: number[] = [];
-    for (const c of changes(services, n)) replace.push(await timed(() => replaceEndpoint(state, c.i, c.j, c.generation)));
-    for (const c of changes(services, n, 2)) scale.push(await timed(() => scaleEndpoints(state, c.i, ENDPOINTS, c.generation).key));
+    for (const c of changes(services, n)) replace.push(await timed(0, () => replaceEndpoint(state, c.i, c.j, c.generation)));
+    for (const c of changes(services, n, 2)) scale.push(await timed(1, () => scaleEndpoints(state, c.i, ENDPOINTS, c.generation).key));
     const rss = process.memoryUsage().rss;
     const heapAfter = liveHeap();
     await backend.close();
     await nft.close();
-    return { full, fullCpu, fullAgain, replace: latency(replace), scale: latency(scale), written: r.written, rss, maxRss: process.resourceUsage().maxRSS * 1024,
+    return { full, fullCpu, fullAgain, replace: latency(replace, cpuOf[0]), scale: latency(scale, cpuOf[1]), written: r.written, rss, maxRss: process.resourceUsage().maxRSS * 1024,
       ...(heapState !== undefined ? { heapState, heapAfter } : {}) };
   };
   return ns !== undefined ? run(ns) : withNetns(run);
@@ -172,7 +176,7 @@ async function main(): Promise<void> {
   console.log(`# nftables proxy benchmark: ${SERVICES} services x ${ENDPOINTS} endpoints, ${SHARDS} shards, kernel ${execFileSync('uname', ['-r']).toString().trim()}, ` +
     `nft ${execFileSync('nft', ['--version']).toString().trim()}`);
   const main = await ours(SERVICES, CHANGES);
-  const lat = (l: Latency) => `p50 ${ms(l.p50)} ms p99 ${ms(l.p99)} ms`;
+  const lat = (l: Latency) => `p50 ${ms(l.p50)} ms p99 ${ms(l.p99)} ms${l.cpu50 !== undefined ? ` (CPU p50 ${ms(l.cpu50)} ms)` : ''}`;
   console.log(`ours: first full sync ${ms(main.full)} ms (CPU ${ms(main.fullCpu)} ms, ${main.written} operations), again ${ms(main.fullAgain)} ms; ` +
     `pod replaced ${lat(main.replace)}, scaled by one ${lat(main.scale)} (${CHANGES} each); RSS ${mib(main.rss)} MiB (peak ${mib(main.maxRss)} MiB)` +
     (main.heapState !== undefined ? `; live heap: the model ${mib(main.heapState)} MiB, with the backend ${mib(main.heapAfter!)} MiB` : ''));
