@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 
 import { Nftables } from '../../src/index.js';
-import { affinitySet, shardOf, shardTable } from '../../src/proxy/backend/nftables/names.js';
+import { affinitySet, DEFAULT_SHARDS, shardOf, shardTable } from '../../src/proxy/backend/nftables/names.js';
 import { endpoint, proxyState, servicePort } from '../fixtures/proxy-nft/model.js';
 import { assertAll, assertLanded } from '../fixtures/proxy-nft/expect.js';
 import { useNode } from '../fixtures/proxy-nft/node.js';
@@ -24,10 +24,10 @@ describe('nftables proxy: partial syncs', function () {
   it('an endpoint change lands with one partial sync, and only its shard and the shared table change', async () => {
     const a = servicePort({ name: 'alpha', clusterIP: CIP, port: 80 });
     const b = servicePort({ name: 'beta', namespace: 'other', clusterIP: '172.30.0.42', port: 80 });
-    assert.notEqual(shardOf(a, 64), shardOf(b, 64), 'the test needs the two services in different shards');
+    assert.notEqual(shardOf(a, DEFAULT_SHARDS), shardOf(b, DEFAULT_SHARDS), 'the test needs the two services in different shards');
     await node.sync(proxyState([[a, [ep(1)]], [b, [ep(2)]]]));
     assertLanded(await node.t.probe('p3', 'tcp', CIP, 80, 3), ['p1'], podIP(3));
-    const others = (t: string) => t !== shardTable(shardOf(a, 64)) && t !== 'dataplane-proxy';
+    const others = (t: string) => t !== shardTable(shardOf(a, DEFAULT_SHARDS)) && t !== 'dataplane-proxy';
     const before = canonicalRuleset(node.nft('-j', 'list', 'ruleset'), others);
     await node.sync(proxyState([[a, [ep(2)]], [b, [ep(2)]]]), [a.key]);
     assertLanded(await node.t.probe('p3', 'tcp', CIP, 80, 5), ['p2'], podIP(3));
@@ -64,14 +64,14 @@ describe('nftables proxy: ClientIP affinity', function () {
     const first = await node.t.probe('p3', 'tcp', CIP, 80, 20);
     const pod = first[0]!.split(' ')[0]!;
     assertLanded(first, [pod], podIP(3));
-    const set = (n: number) => node.nft('list', 'set', 'ip', shardTable(shardOf(svc, 64)), affinitySet(svc, ep(n)));
+    const set = (n: number) => node.nft('list', 'set', 'ip', shardTable(shardOf(svc, DEFAULT_SHARDS)), affinitySet(svc, ep(n)));
     const stuck = pod === 'p1' ? 1 : 2;
     assert.match(set(stuck), new RegExp(`elements = \\{ ${podIP(3).replaceAll('.', '\\.')} `));
     await sleep(2500);
     assert.doesNotMatch(set(stuck), /elements/, 'the affinity entry should have expired');
     // The endpoint it is stuck to goes away: the client moves to the other one and sticks there.
     await node.t.probe('p3', 'tcp', CIP, 80, 1);
-    const now = node.nft('list', 'set', 'ip', shardTable(shardOf(svc, 64)), affinitySet(svc, ep(1))).includes('elements') ? 1 : 2;
+    const now = node.nft('list', 'set', 'ip', shardTable(shardOf(svc, DEFAULT_SHARDS)), affinitySet(svc, ep(1))).includes('elements') ? 1 : 2;
     const left = now === 1 ? 2 : 1;
     await node.sync(proxyState([[svc, [ep(left)]]]), [svc.key]);
     assertLanded(await node.t.probe('p3', 'tcp', CIP, 80, 5), [`p${left}`], podIP(3));
@@ -118,7 +118,7 @@ describe('nftables proxy: full syncs, tampering, restarts, cleanup', function ()
   it('repairs a tampered ruleset with the next full sync', async () => {
     await node.sync(state());
     const good = canonicalRuleset(node.nft('-j', 'list', 'ruleset'));
-    const shard = shardTable(shardOf(svc, 64));
+    const shard = shardTable(shardOf(svc, DEFAULT_SHARDS));
     node.nft('flush', 'map', 'ip', shard, 'service-ips');
     node.nft('insert', 'rule', 'ip', 'dataplane-proxy', 'filter-forward', 'tcp', 'dport', String(PORT), 'drop');
     node.nft('flush', 'chain', 'ip6', 'dataplane-proxy', 'nat-postrouting');
@@ -135,7 +135,7 @@ describe('nftables proxy: full syncs, tampering, restarts, cleanup', function ()
   });
 
   it('breaks no established TCP connection through full syncs, a restart and a new shard count', async () => {
-    assert.notEqual(shardOf(svc, 7), shardOf(svc, 64), 'the test needs the service to move to another shard');
+    assert.notEqual(shardOf(svc, 7), shardOf(svc, DEFAULT_SHARDS), 'the test needs the service to move to another shard');
     await node.sync(state());
     const held = node.t.probe('client', 'tcp', NODE_IP[4], 3001, 10, { src: CLIENT[4], hold: 4 });
     const held6 = node.t.probe('client', 'tcp', NODE_IP[6], 3001, 10, { src: CLIENT[6], hold: 4 });
@@ -148,7 +148,7 @@ describe('nftables proxy: full syncs, tampering, restarts, cleanup', function ()
     await restarted.sync(state(), { full: true, changed: new Set() });
     const resharded = node.another({}, { shards: 7 });
     await resharded.sync(state(), { full: true, changed: new Set() });
-    assert.doesNotMatch(node.ruleset(), new RegExp(`table ip ${shardTable(shardOf(svc, 64))} `));
+    assert.doesNotMatch(node.ruleset(), new RegExp(`table ip ${shardTable(shardOf(svc, DEFAULT_SHARDS))} `));
     assertLanded(await held, ['p1', 'p2'], 'node');
     assertLanded(await held6, ['p1', 'p2'], 'node', { family: 6 });
     assertLanded(await node.t.probe('client', 'tcp', NODE_IP[4], 3001, 4, { src: CLIENT[4] }), ['p1', 'p2'], 'node');
@@ -170,7 +170,7 @@ describe('nftables proxy: full syncs, tampering, restarts, cleanup', function ()
     await node.sync(proxyState([[lb, [ep(1, true), ep(2)]]]));
     await node.sync(proxyState([[lb, [ep(2)]]]), [lb.key]);  // no local endpoint left: no local chain
     const chain = 'local-default/lb/tcp/';
-    const table = shardTable(shardOf(lb, 64));
+    const table = shardTable(shardOf(lb, DEFAULT_SHARDS));
     assert.equal(node.nft('list', 'chain', 'ip', table, chain).match(/dnat/g), null, 'flushed at once');
     await sleep(1100);
     await node.sync(proxyState([[lb, [ep(2)]]]), []);

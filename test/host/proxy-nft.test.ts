@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { endpoint, proxyState, servicePort, terminating } from '../fixtures/proxy-nft/model.js';
 import { assertAll, assertLanded } from '../fixtures/proxy-nft/expect.js';
 import { useNode } from '../fixtures/proxy-nft/node.js';
-import { shardOf } from '../../src/proxy/backend/nftables/names.js';
+import { DEFAULT_SHARDS, shardOf } from '../../src/proxy/backend/nftables/names.js';
 import { CLIENT, CLIENT_BLOCKED, NODE_IP, NODE_IP_ALT, PORT, podIP } from '../fixtures/proxy-nft/topology.js';
 
 const CIP = '172.30.0.41';
@@ -222,7 +222,7 @@ describe('nftables proxy: which traffic is masqueraded (--masquerade-all, --dete
       await node.sync(proxyState([[svc, [ep(1, true)]]]));
       assertLanded(await node.t.probe('p2', 'tcp', CIP, 80, 3), ['p1'], podIP(2));
       assertLanded(await node.t.probe('client', 'tcp', CIP, 80, 3, { src: CLIENT[4] }), ['p1'], 'node');
-      assert.match(node.nft('list', 'set', 'ip', `dataplane-proxy-${shardOf(svc, 64)}`, 'local-cidrs'), /10\.0\.1\.0\/24, 10\.0\.2\.0\/24/);
+      assert.match(node.nft('list', 'set', 'ip', `dataplane-proxy-${shardOf(svc, DEFAULT_SHARDS)}`, 'local-cidrs'), /10\.0\.1\.0\/24, 10\.0\.2\.0\/24/);
     });
   });
 });
