@@ -17,14 +17,10 @@ export class ModeNotImplementedError extends Error {
 
 type Loader = () => Promise<BackendFactory>;
 
-/** The nftables backend module (src/proxy/backend/nftables). */
-const NFTABLES_MODULE = './nftables/index.js';
-
 const loaders: Partial<Record<ProxyMode, Loader>> = {
   nftables: async () => {
-    const mod = (await import(NFTABLES_MODULE)) as { createBackend?: BackendFactory };
-    if (typeof mod.createBackend !== 'function') throw new Error(`${NFTABLES_MODULE} does not export createBackend`);
-    return mod.createBackend;
+    const { NftablesBackend } = await import('./nftables/index.js');
+    return (options) => new NftablesBackend(options);
   },
 };
 
