@@ -43,6 +43,18 @@ async function until(ok: () => boolean, timeoutMs = 5000): Promise<void> {
   }
 }
 
+/** Writes that are not Services (the watch sees none), an optional bookmark, then a compaction and every watch dropped. */
+async function churnAndCompact(cluster: TestCluster, bookmark: boolean): Promise<void> {
+  cluster.createNamespace('busy');
+  for (let i = 0; i < 5; i++) cluster.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}`, namespace: 'busy' } });
+  if (bookmark) {
+    cluster.sendBookmarks();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  cluster.compact();
+  cluster.dropWatches();
+}
+
 const svc = (name: string, labels: Record<string, string> = {}) => ({
   apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default', labels }, spec: { ports: [{ port: 80 }] },
 });
@@ -75,12 +87,7 @@ describe('proxy: watch layer against the test cluster', function () {
     const w = watchServices(cluster);
     informer = w.informer;
     await informer.start();
-    cluster.createNamespace('busy');
-    for (let i = 0; i < 5; i++) cluster.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}`, namespace: 'busy' } });
-    cluster.sendBookmarks();
-    await new Promise((r) => setTimeout(r, 200));
-    cluster.compact();
-    cluster.dropWatches();
+    await churnAndCompact(cluster, true);
     cluster.create(svc('after'));
     await until(() => w.seen.events.includes('add after'));
     assert.equal(informer.lists, 1, 'resumed from the bookmark\'s resourceVersion');
@@ -132,10 +139,7 @@ describe('proxy: watch layer against the test cluster', function () {
     const w = watchServices(cluster);
     informer = w.informer;
     await informer.start();
-    cluster.createNamespace('busy');
-    for (let i = 0; i < 5; i++) cluster.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}`, namespace: 'busy' } });
-    cluster.compact();
-    cluster.dropWatches();
+    await churnAndCompact(cluster, false);
     cluster.create(svc('after'));
     await until(() => w.seen.events.includes('add after'));
     assert.equal(informer.lists, 2);
