@@ -171,6 +171,12 @@ describe('proxy e2e: health and metrics', function () {
     assert.ok((await e.metric('kubeproxy_network_programming_duration_seconds_count', { ip_family: 'IPv4' }) ?? 0) >= 0);
     assert.ok((await e.metric('process_resident_memory_bytes'))! > 10e6);
     assert.ok((await e.metric('kubeproxy_proxy_healthz_total', { code: '200' }))! >= 1);
+    // The node goes away: /healthz tells load balancers to stop sending (503), /livez stays 200.
+    e.cluster.delete('Node', 'node-a');
+    const gone = await eventually(() => e.get('/healthz'), (r) => r.status === 503);
+    assert.match(gone.body, /"nodeEligible": false\}$/);
+    assert.equal((await e.get('/livez')).status, 200);
+    assert.ok((await e.metric('kubeproxy_proxy_healthz_total', { code: '503' }))! >= 1);
   });
 
   it('a LoadBalancer with externalTrafficPolicy Local: its healthCheckNodePort answers from node-a by local ready endpoints', async () => {
