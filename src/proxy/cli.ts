@@ -56,8 +56,14 @@ function warnAboutFlags(r: ResolvedCommandLine, log: ProxyLogger): void {
   if (r.deprecatedFlags.length > 0) log.warn({ flags: r.deprecatedFlags }, 'Deprecated flags');
 }
 
-async function run(server: { stop(): Promise<void> }, log: ProxyLogger): Promise<number> {
-  return new Promise<number>((resolve) => {
+/** Runs until SIGTERM/SIGINT (exit 0) or a fatal condition of the server (exit 1). */
+async function run(cfg: ProxyConfig, log: ProxyLogger): Promise<number> {
+  // Loaded only to run: @kubernetes/client-node costs ~1 s to import.
+  const { ProxyServer } = await import('./server.js');
+  let fatal: (e: Error) => void = () => {};
+  const failed = new Promise<number>((resolve) => { fatal = (e) => { log.error({ err: e.message }, 'Exiting'); resolve(EXIT_FAILURE); }; });
+  const server = await ProxyServer.start({ config: cfg, log, onFatal: (e) => fatal(e) });
+  const signalled = new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
       log.info({ signal }, 'Stopping (rules stay in place)');
       void server.stop().then(() => resolve(0), () => resolve(EXIT_FAILURE));
@@ -65,6 +71,7 @@ async function run(server: { stop(): Promise<void> }, log: ProxyLogger): Promise
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  return Promise.race([signalled, failed]);
 }
 
 /** Runs the binary with `argv` (without node and script); resolves to the exit code. */
@@ -108,8 +115,5 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   setOomScoreAdj(cfg.oomScoreAdj, log);
-  // Loaded only to run: @kubernetes/client-node costs ~1 s to import.
-  const { ProxyServer } = await import('./server.js');
-  const server = await ProxyServer.start({ config: cfg, log });
-  return run(server, log);
+  return run(cfg, log);
 }

@@ -36,6 +36,14 @@ export interface ProxyServerOptions {
   readonly netns?: NetnsOption;
   /** How long to wait for the first list of this node's Node object (kube-proxy waits 30 s). */
   readonly nodeWaitMs?: number;
+  /** detect-local-mode NodeCIDR: how long to wait for the node's pod CIDRs (kube-proxy waits 5 minutes). */
+  readonly podCIDRWaitMs?: number;
+  /**
+   * Called when the proxy cannot go on as configured (detect-local-mode
+   * NodeCIDR and the node's pod CIDRs changed: kube-proxy exits so that its
+   * restart uses them). The server has stopped by then.
+   */
+  readonly onFatal?: (error: Error) => void;
 }
 
 /** kube-proxy's informer label selector: no Services (or slices) of another proxy, none of headless Services. */
@@ -91,10 +99,7 @@ export class ProxyServer {
     log.info({ server, source, node: cfg.nodeName, mode: cfg.mode, families: this.families }, 'Starting dataplane-proxy');
     await this.#startHttp();
     await this.#watchNode(kc);
-    const cidrs = podCIDRs(this.#node);
-    if (cfg.detectLocalMode === 'NodeCIDR' && cidrs.length === 0) {
-      throw new Error(`detect-local-mode NodeCIDR: node ${cfg.nodeName} has no spec.podCIDRs`);
-    }
+    const cidrs = cfg.detectLocalMode === 'NodeCIDR' ? await this.#waitForPodCIDRs() : podCIDRs(this.#node);
     const opts = backendOptions(cfg, { families: this.families, podCIDRs: cidrs, ...(this.options.netns !== undefined ? { netns: this.options.netns } : {}) });
     this.#backend = this.options.backend ?? await (await backendFactory(cfg.mode))(opts, log);
     await this.#backend.setup();
@@ -160,16 +165,33 @@ export class ProxyServer {
     await this.#refreshHealthAddresses().catch((e: Error) => log.warn({ err: e.message }, 'Cannot list node addresses'));
   }
 
+  #podCIDRsSeen: (() => void) | undefined;
+
+  /** detect-local-mode NodeCIDR: the node's pod CIDRs, waiting for their allocation (kube-proxy waits up to 5 minutes). */
+  async #waitForPodCIDRs(): Promise<string[]> {
+    const { config: cfg, log } = this.options;
+    if (podCIDRs(this.#node).length === 0) {
+      log.info({ node: cfg.nodeName }, 'Waiting for the node\'s pod CIDRs (detect-local-mode NodeCIDR)');
+      const waitMs = this.options.podCIDRWaitMs ?? 300_000;
+      const seen = new Promise<boolean>((resolve) => { this.#podCIDRsSeen = () => resolve(true); });
+      const found = await Promise.race([seen, new Promise<boolean>((r) => setTimeout(() => r(false), waitMs).unref())]);
+      this.#podCIDRsSeen = undefined;
+      if (!found) throw new Error(`detect-local-mode NodeCIDR: node ${cfg.nodeName} got no spec.podCIDRs in ${waitMs / 1000} s`);
+    }
+    return podCIDRs(this.#node);
+  }
+
   #onNode(node: Node | undefined): void {
     const before = podCIDRs(this.#node).join(',');
     this.#node = node;
     if (this.options.config.detectLocalMode === 'NodeCIDR' && this.#proxier !== undefined && node !== undefined && podCIDRs(node).join(',') !== before) {
       // kube-proxy exits so that its restart picks up the new pod CIDRs.
-      this.options.log.error({ before, after: podCIDRs(node) }, 'Node pod CIDRs changed; exiting so the restart uses them');
-      process.exitCode = 1;
-      void this.stop().then(() => process.exit(1));
+      const error = new Error(`node ${this.options.config.nodeName}: pod CIDRs changed from ${before} to ${podCIDRs(node).join(',')} (detect-local-mode NodeCIDR)`);
+      this.options.log.error({ before, after: podCIDRs(node) }, 'Node pod CIDRs changed; stopping so that a restart uses them');
+      void this.stop().then(() => this.options.onFatal?.(error));
       return;
     }
+    if (podCIDRs(node).length > 0) this.#podCIDRsSeen?.();
     this.#proxier?.onNodeUpdate(node);
     void this.#refreshHealthAddresses().catch(() => {});
   }

@@ -130,6 +130,17 @@ describe('proxy e2e: repair, restart, cleanup', function () {
     await echo();
   });
 
+  it('--detect-local-mode=NodeCIDR takes the Node\'s pod CIDRs: a local pod keeps its source, the outside client is masqueraded', async () => {
+    e = await startE2E({ localPods: 2, remotePods: 0, proxyArgs: ['--detect-local-mode=NodeCIDR'] });
+    e.cluster.apply(echoService('web'));
+    const [ip] = clusterIPs(e.cluster, 'web');
+    // pod-a0 to pod-a1 (not to itself: a hairpin is always masqueraded).
+    const fromPod = await eventually(() => e.topo.pod('pod-a0').agent.tcp(ip!, 80), (a) => a.ok && a.reply!.startsWith('pod-a1'));
+    assert.equal(fromPod.reply, 'pod-a1 10.244.1.10');
+    const fromOutside = await eventually(() => e.topo.client.tcp(ip!, 80), (a) => a.ok && a.reply!.startsWith('pod-a1'));
+    assert.equal(fromOutside.reply, 'pod-a1 10.244.1.1', 'SNAT to the node\'s address on the pod\'s link');
+  });
+
   it('--cleanup removes everything the proxy created and exits 0', async () => {
     e = await startE2E({ localPods: 1, remotePods: 0 });
     e.cluster.apply(echoService('web', { type: 'NodePort' }));
