@@ -12,7 +12,7 @@ import type { NamedObject } from './object.js';
 import { NftCommitError, type CommitOptions, type ListFilter, type NftablesInterface } from './nftables.js';
 import type { Rule } from './rule.js';
 import { Ruleset, type RulesetData } from './ruleset.js';
-import { setFlagBits, type NftSet, type SetElement } from './set.js';
+import { setFlagBits, setUserdata, type NftSet, type SetElement } from './set.js';
 import type { Table } from './table.js';
 import { describeOperation, setKey, Transaction, type InlineLookup, type Operation } from './transaction.js';
 import { encodeKey, keyLength, splitType } from './datatypes.js';
@@ -35,7 +35,7 @@ class Refusal extends Error {
 const clone = <T>(x: T): T => structuredClone(x);
 
 export class FakeNftables implements NftablesInterface {
-  #state: Required<RulesetData> = { generation: 1, tables: [], chains: [], rules: [], sets: [], objects: [], flowtables: [] };
+  #state: Required<Omit<RulesetData, 'interfaces'>> = { generation: 1, tables: [], chains: [], rules: [], sets: [], objects: [], flowtables: [] };
   #handle = 1;
   #closed = false;
   // Which operation added each rule of the batch being applied, for error reports.
@@ -112,15 +112,15 @@ export class FakeNftables implements NftablesInterface {
     this.#closed = true;
   }
 
-  #table(s: Required<RulesetData>, family: string, name: string): Table | undefined {
+  #table(s: Required<Omit<RulesetData, 'interfaces'>>, family: string, name: string): Table | undefined {
     return s.tables.find((t) => t.family === family && t.name === name);
   }
 
-  #needTable(s: Required<RulesetData>, family: string, name: string): void {
+  #needTable(s: Required<Omit<RulesetData, 'interfaces'>>, family: string, name: string): void {
     if (this.#table(s, family, name) === undefined) throw new Refusal('ENOENT', `table ${family} ${name} does not exist`);
   }
 
-  #apply(s: Required<RulesetData>, op: Operation): void {
+  #apply(s: Required<Omit<RulesetData, 'interfaces'>>, op: Operation): void {
     const adding = op.verb === 'add' || op.verb === 'create' || op.verb === 'insert' || op.verb === 'replace';
     switch (op.kind) {
       case 'ruleset':
@@ -249,7 +249,7 @@ export class FakeNftables implements NftablesInterface {
 
   // What nf_tables_newflowtable does: create it, or (add on one that exists)
   // hook the devices it does not have yet.
-  #addFlowtable(s: Required<RulesetData>, f: Flowtable, exclusive: boolean): void {
+  #addFlowtable(s: Required<Omit<RulesetData, 'interfaces'>>, f: Flowtable, exclusive: boolean): void {
     this.#needTable(s, f.family, f.table);
     const have = s.flowtables.find((x) => x.family === f.family && x.table === f.table && x.name === f.name);
     if (have !== undefined && exclusive) throw new Refusal('EEXIST', `flowtable ${f.name} exists`);
@@ -273,7 +273,7 @@ export class FakeNftables implements NftablesInterface {
   }
 
   // What nf_tables_delflowtable does: by name or handle; with devices, unhook only those.
-  #deleteFlowtable(s: Required<RulesetData>, f: FlowtableRef, destroy: boolean): void {
+  #deleteFlowtable(s: Required<Omit<RulesetData, 'interfaces'>>, f: FlowtableRef, destroy: boolean): void {
     this.#needTable(s, f.family, f.table);
     const have = s.flowtables.find((x) => x.family === f.family && x.table === f.table && (f.name !== undefined ? x.name === f.name : x.handle === f.handle));
     if (have === undefined) {
@@ -292,7 +292,7 @@ export class FakeNftables implements NftablesInterface {
     s.flowtables = s.flowtables.filter((x) => x !== have);
   }
 
-  #applyRule(s: Required<RulesetData>, op: Extract<Operation, { kind: 'rule' }>): void {
+  #applyRule(s: Required<Omit<RulesetData, 'interfaces'>>, op: Extract<Operation, { kind: 'rule' }>): void {
     const r = op.rule;
     this.#needTable(s, r.family, r.table);
     if (!s.chains.some((c) => c.family === r.family && c.table === r.table && c.name === r.chain)) {
@@ -338,7 +338,7 @@ export class FakeNftables implements NftablesInterface {
 
   // Jumps, gotos, set lookups, object and flowtable references must name
   // things that exist; `flow add` works in forward chains only.
-  #checkRule(s: Required<RulesetData>, r: Rule): void {
+  #checkRule(s: Required<Omit<RulesetData, 'interfaces'>>, r: Rule): void {
     for (const e of r.expressions as unknown as Record<string, unknown>[]) {
       const v = e.data as Verdict | undefined;
       if (e.type === 'immediate' && v !== undefined && 'kind' in v && v.chain !== undefined) this.#needChain(s, r, v);
@@ -358,13 +358,13 @@ export class FakeNftables implements NftablesInterface {
     }
   }
 
-  #needChain(s: Required<RulesetData>, where: { family: string; table: string }, v: Verdict): void {
+  #needChain(s: Required<Omit<RulesetData, 'interfaces'>>, where: { family: string; table: string }, v: Verdict): void {
     if (!s.chains.some((c) => c.family === where.family && c.table === where.table && c.name === v.chain)) {
       throw new Refusal('ENOENT', `${v.kind} to chain ${v.chain}, which does not exist`);
     }
   }
 
-  #chainReferenced(s: Required<RulesetData>, c: Chain): boolean {
+  #chainReferenced(s: Required<Omit<RulesetData, 'interfaces'>>, c: Chain): boolean {
     const refers = (v: unknown) => typeof v === 'object' && v !== null && (v as Verdict).chain === c.name;
     return s.rules.some((r) => r.family === c.family && r.table === c.table && r.expressions.some((e) => refers((e as { data?: unknown }).data))) ||
       s.sets.some((x) => x.family === c.family && x.table === c.table && (x.elements ?? []).some((e) => refers(e.verdict)));
@@ -372,7 +372,9 @@ export class FakeNftables implements NftablesInterface {
 
   // What the kernel fills in: flag bits, key length, 65535 as the size of dynamic sets.
   #newSet(x: NftSet): NftSet {
+    // The userdata the library sends with a set (key and data byte orders), as the kernel lists it back.
     const set: NftSet = { ...clone(x), flagBits: setFlagBits(x), handle: this.#handle++ };
+    try { set.userdata ??= setUserdata(x); } catch { /* raw types: no userdata */ }
     try { set.keyLen ??= keyLength(splitType(x.type)); } catch { /* raw type */ }
     if (x.flags?.includes('dynamic') && x.size === undefined) set.size = 65535;
     set.elements = this.#typed(x, x.elements ?? []);

@@ -19,6 +19,12 @@ export interface RulesetData {
   objects: NamedObject[];
   /** Flowtables (a listing always has them; older callers may leave them out). */
   flowtables?: Flowtable[];
+  /**
+   * Interface names by index in the listed namespace, for printing `iif`,
+   * `oif` and the like by name as nft does (list() fills it when a rule or
+   * set needs it).
+   */
+  interfaces?: ReadonlyMap<number, string>;
 }
 
 export class Ruleset implements RulesetData {
@@ -29,6 +35,7 @@ export class Ruleset implements RulesetData {
   sets: NftSet[];
   objects: NamedObject[];
   flowtables: Flowtable[];
+  interfaces?: ReadonlyMap<number, string>;
 
   constructor(d: RulesetData) {
     this.generation = d.generation;
@@ -38,6 +45,7 @@ export class Ruleset implements RulesetData {
     this.sets = d.sets;
     this.objects = d.objects;
     this.flowtables = d.flowtables ?? [];
+    if (d.interfaces !== undefined) this.interfaces = d.interfaces;
   }
 
   /** The ruleset in nft syntax, laid out as `nft list ruleset` prints it. */

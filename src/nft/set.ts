@@ -37,6 +37,10 @@ export interface NftSet {
   size?: number;
   /** Attach a counter to every element (`counter` in the set). */
   counter?: boolean;
+  /** Object maps (`map m { type ipv4_addr : counter; }`): the NFT_OBJECT_* type of the values. */
+  objType?: number;
+  /** NFT_SET_POL_*: 0 performance (the default), 1 memory. */
+  policy?: number;
   comment?: string;
   elements?: SetElement[];
   handle?: number;
@@ -68,6 +72,8 @@ export interface SetElement {
   value?: ElementValue;
   /** Verdict map value: `goto svc-x`. */
   verdict?: Verdict;
+  /** Object map value: the name of a stateful object of the set's type. */
+  objref?: string;
   /** ms */
   timeout?: number;
   /** ms left before expiry (from the kernel; sent to set it). */
@@ -243,9 +249,9 @@ export function encodeSet(w: Writer, s: NftSet): void {
     w.be32(U.NFTA_SET_DATA_TYPE, s.dataTypeId ?? (shape.verdictMap ? 0xffffff00 : typeId(shape.dataParts!)));
     w.be32(U.NFTA_SET_DATA_LEN, s.dataLen ?? (shape.verdictMap ? 0 : keyLength(shape.dataParts!)));
   }
+  if (s.objType !== undefined) w.be32(U.NFTA_SET_OBJ_TYPE, s.objType);
   if (s.id !== undefined) w.be32(U.NFTA_SET_ID, s.id);
-  if (s.timeout !== undefined) w.be64(U.NFTA_SET_TIMEOUT, BigInt(s.timeout));
-  if (s.gcInterval !== undefined) w.be32(U.NFTA_SET_GC_INTERVAL, s.gcInterval);
+  if (s.policy !== undefined) w.be32(U.NFTA_SET_POLICY, s.policy);
   if (s.desc !== undefined) {
     w.attr(U.NFTA_SET_DESC | 0x8000, s.desc);
   } else if (s.size !== undefined || (shape.keyParts !== undefined && shape.keyParts.length > 1 && (setFlagBits(s) & U.NFT_SET_INTERVAL) !== 0)) {
@@ -262,6 +268,8 @@ export function encodeSet(w: Writer, s: NftSet): void {
     }
     w.end(d);
   }
+  if (s.timeout !== undefined) w.be64(U.NFTA_SET_TIMEOUT, BigInt(s.timeout));
+  if (s.gcInterval !== undefined) w.be32(U.NFTA_SET_GC_INTERVAL, s.gcInterval);
   w.attr(U.NFTA_SET_USERDATA, s.userdata ?? setUserdata(s));
   if (s.exprs !== undefined) {
     const one = (setFlagBits(s) & U.NFT_SET_EXPR) === 0 ? onlyListElement(s.exprs, 0, s.exprs.length) : undefined;
@@ -337,6 +345,8 @@ export function decodeSetAt(buf: Buffer, off: number, end: number, family: numbe
   if (at[U.NFTA_SET_TIMEOUT]! >= 0) s.timeout = be64NumberAt(buf, at[U.NFTA_SET_TIMEOUT]!, ln[U.NFTA_SET_TIMEOUT]!, 'set timeout');
   if (at[U.NFTA_SET_GC_INTERVAL]! >= 0) s.gcInterval = u32(U.NFTA_SET_GC_INTERVAL, 'set gc interval');
   if (at[U.NFTA_SET_HANDLE]! >= 0) s.handle = be64NumberAt(buf, at[U.NFTA_SET_HANDLE]!, ln[U.NFTA_SET_HANDLE]!, 'set handle');
+  if (at[U.NFTA_SET_OBJ_TYPE]! >= 0) s.objType = u32(U.NFTA_SET_OBJ_TYPE, 'set object type');
+  if (at[U.NFTA_SET_POLICY]! >= 0) s.policy = u32(U.NFTA_SET_POLICY, 'set policy');
   const descAt = at[U.NFTA_SET_DESC]!;
   if (descAt >= 0) {
     const desc = buf.subarray(descAt, descAt + ln[U.NFTA_SET_DESC]!);
@@ -413,6 +423,7 @@ export function encodeElement(w: Writer, e: SetElement, shape: SetShape | undefi
   else if (e.value !== undefined) encodeData(w, U.NFTA_SET_ELEM_DATA, encodeValue(e.value, shape?.dataParts, 'value'));
   const ud = e.userdata ?? (e.comment !== undefined ? encodeTlvs([[UDATA_COMMENT, commentValue(e.comment)]]) : undefined);
   if (ud !== undefined) w.attr(U.NFTA_SET_ELEM_USERDATA, ud);
+  if (e.objref !== undefined) w.strz(U.NFTA_SET_ELEM_OBJREF, e.objref);
   if (e.exprs !== undefined) {
     w.attr(U.NFTA_SET_ELEM_EXPRESSIONS | 0x8000, e.exprs);
   } else if (e.counter !== undefined) {
@@ -431,7 +442,7 @@ export function decodeElement(buf: Buffer, shape: SetShape | undefined): SetElem
 /** Decodes the element nest in buf[off, end), in place. */
 export function decodeElementAt(buf: Buffer, off: number, end: number, shape: SetShape | undefined): SetElement {
   let keyAt = -1, keyLen = 0, keyEndAt = -1, keyEndLen = 0, flagsAt = -1, flagsLen = 0, dataAt = -1, dataLen = 0;
-  let timeoutAt = -1, timeoutLen = 0, expAt = -1, expLen = 0, udAt = -1, udLen = 0, exprAt = -1, exprLen = 0, exprsAt = -1, exprsLen = 0;
+  let timeoutAt = -1, timeoutLen = 0, expAt = -1, expLen = 0, udAt = -1, udLen = 0, exprAt = -1, exprLen = 0, exprsAt = -1, exprsLen = 0, objAt = -1, objLen = 0;
   for (let p = off; end - p >= 4;) {
     const len = attrLen(buf, p, end);
     const a = p + 4, n = len - 4;
@@ -445,6 +456,7 @@ export function decodeElementAt(buf: Buffer, off: number, end: number, shape: Se
       case U.NFTA_SET_ELEM_USERDATA: udAt = a; udLen = n; break;
       case U.NFTA_SET_ELEM_EXPR: exprAt = a; exprLen = n; break;
       case U.NFTA_SET_ELEM_EXPRESSIONS: exprsAt = a; exprsLen = n; break;
+      case U.NFTA_SET_ELEM_OBJREF: objAt = a; objLen = n; break;
     }
     p = nextAttr(p, len);
   }
@@ -465,6 +477,7 @@ export function decodeElementAt(buf: Buffer, off: number, end: number, shape: Se
     if (d instanceof Uint8Array) e.value = typed(d, shape?.dataParts);
     else e.verdict = d;
   }
+  if (objAt >= 0) e.objref = strAt(buf, objAt, objLen);
   if (timeoutAt >= 0) e.timeout = be64NumberAt(buf, timeoutAt, timeoutLen, 'element timeout');
   if (expAt >= 0) e.expires = be64NumberAt(buf, expAt, expLen, 'element expiration');
   if (udAt >= 0) {

@@ -285,7 +285,10 @@ export class Transaction {
    * operation. Equivalent to what `nft -f` would be given to do the same.
    */
   toString(): string {
-    return this.operations.map((op) => printOperation(op, this.#shapes)).join('\n') + (this.operations.length > 0 ? '\n' : '');
+    // Rules print their lookups with the sets this transaction adds.
+    const sets = new Map<string, NftSet>();
+    for (const op of this.operations) if (op.kind === 'set' && (op.verb === 'add' || op.verb === 'create')) sets.set(setKey(op.set), op.set as NftSet);
+    return this.operations.map((op) => printOperation(op, this.#shapes, sets)).join('\n') + (this.operations.length > 0 ? '\n' : '');
   }
 
   /** Sets named in element operations whose types this transaction does not define. */
@@ -551,7 +554,7 @@ function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>
   }
 }
 
-function printOperation(op: Operation, shapes: Map<string, SetShape>): string {
+function printOperation(op: Operation, shapes: Map<string, SetShape>, sets: Map<string, NftSet>): string {
   const verb = op.verb;
   switch (op.kind) {
     case 'ruleset': return `flush ruleset${op.family !== undefined ? ` ${op.family}` : ''}`;
@@ -571,7 +574,7 @@ function printOperation(op: Operation, shapes: Map<string, SetShape>): string {
       const where = `${r.family} ${r.table} ${r.chain}`;
       if (verb === 'delete' || verb === 'destroy') return `${verb} rule ${where} handle ${r.handle}`;
       const pos = verb === 'replace' ? ` handle ${r.handle}` : r.position !== undefined ? ` position ${r.position}` : '';
-      return `${verb} rule ${where}${pos} ${printRule(r)}`;
+      return `${verb} rule ${where}${pos} ${printRule(r, (name) => sets.get(setKey({ family: r.family, table: r.table, name })))}`;
     }
     case 'set': {
       const s = op.set;

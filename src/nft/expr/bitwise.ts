@@ -1,5 +1,8 @@
 // bitwise: dreg = (sreg & mask) ^ xor, or a shift (`ip saddr & 255.255.255.0`, `ct mark and 0xff`).
 import { fromPrefix } from '../enums.js';
+import { type BinOp, type Node, type ValueNode } from '../print/ast.js';
+import { dataValue, type RuleParser } from '../print/delinearize.js';
+import { scan0 } from '../print/postprocess.js';
 import * as U from '../uapi.js';
 import { register } from './spec.js';
 
@@ -18,6 +21,41 @@ export interface BitwiseExpr {
   data?: Uint8Array;
 }
 
+function binop(op: BinOp, left: Node, right: Node): Node {
+  return { k: 'binop', op, left, right, len: left.len, dtype: left.dtype, order: left.order, flags: 0 };
+}
+
+// netlink_parse_bitwise_bool: (x & m) ^ x' split into &, ^ and | as nft writes them.
+function bool(left: Node, maskBytes: Uint8Array, xorBytes: Uint8Array): Node {
+  const mask = dataValue(maskBytes), xor = dataValue(xorBytes);
+  let m = mask.v, x = xor.v, o = 0n;
+  if (scan0(m, 0) !== mask.len || x !== 0n) {
+    o = (m & x) ^ x;
+    x &= m;
+    m |= o;
+  }
+  let expr = left;
+  if (!(left.len > 0 && scan0(m, 0) === left.len)) {
+    mask.v = m;
+    expr = binop('&', expr, mask);
+  }
+  if (x !== 0n) { xor.v = x; expr = binop('^', expr, xor); }
+  if (o !== 0n) expr = binop('|', expr, { ...dataValue(xorBytes), v: o } satisfies ValueNode);
+  return expr;
+}
+
+function delinearize(e: BitwiseExpr, p: RuleParser): void {
+  const left = p.need(e.sreg, 'Bitwise expression');
+  let expr: Node;
+  if (e.op === 'lshift' || e.op === 'rshift') {
+    const right = { ...dataValue(e.data ?? new Uint8Array(4)), order: 'host' as const };
+    expr = binop(e.op === 'lshift' ? '<<' : '>>', left, right);
+  } else {
+    expr = bool(left, e.mask ?? new Uint8Array(0), e.xor ?? new Uint8Array(0));
+  }
+  p.regs.set(e.dreg, expr);
+}
+
 export const bitwise = register({
   name: 'bitwise',
   fields: [
@@ -29,4 +67,5 @@ export const bitwise = register({
     { key: 'xor', attr: U.NFTA_BITWISE_XOR, kind: 'value' },
     { key: 'data', attr: U.NFTA_BITWISE_DATA, kind: 'value' },
   ],
+  delinearize: delinearize as never,
 });

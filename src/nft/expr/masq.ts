@@ -1,5 +1,7 @@
 // masq: `masquerade [random|fully-random|persistent] [to :PORT]`.
+import type { RuleParser } from '../print/delinearize.js';
 import * as U from '../uapi.js';
+import { NatStmt, natProto } from './nat.js';
 import { register } from './spec.js';
 
 export interface MasqExpr {
@@ -9,6 +11,12 @@ export interface MasqExpr {
   regProtoMax?: number;
 }
 
+function delinearize(e: MasqExpr, p: RuleParser): void {
+  const s = new NatStmt('masquerade', e.flags ?? 0);
+  natProto(p, s, e.regProtoMin, e.regProtoMax, 'MASQUERADE');
+  p.emit(s);
+}
+
 export const masq = register({
   name: 'masq',
   fields: [
@@ -16,4 +24,5 @@ export const masq = register({
     { key: 'regProtoMin', attr: U.NFTA_MASQ_REG_PROTO_MIN, kind: 'reg' },
     { key: 'regProtoMax', attr: U.NFTA_MASQ_REG_PROTO_MAX, kind: 'reg' },
   ],
+  delinearize: delinearize as never,
 });

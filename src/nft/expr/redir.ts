@@ -1,5 +1,7 @@
 // redir: `redirect [to :PORT]`.
+import type { RuleParser } from '../print/delinearize.js';
 import * as U from '../uapi.js';
+import { NatStmt, natProto } from './nat.js';
 import { register } from './spec.js';
 
 export interface RedirExpr {
@@ -9,6 +11,12 @@ export interface RedirExpr {
   flags?: number;
 }
 
+function delinearize(e: RedirExpr, p: RuleParser): void {
+  const s = new NatStmt('redirect', e.flags ?? 0);
+  natProto(p, s, e.regProtoMin, e.regProtoMax, 'redirect');
+  p.emit(s);
+}
+
 export const redir = register({
   name: 'redir',
   fields: [
@@ -16,4 +24,5 @@ export const redir = register({
     { key: 'regProtoMax', attr: U.NFTA_REDIR_REG_PROTO_MAX, kind: 'reg' },
     { key: 'flags', attr: U.NFTA_REDIR_FLAGS, kind: 'be32' },
   ],
+  delinearize: delinearize as never,
 });

@@ -7,6 +7,7 @@ import type { KernelEnum } from '../enums.js';
 import * as U from '../uapi.js';
 import { attrLen, attrList, attrType, copyBytes, DecodeError, nextAttr, readBe32, type Attr, type Writer } from '../wire.js';
 import { decodeDataAt, encodeData, type Data, type Verdict } from './data.js';
+import type { Delinearize } from '../print/delinearize.js';
 
 export type FieldKind =
   | 'be32' | 'be16' | 'be64' | 'u8'
@@ -33,6 +34,16 @@ export interface ExprSpec {
   /** The kernel's expression name (NFTA_EXPR_NAME). */
   name: string;
   fields: Field[];
+  /**
+   * How the expression reads back into nft's statements when a rule is
+   * printed (netlink_delinearize.c): a load into a register, or a statement.
+   */
+  delinearize?: Delinearize;
+  /**
+   * The rule prints an interface index this expression loads or sends by its
+   * name (`meta iif "eth0"`), so a listing needs the namespace's links.
+   */
+  namesInterfaces?: (e: Record<string, unknown>) => boolean;
   /** Fields by attribute type (filled in by register). */
   byAttr?: (Field | undefined)[];
 }
@@ -72,6 +83,12 @@ export function register(spec: ExprSpec): ExprSpec {
 
 export function specOf(name: string): ExprSpec | undefined {
   return specs.get(name);
+}
+
+/** True if printing the expression names an interface by its index (see ExprSpec.namesInterfaces). */
+export function namesInterfaces(e: Expr): boolean {
+  const f = specs.get(e.type)?.namesInterfaces;
+  return f !== undefined && f(e);
 }
 
 export function knownExpressions(): string[] {
