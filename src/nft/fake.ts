@@ -14,7 +14,7 @@ import type { Rule } from './rule.js';
 import { Ruleset, type RulesetData } from './ruleset.js';
 import { setFlagBits, setUserdata, type NftSet, type SetElement } from './set.js';
 import type { Table } from './table.js';
-import { describeOperation, setKey, Transaction, type InlineLookup, type Operation } from './transaction.js';
+import { describeOperation, isInline, setKey, Transaction, type InlineLookup, type Operation } from './transaction.js';
 import { encodeKey, keyLength, splitType } from './datatypes.js';
 
 const ERR: Record<string, NativeErrorInfo> = {
@@ -310,9 +310,10 @@ export class FakeNftables implements NftablesInterface {
     }
     const expressions = r.expressions.map((e) => {
       const inline = e as unknown as InlineLookup;
-      if (e.type !== 'lookup' || typeof inline.set !== 'object') return clone(e);
-      const name = `__${inline.set.map !== undefined ? 'map' : 'set'}${this.#handle}`;
-      const anon = this.#newSet({ family: r.family, table: r.table, name, type: inline.set.type, ...(inline.set.map !== undefined ? { map: inline.set.map } : {}), flags: ['anonymous', 'constant'], elements: inline.set.elements });
+      if (!isInline(e)) return clone(e);
+      const { name: meter, elements, flags, ...given } = inline.set;
+      const name = meter ?? `__${inline.set.map !== undefined ? 'map' : 'set'}${this.#handle}`;
+      const anon = this.#newSet({ ...given, family: r.family, table: r.table, name, flags: ['anonymous', 'constant', ...(flags ?? [])], elements });
       s.sets.push(anon);
       return { ...clone(inline), set: name } as unknown as typeof e;
     });

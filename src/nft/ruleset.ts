@@ -8,7 +8,11 @@ import { printRuleset } from './print.js';
 import type { Rule } from './rule.js';
 import type { NftSet } from './set.js';
 import type { Table } from './table.js';
-import { Transaction } from './transaction.js';
+import { recreateRule, type Expr } from './expr/spec.js';
+import { recreateHints } from './print/rule.js';
+import type { PrintEnv } from './print/value.js';
+import { Transaction, type AnonymousSet } from './transaction.js';
+import * as U from './uapi.js';
 
 export interface RulesetData {
   generation: number;
@@ -67,28 +71,30 @@ export class Ruleset implements RulesetData {
       delete c.use;
       return c;
     };
-    const anon = new Map<string, NftSet>();
-    for (const s of this.sets) if ((s.flagBits ?? 0) & 1) anon.set(`${s.family}\0${s.table}\0${s.name}`, s);
+    const key = (family: string, table: string, name: string): string => `${family}\0${table}\0${name}`;
+    const sets = new Map<string, NftSet>();
+    for (const s of this.sets) sets.set(key(s.family, s.table, s.name), s);
+    const anonymous = (s: NftSet | undefined): boolean => s !== undefined && ((s.flagBits ?? 0) & U.NFT_SET_ANONYMOUS) !== 0;
     // nft's order: chains exist before verdict-map elements and rules name them.
     for (const t of this.tables) tx.addTable(strip(t));
     for (const c of this.chains) tx.addChain(strip(c));
     for (const o of this.objects) tx.addObject(strip(o));
-    for (const s of this.sets) if (!anon.has(`${s.family}\0${s.table}\0${s.name}`)) tx.addSet(strip(s));
+    for (const s of this.sets) if (!anonymous(s)) tx.addSet(strip(s));
     for (const f of this.flowtables) tx.addFlowtable(strip(f));
+    const env: PrintEnv = this.interfaces !== undefined ? { ifname: (i) => this.interfaces!.get(i) } : {};
     for (const r of this.rules) {
-      const expressions = r.expressions.map((e) => {
-        // The kernel lists a dynset's timeout even when it is 0 (the set's own), but refuses
-        // one for a set without `flags timeout`: 0 and none are the same, so none is sent.
-        if (e.type === 'dynset' && e.timeout === 0) {
-          const { timeout: _zero, ...rest } = e;
-          return rest;
-        }
-        if (e.type !== 'lookup') return e;
-        const s = anon.get(`${r.family}\0${r.table}\0${e.set}`);
-        if (s === undefined) return e;
-        const copy = { ...e } as Record<string, unknown>;
+      // What nft sends for the printed rule: the printer tells, for the few
+      // expressions whose attributes depend on the statement they print as.
+      const hints = r.expressions.some((e) => e.type === 'bitwise' || e.type === 'nat')
+        ? recreateHints(r, { family: r.family, table: r.table, sets: (n) => sets.get(key(r.family, r.table, n)), env })
+        : undefined;
+      const expressions = (recreateRule(r.expressions as Expr[], hints) as typeof r.expressions).map((e) => {
+        const x = e as typeof e & { set?: unknown; setId?: number };
+        // An anonymous set goes inline: the transaction makes it again, as it was.
+        const s = typeof x.set === 'string' && (x.type === 'lookup' || x.type === 'dynset' || x.type === 'objref') ? sets.get(key(r.family, r.table, x.set)) : undefined;
+        if (!anonymous(s)) return x;
+        const copy = { ...x, set: inlineSet(s!) } as Record<string, unknown>;
         delete copy.setId;
-        copy.set = { type: s.type, ...(s.map !== undefined ? { map: s.map } : {}), flags: (s.flags ?? []).filter((f) => f !== 'anonymous' && f !== 'constant'), elements: s.elements ?? [] };
         return copy as unknown as typeof e;
       });
       const rule = strip(r);
@@ -97,4 +103,14 @@ export class Ruleset implements RulesetData {
     }
     return tx;
   }
+}
+
+// A listed anonymous set as a rule gives it inline (AnonymousSet), with what the kernel holds of it.
+function inlineSet(s: NftSet): AnonymousSet {
+  const { family: _f, table: _t, name, handle: _h, id: _i, comment: _c, flags, elements, ...rest } = s as NftSet & { use?: number };
+  delete (rest as { use?: number }).use;
+  const out: AnonymousSet = { ...rest, flags: (flags ?? []).filter((f) => f !== 'anonymous' && f !== 'constant'), elements: elements ?? [] };
+  // A meter keeps the name the rule gave it.
+  if (((s.flagBits ?? 0) & U.NFT_SET_EVAL) !== 0) out.name = name;
+  return out;
 }

@@ -6,10 +6,10 @@ import { parseCidr } from '../addr.js';
 import { decodeKey, encodeKey, keyLength, splitType, typeId, typesOfId, type DataType, type Value } from './datatypes.js';
 import { FAMILIES, type Family } from './enums.js';
 import { decodeDataAt, encodeData, isVerdict, type Verdict } from './expr/data.js';
-import { decodeExprBody, encodeExpr } from './expr/index.js';
-import { decodeExprBodyAt } from './expr/spec.js';
+import { decodeExprBody } from './expr/index.js';
+import { decodeExprBodyAt, encodeExprBody, type Expr } from './expr/spec.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
-import { checkComment, commentOf, commentValue, encodeTlvs, UDATA_COMMENT, UDATA_SET_COMMENT, UDATA_SET_DATABYTEORDER, UDATA_SET_KEYBYTEORDER, type Tlv } from './udata.js';
+import { checkComment, commentOf, commentValue, encodeTlvs, UDATA_COMMENT, UDATA_SET_COMMENT, UDATA_SET_DATA_INTERVAL, UDATA_SET_DATABYTEORDER, UDATA_SET_KEYBYTEORDER, type Tlv } from './udata.js';
 import * as U from './uapi.js';
 import { attrLen, attrList, attrTable, attrType, be32, be32At, be64NumberAt, copyBytes, DecodeError, eachMessage, NLA_F_NESTED, nextAttr, strAt, type ConcatReplies, type NameCache, type NfMessage, type Writer } from './wire.js';
 
@@ -92,14 +92,17 @@ export interface SetElement {
 export interface SetShape {
   keyParts?: DataType[];
   dataParts?: DataType[];
+  /** The key length the set was made with, when it is not the type's (a listed `typeof` key narrower than its type, a raw load). */
+  keyLen?: number;
   verdictMap: boolean;
   /** `flags interval`: ranges and prefixes are expanded as nft does. */
   interval?: boolean;
 }
 
-export function setShape(s: Pick<NftSet, 'type' | 'map'> & { flags?: SetFlag[] }): SetShape {
+export function setShape(s: Pick<NftSet, 'type' | 'map'> & { flags?: SetFlag[]; keyLen?: number }): SetShape {
   return {
     ...(s.flags?.includes('interval') ? { interval: true } : {}),
+    ...(s.keyLen !== undefined ? { keyLen: s.keyLen } : {}),
     keyParts: s.type.startsWith('0x') ? undefined : splitType(s.type),
     dataParts: s.map === undefined || s.map === 'verdict' || s.map.startsWith('0x') ? undefined : splitType(s.map),
     verdictMap: s.map === 'verdict',
@@ -200,10 +203,13 @@ export function validateElement(e: SetElement, shape: SetShape | undefined, wher
     }
     return;
   }
+  // A catch-all element (`*`) has no key.
+  const catchall = ((e.flags ?? 0) & U.NFT_SET_ELEM_CATCHALL) !== 0 && e.key instanceof Uint8Array && e.key.length === 0;
   if (shape !== undefined) {
     const key = encodeValue(e.key, shape.keyParts, `${where}: key`);
-    if (shape.keyParts !== undefined && key.length !== keyLength(shape.keyParts)) {
-      throw new NftValidationError(`${where}: key is ${key.length} bytes, the set's keys are ${keyLength(shape.keyParts)}`);
+    const want = shape.keyLen ?? (shape.keyParts !== undefined ? keyLength(shape.keyParts) : undefined);
+    if (!catchall && want !== undefined && key.length !== want) {
+      throw new NftValidationError(`${where}: key is ${key.length} bytes, the set's keys are ${want}`);
     }
     if (e.keyEnd !== undefined) encodeValue(e.keyEnd, shape.keyParts, `${where}: keyEnd`);
     if (shape.verdictMap && e.verdict === undefined && !e.intervalEnd) throw new NftValidationError(`${where}: verdict map elements need a verdict`);
@@ -233,6 +239,8 @@ export function setUserdata(s: NftSet): Uint8Array {
   const shape = setShape(s);
   const items: Tlv[] = [[UDATA_SET_KEYBYTEORDER, u32le(byteOrderCode(shape.keyParts))]];
   if (s.map !== undefined) items.push([UDATA_SET_DATABYTEORDER, u32le(byteOrderCode(shape.dataParts))]);
+  // nft notes for every map whether its values are intervals (they are not, here).
+  if (s.map !== undefined) items.push([UDATA_SET_DATA_INTERVAL, u32le(0)]);
   if (s.comment !== undefined) items.push([UDATA_SET_COMMENT, commentValue(s.comment)]);
   return encodeTlvs(items);
 }
@@ -247,17 +255,20 @@ export function encodeSet(w: Writer, s: NftSet): void {
   w.be32(U.NFTA_SET_KEY_LEN, s.keyLen ?? keyLength(shape.keyParts!));
   if (s.map !== undefined) {
     w.be32(U.NFTA_SET_DATA_TYPE, s.dataTypeId ?? (shape.verdictMap ? 0xffffff00 : typeId(shape.dataParts!)));
-    w.be32(U.NFTA_SET_DATA_LEN, s.dataLen ?? (shape.verdictMap ? 0 : keyLength(shape.dataParts!)));
+    // nft sends 0 for a verdict map (the kernel takes any length there and lists its own, 16).
+    const verdict = s.dataTypeId !== undefined ? s.dataTypeId === 0xffffff00 : shape.verdictMap;
+    w.be32(U.NFTA_SET_DATA_LEN, verdict ? 0 : s.dataLen ?? keyLength(shape.dataParts!));
   }
   if (s.objType !== undefined) w.be32(U.NFTA_SET_OBJ_TYPE, s.objType);
   if (s.id !== undefined) w.be32(U.NFTA_SET_ID, s.id);
   if (s.policy !== undefined) w.be32(U.NFTA_SET_POLICY, s.policy);
   if (s.desc !== undefined) {
-    w.attr(U.NFTA_SET_DESC | 0x8000, s.desc);
+    w.attr(U.NFTA_SET_DESC | 0x8000, descAsSent(s.desc));
   } else if (s.size !== undefined || (shape.keyParts !== undefined && shape.keyParts.length > 1 && (setFlagBits(s) & U.NFT_SET_INTERVAL) !== 0)) {
     const d = w.nest(U.NFTA_SET_DESC);
     if (s.size !== undefined) w.be32(U.NFTA_SET_DESC_SIZE, s.size);
-    if (shape.keyParts !== undefined && shape.keyParts.length > 1) {
+    // The field lengths only for an interval set: the kernel refuses them on another (EINVAL).
+    if (shape.keyParts !== undefined && shape.keyParts.length > 1 && (setFlagBits(s) & U.NFT_SET_INTERVAL) !== 0) {
       const c = w.nest(U.NFTA_SET_DESC_CONCAT);
       for (const p of shape.keyParts) {
         const f = w.nest(U.NFTA_LIST_ELEM);
@@ -277,13 +288,31 @@ export function encodeSet(w: Writer, s: NftSet): void {
     else w.attr(U.NFTA_SET_EXPRESSIONS | 0x8000, s.exprs);
   } else if (s.counter === true) {
     const t = w.nest(U.NFTA_SET_EXPR);
-    w.strz(U.NFTA_EXPR_NAME, 'counter');
-    const d = w.nest(U.NFTA_EXPR_DATA);
-    w.be64(U.NFTA_COUNTER_BYTES, 0n);
-    w.be64(U.NFTA_COUNTER_PACKETS, 0n);
-    w.end(d);
+    encodeExprBody(w, counterExpr(0, 0));
     w.end(t);
   }
+}
+
+// A listed NFTA_SET_DESC as libnftnl sends it: the kernel lists the
+// NFTA_SET_DESC_CONCAT nest and its NFTA_LIST_ELEMs without NLA_F_NESTED,
+// libnftnl sets it.
+function descAsSent(desc: Uint8Array): Uint8Array {
+  const out = Uint8Array.from(desc);
+  const nested = (at: number) => { out[at + 3] = out[at + 3]! | (NLA_F_NESTED >>> 8); };
+  const walk = (from: number, end: number, each: (at: number, len: number, type: number) => void): void => {
+    for (let p = from; p + 4 <= end;) {
+      const len = out[p]! | (out[p + 1]! << 8);
+      if (len < 4 || p + len > end) return;
+      each(p, len, (out[p + 2]! | (out[p + 3]! << 8)) & 0x3fff);
+      p += (len + 3) & ~3;
+    }
+  };
+  walk(0, out.length, (at, len, type) => {
+    if (type !== U.NFTA_SET_DESC_CONCAT) return;
+    nested(at);
+    walk(at + 4, at + len, (el, _n, t) => { if (t === U.NFTA_LIST_ELEM) nested(el); });
+  });
+  return out;
 }
 
 export function encodeSetRef(w: Writer, s: { table: string; name: string }): void {
@@ -410,6 +439,11 @@ const SET_ATTR_LEN = new Int32Array(U.NFTA_SET_MAX + 1);
 
 // ---- elements ----
 
+// A counter as nft sends it: its values only when they are not 0.
+function counterExpr(packets: number, bytes: number): Expr {
+  return { type: 'counter', ...(bytes !== 0 ? { bytes } : {}), ...(packets !== 0 ? { packets } : {}) };
+}
+
 /** Writes one element, in libnftnl's order; like libnftnl, the n-th element of a message is nest type n (from 1). */
 export function encodeElement(w: Writer, e: SetElement, shape: SetShape | undefined, nth = U.NFTA_LIST_ELEM): void {
   const t = w.nest(nth);
@@ -417,18 +451,23 @@ export function encodeElement(w: Writer, e: SetElement, shape: SetShape | undefi
   if (flags !== 0) w.be32(U.NFTA_SET_ELEM_FLAGS, flags);
   if (e.timeout !== undefined) w.be64(U.NFTA_SET_ELEM_TIMEOUT, BigInt(e.timeout));
   if (e.expires !== undefined) w.be64(U.NFTA_SET_ELEM_EXPIRATION, BigInt(e.expires));
-  encodeData(w, U.NFTA_SET_ELEM_KEY, encodeValue(e.key, shape?.keyParts, 'key'));
+  // A catch-all element goes without a key.
+  const key = encodeValue(e.key, shape?.keyParts, 'key');
+  if (key.length > 0 || (flags & U.NFT_SET_ELEM_CATCHALL) === 0) encodeData(w, U.NFTA_SET_ELEM_KEY, key);
   if (e.keyEnd !== undefined) encodeData(w, U.NFTA_SET_ELEM_KEY_END, encodeValue(e.keyEnd, shape?.keyParts, 'keyEnd'));
   if (e.verdict !== undefined) encodeData(w, U.NFTA_SET_ELEM_DATA, e.verdict);
   else if (e.value !== undefined) encodeData(w, U.NFTA_SET_ELEM_DATA, encodeValue(e.value, shape?.dataParts, 'value'));
   const ud = e.userdata ?? (e.comment !== undefined ? encodeTlvs([[UDATA_COMMENT, commentValue(e.comment)]]) : undefined);
   if (ud !== undefined) w.attr(U.NFTA_SET_ELEM_USERDATA, ud);
   if (e.objref !== undefined) w.strz(U.NFTA_SET_ELEM_OBJREF, e.objref);
+  // Like libnftnl: one expression as NFTA_SET_ELEM_EXPR, several as NFTA_SET_ELEM_EXPRESSIONS.
   if (e.exprs !== undefined) {
-    w.attr(U.NFTA_SET_ELEM_EXPRESSIONS | 0x8000, e.exprs);
+    const one = onlyListElement(e.exprs, 0, e.exprs.length);
+    if (one !== undefined) w.attr(U.NFTA_SET_ELEM_EXPR | 0x8000, e.exprs.subarray(one[0], one[0] + one[1]));
+    else w.attr(U.NFTA_SET_ELEM_EXPRESSIONS | 0x8000, e.exprs);
   } else if (e.counter !== undefined) {
-    const x = w.nest(U.NFTA_SET_ELEM_EXPRESSIONS);
-    encodeExpr(w, { type: 'counter', bytes: e.counter.bytes, packets: e.counter.packets });
+    const x = w.nest(U.NFTA_SET_ELEM_EXPR);
+    encodeExprBody(w, counterExpr(e.counter.packets, e.counter.bytes));
     w.end(x);
   }
   w.end(t);

@@ -44,15 +44,27 @@ export interface SetRef {
   name: string;
 }
 
-/** A map or set written inline in a rule (`vmap { 0 : goto a, 1 : goto b }`), made anonymous by the kernel. */
-export interface AnonymousSet {
+/**
+ * A map or set written inline in a rule (`vmap { 0 : goto a, 1 : goto b }`),
+ * made anonymous by the kernel. The optional fields carry what a listing
+ * gives of an anonymous set (its key and data lengths and type ids, its
+ * userdata with nft's `typeof`, ...), so it is recreated as it was sent.
+ */
+export interface AnonymousSet extends Partial<Pick<NftSet, 'flagBits' | 'keyTypeId' | 'keyLen' | 'dataTypeId' | 'dataLen' | 'userdata' | 'desc' |
+  'size' | 'objType' | 'policy' | 'timeout' | 'gcInterval' | 'counter' | 'exprs'>> {
   type: string;
   map?: string;
   flags?: NftSet['flags'];
   elements: SetElement[];
+  /** A meter's name (`meter flood size 128 { ... }`): anonymous, but named by the rule. */
+  name?: string;
 }
 
-/** A lookup whose set is given inline: the transaction creates it as an anonymous set. */
+/**
+ * A lookup whose set is given inline: the transaction creates it as an
+ * anonymous set. A dynset (a meter) or an objref (`counter name tcp dport
+ * map { ... }`) may carry its set inline the same way.
+ */
 export interface InlineLookup extends Omit<LookupExpr, 'set'> {
   set: AnonymousSet;
 }
@@ -190,8 +202,9 @@ export class Transaction {
       if (inline) rule.expressions.forEach((e, i) => {
         if (!isInline(e)) return;
         const s = (e as unknown as InlineLookup).set;
-        validateExpr({ ...(e as object), type: 'lookup', set: 'inline' } as never, `${where}: expression ${i}`);
-        validateSet({ family: rule.family, table: rule.table, name: '', type: s.type, ...(s.map !== undefined ? { map: s.map } : {}), elements: s.elements }, `${where}: expression ${i}`, true);
+        validateExpr({ ...(e as object), set: 'inline' } as never, `${where}: expression ${i}`);
+        validateSet({ family: rule.family, table: rule.table, name: '', type: s.type, ...(s.map !== undefined ? { map: s.map } : {}),
+          ...(s.keyLen !== undefined ? { keyLen: s.keyLen } : {}), elements: s.elements }, `${where}: expression ${i}`, true);
       });
     });
   }
@@ -328,8 +341,11 @@ export function setKey(s: { family: string; table: string; name: string }): stri
   return `${s.family}\0${s.table}\0${s.name}`;
 }
 
-function isInline(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { type?: string }).type === 'lookup' && typeof (e as { set?: unknown }).set === 'object';
+/** An expression that gives its set inline (see InlineLookup). */
+export function isInline(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null || typeof (e as { set?: unknown }).set !== 'object') return false;
+  const t = (e as { type?: string }).type;
+  return t === 'lookup' || t === 'dynset' || t === 'objref';
 }
 
 const MAX_ELEMENTS_BYTES = 60000;  // NFTA_SET_ELEM_LIST_ELEMENTS is a nest: its length is 16 bits
@@ -390,10 +406,17 @@ function withSetId(e: Expression, family: Family, table: string, ids: SetIds): E
 // What every anonymous set of one type shares, worked out once per encode.
 interface AnonymousKind {
   shape: SetShape;
-  raw: Pick<NftSet, 'flags' | 'flagBits' | 'keyTypeId' | 'keyLen' | 'dataTypeId' | 'dataLen' | 'userdata'>;
+  raw: Partial<NftSet>;
 }
 
 function anonymousKind(inline: InlineLookup, ids: SetIds): AnonymousKind {
+  const given = inline.set;
+  // A set from a listing: as it was.
+  if (given.keyLen !== undefined && given.keyTypeId !== undefined) {
+    const s: NftSet = { family: 'ip', table: '', name: '', ...given, flags: ['anonymous', 'constant', ...(given.flags ?? [])] };
+    const { elements: _e, type: _t, map: _m, name: _n, ...raw } = given;
+    return { shape: setShape(s), raw: { ...raw, flags: s.flags!, flagBits: given.flagBits ?? setFlagBits(s) } };
+  }
   const key = `${inline.set.type}\0${inline.set.map ?? ''}\0${(inline.set.flags ?? []).join(',')}`;
   let k = ids.kinds.get(key);
   if (k !== undefined) return k;
@@ -426,19 +449,23 @@ function anonymousKind(inline: InlineLookup, ids: SetIds): AnonymousKind {
 
 // An inline set's NEWSET and NEWSETELEM messages; returns the lookup that refers to it.
 function encodeAnonymousSet(w: Writer, r: Rule, inline: InlineLookup, shapes: Map<string, SetShape>, ids: SetIds): Expression {
-  const template = inline.set.map !== undefined ? '__map%d' : '__set%d';
+  // nft's names: `__set%d`, `__map%d`, `__objmap%d` (a meter has its own).
+  const objmap = inline.set.objType !== undefined || ((inline.set.flagBits ?? 0) & U.NFT_SET_OBJECT) !== 0;
+  const template = inline.set.name ?? (objmap ? '__objmap%d' : inline.set.map !== undefined ? '__map%d' : '__set%d');
   const number = ids.anonymousId?.();
   const kind = anonymousKind(inline, ids);
   const anon: NftSet = {
     family: r.family, table: r.table, name: number === undefined ? template : template.replace('%d', String(number)), type: inline.set.type,
     ...(inline.set.map !== undefined ? { map: inline.set.map } : {}),
-    ...kind.raw, id: ids.next++, size: inline.set.elements.length,
+    size: inline.set.elements.length, ...kind.raw, id: ids.next++,
   };
   // A chosen name must not update a set that happens to carry it: create (EXCL) fails instead.
   encodeOperation(w, { verb: number === undefined ? 'add' : 'create', kind: 'set', set: anon }, shapes, ids);
   if (number !== undefined) ids.named++;
-  encodeElementMessages(w, U.NFT_MSG_NEWSETELEM, NLM_F_CREATE, r.family, number === undefined ? anon : { table: anon.table, id: anon.id! },
-    inline.set.elements, kind.shape);
+  if (inline.set.elements.length > 0) {
+    encodeElementMessages(w, U.NFT_MSG_NEWSETELEM, NLM_F_CREATE, r.family, number === undefined ? anon : { table: anon.table, id: anon.id! },
+      inline.set.elements, kind.shape);
+  }
   // The lookup names the template, as nft does: no set is ever called that, so the kernel goes straight to the id.
   return { ...inline, set: template, setId: anon.id } as unknown as Expression;
 }

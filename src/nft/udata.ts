@@ -8,6 +8,7 @@ export const UDATA_COMMENT = 0;
 /** In set userdata. */
 export const UDATA_SET_KEYBYTEORDER = 0;
 export const UDATA_SET_DATABYTEORDER = 1;
+export const UDATA_SET_DATA_INTERVAL = 6;
 export const UDATA_SET_COMMENT = 7;
 
 export type Tlv = [type: number, value: Uint8Array];

@@ -4,7 +4,7 @@ import { type BinOp, type Node, type ValueNode } from '../print/ast.js';
 import { dataValue, type RuleParser } from '../print/delinearize.js';
 import { scan0 } from '../print/postprocess.js';
 import * as U from '../uapi.js';
-import { register } from './spec.js';
+import { register, without } from './spec.js';
 
 export type BitwiseOp = 'mask_xor' | 'lshift' | 'rshift';
 export const BITWISE_OPS = fromPrefix<BitwiseOp>('bitwise op', 'NFT_BITWISE_', ['bool']);
@@ -53,6 +53,8 @@ function delinearize(e: BitwiseExpr, p: RuleParser): void {
   } else {
     expr = bool(left, e.mask ?? new Uint8Array(0), e.xor ?? new Uint8Array(0));
   }
+  if (expr.k === 'binop') expr.src = p.index;
+  else if (expr === left) p.hint(p.index, { bitwiseDropped: true });  // a mask of every bit: it prints as nothing
   p.regs.set(e.dreg, expr);
 }
 
@@ -68,4 +70,21 @@ export const bitwise = register({
     { key: 'data', attr: U.NFTA_BITWISE_DATA, kind: 'value' },
   ],
   delinearize: delinearize as never,
+  // nft sends the operation for a binop or a shift, not for a prefix or flag match (the kernel lists it always).
+  recreate: (e, hint, rule) => {
+    if (hint.bitwiseDropped === true && e.sreg === e.dreg) return undefined;
+    // A prefix of whole bytes: the load shrinks to them, the compare too, and no mask goes out.
+    const bytes = hint.prefixBytes;
+    if (bytes !== undefined && e.sreg === e.dreg) {
+      const at = rule.exprs.indexOf(e as never);
+      const load = rule.loaderOf(e.dreg as number, at), cmp = rule.readerOf(e.dreg as number, at);
+      const l = rule.exprs[load] as Record<string, unknown> | undefined, c = rule.exprs[cmp] as Record<string, unknown> | undefined;
+      if (l !== undefined && c !== undefined && c.type === 'cmp' && c.data instanceof Uint8Array) {
+        if (l.type === 'payload' || l.type === 'exthdr') rule.exprs[load] = { ...l, len: bytes } as never;
+        rule.exprs[cmp] = { ...c, data: c.data.subarray(0, bytes) } as never;
+        return undefined;
+      }
+    }
+    return hint.bitwiseWithoutOp === true || bytes !== undefined ? without(e, (k, v) => k === 'op' && BITWISE_OPS.number(v as BitwiseOp) === 0) : e;
+  },
 });

@@ -24,4 +24,6 @@ export const connlimit = register({
     { key: 'flags', attr: U.NFTA_CONNLIMIT_FLAGS, kind: 'be32' },
   ],
   delinearize: ((e: ConnlimitExpr, p: RuleParser) => p.emit(new ConnlimitStmt(e))) as never,
+  // nft sends the flags always (the kernel lists them only when set).
+  recreate: (e) => (e.flags === undefined ? { ...e, flags: 0 } : e),
 });

@@ -2,7 +2,7 @@
 import type { Out, Stmt } from '../print/ast.js';
 import type { RuleParser } from '../print/delinearize.js';
 import * as U from '../uapi.js';
-import { register } from './spec.js';
+import { register, without } from './spec.js';
 
 export interface CounterExpr {
   type: 'counter';
@@ -24,4 +24,6 @@ export const counter = register({
     { key: 'packets', attr: U.NFTA_COUNTER_PACKETS, kind: 'be64' },
   ],
   delinearize: ((e: CounterExpr, p: RuleParser) => p.emit(new CounterStmt(e.packets ?? 0, e.bytes ?? 0))) as never,
+  // nft sends a counter's values only when they are not 0.
+  recreate: (e) => without(e, (k, v) => (k === 'bytes' || k === 'packets') && v === 0),
 });

@@ -6,7 +6,7 @@ import { exprText, setType, type ElemNode, type Node, type Out, type SetRefNode,
 import type { RuleParser } from '../print/delinearize.js';
 import type { PostprocessStmt, RulePP } from '../print/postprocess.js';
 import * as U from '../uapi.js';
-import { register, type Expr } from './spec.js';
+import { register, type Expr, without } from './spec.js';
 
 export const DYNSET_OPS = fromPrefix<'add' | 'update' | 'delete'>('dynset op', 'NFT_DYNSET_OP_');
 
@@ -90,4 +90,7 @@ export const dynset = register({
     { key: 'exprs', attr: U.NFTA_DYNSET_EXPRESSIONS, kind: 'exprs' },
   ],
   delinearize: delinearize as never,
+  // The kernel lists a dynset's timeout even when it is 0 (the set's own), but refuses
+  // one for a set without `flags timeout`: 0 and none are the same, so none is sent.
+  recreate: (e) => without(e, (k, v) => (k === 'flags' || k === 'timeout') && v === 0),
 });

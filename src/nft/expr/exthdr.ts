@@ -11,7 +11,7 @@ import { udataFields } from '../print/udata.js';
 import { leafHooks, scan0, scan1, type PostprocessStmt } from '../print/postprocess.js';
 import { BASE_NH, BASE_TH, type Template } from '../proto.js';
 import * as U from '../uapi.js';
-import { register } from './spec.js';
+import { register, without } from './spec.js';
 
 export interface ExthdrExpr {
   type: 'exthdr';
@@ -170,12 +170,15 @@ export const exthdr = register({
   name: 'exthdr',
   fields: [
     { key: 'dreg', attr: U.NFTA_EXTHDR_DREG, kind: 'reg', regLen: (e) => e.len as number },
+    { key: 'sreg', attr: U.NFTA_EXTHDR_SREG, kind: 'reg', regLen: (e) => e.len as number },
     { key: 'exthdrType', attr: U.NFTA_EXTHDR_TYPE, kind: 'u8', required: true },
     { key: 'offset', attr: U.NFTA_EXTHDR_OFFSET, kind: 'be32' },
     { key: 'len', attr: U.NFTA_EXTHDR_LEN, kind: 'be32' },
-    { key: 'flags', attr: U.NFTA_EXTHDR_FLAGS, kind: 'be32' },
     { key: 'op', attr: U.NFTA_EXTHDR_OP, kind: 'be32' },
-    { key: 'sreg', attr: U.NFTA_EXTHDR_SREG, kind: 'reg', regLen: (e) => e.len as number },
+    { key: 'flags', attr: U.NFTA_EXTHDR_FLAGS, kind: 'be32' },
   ],
   delinearize: delinearize as never,
+  // A write sends no flags; a strip (`reset tcp option ...`) only the type and op.
+  recreate: (e) => without(e, (k, v) => (e.dreg === undefined && k === 'flags' && v === 0) ||
+    (e.dreg === undefined && e.sreg === undefined && (k === 'offset' || k === 'len') && v === 0)),
 });

@@ -51,4 +51,6 @@ export const hash = register({
     { key: 'hashType', attr: U.NFTA_HASH_TYPE, kind: 'be32', enum: HASH_TYPES },
   ],
   delinearize: delinearize as never,
+  // nft sends the offset always (the kernel lists it only when set).
+  recreate: (e) => (e.offset === undefined ? { ...e, offset: 0 } : e),
 });

@@ -3,7 +3,7 @@ import { explicit } from '../enums.js';
 import type { Stmt } from '../print/ast.js';
 import type { RuleParser } from '../print/delinearize.js';
 import * as U from '../uapi.js';
-import { register } from './spec.js';
+import { register, without } from './spec.js';
 
 export const LIMIT_TYPES = explicit<'packets' | 'bytes'>('limit type', [['packets', U.NFT_LIMIT_PKTS], ['bytes', U.NFT_LIMIT_PKT_BYTES]]);
 
@@ -55,4 +55,6 @@ export const limit = register({
     { key: 'flags', attr: U.NFTA_LIMIT_FLAGS, kind: 'be32' },
   ],
   delinearize: ((e: LimitExpr, p: RuleParser) => p.emit(new LimitStmt(e))) as never,
+  // A burst of 0 is left out.
+  recreate: (e) => without(e, (k, v) => (k === 'burst') && v === 0),
 });

@@ -2,7 +2,7 @@
 import type { Stmt } from '../print/ast.js';
 import type { RuleParser } from '../print/delinearize.js';
 import * as U from '../uapi.js';
-import { register } from './spec.js';
+import { register, without } from './spec.js';
 
 export interface LogExpr {
   type: 'log';
@@ -56,4 +56,7 @@ export const log = register({
     { key: 'flags', attr: U.NFTA_LOG_FLAGS, kind: 'be32' },
   ],
   delinearize: ((e: LogExpr, p: RuleParser) => p.emit(new LogStmt(e))) as never,
+  // A log level of warn (the kernel's default, which it lists) is nft's `log`
+  // without a level; with a group (nflog) no level or flags go out at all.
+  recreate: (e) => without(e, (k, v) => (e.group !== undefined ? k === 'level' || k === 'flags' : (k === 'level' && v === 4) || (k === 'flags' && v === 0))),
 });

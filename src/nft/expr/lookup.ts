@@ -4,7 +4,7 @@ import { ExprStmt, INVALID, type Node } from '../print/ast.js';
 import type { RuleParser } from '../print/delinearize.js';
 import * as U from '../uapi.js';
 import { rel } from './cmp.js';
-import { register } from './spec.js';
+import { register, without } from './spec.js';
 
 export interface LookupExpr {
   type: 'lookup';
@@ -44,4 +44,6 @@ export const lookup = register({
     { key: 'flags', attr: U.NFTA_LOOKUP_FLAGS, kind: 'be32' },
   ],
   delinearize: delinearize as never,
+  // Flags go out only to invert the match.
+  recreate: (e) => without(e, (k, v) => (k === 'flags') && v === 0),
 });

@@ -2,7 +2,7 @@
 import type { RuleParser } from '../print/delinearize.js';
 import * as U from '../uapi.js';
 import { NatStmt, natProto } from './nat.js';
-import { register } from './spec.js';
+import { register, without } from './spec.js';
 
 export interface MasqExpr {
   type: 'masq';
@@ -25,4 +25,6 @@ export const masq = register({
     { key: 'regProtoMax', attr: U.NFTA_MASQ_REG_PROTO_MAX, kind: 'reg' },
   ],
   delinearize: delinearize as never,
+  // One port is sent as the low end only (the kernel lists it as both ends).
+  recreate: (e) => without(e, (k, v) => k === 'regProtoMax' && v === e.regProtoMin),
 });

@@ -9,7 +9,7 @@ import { DelinearizeError, type RuleParser } from '../print/delinearize.js';
 import type { PostprocessStmt, RulePP } from '../print/postprocess.js';
 import * as U from '../uapi.js';
 import { rangeToPrefix } from '../print/sets.js';
-import { register } from './spec.js';
+import { register, without } from './spec.js';
 
 export const NAT_TYPES = fromPrefix<'snat' | 'dnat'>('nat type', 'NFT_NAT_');
 /** The address family of the NAT addresses (NFPROTO_IPV4 / NFPROTO_IPV6). */
@@ -101,6 +101,8 @@ export function natProto(p: RuleParser, s: NatStmt, min: number | undefined, max
 // netlink_parse_nat.
 function delinearize(e: NatExpr, p: RuleParser): void {
   const s = new NatStmt(String(e.nat), e.flags ?? 0);
+  // Whether the text has a port of its own (nft then sends flags proto-specified).
+  const done = (): void => { p.hint(p.index, { natProto: s.proto !== undefined }); p.emit(s); };
   const family = NAT_FAMILIES.number(e.family);
   if (p.family === 'inet') s.family = family;
   if (s.flags & U.NF_NAT_RANGE_NETMAP) s.prefix = true;
@@ -112,7 +114,7 @@ function delinearize(e: NatExpr, p: RuleParser): void {
   const len = mapDataLen(s.addr, true);
   if (len !== undefined && (family === 2 ? len === 64 || len === 128 : len === 256 || len === 320)) {
     s.family = family;
-    p.emit(s);
+    done();
     return;
   }
   if (e.regAddrMax && e.regAddrMax !== e.regAddrMin) {
@@ -123,11 +125,11 @@ function delinearize(e: NatExpr, p: RuleParser): void {
   const plen = mapDataLen(s.addr, false);
   if (plen !== undefined && plen === (family === 2 ? 64 : 160)) {
     s.family = family;
-    p.emit(s);
+    done();
     return;
   }
   natProto(p, s, e.regProtoMin, e.regProtoMax, 'NAT');
-  p.emit(s);
+  done();
 }
 
 export const nat = register({
@@ -142,4 +144,13 @@ export const nat = register({
     { key: 'flags', attr: U.NFTA_NAT_FLAGS, kind: 'be32' },
   ],
   delinearize: delinearize as never,
+  // The kernel adds map-ips and proto-specified to what nft sends (which is
+  // proto-specified for a separate port only), and lists one address or port
+  // as both ends of a range.
+  recreate: (e, hint) => {
+    const keep = ((e.flags as number | undefined) ?? 0) & ~(U.NF_NAT_RANGE_MAP_IPS | U.NF_NAT_RANGE_PROTO_SPECIFIED);
+    const flags = keep | (hint.natProto === true ? U.NF_NAT_RANGE_PROTO_SPECIFIED : 0);
+    const out = without(e, (k, v) => (k === 'regAddrMax' && v === e.regAddrMin) || (k === 'regProtoMax' && v === e.regProtoMin) || k === 'flags');
+    return flags !== 0 ? { ...out, flags } : out;
+  },
 });

@@ -9,5 +9,6 @@ export interface NotrackExpr {
 export const notrack = register({
   name: 'notrack',
   fields: [],
+  noData: true,
   delinearize: ((_e: NotrackExpr, p: RuleParser) => p.emit({ kind: 'notrack', print: () => 'notrack' })) as never,
 });

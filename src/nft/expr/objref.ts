@@ -64,7 +64,7 @@ export const objref = register({
     // nft sends this name without a trailing NUL.
     { key: 'name', attr: U.NFTA_OBJREF_IMM_NAME, kind: 'strn' },
     { key: 'setSreg', attr: U.NFTA_OBJREF_SET_SREG, kind: 'reg' },
-    { key: 'set', attr: U.NFTA_OBJREF_SET_NAME, kind: 'str' },
+    { key: 'set', attr: U.NFTA_OBJREF_SET_NAME, kind: 'strn' },
     { key: 'setId', attr: U.NFTA_OBJREF_SET_ID, kind: 'be32' },
   ],
   delinearize: delinearize as never,

@@ -3,7 +3,7 @@ import { dataType } from '../datatypes.js';
 import { EXPR_OSF, leafPrinters, typeofParsers, type LeafNode } from '../print/ast.js';
 import type { RuleParser } from '../print/delinearize.js';
 import * as U from '../uapi.js';
-import { register } from './spec.js';
+import { register, without } from './spec.js';
 
 export interface OsfExpr {
   type: 'osf';
@@ -36,4 +36,6 @@ export const osf = register({
     { key: 'flags', attr: U.NFTA_OSF_FLAGS, kind: 'be32' },
   ],
   delinearize: delinearize as never,
+  // The flags only when there are some (libnftnl).
+  recreate: (e) => without(e, (k, v) => (k === 'flags') && v === 0),
 });

@@ -14,7 +14,7 @@ import { PROTO_BY_ID, BASE_LL, BASE_NH, BASE_TH, BASE_TOKENS, ETH, ICMP, ICMP6, 
 import * as U from '../uapi.js';
 import { UNKNOWN } from './meta.js';
 import { udataFields } from '../print/udata.js';
-import { register } from './spec.js';
+import { register, without } from './spec.js';
 
 export type PayloadBase = 'll_header' | 'network_header' | 'transport_header' | 'inner_header';
 export const PAYLOAD_BASES = fromPrefix<PayloadBase>('payload base', 'NFT_PAYLOAD_', ['csum_none', 'csum_inet', 'csum_sctp', 'l4csum_pseudohdr']);
@@ -386,5 +386,7 @@ export const payload = register({
     { key: 'csumFlags', attr: U.NFTA_PAYLOAD_CSUM_FLAGS, kind: 'be32' },
   ],
   delinearize: delinearize as never,
+  // The checksum attributes only for a header that has one (and its flags when set).
+  recreate: (e) => without(e, (k, v) => ((k === 'csumType' || k === 'csumOffset') && !e.csumType) || (k === 'csumFlags' && v === 0)),
 });
 

@@ -65,4 +65,6 @@ export const reject = register({
     { key: 'code', attr: U.NFTA_REJECT_ICMP_CODE, kind: 'u8' },
   ],
   delinearize: ((e: RejectExpr, p: RuleParser) => p.emit(new RejectStmt(String(e.rejectType), e.code ?? 0))) as never,
+  // nft sends a code for every type (0 for a tcp reset, which the kernel lists without one).
+  recreate: (e) => (e.code === undefined ? { ...e, code: 0 } : e),
 });

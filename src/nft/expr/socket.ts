@@ -44,4 +44,6 @@ export const socket = register({
     { key: 'level', attr: U.NFTA_SOCKET_LEVEL, kind: 'be32' },
   ],
   delinearize: delinearize as never,
+  // nft sends the cgroup level always; the kernel lists it only for `socket cgroupv2`.
+  recreate: (e) => (e.level === undefined ? { ...e, level: 0 } : e),
 });

@@ -44,6 +44,16 @@ export interface ExprSpec {
    * name (`meta iif "eth0"`), so a listing needs the namespace's links.
    */
   namesInterfaces?: (e: Record<string, unknown>) => boolean;
+  /**
+   * What nft sends for the statement a listed expression prints as, where
+   * that is not what the kernel lists (Ruleset.toTransaction()): the kernel
+   * fills in defaults nft leaves out (a counter's zeros, a log level of
+   * warn), and leaves out some nft sends (a socket's level 0). `hint` is
+   * what the printer learnt of the expression's statement.
+   */
+  recreate?: (e: Record<string, unknown>, hint: RecreateHint, rule: RuleEdit) => Record<string, unknown> | undefined;
+  /** libnftnl sends no NFTA_EXPR_DATA at all for it (notrack). */
+  noData?: boolean;
   /** Fields by attribute type (filled in by register). */
   byAttr?: (Field | undefined)[];
 }
@@ -83,6 +93,89 @@ export function register(spec: ExprSpec): ExprSpec {
 
 export function specOf(name: string): ExprSpec | undefined {
   return specs.get(name);
+}
+
+/** What the printer learnt of a listed expression's statement that changes what nft sends for it. */
+export interface RecreateHint {
+  /** A bitwise that prints as a prefix or a flag list: nft sends it without NFTA_BITWISE_OP. */
+  bitwiseWithoutOp?: boolean;
+  /** A bitwise that prints as nothing (a mask of every bit): nft sends none. */
+  bitwiseDropped?: boolean;
+  /** A bitwise that prints as a prefix of whole bytes: nft loads and compares those bytes only, without a mask. */
+  prefixBytes?: number;
+  /** A NAT statement that prints a port of its own (`dnat to 10.0.0.1:80`): nft adds proto-specified to its flags. */
+  natProto?: boolean;
+}
+
+const NO_HINT: RecreateHint = {};
+
+/** A rule's expressions while they are recreated: a hook may change the ones around it (replace, never mutate). */
+export interface RuleEdit {
+  readonly exprs: (Expr | undefined)[];
+  /** The index of the last expression before `at` that loads into `reg`, or -1. */
+  loaderOf(reg: number, at: number): number;
+  /** The index of the first expression after `at` that reads `reg`, or -1. */
+  readerOf(reg: number, at: number): number;
+}
+
+/**
+ * A listed rule's expressions as nft sends them for the statements they
+ * print as (see ExprSpec.recreate); nested expressions (a dynset's) too.
+ */
+export function recreateRule(exprs: Expr[], hints?: ReadonlyMap<number, RecreateHint>): Expr[] {
+  const out: (Expr | undefined)[] = exprs.slice();
+  const edit: RuleEdit = {
+    exprs: out,
+    loaderOf: (reg, at) => {
+      for (let i = at - 1; i >= 0; i--) if ((out[i] as { dreg?: number } | undefined)?.dreg === reg) return i;
+      return -1;
+    },
+    readerOf: (reg, at) => {
+      for (let i = at + 1; i < out.length; i++) if ((out[i] as { sreg?: number } | undefined)?.sreg === reg) return i;
+      return -1;
+    },
+  };
+  let dropped = false;
+  for (let i = 0; i < out.length; i++) {
+    const e = out[i]!;
+    const x = recreateOne(e, hints?.get(i) ?? NO_HINT, edit);
+    out[i] = x;
+    if (x === undefined) dropped = true;
+  }
+  return dropped ? out.filter((x): x is Expr => x !== undefined) : (out as Expr[]);
+}
+
+const NO_EDIT: RuleEdit = { exprs: [], loaderOf: () => -1, readerOf: () => -1 };
+
+/** One listed expression as nft sends it (see recreateRule), or undefined if nft sends nothing for it. */
+export function recreateExpr(e: Expr, hint: RecreateHint = NO_HINT): Expr | undefined {
+  return recreateOne(e, hint, NO_EDIT);
+}
+
+function recreateOne(e: Expr, hint: RecreateHint, edit: RuleEdit): Expr | undefined {
+  const spec = specs.get(e.type);
+  if (spec === undefined) return e;
+  const first = spec.recreate !== undefined ? spec.recreate(e, hint, edit) : e;
+  if (first === undefined) return undefined;
+  let out: Record<string, unknown> = first;
+  for (const f of spec.fields) {
+    const v = out[f.key];
+    if (v === undefined) continue;
+    if (f.kind === 'expr') out = { ...out, [f.key]: recreateExpr(v as Expr) ?? v };
+    else if (f.kind === 'exprs') out = { ...out, [f.key]: recreateRule(v as Expr[]) };
+  }
+  return out as Expr;
+}
+
+/** A copy of `e` without the keys whose values `drop` picks (or `e` itself if none). */
+export function without(e: Record<string, unknown>, drop: (key: string, v: unknown) => boolean): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const k of Object.keys(e)) {
+    if (e[k] === undefined || !drop(k, e[k])) continue;
+    out ??= { ...e };
+    delete out[k];
+  }
+  return out ?? e;
 }
 
 /** True if printing the expression names an interface by its index (see ExprSpec.namesInterfaces). */
@@ -205,7 +298,7 @@ function encodeField(w: Writer, f: Field, v: unknown): void {
   switch (f.kind) {
     case 'reg': case 'be32': w.be32(f.attr, f.enum ? f.enum.number(v as string) : (v as number)); break;
     case 'be16': w.be16(f.attr, f.enum ? f.enum.number(v as string) : (v as number)); break;
-    case 'u8': w.u8(f.attr, v as number); break;
+    case 'u8': w.u8(f.attr, f.enum ? f.enum.number(v as string) : (v as number)); break;
     case 'be64': w.be64(f.attr, BigInt(v as number)); break;
     case 'str': w.strz(f.attr, v as string); break;
     case 'strn': w.attr(f.attr, Buffer.from(v as string)); break;
@@ -231,7 +324,8 @@ export function encodeExprBody(w: Writer, e: Expr): void {
   const spec = specs.get(e.type);
   if (spec === undefined) throw new ExpressionError(`unknown expression type ${JSON.stringify(e.type)}`);
   w.strz(U.NFTA_EXPR_NAME, spec.name);
-  // libnftnl always sends NFTA_EXPR_DATA, even for expressions without attributes.
+  // libnftnl sends NFTA_EXPR_DATA even for expressions without attributes, but not for the ones it has no builder for.
+  if (spec.noData === true) return;
   const t = w.nest(U.NFTA_EXPR_DATA);
   for (const f of spec.fields) {
     const v = e[f.key];

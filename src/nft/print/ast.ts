@@ -18,7 +18,7 @@ export interface ValueNode extends Typed { k: 'value'; v: bigint }
 /** A load nft names by its own rules (payload, exthdr, meta, ct, rt, fib, numgen, hash, socket, osf, xfrm). */
 export interface LeafNode extends Typed { k: 'leaf'; kind: string; [field: string]: unknown }
 export type BinOp = '&' | '|' | '^' | '<<' | '>>';
-export interface BinopNode extends Typed { k: 'binop'; op: BinOp; left: Node; right: Node }
+export interface BinopNode extends Typed { k: 'binop'; op: BinOp; left: Node; right: Node; /** The rule's expression that made it (a bitwise). */ src?: number }
 export interface UnaryNode extends Typed { k: 'unary'; op: 'hton' | 'ntoh'; arg: Node }
 export type RelOp = '==' | '!=' | '<' | '>' | '<=' | '>=' | 'implicit' | '!';
 export interface RelNode extends Typed { k: 'rel'; op: RelOp; left: Node; right: Node }

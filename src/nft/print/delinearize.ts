@@ -4,6 +4,7 @@
 // emits a statement. What each register holds is tracked by Registers.
 import type { Family } from '../enums.js';
 import type { Expression } from '../expr/index.js';
+import type { RecreateHint } from '../expr/spec.js';
 import { bytesToBig } from './value.js';
 import { clone, INVALID, value, VERDICT, type ConcatNode, type Node, type Out, type SetInfo, type Stmt, type ValueNode } from './ast.js';
 
@@ -69,6 +70,10 @@ function guessedSet(name: string, g: SetGuess): SetInfo {
 export class RuleParser {
   readonly regs = new Registers();
   readonly stmts: Stmt[] = [];
+  /** The index in the rule of the expression being read. */
+  index = -1;
+  /** What the printer learns of each expression's statement that changes what nft sends for it (see RecreateHint). */
+  readonly hints = new Map<number, RecreateHint>();
   /** The statement the current expression made (emitted after it). */
   stmt: Stmt | undefined;
 
@@ -90,6 +95,12 @@ export class RuleParser {
     const e = this.regs.get(reg);
     if (e === undefined) throw new DelinearizeError(`${what} has no expression`);
     return e;
+  }
+
+  /** Notes a hint for expression `index` (see RecreateHint). */
+  hint(index: number | undefined, h: RecreateHint): void {
+    if (index === undefined || index < 0) return;
+    this.hints.set(index, { ...this.hints.get(index), ...h });
   }
 
   emit(s: Stmt): void {

@@ -5,6 +5,7 @@
 // fields, and dependencies a later field implies are left out. The parts
 // that belong to one kind of load (payload, meta, ct, exthdr) are hooks the
 // expression files register.
+import type { RecreateHint } from '../expr/spec.js';
 import { baseType, concatType, dataType, isBitmask } from '../datatypes.js';
 import { DepCtx, ProtoCtx } from './context.js';
 import { bitmask, clone, ExprStmt, F_BOOLEAN, INVALID, setType, VerdictStmt, type BinopNode, type LeafNode, type ListNode, type MapNode, type Node, type RelNode, type Stmt, type ValueNode } from './ast.js';
@@ -37,7 +38,9 @@ export class RulePP {
   stmt: Stmt | undefined;
   #flags = 0;
 
-  constructor(family: string, readonly stmts: Stmt[]) {
+  constructor(family: string, readonly stmts: Stmt[],
+    /** Notes what the statements show of how nft would send an expression (RuleParser.hint). */
+    readonly hint: (index: number | undefined, h: RecreateHint) => void = () => undefined) {
     this.pctx = new ProtoCtx(family);
     this.dep = new DepCtx((s) => this.remove(s));
   }
@@ -197,6 +200,7 @@ export class RulePP {
         e.left = binop.left;
         e.right = treeToList(binop.right);
         e.op = e.op === '!=' ? 'implicit' : '!';
+        this.hint(binop.src, { bitwiseWithoutOp: true });  // nft's flag match (netlink_gen_flagcmp)
       } else if (right.k === 'value' && binop.right.k === 'value' && right.v === binop.right.v) {
         // `flags & syn == syn` stays as it is.
       } else if (right.k === 'value' || right.k === 'binop') {
@@ -205,7 +209,10 @@ export class RulePP {
       }
     } else if (binop.left.dtype.prefix === true && binop.op === '&' && right.k === 'value' && binop.right.k === 'value' && maskIsPrefix(binop.right)) {
       e.left = binop.left;
-      e.right = { k: 'prefix', value: right, plen: maskToPrefix(binop.right), len: 0, dtype: INVALID, order: 'big', flags: 0 };
+      const plen = maskToPrefix(binop.right);
+      e.right = { k: 'prefix', value: right, plen, len: 0, dtype: INVALID, order: 'big', flags: 0 };
+      // A prefix (netlink_gen_relational): of whole bytes, nft loads and compares just those; else a mask without op.
+      this.hint(binop.src, baseType(binop.left.dtype).printer === 'string' || (plen > 0 && plen % 8 === 0 && binop.left.order === 'big') ? { prefixBytes: plen / 8 } : { bitwiseWithoutOp: true });
     } else if (binop.op === '&' && binop.right.k === 'value') {
       e.left = this.binopPostprocess(e, binop);
     } else if (binop.op === '>>' && binop.left.k === 'binop' && binop.left.op === '&' && binop.right.k === 'value' && binop.left.right.k === 'value') {

@@ -4,7 +4,7 @@
 // read (not one nft makes) prints in the low-level `[ name attrs ]` form.
 import type { Family } from '../enums.js';
 import type { Expression } from '../expr/index.js';
-import { specOf, decodeExprBody } from '../expr/spec.js';
+import { specOf, decodeExprBody, type RecreateHint } from '../expr/spec.js';
 import type { Rule } from '../rule.js';
 import { setFlagBits, setUserdata, type NftSet, type SetElement } from '../set.js';
 import { keyLength, splitType, typeId } from '../datatypes.js';
@@ -58,7 +58,7 @@ function inlineSet(ctx: RuleContext, s: { type: string; map?: string; flags?: Nf
 }
 
 /** The statements of a rule, as nft rebuilds them before printing. */
-export function ruleStatements(rule: Rule, ctx: RuleContext, o: Out): Stmt[] {
+export function ruleStatements(rule: Rule, ctx: RuleContext, o: Out, hints?: (h: Map<number, RecreateHint>) => void): Stmt[] {
   const named = new Map<string, SetInfo>();
   const setCtx = { elementStmts: (e: SetElement) => elementStmts(e, ctx, o) };
   const sets = (ref: string | object): SetInfo | undefined => {
@@ -81,6 +81,7 @@ export function ruleStatements(rule: Rule, ctx: RuleContext, o: Out): Stmt[] {
     let failed = -1;
     for (let i = 0; i < exprs.length && failed < 0; i++) {
       const e = exprs[i]!;
+      p.index = i;
       try {
         if (raw.has(i)) p.emit(rawStmt(e));
         else dispatch(e, p);
@@ -91,7 +92,8 @@ export function ruleStatements(rule: Rule, ctx: RuleContext, o: Out): Stmt[] {
       if (p.stmt !== undefined) { p.stmts.push(p.stmt); p.stmt = undefined; }
     }
     if (failed >= 0 && !raw.has(failed)) { raw.add(failed); continue; }
-    new RulePP(rule.family, p.stmts).run();
+    new RulePP(rule.family, p.stmts, (i, h) => p.hint(i, h)).run();
+    hints?.(p.hints);
     return p.stmts;
   }
 }
@@ -119,4 +121,15 @@ export function elementStmts(e: SetElement, ctx: RuleContext, o: Out): Stmt[] {
 /** A rule's statements as one line of `nft list` (without its comment). */
 export function ruleText(rule: Rule, ctx: RuleContext, o: Out): string {
   return ruleStatements(rule, ctx, o).map((s) => s.print(o)).join(' ');
+}
+
+/**
+ * What printing the rule shows of how nft sends each of its expressions
+ * (RecreateHint, by expression index): what Ruleset.toTransaction() needs
+ * to send what nft sends for the printed text.
+ */
+export function recreateHints(rule: Rule, ctx: RuleContext): Map<number, RecreateHint> {
+  let out = new Map<number, RecreateHint>();
+  ruleStatements(rule, ctx, { env: ctx.env }, (h) => { out = h; });
+  return out;
 }
