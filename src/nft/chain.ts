@@ -65,9 +65,10 @@ export function validateChain(c: Chain, where: string): void {
 }
 
 /** NFT_MSG_NEWCHAIN body, in nft's attribute order. */
-export function encodeChain(w: Writer, c: Chain): void {
+export function encodeChain(w: Writer, c: Chain, chainId?: number): void {
   w.strz(U.NFTA_CHAIN_TABLE, c.table);
-  w.strz(U.NFTA_CHAIN_NAME, c.name);
+  // A chain bound to a rule goes without a name (the kernel makes one, __chainN), by its id.
+  if (chainId === undefined) w.strz(U.NFTA_CHAIN_NAME, c.name);
   if (c.hook !== undefined) {
     w.strz(U.NFTA_CHAIN_TYPE, c.type!);
     if (c.policy !== undefined) w.be32(U.NFTA_CHAIN_POLICY, c.policy === 'accept' ? U.NF_ACCEPT : U.NF_DROP);
@@ -77,7 +78,9 @@ export function encodeChain(w: Writer, c: Chain): void {
     // A prefix (`veth*`) travels only in the device list.
     const prefix = c.device?.endsWith('*') === true;
     if (c.device !== undefined && !prefix) w.strz(U.NFTA_HOOK_DEV, c.device);
-    const devices = c.devices !== undefined && c.devices.length > 0 ? c.devices : prefix ? [c.device!] : undefined;
+    // One device goes as NFTA_HOOK_DEV only (the kernel lists it both ways).
+    const one = c.devices !== undefined && c.devices.length === 1 && c.devices[0] === c.device && !prefix;
+    const devices = c.devices !== undefined && c.devices.length > 0 && !one ? c.devices : prefix ? [c.device!] : undefined;
     if (devices !== undefined) {
       const d = w.nest(U.NFTA_HOOK_DEVS);
       encodeDevices(w, devices);
@@ -85,6 +88,10 @@ export function encodeChain(w: Writer, c: Chain): void {
     }
     w.end(h);
   }
+  if (chainId !== undefined) w.be32(U.NFTA_CHAIN_ID, chainId);
+  // The flags nft sets (offload, binding); the kernel lists base chains with NFT_CHAIN_BASE, which is its own.
+  const flags = (c.flags ?? 0) & ~U.NFT_CHAIN_BASE;
+  if (flags !== 0) w.be32(U.NFTA_CHAIN_FLAGS, flags);
   const ud = c.userdata ?? (c.comment !== undefined ? commentUserdata(c.comment) : undefined);
   if (ud !== undefined) w.attr(U.NFTA_CHAIN_USERDATA, ud);
 }

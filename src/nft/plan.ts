@@ -170,6 +170,8 @@ function accessOf(k: Keys, op: Operation, a: Access): boolean {
       return true;
     }
     case 'chain': {
+      // A chain bound to a rule must come, with its rules, just before that rule.
+      if (((op.chain.flags ?? 0) & 4) !== 0) return false;
       const t = k.table(op.chain.family, op.chain.table);
       a.reads.push(t.table);
       a.writes.push(k.pair(t.chains, op.chain.name), t.chainOrder);

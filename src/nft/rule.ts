@@ -34,9 +34,11 @@ export function validateRule(r: Rule, where: string): void {
 }
 
 /** NFT_MSG_NEWRULE body. */
-export function encodeRule(w: Writer, r: Rule, withHandle: boolean): void {
+export function encodeRule(w: Writer, r: Rule, withHandle: boolean, chainId?: number): void {
   w.strz(U.NFTA_RULE_TABLE, r.table);
-  w.strz(U.NFTA_RULE_CHAIN, r.chain);
+  // A rule of a chain bound to another rule names it by its transaction id, as nft does.
+  if (chainId !== undefined) w.be32(U.NFTA_RULE_CHAIN_ID, chainId);
+  else w.strz(U.NFTA_RULE_CHAIN, r.chain);
   if (withHandle && r.handle !== undefined) w.be64(U.NFTA_RULE_HANDLE, BigInt(r.handle));
   if (r.position !== undefined) w.be64(U.NFTA_RULE_POSITION, BigInt(r.position));
   const t = w.nest(U.NFTA_RULE_EXPRESSIONS);

@@ -2,6 +2,7 @@
 // generation they were read at, nft-syntax printing, and a transaction that
 // recreates it.
 import type { Chain } from './chain.js';
+import { isVerdict } from './expr/data.js';
 import type { Flowtable } from './flowtable.js';
 import type { NamedObject } from './object.js';
 import { printRuleset } from './print.js';
@@ -77,12 +78,33 @@ export class Ruleset implements RulesetData {
     const anonymous = (s: NftSet | undefined): boolean => s !== undefined && ((s.flagBits ?? 0) & U.NFT_SET_ANONYMOUS) !== 0;
     // nft's order: chains exist before verdict-map elements and rules name them.
     for (const t of this.tables) tx.addTable(strip(t));
-    for (const c of this.chains) tx.addChain(strip(c));
+    // A chain bound to a rule (`jump { ... }`) is made, with its rules, just before the rule that binds it.
+    const bound = new Map<string, Chain>();
+    for (const c of this.chains) {
+      if (((c.flags ?? 0) & U.NFT_CHAIN_BINDING) !== 0) bound.set(key(c.family, c.table, c.name), c);
+      else tx.addChain(strip(c));
+    }
     for (const o of this.objects) tx.addObject(strip(o));
     for (const s of this.sets) if (!anonymous(s)) tx.addSet(strip(s));
     for (const f of this.flowtables) tx.addFlowtable(strip(f));
     const env: PrintEnv = this.interfaces !== undefined ? { ifname: (i) => this.interfaces!.get(i) } : {};
+    const boundRules = new Map<string, Rule[]>();
     for (const r of this.rules) {
+      const k = key(r.family, r.table, r.chain);
+      if (bound.has(k)) boundRules.set(k, [...(boundRules.get(k) ?? []), r]);
+    }
+    const addRule = (r: Rule): void => {
+      for (const e of r.expressions) {
+        const v = e.type === 'immediate' ? (e as { data?: unknown }).data : undefined;
+        const c = isVerdict(v) && v.chain !== undefined ? bound.get(key(r.family, r.table, v.chain)) : undefined;
+        if (c === undefined) continue;
+        bound.delete(key(c.family, c.table, c.name));
+        tx.addChain(strip(c));
+        for (const x of boundRules.get(key(c.family, c.table, c.name)) ?? []) addRule(x);
+      }
+      addOne(r);
+    };
+    const addOne = (r: Rule): void => {
       // What nft sends for the printed rule: the printer tells, for the few
       // expressions whose attributes depend on the statement they print as.
       const hints = r.expressions.some((e) => e.type === 'bitwise' || e.type === 'nat')
@@ -100,7 +122,8 @@ export class Ruleset implements RulesetData {
       const rule = strip(r);
       delete rule.position;
       tx.addRule({ ...rule, expressions });
-    }
+    };
+    for (const r of this.rules) if (!boundRules.has(key(r.family, r.table, r.chain))) addRule(r);
     return tx;
   }
 }

@@ -262,8 +262,12 @@ export function encodeSet(w: Writer, s: NftSet): void {
   if (s.objType !== undefined) w.be32(U.NFTA_SET_OBJ_TYPE, s.objType);
   if (s.id !== undefined) w.be32(U.NFTA_SET_ID, s.id);
   if (s.policy !== undefined) w.be32(U.NFTA_SET_POLICY, s.policy);
-  if (s.desc !== undefined) {
+  // The kernel lists NFTA_SET_DESC always, empty when there is no size nor
+  // concatenation; nft sends it only with something in it.
+  if (s.desc !== undefined && s.desc.length > 0) {
     w.attr(U.NFTA_SET_DESC | 0x8000, descAsSent(s.desc));
+  } else if (s.desc !== undefined) {
+    // nothing to send
   } else if (s.size !== undefined || (shape.keyParts !== undefined && shape.keyParts.length > 1 && (setFlagBits(s) & U.NFT_SET_INTERVAL) !== 0)) {
     const d = w.nest(U.NFTA_SET_DESC);
     if (s.size !== undefined) w.be32(U.NFTA_SET_DESC_SIZE, s.size);

@@ -7,6 +7,7 @@ import { encodeChain, encodeChainRef, validateChain } from './chain.js';
 import { FAMILIES, type Family } from './enums.js';
 import type { Expression } from './expr/index.js';
 import type { LookupExpr } from './expr/lookup.js';
+import { isVerdict } from './expr/data.js';
 import { validateExpr } from './expr/spec.js';
 import { checkFamily, checkName, NftValidationError } from './names.js';
 import type { NamedObject } from './object.js';
@@ -324,7 +325,7 @@ export class Transaction {
     if (this.#error !== undefined) throw this.#error;
     const w = new Writer(1 << 16);
     const opOfMessage: number[] = [];
-    const ids: SetIds = { next: 1, byName: new Map<string, number>(), anonymousId: options.anonymousId, named: 0, kinds: new Map() };
+    const ids: SetIds = { next: 1, byName: new Map<string, number>(), anonymousId: options.anonymousId, named: 0, kinds: new Map(), chains: new Map() };
     const order = options.reorder === true ? commitOrder(this.operations) : undefined;
     const n = this.operations.length;
     for (let k = 0; k < n; k++) {
@@ -394,6 +395,17 @@ interface SetIds {
   anonymousId?: (() => number) | undefined;
   named: number;
   kinds: Map<string, AnonymousKind>;
+  /** Chains bound to a rule (NFT_CHAIN_BINDING), made in this batch: their NFTA_CHAIN_ID. */
+  chains: Map<string, number>;
+}
+
+// A jump or goto to a chain bound in this batch names it by its id.
+function withChainId(e: Expression, r: Rule, ids: SetIds): Expression {
+  if (ids.chains.size === 0 || e.type !== 'immediate') return e;
+  const v = (e as { data?: unknown }).data;
+  if (!isVerdict(v) || v.chain === undefined) return e;
+  const id = ids.chains.get(setKey({ family: r.family, table: r.table, name: v.chain }));
+  return id === undefined ? e : ({ ...e, data: { ...v, chainId: id } } as Expression);
 }
 
 function withSetId(e: Expression, family: Family, table: string, ids: SetIds): Expression {
@@ -503,8 +515,15 @@ function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>
         return;
       }
       const m = w.beginMessage(MSG(type), create, FAMILIES.number(c.family));
-      if (op.verb === 'add' || op.verb === 'create') encodeChain(w, c);
-      else encodeChainRef(w, c);
+      if (op.verb === 'add' || op.verb === 'create') {
+        // A chain bound to a rule (`jump { ... }`) is made by id; its rules and the rule binding it name it so.
+        let id: number | undefined;
+        if (((c.flags ?? 0) & U.NFT_CHAIN_BINDING) !== 0) {
+          id = ids.next++;
+          ids.chains.set(setKey({ family: c.family, table: c.table, name: c.name }), id);
+        }
+        encodeChain(w, c, id);
+      } else encodeChainRef(w, c);
       w.endMessage(m);
       return;
     }
@@ -521,14 +540,15 @@ function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>
       let expressions = r.expressions;
       for (let k = 0; k < r.expressions.length; k++) {
         const e = r.expressions[k]!;
-        const x = isInline(e) ? encodeAnonymousSet(w, r, e as unknown as InlineLookup, shapes, ids) : withSetId(e, r.family, r.table, ids);
+        const x = isInline(e) ? encodeAnonymousSet(w, r, e as unknown as InlineLookup, shapes, ids) : withChainId(withSetId(e, r.family, r.table, ids), r, ids);
         if (x === e) continue;
         if (expressions === r.expressions) expressions = r.expressions.slice();
         expressions[k] = x;
       }
       const flags = op.verb === 'replace' ? NLM_F_REPLACE : op.verb === 'insert' ? NLM_F_CREATE : NLM_F_CREATE | NLM_F_APPEND;
       const m = w.beginMessage(MSG(type), flags, FAMILIES.number(r.family));
-      encodeRule(w, expressions === r.expressions ? r : { ...r, expressions }, op.verb === 'replace');
+      encodeRule(w, expressions === r.expressions ? r : { ...r, expressions }, op.verb === 'replace',
+        ids.chains.size > 0 ? ids.chains.get(setKey({ family: r.family, table: r.table, name: r.chain })) : undefined);
       w.endMessage(m);
       return;
     }
