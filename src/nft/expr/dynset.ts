@@ -93,4 +93,9 @@ export const dynset = register({
   // The kernel lists a dynset's timeout even when it is 0 (the set's own), but refuses
   // one for a set without `flags timeout`: 0 and none are the same, so none is sent.
   recreate: (e) => without(e, (k, v) => (k === 'flags' || k === 'timeout') && v === 0),
+  refs: (e, r) => {
+    if (typeof e.set !== 'string') return false;
+    r.set(e.set);
+    return true;
+  },
 });

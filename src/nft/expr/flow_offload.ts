@@ -14,4 +14,9 @@ export const flowOffload = register({
   name: 'flow_offload',
   fields: [{ key: 'flowtable', attr: U.NFTA_FLOW_TABLE_NAME, kind: 'str', required: true }],
   delinearize: ((e: FlowOffloadExpr, p: RuleParser) => p.emit({ kind: 'flow_offload', print: () => `flow add @${e.flowtable}` })) as never,
+  refs: (e, r) => {
+    if (typeof e.flowtable !== 'string') return false;
+    r.flowtable(e.flowtable);
+    return true;
+  },
 });

@@ -44,6 +44,7 @@ export const immediate = register({
     { key: 'data', attr: U.NFTA_IMMEDIATE_DATA, kind: 'data' },
   ],
   delinearize: delinearize as never,
+  refs: (e, r) => { if (typeof e.data === 'object' && e.data !== null && !(e.data instanceof Uint8Array)) r.verdict(e.data as never); return true; },
 });
 
 export type { Out };

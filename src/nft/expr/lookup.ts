@@ -46,4 +46,10 @@ export const lookup = register({
   delinearize: delinearize as never,
   // Flags go out only to invert the match.
   recreate: (e) => without(e, (k, v) => (k === 'flags') && v === 0),
+  refs: (e, r) => {
+    if (typeof e.set === 'string') r.set(e.set);
+    else if (typeof e.set === 'object' && e.set !== null) r.inlineSet((e.set as { elements?: never }).elements);
+    else return false;
+    return true;
+  },
 });

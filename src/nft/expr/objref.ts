@@ -68,4 +68,10 @@ export const objref = register({
     { key: 'setId', attr: U.NFTA_OBJREF_SET_ID, kind: 'be32' },
   ],
   delinearize: delinearize as never,
+  refs: (e, r) => {
+    if (typeof e.set === 'string') r.set(e.set);
+    else if (e.set !== undefined) return false;
+    if (typeof e.name === 'string') r.object(e.name);
+    return true;
+  },
 });

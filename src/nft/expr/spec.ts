@@ -54,6 +54,12 @@ export interface ExprSpec {
   recreate?: (e: Record<string, unknown>, hint: RecreateHint, rule: RuleEdit) => Record<string, unknown> | undefined;
   /** libnftnl sends no NFTA_EXPR_DATA at all for it (notrack). */
   noData?: boolean;
+  /**
+   * The chains, sets, objects and flowtables it names (commit()'s
+   * reordering keeps it after what makes them); false when that is not
+   * known. Without it, the expression names nothing.
+   */
+  refs?: (e: Record<string, unknown>, r: ExprRefs) => boolean;
   /** Fields by attribute type (filled in by register). */
   byAttr?: (Field | undefined)[];
 }
@@ -93,6 +99,16 @@ export function register(spec: ExprSpec): ExprSpec {
 
 export function specOf(name: string): ExprSpec | undefined {
   return specs.get(name);
+}
+
+/** How an expression tells what it names (ExprSpec.refs). */
+export interface ExprRefs {
+  verdict(v: Verdict): void;
+  set(name: string): void;
+  /** A set given inline (the rule makes it), with its elements. */
+  inlineSet(elements: { verdict?: Verdict }[] | undefined): void;
+  object(name: string): void;
+  flowtable(name: string): void;
 }
 
 /** What the printer learnt of a listed expression's statement that changes what nft sends for it. */
