@@ -300,7 +300,7 @@ export function encodeSet(w: Writer, s: NftSet): void {
 // A listed NFTA_SET_DESC as libnftnl sends it: the kernel lists the
 // NFTA_SET_DESC_CONCAT nest and its NFTA_LIST_ELEMs without NLA_F_NESTED,
 // libnftnl sets it.
-function descAsSent(desc: Uint8Array): Uint8Array {
+export function descAsSent(desc: Uint8Array): Uint8Array {
   const out = Uint8Array.from(desc);
   const nested = (at: number) => { out[at + 3] = out[at + 3]! | (NLA_F_NESTED >>> 8); };
   const walk = (from: number, end: number, each: (at: number, len: number, type: number) => void): void => {

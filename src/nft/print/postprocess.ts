@@ -274,12 +274,15 @@ function adjust(e: Node, shift: number, len: number): void {
 
 /** mpz_scan1 / mpz_scan0 on a non-negative bigint. */
 export function scan1(v: bigint, from: number): number {
+  if (v < 0n) throw new RangeError('scan1 of a negative value');
   if ((v >> BigInt(from)) === 0n) return -1;
   let i = from;
   while (((v >> BigInt(i)) & 1n) === 0n) i++;
   return i;
 }
 export function scan0(v: bigint, from: number): number {
+  // A negative value has ones for ever: no value nft holds (one below 0, say) is.
+  if (v < 0n) throw new RangeError('scan0 of a negative value');
   let i = from;
   while (((v >> BigInt(i)) & 1n) === 1n) i++;
   return i;

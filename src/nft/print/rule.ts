@@ -92,7 +92,13 @@ export function ruleStatements(rule: Rule, ctx: RuleContext, o: Out, hints?: (h:
       if (p.stmt !== undefined) { p.stmts.push(p.stmt); p.stmt = undefined; }
     }
     if (failed >= 0 && !raw.has(failed)) { raw.add(failed); continue; }
-    new RulePP(rule.family, p.stmts, (i, h) => p.hint(i, h)).run();
+    try {
+      new RulePP(rule.family, p.stmts, (i, h) => p.hint(i, h)).run();
+    } catch (err) {
+      // Loads nft never makes can trip the rebuilding (a value of no length, ...): the rule is then shown as it is.
+      if (!(err instanceof DelinearizeError) && !(err instanceof TypeError) && !(err instanceof RangeError)) throw err;
+      return exprs.map((e) => rawStmt(e));
+    }
     hints?.(p.hints);
     return p.stmts;
   }

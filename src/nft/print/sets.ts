@@ -107,7 +107,7 @@ export function setInfo(s: NftSet, ctx: SetContext, withElements = true): SetInf
   if ((flags & U.NFT_SET_MAP) !== 0 || (flags & U.NFT_SET_OBJECT) !== 0) {
     const isObj = (flags & U.NFT_SET_OBJECT) !== 0;
     const dtype = isObj ? dataType('string') : typeOfId(s.dataTypeId ?? (s.map === 'verdict' ? 0xffffff00 : typeIdOf(s.map))) ?? INVALID;
-    const dlen = (s.dataLen ?? (s.map === 'verdict' ? 0 : lengthOf(s.map))) * 8;
+    const dlen = bounded(s.dataLen ?? (s.map === 'verdict' ? 0 : lengthOf(s.map))) * 8;
     const dataTypeof = typeofExpr(ud.dataTypeof);
     if (dataTypeof !== undefined && Math.ceil(dataTypeof.len / 8) === dlen / 8) info.data = dataTypeof;
     else {
@@ -117,7 +117,7 @@ export function setInfo(s: NftSet, ctx: SetContext, withElements = true): SetInf
     if (ud.dataInterval === true) info.data.flags |= F_INTERVAL;
     if (isObj) info.objType = s.objType;
   }
-  const klen = (s.keyLen ?? lengthOf(s.type)) * 8;
+  const klen = bounded(s.keyLen ?? lengthOf(s.type)) * 8;
   if (keyTypeof !== undefined && Math.ceil(keyTypeof.len / 8) === klen / 8) {
     info.key = keyTypeof;
     info.typeofKey = true;
@@ -129,6 +129,9 @@ export function setInfo(s: NftSet, ctx: SetContext, withElements = true): SetInf
   if (withElements) info.init.elems = elementNodes(s, info, ctx);
   return info;
 }
+
+// A key or value is at most NFT_DATA_VALUE_MAXLEN (64) bytes; a longer length is none the kernel holds.
+const bounded = (n: number): number => (n >= 0 && n <= 64 ? n : 0);
 
 // set_datatype_alloc: only the plain integer type takes the byte order userdata gives.
 function withOrder(t: DataType, order: number | undefined): DataType {
@@ -172,9 +175,15 @@ function elementNodes(s: NftSet, info: SetInfo, ctx: SetContext): Node[] {
   }
   const init: SetNode = { ...info.init, elems: out };
   const concatParts = info.key.dtype.parts?.length ?? 0;
-  if (interval && concatParts > 1) concatRangeAggregate(init);
-  else if (interval) intervalMapDecompose(init);
-  else init.elems = sortElements(init.elems);
+  try {
+    if (interval && concatParts > 1) concatRangeAggregate(init);
+    else if (interval) intervalMapDecompose(init);
+    else init.elems = sortElements(init.elems);
+  } catch (err) {
+    // Elements no kernel lists (an end below 0, keys of no length) cannot be merged into ranges: they print one by one.
+    if (!(err instanceof RangeError) && !(err instanceof TypeError)) throw err;
+    init.elems = out;
+  }
   return init.elems;
 }
 

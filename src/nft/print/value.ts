@@ -2,6 +2,7 @@
 // its types): symbols, numbers in the type's format, addresses, times,
 // strings, interface names. A value is nft's: an unsigned integer of `len`
 // bits in the byte order the printer expects (see ValueNode).
+import { bytesText } from '../udata.js';
 import { formatIp } from '../../addr.js';
 import { baseType, type DataType } from '../datatypes.js';
 import { PROTOCOL_NAMES, symbolOf, type Symbols } from '../symbols.js';
@@ -98,10 +99,11 @@ function rootText(t: DataType, v: bigint, len: number): string {
   return root.printer === 'string' ? stringText(v, len) : integerText(t, v);
 }
 
+// nft prints a string's bytes as they are (bytesText).
 function stringText(v: bigint, len: number): string {
   const bytes = Buffer.from(bigToBytes(v, Math.ceil(len / 8))).reverse();
   const nul = bytes.indexOf(0);
-  return `"${bytes.subarray(0, nul < 0 ? bytes.length : nul).toString('latin1')}"`;
+  return `"${bytesText(bytes.subarray(0, nul < 0 ? bytes.length : nul))}"`;
 }
 
 // The offset of the local time zone from UTC in seconds, as nft adds it (tm_gmtoff).
