@@ -248,9 +248,17 @@ export function isBitmask(t: DataType): boolean {
 }
 
 /** 'ipv4_addr . inet_proto . inet_service' -> its parts. */
+// Sets of one type are many (an anonymous map per service): their type names are parsed once.
+const SPLIT = new Map<string, readonly DataType[]>();
+
+/** The parts of a type name (`ipv4_addr . inet_service`); the array is shared, not to be changed. */
 export function splitType(spec: string): DataType[] {
+  const known = typeof spec === 'string' ? SPLIT.get(spec) : undefined;
+  if (known !== undefined) return known as DataType[];
   if (typeof spec !== 'string' || spec.trim() === '') throw new TypeError(`type: expected a type name like 'ipv4_addr'`);
-  return spec.split('.').map((s) => dataType(s.trim()));
+  const parts = spec.split('.').map((s) => dataType(s.trim()));
+  if (SPLIT.size < 1024) SPLIT.set(spec, parts);
+  return parts;
 }
 
 /** nft's id for a (possibly concatenated) type. */

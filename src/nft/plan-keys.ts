@@ -31,6 +31,8 @@ export interface TableKeys {
 // Key numbers, interned without building strings per lookup (names are the
 // operations' own strings, whose hashes V8 caches).
 export class Keys {
+  /** Reused by expressionAccess. */
+  readonly refs: Refs = new Refs(this);
   #next = 0;
   readonly tableOrder = this.#next++;
   readonly #tables = new Map<string, Map<string, TableKeys>>();
@@ -97,17 +99,9 @@ export function setRefs(k: Keys, t: TableKeys, out: number[], name: string): voi
  * expression this planner does not understand (a raw one).
  */
 export function expressionAccess(k: Keys, t: TableKeys, exprs: Expression[], a: Access): boolean {
-  const refs: ExprRefs = {
-    verdict: (v) => chainRefs(k, t, a.reads, v),
-    set: (name) => setRefs(k, t, a.reads, name),
-    inlineSet: (elements) => {
-      // An inline set: created (and bound) by this rule.
-      a.writes.push(t.setOrder);
-      elementRefs(k, t, a.reads, elements);
-    },
-    object: (name) => a.reads.push(k.of(t.objects, name)),
-    flowtable: (name) => a.reads.push(k.of(t.flowtables, name)),
-  };
+  const refs = k.refs;
+  refs.t = t;
+  refs.a = a;
   for (const e of exprs) {
     if (e.type === 'raw') return false;
     const spec = specOf(e.type);
@@ -115,4 +109,20 @@ export function expressionAccess(k: Keys, t: TableKeys, exprs: Expression[], a: 
     if (spec.refs !== undefined && !spec.refs(e as never, refs)) return false;
   }
   return true;
+}
+
+// What a rule's expressions name, collected into the access of the rule being planned (one per Keys, reused).
+class Refs implements ExprRefs {
+  t: TableKeys | undefined;
+  a: Access = { reads: [], writes: [] };
+  constructor(private readonly k: Keys) {}
+  verdict(v: Verdict): void { chainRefs(this.k, this.t!, this.a.reads, v); }
+  set(name: string): void { setRefs(this.k, this.t!, this.a.reads, name); }
+  inlineSet(elements: readonly { verdict?: Verdict }[] | undefined): void {
+    // An inline set: created (and bound) by this rule.
+    this.a.writes.push(this.t!.setOrder);
+    elementRefs(this.k, this.t!, this.a.reads, elements);
+  }
+  object(name: string): void { this.a.reads.push(this.k.of(this.t!.objects, name)); }
+  flowtable(name: string): void { this.a.reads.push(this.k.of(this.t!.flowtables, name)); }
 }

@@ -89,12 +89,15 @@ export class Ruleset implements RulesetData {
     for (const f of this.flowtables) tx.addFlowtable(strip(f));
     const env: PrintEnv = this.interfaces !== undefined ? { ifname: (i) => this.interfaces!.get(i) } : {};
     const boundRules = new Map<string, Rule[]>();
-    for (const r of this.rules) {
-      const k = key(r.family, r.table, r.chain);
-      if (bound.has(k)) boundRules.set(k, [...(boundRules.get(k) ?? []), r]);
+    const anyBound = bound.size > 0;
+    if (anyBound) {
+      for (const r of this.rules) {
+        const k = key(r.family, r.table, r.chain);
+        if (bound.has(k)) boundRules.set(k, [...(boundRules.get(k) ?? []), r]);
+      }
     }
     const addRule = (r: Rule): void => {
-      for (const e of r.expressions) {
+      if (anyBound) for (const e of r.expressions) {
         const v = e.type === 'immediate' ? (e as { data?: unknown }).data : undefined;
         const c = isVerdict(v) && v.chain !== undefined ? bound.get(key(r.family, r.table, v.chain)) : undefined;
         if (c === undefined) continue;
@@ -107,25 +110,54 @@ export class Ruleset implements RulesetData {
     const addOne = (r: Rule): void => {
       // What nft sends for the printed rule: the printer tells, for the few
       // expressions whose attributes depend on the statement they print as.
-      const hints = r.expressions.some((e) => e.type === 'bitwise' || e.type === 'nat')
+      const hints = needsHints(r.expressions as Expr[])
         ? recreateHints(r, { family: r.family, table: r.table, sets: (n) => sets.get(key(r.family, r.table, n)), env })
         : undefined;
-      const expressions = (recreateRule(r.expressions as Expr[], hints) as typeof r.expressions).map((e) => {
-        const x = e as typeof e & { set?: unknown; setId?: number };
+      let expressions = recreateRule(r.expressions as Expr[], hints) as typeof r.expressions;
+      for (let i = 0; i < expressions.length; i++) {
+        const x = expressions[i] as (typeof expressions)[number] & { set?: unknown; setId?: number };
         // An anonymous set goes inline: the transaction makes it again, as it was.
-        const s = typeof x.set === 'string' && (x.type === 'lookup' || x.type === 'dynset' || x.type === 'objref') ? sets.get(key(r.family, r.table, x.set)) : undefined;
-        if (!anonymous(s)) return x;
+        if (typeof x.set !== 'string' || (x.type !== 'lookup' && x.type !== 'dynset' && x.type !== 'objref')) continue;
+        const s = sets.get(key(r.family, r.table, x.set));
+        if (!anonymous(s)) continue;
         const copy = { ...x, set: inlineSet(s!) } as Record<string, unknown>;
         delete copy.setId;
-        return copy as unknown as typeof e;
-      });
-      const rule = strip(r);
+        if (expressions === r.expressions) expressions = expressions.slice();
+        expressions[i] = copy as unknown as (typeof expressions)[number];
+      }
+      const rule: Rule = { ...r, expressions };
+      delete rule.handle;
       delete rule.position;
-      tx.addRule({ ...rule, expressions });
+      delete (rule as { use?: number }).use;
+      tx.addRule(rule);
     };
-    for (const r of this.rules) if (!boundRules.has(key(r.family, r.table, r.chain))) addRule(r);
+    for (const r of this.rules) if (!anyBound || !boundRules.has(key(r.family, r.table, r.chain))) addRule(r);
     return tx;
   }
+}
+
+// Whether what nft sends for a rule depends on how it prints (RecreateHint),
+// which takes rebuilding its statements: a mask compared (a prefix or a flag
+// list print without the operation nft otherwise sends), or a NAT address
+// from a map (whose port may come from the map too). Other bitwise and NAT
+// expressions are sent as they are listed.
+function needsHints(exprs: Expr[]): boolean {
+  for (let i = 0; i < exprs.length; i++) {
+    const e = exprs[i] as Expr & { dreg?: number; regAddrMin?: number };
+    if (e.type === 'bitwise') {
+      for (let j = i + 1; j < exprs.length; j++) {
+        const x = exprs[j] as Expr & { sreg?: number; dreg?: number };
+        if (x.sreg === e.dreg) { if (x.type === 'cmp' || x.type === 'lookup' || x.type === 'bitwise') return true; break; }
+        if (x.dreg === e.dreg) break;
+      }
+    } else if (e.type === 'nat' && e.regAddrMin !== undefined) {
+      for (let j = i - 1; j >= 0; j--) {
+        const x = exprs[j] as Expr & { dreg?: number };
+        if (x.dreg === e.regAddrMin) { if (x.type !== 'immediate') return true; break; }
+      }
+    }
+  }
+  return false;
 }
 
 // A listed anonymous set as a rule gives it inline (AnonymousSet), with what the kernel holds of it.

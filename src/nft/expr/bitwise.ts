@@ -58,6 +58,14 @@ function delinearize(e: BitwiseExpr, p: RuleParser): void {
   p.regs.set(e.dreg, expr);
 }
 
+// A mask of every bit and no xor: it prints as nothing (bool() below), so nft, reading the text, sends none.
+function fullMask(e: Record<string, unknown>): boolean {
+  if (e.op !== undefined && BITWISE_OPS.number(e.op as BitwiseOp) !== 0) return false;
+  const m = e.mask, x = e.xor;
+  if (!(m instanceof Uint8Array) || !(x instanceof Uint8Array) || m.length === 0 || m.length !== e.len) return false;
+  return m.every((b) => b === 0xff) && x.every((b) => b === 0);
+}
+
 export const bitwise = register({
   name: 'bitwise',
   fields: [
@@ -72,7 +80,7 @@ export const bitwise = register({
   delinearize: delinearize as never,
   // nft sends the operation for a binop or a shift, not for a prefix or flag match (the kernel lists it always).
   recreate: (e, hint, rule) => {
-    if (hint.bitwiseDropped === true && e.sreg === e.dreg) return undefined;
+    if ((hint.bitwiseDropped === true || fullMask(e)) && e.sreg === e.dreg) return undefined;
     // A prefix of whole bytes: the load shrinks to them, the compare too, and no mask goes out.
     const bytes = hint.prefixBytes;
     if (bytes !== undefined && e.sreg === e.dreg) {

@@ -9,7 +9,7 @@ import { DelinearizeError, type RuleParser } from '../print/delinearize.js';
 import type { PostprocessStmt, RulePP } from '../print/postprocess.js';
 import * as U from '../uapi.js';
 import { rangeToPrefix } from '../print/sets.js';
-import { register, without } from './spec.js';
+import { register } from './spec.js';
 
 export const NAT_TYPES = fromPrefix<'snat' | 'dnat'>('nat type', 'NFT_NAT_');
 /** The address family of the NAT addresses (NFPROTO_IPV4 / NFPROTO_IPV6). */
@@ -149,8 +149,16 @@ export const nat = register({
   // as both ends of a range.
   recreate: (e, hint) => {
     const keep = ((e.flags as number | undefined) ?? 0) & ~(U.NF_NAT_RANGE_MAP_IPS | U.NF_NAT_RANGE_PROTO_SPECIFIED);
-    const flags = keep | (hint.natProto === true ? U.NF_NAT_RANGE_PROTO_SPECIFIED : 0);
-    const out = without(e, (k, v) => (k === 'regAddrMax' && v === e.regAddrMin) || (k === 'regProtoMax' && v === e.regProtoMin) || k === 'flags');
-    return flags !== 0 ? { ...out, flags } : out;
+    // Without the printer's word (an address and port from immediates), a port register is a port of its own.
+    const proto = hint.natProto ?? e.regProtoMin !== undefined;
+    const flags = keep | (proto ? U.NF_NAT_RANGE_PROTO_SPECIFIED : 0);
+    const addrMax = e.regAddrMax !== undefined && e.regAddrMax === e.regAddrMin, protoMax = e.regProtoMax !== undefined && e.regProtoMax === e.regProtoMin;
+    if (!addrMax && !protoMax && flags === (e.flags ?? 0)) return e;
+    const out = { ...e };
+    if (addrMax) delete out.regAddrMax;
+    if (protoMax) delete out.regProtoMax;
+    if (flags !== 0) out.flags = flags;
+    else delete out.flags;
+    return out;
   },
 });

@@ -60,6 +60,8 @@ export interface ExprSpec {
    * known. Without it, the expression names nothing.
    */
   refs?: (e: Record<string, unknown>, r: ExprRefs) => boolean;
+  /** The fields that hold expressions (filled in by register). */
+  nested?: Field[];
   /** Fields by attribute type (filled in by register). */
   byAttr?: (Field | undefined)[];
 }
@@ -92,6 +94,8 @@ const nameSlots: (NameEntry | undefined)[] = new Array<NameEntry | undefined>(NA
 export function register(spec: ExprSpec): ExprSpec {
   spec.byAttr = [];
   for (const f of spec.fields) spec.byAttr[f.attr] = f;
+  const nested = spec.fields.filter((f) => f.kind === 'expr' || f.kind === 'exprs');
+  if (nested.length > 0) spec.nested = nested;
   specs.set(spec.name, spec);
   nameSlots.fill(undefined);
   return spec;
@@ -139,25 +143,37 @@ export interface RuleEdit {
  * print as (see ExprSpec.recreate); nested expressions (a dynset's) too.
  */
 export function recreateRule(exprs: Expr[], hints?: ReadonlyMap<number, RecreateHint>): Expr[] {
-  const out: (Expr | undefined)[] = exprs.slice();
-  const edit: RuleEdit = {
-    exprs: out,
-    loaderOf: (reg, at) => {
-      for (let i = at - 1; i >= 0; i--) if ((out[i] as { dreg?: number } | undefined)?.dreg === reg) return i;
-      return -1;
-    },
-    readerOf: (reg, at) => {
-      for (let i = at + 1; i < out.length; i++) if ((out[i] as { sreg?: number } | undefined)?.sreg === reg) return i;
-      return -1;
-    },
+  // Most rules come back as they are: the array is copied only when an expression changes.
+  let out: (Expr | undefined)[] = exprs;
+  let edit: RuleEdit | undefined;
+  const editOf = (): RuleEdit => {
+    if (out === exprs) out = exprs.slice();
+    const arr = out;
+    return edit ??= {
+      exprs: arr,
+      loaderOf: (reg, at) => {
+        for (let i = at - 1; i >= 0; i--) if ((arr[i] as { dreg?: number } | undefined)?.dreg === reg) return i;
+        return -1;
+      },
+      readerOf: (reg, at) => {
+        for (let i = at + 1; i < arr.length; i++) if ((arr[i] as { sreg?: number } | undefined)?.sreg === reg) return i;
+        return -1;
+      },
+    };
   };
   let dropped = false;
   for (let i = 0; i < out.length; i++) {
     const e = out[i]!;
-    const x = recreateOne(e, hints?.get(i) ?? NO_HINT, edit);
+    const spec = specs.get(e.type);
+    // An expression without a hook or nested expressions is sent as listed.
+    if (spec === undefined || (spec.recreate === undefined && spec.nested === undefined)) continue;
+    const x = recreateOne(e, spec, hints?.get(i) ?? NO_HINT, spec.recreate !== undefined && spec.recreate.length > 2 ? editOf() : NO_EDIT);
+    if (x === e) continue;
+    if (out === exprs) out = exprs.slice();
     out[i] = x;
     if (x === undefined) dropped = true;
   }
+  if (out === exprs) return exprs;
   return dropped ? out.filter((x): x is Expr => x !== undefined) : (out as Expr[]);
 }
 
@@ -165,20 +181,19 @@ const NO_EDIT: RuleEdit = { exprs: [], loaderOf: () => -1, readerOf: () => -1 };
 
 /** One listed expression as nft sends it (see recreateRule), or undefined if nft sends nothing for it. */
 export function recreateExpr(e: Expr, hint: RecreateHint = NO_HINT): Expr | undefined {
-  return recreateOne(e, hint, NO_EDIT);
+  const spec = specs.get(e.type);
+  return spec === undefined ? e : recreateOne(e, spec, hint, NO_EDIT);
 }
 
-function recreateOne(e: Expr, hint: RecreateHint, edit: RuleEdit): Expr | undefined {
-  const spec = specs.get(e.type);
-  if (spec === undefined) return e;
+function recreateOne(e: Expr, spec: ExprSpec, hint: RecreateHint, edit: RuleEdit): Expr | undefined {
   const first = spec.recreate !== undefined ? spec.recreate(e, hint, edit) : e;
   if (first === undefined) return undefined;
   let out: Record<string, unknown> = first;
-  for (const f of spec.fields) {
+  for (const f of spec.nested ?? []) {
     const v = out[f.key];
     if (v === undefined) continue;
-    if (f.kind === 'expr') out = { ...out, [f.key]: recreateExpr(v as Expr) ?? v };
-    else if (f.kind === 'exprs') out = { ...out, [f.key]: recreateRule(v as Expr[]) };
+    const x = f.kind === 'expr' ? recreateExpr(v as Expr) ?? v : recreateRule(v as Expr[]);
+    if (x !== v) out = { ...out, [f.key]: x };
   }
   return out as Expr;
 }

@@ -49,11 +49,17 @@ interface AnonymousKind {
 function anonymousKind(inline: InlineLookup, ids: SetIds): AnonymousKind {
   const cache = ids.kinds as Map<string, AnonymousKind>;
   const given = inline.set;
-  // A set from a listing: as it was.
+  // A set from a listing: as it was (the shape shared by the sets of one type).
   if (given.keyLen !== undefined && given.keyTypeId !== undefined) {
-    const s: NftSet = { family: 'ip', table: '', name: '', ...given, flags: ['anonymous', 'constant', ...(given.flags ?? [])] };
+    const flags: NftSet['flags'] = ['anonymous', 'constant', ...(given.flags ?? [])];
+    const shapeKey = `listed\0${given.type}\0${given.map ?? ''}\0${flags.join(',')}\0${given.keyLen}`;
+    let shape = (cache.get(shapeKey) as AnonymousKind | undefined)?.shape;
+    if (shape === undefined) {
+      shape = setShape({ type: given.type, ...(given.map !== undefined ? { map: given.map } : {}), flags, keyLen: given.keyLen });
+      cache.set(shapeKey, { shape, raw: {} });
+    }
     const { elements: _e, type: _t, map: _m, name: _n, ...raw } = given;
-    return { shape: setShape(s), raw: { ...raw, flags: s.flags!, flagBits: given.flagBits ?? setFlagBits(s) } };
+    return { shape, raw: { ...raw, flags, flagBits: given.flagBits ?? setFlagBits({ family: 'ip', table: '', name: '', type: given.type, ...(given.map !== undefined ? { map: given.map } : {}), flags }) } };
   }
   const key = `${inline.set.type}\0${inline.set.map ?? ''}\0${(inline.set.flags ?? []).join(',')}`;
   let k = cache.get(key);

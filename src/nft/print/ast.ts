@@ -115,13 +115,27 @@ export function setType(e: Node, dtype: DataType, order: ByteOrder): void {
 
 /** A deep copy (nft's expr_clone), sharing sets and templates. */
 export function clone<T extends Node>(e: T): T {
-  const c = { ...e } as Record<string, unknown>;
-  for (const [k, v] of Object.entries(c)) {
-    if (k === 'set' || k === 'dtype') continue;
-    if (Array.isArray(v)) c[k] = v.map((x) => (isNode(x) ? clone(x) : x));
-    else if (isNode(v)) c[k] = clone(v);
+  // Every register read clones what it reads: by kind, not by walking the keys.
+  const n = e as Node;
+  switch (n.k) {
+    case 'value': case 'verdict': case 'catchall': case 'symbol': case 'setref': return { ...e };
+    case 'leaf': {
+      const c = { ...n };
+      if (isNode(c.expr)) c.expr = clone(c.expr);
+      return c as unknown as T;
+    }
+    case 'binop': case 'rel': case 'mapping': return { ...e, left: clone(n.left), right: clone(n.right) };
+    case 'unary': return { ...e, arg: clone(n.arg) };
+    case 'concat': return { ...e, parts: n.parts.map(clone) };
+    case 'prefix': return { ...e, value: clone(n.value) };
+    case 'range': return { ...e, from: clone(n.from), to: clone(n.to) };
+    case 'set': return { ...e, elems: n.elems.map(clone) };
+    case 'elem': return { ...e, key: clone(n.key) };
+    case 'map': return { ...e, map: clone(n.map), mappings: clone(n.mappings) };
+    case 'list': return { ...e, items: n.items.map(clone) };
+    case 'flagcmp': return { ...e, expr: clone(n.expr), mask: clone(n.mask), value: clone(n.value) };
+    default: return { ...e };
   }
-  return c as T;
 }
 
 function isNode(x: unknown): x is Node {
