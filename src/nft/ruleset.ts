@@ -126,6 +126,8 @@ export class Ruleset implements RulesetData {
         expressions[i] = copy as unknown as (typeof expressions)[number];
       }
       const rule: Rule = { ...r, expressions };
+      const compat = r.compat ?? compatOf(r.expressions as Expr[]);
+      if (compat !== undefined) rule.compat = compat;
       delete rule.handle;
       delete rule.position;
       delete (rule as { use?: number }).use;
@@ -158,6 +160,21 @@ function needsHints(exprs: Expr[]): boolean {
     }
   }
   return false;
+}
+
+// The kernel keeps a rule's NFTA_RULE_COMPAT to itself (it does not list it),
+// but the xtables matches of an iptables-nft rule need it to be created again
+// (`-m udp` checks the rule is `-p udp`): it is what iptables-nft sends, the
+// protocol of the rule's `meta l4proto` match (flag 2 when negated).
+function compatOf(exprs: Expr[]): Rule['compat'] {
+  if (!exprs.some((e) => e.type === 'raw' && ((e as unknown as { name: string }).name === 'match' || (e as unknown as { name: string }).name === 'target'))) return undefined;
+  for (let i = 0; i + 1 < exprs.length; i++) {
+    const m = exprs[i] as Expr & { key?: string; dreg?: number }, c = exprs[i + 1] as Expr & { sreg?: number; op?: string; data?: unknown };
+    if (m.type === 'meta' && m.key === 'l4proto' && c.type === 'cmp' && c.sreg === m.dreg && c.data instanceof Uint8Array && c.data.length === 1) {
+      return { proto: c.data[0]!, flags: c.op === 'neq' ? U.NFT_RULE_COMPAT_F_INV : 0 };
+    }
+  }
+  return undefined;
 }
 
 // A listed anonymous set as a rule gives it inline (AnonymousSet), with what the kernel holds of it.

@@ -8,63 +8,13 @@
 //     captured with strace, set ids aside), and commits to the same ruleset.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { unlinkSync, writeFileSync } from 'node:fs';
 
-import { captureBatch } from '../../scripts/nft-capture.mjs';
 import { NftCommitError, Nftables, Transaction, nft as build, printRule, type Rule } from '../../src/index.js';
 import { decodeRule } from '../../src/nft/rule.js';
 import { DecodeError, messages } from '../../src/nft/wire.js';
-import { makeNetns, sh } from '../helpers.js';
-import { captured, messagesOf } from '../fixtures/nft/captured.js';
-import { comparableBatch } from '../fixtures/nft-py/corpus.js';
-
-const list = (ns: string): string => sh('ip', ['netns', 'exec', ns, 'nft', 'list', 'ruleset']);
-
-function load(ns: string, text: string): void {
-  const file = `/tmp/dp-fidelity-${process.pid}.nft`;
-  writeFileSync(file, text);
-  try { sh('ip', ['netns', 'exec', ns, 'nft', '-f', file]); } finally { unlinkSync(file); }
-}
-
-function netns(): ReturnType<typeof makeNetns> {
-  const ns = makeNetns();
-  sh('ip', ['-n', ns.name, 'link', 'set', 'lo', 'up']);
-  return ns;
-}
-
-/** The round trip above for one nft script. */
-async function roundTrip(script: string): Promise<void> {
-  const a = netns(), b = netns(), c = netns();
-  try {
-    load(a.name, script);
-    const want = list(a.name);
-    const nf = await Nftables.open({ netns: a.name });
-    const listed = await nf.list();
-    await nf.close();
-    const ours = listed.toString();
-    assert.equal(ours, want, 'toString() is not what nft lists');
-
-    // nft reads our text back as the same ruleset (and this is its batch for that text).
-    const file = `/tmp/dp-fidelity-${process.pid}.nft`;
-    writeFileSync(file, ours);
-    let run;
-    try { run = captureBatch(file, b.name); } finally { unlinkSync(file); }
-    assert.equal(run.status, 0, `nft refused our text: ${run.nftOutput}`);
-    assert.equal(list(b.name), want, 'our text loads as something else');
-
-    const tx = listed.toTransaction();
-    const theirs = comparableBatch(run.messages), mine = comparableBatch(messagesOf(tx.encode().bytes));
-    assert.deepEqual([...mine.rules], [...theirs.rules], 'toTransaction() does not send what nft sends for the rules');
-    assert.deepEqual([...mine.skeleton], [...theirs.skeleton], 'toTransaction() does not send what nft sends for the tables, chains, sets and objects');
-
-    const nc = await Nftables.open({ netns: c.name });
-    await nc.commit(tx);
-    await nc.close();
-    assert.equal(list(c.name), want, 'the recreated ruleset lists differently');
-  } finally {
-    a.remove(); b.remove(); c.remove();
-  }
-}
+import { sh } from '../helpers.js';
+import { captured } from '../fixtures/nft/captured.js';
+import { list, load, netns, roundTrip } from '../fixtures/nft/roundtrip.js';
 
 const filter = (family: string, ...rules: string[]) =>
   `table ${family} t {\n\tchain c {\n\t\ttype filter hook input priority filter; policy accept;\n${rules.map((r) => `\t\t${r}\n`).join('')}\t}\n}\n`;
