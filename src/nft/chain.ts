@@ -61,6 +61,10 @@ export function validateChain(c: Chain, where: string): void {
   }
   if (c.device !== undefined) checkDevice(c.device, where);
   if (c.devices !== undefined) checkDevices(c.devices, where);
+  // Both are given when a listing has one device (the kernel lists it both ways); otherwise one of them says it.
+  if (c.device !== undefined && c.devices !== undefined && c.devices.length > 0 && !(c.devices.length === 1 && c.devices[0] === c.device)) {
+    throw new NftValidationError(`${where}: device ${JSON.stringify(c.device)} and devices ${JSON.stringify(c.devices)} disagree`);
+  }
   if (c.flags !== undefined) checkUint(c.flags, 0xffffffff, `${where}: chain flags`);
 }
 
@@ -90,7 +94,7 @@ export function encodeChain(w: Writer, c: Chain, chainId?: number): void {
   }
   if (chainId !== undefined) w.be32(U.NFTA_CHAIN_ID, chainId);
   // The flags nft sets (offload, binding); the kernel lists base chains with NFT_CHAIN_BASE, which is its own.
-  const flags = (c.flags ?? 0) & ~U.NFT_CHAIN_BASE;
+  const flags = ((c.flags ?? 0) & ~U.NFT_CHAIN_BASE) >>> 0;
   if (flags !== 0) w.be32(U.NFTA_CHAIN_FLAGS, flags);
   const ud = c.userdata ?? (c.comment !== undefined ? commentUserdata(c.comment) : undefined);
   if (ud !== undefined) w.attr(U.NFTA_CHAIN_USERDATA, ud);

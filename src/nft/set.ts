@@ -219,6 +219,8 @@ export function validateElement(e: SetElement, shape: SetShape | undefined, wher
   if (e.verdict !== undefined && !isVerdict(e.verdict)) throw new NftValidationError(`${where}: bad verdict`);
   if (e.verdict?.chain !== undefined) checkName(e.verdict.chain, `${where}: verdict chain`);
   for (const k of ['timeout', 'expires'] as const) if (e[k] !== undefined) checkUint(e[k], 2 ** 48, `${where}: ${k}`);
+  // Counter values past 2^53 do not survive as numbers (a kernel counter that high would be 9 petabytes).
+  if (e.counter !== undefined) for (const k of ['packets', 'bytes'] as const) checkUint(e.counter[k], Number.MAX_SAFE_INTEGER, `${where}: counter ${k}`);
   if (e.comment !== undefined) checkComment(e.comment, where);
 }
 
@@ -451,7 +453,7 @@ function counterExpr(packets: number, bytes: number): Expr {
 /** Writes one element, in libnftnl's order; like libnftnl, the n-th element of a message is nest type n (from 1). */
 export function encodeElement(w: Writer, e: SetElement, shape: SetShape | undefined, nth = U.NFTA_LIST_ELEM): void {
   const t = w.nest(nth);
-  const flags = (e.flags ?? 0) | (e.intervalEnd === true ? U.NFT_SET_ELEM_INTERVAL_END : 0);
+  const flags = ((e.flags ?? 0) | (e.intervalEnd === true ? U.NFT_SET_ELEM_INTERVAL_END : 0)) >>> 0;
   if (flags !== 0) w.be32(U.NFTA_SET_ELEM_FLAGS, flags);
   if (e.timeout !== undefined) w.be64(U.NFTA_SET_ELEM_TIMEOUT, BigInt(e.timeout));
   if (e.expires !== undefined) w.be64(U.NFTA_SET_ELEM_EXPIRATION, BigInt(e.expires));
@@ -513,7 +515,7 @@ export function decodeElementAt(buf: Buffer, off: number, end: number, shape: Se
   if (flagsAt >= 0) {
     const f = be32At(buf, flagsAt, flagsLen, 'element flags');
     if ((f & U.NFT_SET_ELEM_INTERVAL_END) !== 0) e.intervalEnd = true;
-    if ((f & ~U.NFT_SET_ELEM_INTERVAL_END) !== 0) e.flags = f & ~U.NFT_SET_ELEM_INTERVAL_END;
+    if ((f & ~U.NFT_SET_ELEM_INTERVAL_END) !== 0) e.flags = (f & ~U.NFT_SET_ELEM_INTERVAL_END) >>> 0;
   }
   if (dataAt >= 0) {
     const d = decodeDataAt(buf, dataAt, dataLen);

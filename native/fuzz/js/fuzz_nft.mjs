@@ -130,7 +130,7 @@ function expectedChain(c) {
   // regular chain, and its device(s) are not sent; one device goes as
   // NFTA_HOOK_DEV alone, as nft sends it.
   const want = without(c, 'handle', 'use', 'flags');
-  const flags = (c.flags ?? 0) & ~1;
+  const flags = ((c.flags ?? 0) & ~1) >>> 0;
   if (flags !== 0) want.flags = flags;
   if (c.hook === undefined) return without(want, 'device', 'devices');
   want.priority = c.priority ?? 0;

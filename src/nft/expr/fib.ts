@@ -25,7 +25,7 @@ export interface FibExpr {
 
 // fib_expr_print: the inputs joined with ` . `, unknown bits in hex, then the result.
 leafPrinters.set('fib', (e) => {
-  let flags = (e.fibFlags as number) & ~U.NFTA_FIB_F_PRESENT;
+  let flags = ((e.fibFlags as number) & ~U.NFTA_FIB_F_PRESENT) >>> 0;
   const parts: string[] = [];
   for (const [bit, s] of [[U.NFTA_FIB_F_SADDR, 'saddr'], [U.NFTA_FIB_F_DADDR, 'daddr'], [U.NFTA_FIB_F_MARK, 'mark'], [U.NFTA_FIB_F_IIF, 'iif'], [U.NFTA_FIB_F_OIF, 'oif']] as [number, string][]) {
     if (flags & bit) { parts.push(s); flags &= ~bit; }

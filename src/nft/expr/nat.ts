@@ -148,10 +148,10 @@ export const nat = register({
   // proto-specified for a separate port only), and lists one address or port
   // as both ends of a range.
   recreate: (e, hint) => {
-    const keep = ((e.flags as number | undefined) ?? 0) & ~(U.NF_NAT_RANGE_MAP_IPS | U.NF_NAT_RANGE_PROTO_SPECIFIED);
+    const keep = (((e.flags as number | undefined) ?? 0) & ~(U.NF_NAT_RANGE_MAP_IPS | U.NF_NAT_RANGE_PROTO_SPECIFIED)) >>> 0;
     // Without the printer's word (an address and port from immediates), a port register is a port of its own.
     const proto = hint.natProto ?? e.regProtoMin !== undefined;
-    const flags = keep | (proto ? U.NF_NAT_RANGE_PROTO_SPECIFIED : 0);
+    const flags = (keep | (proto ? U.NF_NAT_RANGE_PROTO_SPECIFIED : 0)) >>> 0;
     const addrMax = e.regAddrMax !== undefined && e.regAddrMax === e.regAddrMin, protoMax = e.regProtoMax !== undefined && e.regProtoMax === e.regProtoMin;
     if (!addrMax && !protoMax && flags === (e.flags ?? 0)) return e;
     const out = { ...e };
