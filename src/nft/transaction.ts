@@ -319,11 +319,13 @@ export class Transaction {
     const opOfMessage: number[] = [];
     const ids: SetIds = { next: 1, byName: new Map<string, number>(), anonymousId: options.anonymousId, named: 0, kinds: new Map(), chains: new Map() };
     const order = options.reorder === true ? commitOrder(this.operations) : undefined;
+    const ctx = { shapes: this.#shapes, ids };
     const n = this.operations.length;
     for (let k = 0; k < n; k++) {
       const i = order === undefined ? k : order[k]!;
       const before = w.count;
-      encodeOperation(w, this.operations[i]!, this.#shapes, ids);
+      const op = this.operations[i]!;
+      kindOf(op).encode(w, op as never, ctx);
       for (let m = before; m < w.count; m++) opOfMessage.push(i);
     }
     return { bytes: w.bytes(), opOfMessage, optimized: order !== undefined || ids.named > 0 };
@@ -331,10 +333,6 @@ export class Transaction {
 }
 
 export { setKey, isInline };
-
-function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>, ids: SetIds): void {
-  kindOf(op).encode(w, op as never, { shapes, ids });
-}
 
 function printOperation(op: Operation, shapes: Map<string, SetShape>, sets: Map<string, NftSet>): string {
   return kindOf(op).print(op as never, { shapes, sets });

@@ -104,16 +104,16 @@ export interface OperationKind<K extends Operation['kind']> {
   apply(s: FakeState, op: OperationOf<K>, fake: FakeContext): void;
 }
 
-const kinds = new Map<string, OperationKind<Operation['kind']>>();
+const kinds: Partial<Record<Operation['kind'], OperationKind<Operation['kind']>>> = {};
 
 export function registerKind<K extends Operation['kind']>(k: OperationKind<K>): OperationKind<K> {
-  kinds.set(k.kind, k as unknown as OperationKind<Operation['kind']>);
+  kinds[k.kind] = k as unknown as OperationKind<Operation['kind']>;
   return k;
 }
 
 /** The kind of an operation (its methods take the operation as it is). */
-export function kindOf<O extends Operation>(op: O): OperationKind<O['kind']> & { [K in keyof OperationKind<O['kind']>]: OperationKind<O['kind']>[K] } {
-  const k = kinds.get(op.kind);
+export function kindOf<O extends Operation>(op: O): OperationKind<O['kind']> {
+  const k = kinds[op.kind];
   if (k === undefined) throw new TypeError(`unknown operation kind ${JSON.stringify(op.kind)}`);
   return k as never;
 }
