@@ -49,6 +49,16 @@ describe('printing link-layer matches', () => {
   });
 });
 
+describe('printing ct status bits', () => {
+  it('`ct status dnat` as the proxy writes it (a mask, no xor op) and as nft sends it', () => {
+    const ct: Expression[] = [{ type: 'ct', key: 'status', dreg: 1 }];
+    assert.equal(printExpressions(rule('ip', ...ct, { type: 'bitwise', sreg: 1, dreg: 1, len: 4, mask: hex('20000000'), xor: hex('00000000') },
+      { type: 'cmp', sreg: 1, op: 'neq', data: hex('00000000') })), 'ct status dnat');
+    assert.equal(printExpressions(rule('ip', ...ct, { type: 'bitwise', sreg: 1, dreg: 1, len: 4, op: 'mask_xor', mask: hex('30000000'), xor: hex('00000000') },
+      { type: 'cmp', sreg: 1, op: 'eq', data: hex('00000000') })), 'ct status ! snat,dnat');
+  });
+});
+
 describe('printing set elements', () => {
   const print = (s: Omit<NftSet, 'family' | 'table'>) =>
     new Ruleset({ generation: 1, tables: [{ family: 'ip', name: 't' }], chains: [], rules: [], sets: [{ family: 'ip', table: 't', ...s }], objects: [] }).toString().split('\n').filter((l) => l.startsWith('\t\t')).join('\n');
@@ -67,5 +77,37 @@ describe('printing set elements', () => {
     assert.match(print({ name: 'a', type: 'ipv4_addr', elements: ['1.1.1.1', '2.2.2.2', '3.3.3.3'].map((k) => ({ key: k })) }), /\{ 1\.1\.1\.1, 2\.2\.2\.2,\n\t\t\t     3\.3\.3\.3 \}/);
     assert.match(print({ name: 'e', type: 'ether_type', elements: ['ip6', 'ip'].map((k) => ({ key: k })) }), /\{ ip,\n\t\t\t     ip6 \}/);
     assert.match(print({ name: 'i', type: 'inet_service', flags: ['interval'], elements: [{ key: 22 }, { key: 23, intervalEnd: true }, { key: 80 }, { key: 91, intervalEnd: true }] }), /\{ 22, 80-90 \}/);
+  });
+});
+
+describe('printing typeof sets nft 1.0.6 writes (set userdata)', () => {
+  // Userdata bytes as nft 1.0.6 wrote them for each declaration (read back from the kernel).
+  const declaration = (s: Omit<NftSet, 'family' | 'table'>) =>
+    new Ruleset({ generation: 1, tables: [{ family: 'ip', name: 't' }], chains: [], rules: [], sets: [{ family: 'ip', table: 't', ...s }], objects: [] })
+      .toString().split('\n')[2]!.trim();
+
+  it('numgen keys and data', () => {
+    assert.equal(declaration({ name: 'm', type: 'integer', map: 'ipv4_addr . inet_service', userdata: hex(
+      '000401000000010400000000031a0004170000000112000401000000010402000000020400000000043400040d000000012c0014000407000000010c00040c00000001040c0000000114000407000000010c000408000000010402000000060400000000') }),
+    'typeof numgen random mod 2 : ip daddr . tcp dport');
+    assert.equal(declaration({ name: 'm', type: 'integer', map: 'ipv4_addr', userdata: hex(
+      '000401000000010402000000031a000417000000011200040000000001040400000002040a0000000414000407000000010c00040c00000001040c000000060400000000') }),
+    'typeof numgen inc mod 4 offset 10 : ip daddr');
+  });
+
+  it('symhash keys; a jhash key (nft keeps no input for it, and nft 1.0.6 crashes listing it) prints as its type, which nft refuses', () => {
+    assert.equal(declaration({ name: 's', type: 'integer', userdata: hex('0004010000000326000418000000011e000401000000010403000000020402000000030400000000040400000000') }),
+      'typeof symhash mod 2 offset 3');
+    assert.equal(declaration({ name: 's', type: 'integer', userdata: hex('0004010000000326000418000000011e000400000000010403000000020402000000030405000000040401000000') }),
+      'type integer');
+  });
+
+  it('fib keys and data', () => {
+    assert.equal(declaration({ name: 's', type: 'fib_addrtype', userdata: hex('000401000000031400041a000000010c000403000000010402000000') }), 'typeof fib daddr type');
+    assert.equal(declaration({ name: 's', type: 'iface_index', userdata: hex('000401000000031400041a000000010c000401000000010409000000') }), 'typeof fib saddr . iif oif');
+    assert.equal(declaration({ name: 's', type: 'string', keyLen: 16, keyTypeId: 5, userdata: hex('000401000000031400041a000000010c000402000000010402000000') }), 'typeof fib daddr oifname');
+    assert.equal(declaration({ name: 'm', type: 'ipv4_addr', map: 'fib_addrtype', userdata: hex(
+      '0004020000000104010000000314000407000000010c00040c00000001040b000000041400041a000000010c000403000000010402000000060400000000') }),
+    'typeof ip saddr : fib daddr type');
   });
 });
