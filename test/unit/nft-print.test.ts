@@ -111,3 +111,48 @@ describe('printing typeof sets nft 1.0.6 writes (set userdata)', () => {
     'typeof ip saddr : fib daddr type');
   });
 });
+
+describe('printing rules without their sets (printRule without sets)', () => {
+  // What the kernel lists for each rule (nft --debug=netlink); the address and port registers show the map's value.
+  const lookup = (set: string, dreg = 1): Expression[] => [load('network_header', 12, 4), { type: 'lookup', set, sreg: 1, dreg }];
+  const natRule = (family: Rule['family'], natFamily: 'ip' | 'ip6', regs: Record<string, number>, flags: number, ...e: Expression[]) =>
+    rule(family, ...e, { type: 'nat', nat: 'dnat', family: natFamily, ...regs, flags } as Expression);
+  const tcp: Expression[] = [{ type: 'meta', key: 'l4proto', dreg: 1 }, eq('06')];
+  const numgen: Expression = { type: 'numgen', dreg: 1, modulus: 2, mode: 'random', offset: 0 };
+
+  it('a concatenated key is the loads in the registers from the lookup\'s that nothing read yet', () => {
+    const th = (offset: number, dreg = 9): Expression => ({ type: 'payload', base: 'transport_header', offset, len: 2, dreg });
+    const l4: Expression = { type: 'meta', key: 'l4proto', dreg: 9 };
+    const vmap: Expression = { type: 'lookup', set: 'service-ips', sreg: 1, dreg: 0 };
+    assert.equal(printExpressions(rule('ip', load('network_header', 16, 4), l4, th(2, 10), vmap)), 'ip daddr . meta l4proto . th dport vmap @service-ips');
+    // Registers a lookup already read (tcp dport for @a) are no part of the next key.
+    assert.equal(printExpressions(rule('ip', ...tcp, load('network_header', 12, 4), th(2), { type: 'lookup', set: 'a', sreg: 1 },
+      load('network_header', 16, 4), { type: 'lookup', set: 'b', sreg: 1 })), 'ip saddr . tcp dport @a ip daddr @b');
+  });
+
+  it('a NAT address and port (ip, ip6, inet)', () => {
+    assert.equal(printExpressions(natRule('ip', 'ip', { regAddrMin: 1, regAddrMax: 1, regProtoMin: 9, regProtoMax: 9 }, 3, ...tcp, numgen, { type: 'lookup', set: 'eps', sreg: 1, dreg: 1 })),
+      'meta l4proto tcp dnat ip to numgen random mod 2 map @eps');
+    assert.equal(printExpressions(natRule('ip', 'ip', { regAddrMin: 1, regAddrMax: 1, regProtoMin: 9, regProtoMax: 9 }, 3, ...tcp, ...lookup('m'))),
+      'meta l4proto tcp dnat ip to ip saddr map @m');
+    assert.equal(printExpressions(natRule('ip6', 'ip6', { regAddrMin: 1, regAddrMax: 1, regProtoMin: 2, regProtoMax: 2 }, 3, ...tcp, numgen, { type: 'lookup', set: 'eps', sreg: 1, dreg: 1 })),
+      'meta l4proto tcp dnat ip6 to numgen random mod 2 map @eps');
+    const nfproto: Expression[] = [{ type: 'meta', key: 'nfproto', dreg: 1 }, eq('02')];
+    assert.equal(printExpressions(natRule('inet', 'ip', { regAddrMin: 1, regAddrMax: 1, regProtoMin: 9, regProtoMax: 9 }, 3, ...tcp, ...nfproto, ...lookup('m'))),
+      'meta l4proto tcp dnat ip to ip saddr map @m');
+  });
+
+  it('NAT address ranges, with or without port ranges, and prefixes', () => {
+    assert.equal(printExpressions(natRule('ip', 'ip', { regAddrMin: 1, regAddrMax: 9 }, 1, ...lookup('a'))), 'dnat ip to ip saddr map @a');
+    assert.equal(printExpressions(natRule('ip', 'ip', { regAddrMin: 1, regAddrMax: 9 }, 65, ...lookup('a'))), 'dnat ip prefix to ip saddr map @a');
+    assert.equal(printExpressions(natRule('ip', 'ip', { regAddrMin: 1, regAddrMax: 10, regProtoMin: 9, regProtoMax: 11 }, 3, ...tcp, ...lookup('b'))),
+      'meta l4proto tcp dnat ip to ip saddr map @b');
+    assert.equal(printExpressions(natRule('ip6', 'ip6', { regAddrMin: 1, regAddrMax: 2 }, 1, load('network_header', 8, 16), { type: 'lookup', set: 'a', sreg: 1, dreg: 1 })),
+      'dnat ip6 to ip6 saddr map @a');
+  });
+
+  it('a NAT address alone keeps nft\'s form; registers no map layout explains stay raw', () => {
+    assert.equal(printExpressions(natRule('ip', 'ip', { regAddrMin: 1, regAddrMax: 1 }, 1, ...lookup('d'))), 'dnat to ip saddr map @d');
+    assert.match(printExpressions(natRule('ip', 'ip', { regAddrMin: 1, regAddrMax: 1, regProtoMin: 10, regProtoMax: 10 }, 3, ...tcp, ...lookup('x'))), /\[ nat /);
+  });
+});
