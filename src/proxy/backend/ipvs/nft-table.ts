@@ -18,6 +18,7 @@ import { SET_NAMES, type PlannedElement, type SetName } from './plan.js';
 export const TABLE = 'dataplane-ipvs';
 
 type NftFamily = 'ip' | 'ip6';
+const ICMPV6_PORT_UNREACH = 4;
 export const nftFamily = (f: 4 | 6): NftFamily => (f === 4 ? 'ip' : 'ip6');
 
 const ADDR: Record<NftFamily, string> = { ip: 'ipv4_addr', ip6: 'ipv6_addr' };
@@ -135,7 +136,8 @@ function filterRules(c: Ctx): Rule[] {
   for (const set of ['cluster-ips', 'external-ips', 'external-ips-local', 'load-balancer-ips'] as const) {
     rules.push(r('ipvs-filter', nft.inSet(SERVICE(f), set), nft.ret()));
   }
-  rules.push(r('ipvs-filter', nft.reject('icmpx port-unreachable')));
+  // `reject`: ICMP port unreachable (icmpx is for inet tables: an ip table's reject of type icmpx only drops).
+  rules.push(r('ipvs-filter', f === 'ip' ? nft.reject('icmp port-unreachable') : { type: 'reject', rejectType: 'icmp', code: ICMPV6_PORT_UNREACH }));
   return rules;
 }
 
