@@ -11,7 +11,7 @@
 //     connections to addresses on kube-ipvs0 on ports no service serves.
 import { nft, type Chain, type Expression, type NftSet, type Rule, type SetElement, type Transaction } from '../../../index.js';
 import type { BackendOptions } from '../backend.js';
-import { cidrFamily } from './cidr.js';
+import { cidrFamily, cidrRange } from './cidr.js';
 import { SET_NAMES, type PlannedElement, type SetName } from './plan.js';
 
 /** Our table's name in both families. */
@@ -162,7 +162,9 @@ export function rebuildTable(tx: Transaction, family: 4 | 6, options: BackendOpt
     tx.addSet({ ...setDefinition(f, name), ...(els !== undefined ? { elements: els } : {}) });
   }
   const cidrs = clusterCIDRs(options, family);
-  tx.addSet({ ...setDefinition(f, 'cluster-cidrs'), ...(cidrs.length > 0 ? { elements: cidrs.map((key) => ({ key })) } : {}) });
+  // As ranges: the kernel takes them so (nft lists them back as prefixes), and so does FakeNftables.
+  const ranges = cidrs.map((c) => cidrRange(c)).map(([key, keyEnd]) => ({ key, keyEnd }));
+  tx.addSet({ ...setDefinition(f, 'cluster-cidrs'), ...(ranges.length > 0 ? { elements: ranges } : {}) });
   const c: Ctx = { family: f, options };
   for (const rule of [...natRules(c), ...filterRules(c)]) tx.addRule(rule);
 }
