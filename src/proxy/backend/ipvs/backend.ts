@@ -18,7 +18,7 @@ import {
 import { elementChanges, nftFamily, rebuildTable, TABLE } from './nft-table.js';
 import { resolveIpvsOptions, type IpvsOptions } from './options.js';
 import { canonicalIp, planServicePort, type PlanContext, type ServicePortPlan } from './plan.js';
-import { currentFromKernel, currentFromPlan, reconcile, type CurrentVirtualServer, type Reconciliation } from './reconcile.js';
+import { currentFromKernel, currentFromPlan, drainsTcp, reconcile, withKernelDests, type CurrentVirtualServer, type Reconciliation } from './reconcile.js';
 import { ensureSysctls, ipvsSysctls, isOwnNetns, procSys, type SysctlAccess } from './sysctl.js';
 
 /** What the backend talks to; anything left out is opened in the node's namespace (unit tests pass fakes). */
@@ -203,8 +203,9 @@ export class IpvsBackend implements Backend {
     const delta: Delta = this.#desired.update([...changed].map((k) => [k, this.#plan(state, k)]));
     const all: Reconciliation = { operations: [], draining: [], restored: [], staleFlows: [] };
     for (const [k, { before, after }] of delta.virtualServers) {
-      const draining = this.#draining.of(k);
-      const have = before !== undefined ? currentFromPlan(before, draining) : undefined;
+      let have = before !== undefined ? currentFromPlan(before, this.#draining.of(k)) : undefined;
+      // Real servers to drain: their connection counts decide between deleting now and weight 0.
+      if (drainsTcp(after, have)) have = withKernelDests(have!, await h.ipvs.listDests({ protocol: have!.protocol, address: have!.address, port: have!.port }));
       mergeInto(all, reconcile(after, have));
       if (after === undefined) this.#draining.dropService(k);
     }
@@ -218,9 +219,6 @@ export class IpvsBackend implements Backend {
     written += await changeAddresses(h.rtnl, this.#link, delta.addressesAdded, delta.addressesRemoved);
     for (const r of all.restored) this.#draining.remove(r);
     for (const d of all.draining) this.#draining.add(d);
-    if (all.draining.length > 0) {
-      await this.#draining.check(h.ipvs, all.draining.map((d) => `${d.service.protocol}/${d.service.address}/${d.service.port}`));
-    }
     await cleanStaleFlows(h.conntrack, all.staleFlows);
     return written;
   }

@@ -1,7 +1,7 @@
 // Graceful termination as kube-proxy's IPVS mode does it: a TCP real server
 // that is no longer wanted stays at weight 0 (its connections go on, no new
 // ones reach it) and is deleted once IPVS counts no active or inactive
-// connection on it. Checked after each sync that drains one and on a timer.
+// connection on it. Checked on a timer (every --ipvs-sync-period).
 import type { Ipvs, IpvsOperation } from '../../../index.js';
 import { isNotFound } from '../../../index.js';
 import { canonicalIp, destKey, virtualServerKey, type PlannedDest } from './plan.js';
@@ -57,13 +57,12 @@ export class Draining {
   }
 
   /**
-   * Deletes the draining real servers (of the given virtual servers, or all)
-   * that have no connections left; forgets those already gone. Returns how
-   * many were deleted. Equivalent to: `ipvsadm -Ln` and `ipvsadm -d` for
-   * each idle one.
+   * Deletes the draining real servers that have no connections left;
+   * forgets those already gone. Returns how many were deleted. Equivalent
+   * to: `ipvsadm -Ln -t VIP:PORT` and `ipvsadm -d` for each idle one.
    */
-  async check(ipvs: DrainingIpvs, only?: Iterable<string>): Promise<number> {
-    const keys = only === undefined ? [...this.#byService.keys()] : [...new Set(only)].filter((k) => this.#byService.has(k));
+  async check(ipvs: DrainingIpvs): Promise<number> {
+    const keys = [...this.#byService.keys()];
     const ops: IpvsOperation[] = [];
     const done: DestRef[] = [];
     for (const k of keys) {

@@ -3,7 +3,7 @@
 // kube-proxy's graceful termination), and which UDP/SCTP flows must leave
 // conntrack. "What it is" comes from a kernel listing (full sync) or from
 // what the last sync applied (partial sync).
-import type { AddressKey, ForwardMethod, IpvsOperation, SchedulerFlag, ServiceSpec, ServiceWithDests } from '../../../index.js';
+import type { AddressKey, Dest, ForwardMethod, IpvsOperation, SchedulerFlag, ServiceSpec, ServiceWithDests } from '../../../index.js';
 import type { L4Protocol } from '../../model/types.js';
 import { canonicalIp, destKey, virtualServerKey, type PlannedDest, type PlannedVirtualServer } from './plan.js';
 
@@ -73,6 +73,24 @@ export function currentFromPlan(v: PlannedVirtualServer, draining: Iterable<Plan
     if (!dests.has(k)) dests.set(k, { ...d, weight: 0, forward: 'masq' });
   }
   return { ...v, defaultNetmask: true, dests };
+}
+
+/** True when reconciling would drain TCP real servers: then their connection counts are worth listing first. */
+export function drainsTcp(want: PlannedVirtualServer | undefined, have: CurrentVirtualServer | undefined): boolean {
+  if (want === undefined || have === undefined || want.protocol !== 'tcp') return false;
+  for (const [k, d] of have.dests) if (!want.dests.has(k) && d.connections === undefined) return true;
+  return false;
+}
+
+/** `have` with the kernel's weights and connection counts of the real servers it lists. */
+export function withKernelDests(have: CurrentVirtualServer, listed: readonly Dest[]): CurrentVirtualServer {
+  const dests = new Map(have.dests);
+  for (const d of listed) {
+    const address = canonicalIp(d.address);
+    const k = destKey(address, d.port);
+    if (dests.has(k)) dests.set(k, { address, port: d.port, weight: d.weight, forward: d.forward, connections: d.activeConnections + d.inactiveConnections });
+  }
+  return { ...have, dests };
 }
 
 /** `ipvsadm -A/-E` options of a planned virtual server. */
