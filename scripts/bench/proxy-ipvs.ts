@@ -2,7 +2,7 @@
 // amounts to, run inside the VM (real IPVS):
 //
 //   bash scripts/vm/run.sh node --expose-gc --import tsx scripts/bench/proxy-ipvs.ts \
-//     [--services 10000] [--endpoints 10] [--small 100] [--changes 200] [--connections 200]
+//     [--services 10000] [--endpoints 10] [--small 100] [--changes 200] [--connections 200] [--no-peer]
 //
 // In one run on one kernel, each node in a fresh network namespace:
 // 1. the first full sync of SERVICES ClusterIP services x ENDPOINTS endpoints
@@ -49,8 +49,10 @@ function netns(name: string): string {
 const vip = (i: number) => `10.${96 + (i >> 16)}.${(i >> 8) & 0xff}.${i & 0xff}`;
 const rip = (i: number, j: number) => `172.${16 + ((i >> 16) & 0x0f)}.${(i >> 8) & 0xff}.${((i & 0xff) + j * 7) & 0xff}`;
 const svcOf = (i: number) => service(`bench/svc-${i}`, { clusterIP: vip(i + 1), port: 80 });
-// Endpoints on other nodes, as most are in a large cluster (no hairpin elements).
-const epsOf = (i: number, shift = 0) => Array.from({ length: ENDPOINTS }, (_, j) => endpoint(rip(i + 1, j + shift), 8080 + j, { isLocal: false }));
+// Endpoints on other nodes, as most are in a large cluster (no hairpin elements). A change
+// replaces the first endpoint with another (variant 1) and back.
+const epsOf = (i: number, variant = 0) => Array.from({ length: ENDPOINTS },
+  (_, j) => endpoint(rip(i + 1, j === 0 && variant === 1 ? ENDPOINTS : j), 8080, { isLocal: false }));
 
 function model(n: number): Model {
   const m = new Model();
@@ -128,6 +130,7 @@ async function firstSync(big: Model): Promise<{ backend: IpvsBackend; ns: string
   }
   writeFileSync(join(dir, 'rules'), `${rules.join('\n')}\n`);
   writeFileSync(join(dir, 'addrs'), `${addrs.join('\n')}\n`);
+  if (process.argv.includes('--no-peer')) return { backend, ns, us, them: { wall: NaN, user: NaN, sys: NaN } };
   const them = theirs(`ip netns exec ${peer} ipvsadm -R < ${dir}/rules && ip -n ${peer} -batch ${dir}/addrs`);
   const theirCounts = counts(peer);
   if (theirCounts.lines !== want.lines || theirCounts.addresses !== want.addresses) throw new Error(`ipvsadm: ${JSON.stringify(theirCounts)}`);
@@ -139,10 +142,13 @@ async function firstSync(big: Model): Promise<{ backend: IpvsBackend; ns: string
 /** 2. One endpoint replaced in one service, partial sync; the two backends alternate. */
 async function changes(nodes: { backend: IpvsBackend; model: Model; n: number }[]): Promise<{ p50: number; p99: number }[]> {
   const times: number[][] = nodes.map(() => []);
+  const variants = nodes.map(() => new Map<number, number>());
   for (let k = -20; k < CHANGES; k++) {
     for (const [t, node] of nodes.entries()) {
       const i = ((k + 20) * 7919) % node.n;
-      const key = node.model.set(svcOf(i), epsOf(i, (k + 21) % 2 === 0 ? 0 : 1));
+      const variant = 1 - (variants[t]!.get(i) ?? 0);
+      variants[t]!.set(i, variant);
+      const key = node.model.set(svcOf(i), epsOf(i, variant));
       const t0 = process.hrtime.bigint();
       await node.backend.sync(node.model.state, { full: false, changed: new Set([key]) });
       if (k >= 0) times[t]!.push(Number(process.hrtime.bigint() - t0) / 1e6);

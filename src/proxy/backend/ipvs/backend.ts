@@ -61,7 +61,8 @@ export class IpvsBackend implements Backend {
   #queue: Promise<unknown> = Promise.resolve();
   #timer?: NodeJS.Timeout;
 
-  constructor(options: BackendOptions, ipvs: Partial<IpvsOptions> = {}, deps: IpvsBackendDeps = {}) {
+  /** `ipvs` defaults to `options.ipvs` (the proxy's --ipvs-* settings), then to kube-proxy's defaults. */
+  constructor(options: BackendOptions, ipvs: Partial<IpvsOptions> = options.ipvs ?? {}, deps: IpvsBackendDeps = {}) {
     if (!Array.isArray(options.families) || options.families.length === 0 || options.families.some((f) => f !== 4 && f !== 6)) {
       throw new TypeError('families must list 4 and/or 6');
     }
@@ -71,11 +72,6 @@ export class IpvsBackend implements Backend {
     this.#options = options;
     this.#ipvs = resolveIpvsOptions(ipvs);
     this.#deps = deps;
-  }
-
-  /** The resolved IPVS options. */
-  get ipvsOptions(): IpvsOptions {
-    return this.#ipvs;
   }
 
   /** How many TCP real servers are draining at weight 0. */
@@ -172,8 +168,7 @@ export class IpvsBackend implements Backend {
     this.#link = await ensureDummy(h.rtnl);
     const [listed, addresses] = await Promise.all([h.ipvs.list(), h.rtnl.listAddresses()]);
     this.#ctx = this.#context(state, addresses);
-    const desired = new DesiredState();
-    desired.update([...state.services.keys()].map((k) => [k, this.#plan(state, k)]));
+    const desired = DesiredState.of([...state.services.keys()].map((k) => [k, this.#plan(state, k)]));
 
     const current = new Map<string, CurrentVirtualServer>();
     for (const s of listed) {
@@ -187,10 +182,14 @@ export class IpvsBackend implements Backend {
     const want = new Set(desired.addresses());
     const tx = h.nft.transaction();
     for (const f of this.#options.families) rebuildTable(tx, f, this.#options, desired.elements());
+    // The table first (its allow-lists and reject rule guard the addresses), then IPVS and kube-ipvs0 side
+    // by side: separate sockets and kernel locks, so the two batches overlap.
     await h.nft.commit(tx);
-    let written = tx.operations.length;
-    written += await applyIpvs(h.ipvs, all.operations);
-    written += await changeAddresses(h.rtnl, this.#link, [...want].filter((a) => !bound.has(a)), [...bound].filter((a) => !want.has(a)));
+    const [ops, addrs] = await Promise.all([
+      applyIpvs(h.ipvs, all.operations),
+      changeAddresses(h.rtnl, this.#link, [...want].filter((a) => !bound.has(a)), [...bound].filter((a) => !want.has(a))),
+    ]);
+    const written = tx.operations.length + ops + addrs;
     this.#desired = desired;
     this.#draining.clear();
     for (const d of all.draining) this.#draining.add(d);
@@ -215,8 +214,11 @@ export class IpvsBackend implements Backend {
       written += elementChanges(tx, delta.elementsAdded, delta.elementsRemoved);
       await h.nft.commit(tx);
     }
-    written += await applyIpvs(h.ipvs, all.operations);
-    written += await changeAddresses(h.rtnl, this.#link, delta.addressesAdded, delta.addressesRemoved);
+    const [ops, addrs] = await Promise.all([
+      applyIpvs(h.ipvs, all.operations),
+      changeAddresses(h.rtnl, this.#link, delta.addressesAdded, delta.addressesRemoved),
+    ]);
+    written += ops + addrs;
     for (const r of all.restored) this.#draining.remove(r);
     for (const d of all.draining) this.#draining.add(d);
     await cleanStaleFlows(h.conntrack, all.staleFlows);

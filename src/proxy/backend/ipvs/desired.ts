@@ -35,6 +35,17 @@ export class DesiredState {
   readonly #elements = new Map<string, { element: PlannedElement; count: number }>();
   readonly #noLocal = { internal: new Map<string, number>(), external: new Map<string, number>() };
 
+  /** The union of these plans, without the bookkeeping of a delta (a full sync diffs against the kernel instead). */
+  static of(plans: Iterable<[string, ServicePortPlan | undefined]>): DesiredState {
+    const d = new DesiredState();
+    for (const [key, plan] of plans) {
+      if (plan === undefined) continue;
+      d.#account(key, plan, 1);
+      d.#plans.set(key, plan);
+    }
+    return d;
+  }
+
   /** The plan of one service port. */
   plan(key: string): ServicePortPlan | undefined {
     return this.#plans.get(key);

@@ -51,11 +51,6 @@ export class Draining {
     this.#byService.clear();
   }
 
-  /** Every draining real server, e.g. to list in a log. */
-  all(): DestRef[] {
-    return [...this.#byService.values()].flatMap((m) => [...m.values()]);
-  }
-
   /**
    * Deletes the draining real servers that have no connections left;
    * forgets those already gone. Returns how many were deleted. Equivalent

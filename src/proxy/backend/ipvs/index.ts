@@ -11,5 +11,5 @@ export { ipvsSysctls, procSys, type SysctlAccess, type SysctlSetting } from './s
 
 /** The mode's factory (what the proxy's backend registry loads for --proxy-mode=ipvs): settings from `options.ipvs`. */
 export function createBackend(options: BackendOptions): IpvsBackend {
-  return new IpvsBackend(options, options.ipvs ?? {});
+  return new IpvsBackend(options);
 }

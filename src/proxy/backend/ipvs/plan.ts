@@ -104,10 +104,24 @@ function element(family: IpFamily, set: SetName, key: (string | number)[], keyEn
 function dests(endpoints: readonly Endpoint[]): Map<string, PlannedDest> {
   const out = new Map<string, PlannedDest>();
   for (const ep of endpoints) {
-    const address = canonicalIp(ep.ip);
-    out.set(destKey(address, ep.port), { address, port: ep.port });
+    // IPv4 text the model accepted is canonical, and so is its key then.
+    if (!ep.ip.includes(':')) out.set(ep.key, { address: ep.ip, port: ep.port });
+    else {
+      const address = canonicalIp(ep.ip);
+      out.set(destKey(address, ep.port), { address, port: ep.port });
+    }
   }
   return out;
+}
+
+const NO_FLAGS: readonly SchedulerFlag[] = [];
+const MH_FLAGS: readonly SchedulerFlag[] = ['mh-port'];
+
+function virtualServer(svc: ServicePort, ctx: PlanContext, address: string, port: number, ds: ReadonlyMap<string, PlannedDest>): PlannedVirtualServer {
+  return {
+    key: virtualServerKey(svc.protocol, address, port), family: svc.family, protocol: svc.protocol, address, port,
+    scheduler: ctx.scheduler, persistence: svc.stickyMaxAgeSeconds, schedulerFlags: ctx.scheduler === 'mh' ? MH_FLAGS : NO_FLAGS, dests: ds,
+  };
 }
 
 /**
@@ -127,38 +141,30 @@ export function planServicePort(svc: ServicePort, endpoints: readonly Endpoint[]
   const externalLocal = svc.externalPolicyLocal && externallyAccessible(svc);
   const noLocalExternal = externalLocal && cat.localEndpoints.length === 0 && cat.hasAnyEndpoints;
   const external = externalLocal && !noLocalExternal ? dests(cat.localEndpoints) : dests(cat.clusterEndpoints);
-  const flags: SchedulerFlag[] = ctx.scheduler === 'mh' ? ['mh-port'] : [];
-  const vs = (address: string, port: number, ds: Map<string, PlannedDest>): PlannedVirtualServer => ({
-    key: virtualServerKey(proto, address, port), family: f, protocol: proto, address, port,
-    scheduler: ctx.scheduler, persistence: svc.stickyMaxAgeSeconds, schedulerFlags: flags, dests: ds,
-  });
 
   const clusterIP = canonicalIp(svc.clusterIP);
-  const virtualServers: PlannedVirtualServer[] = [vs(clusterIP, svc.port, internal)];
+  const virtualServers: PlannedVirtualServer[] = [virtualServer(svc, ctx, clusterIP, svc.port, internal)];
   const addresses = [clusterIP];
   const elements: PlannedElement[] = [element(f, 'cluster-ips', [clusterIP, proto, svc.port])];
-  const bind = (ip: string): void => {
-    if (!ctx.otherAddresses.has(ip)) addresses.push(ip);
-  };
 
   for (const raw of svc.externalIPs) {
     const ip = canonicalIp(raw);
-    virtualServers.push(vs(ip, svc.port, external));
-    bind(ip);
+    virtualServers.push(virtualServer(svc, ctx, ip, svc.port, external));
+    if (!ctx.otherAddresses.has(ip)) addresses.push(ip);
     elements.push(element(f, externalLocal ? 'external-ips-local' : 'external-ips', [ip, proto, svc.port]));
     if (noLocalExternal) elements.push(element(f, 'no-local-endpoints', [ip, proto, svc.port]));
   }
   for (const raw of svc.loadBalancerVIPs) {
     const ip = canonicalIp(raw);
-    virtualServers.push(vs(ip, svc.port, external));
-    bind(ip);
+    virtualServers.push(virtualServer(svc, ctx, ip, svc.port, external));
+    if (!ctx.otherAddresses.has(ip)) addresses.push(ip);
     elements.push(element(f, 'load-balancer-ips', [ip, proto, svc.port]));
     if (externalLocal) elements.push(element(f, 'load-balancer-ips-local', [ip, proto, svc.port]));
     if (noLocalExternal) elements.push(element(f, 'no-local-endpoints', [ip, proto, svc.port]));
     elements.push(...firewall(svc, ip, ctx));
   }
   if (svc.nodePort !== 0) {
-    for (const ip of ctx.nodePortIPs[f] ?? []) virtualServers.push(vs(ip, svc.nodePort, external));
+    for (const ip of ctx.nodePortIPs[f] ?? []) virtualServers.push(virtualServer(svc, ctx, ip, svc.nodePort, external));
     if (!externalLocal) elements.push(element(f, 'node-ports', [proto, svc.nodePort]));
     if (noLocalExternal) elements.push(element(f, 'no-local-node-ports', [proto, svc.nodePort]));
   }
@@ -167,10 +173,11 @@ export function planServicePort(svc: ServicePort, endpoints: readonly Endpoint[]
     const ip = canonicalIp(ep.ip);
     elements.push(element(f, 'hairpin', [ip, proto, ep.port, ip]));
   }
-  for (const ip of new Set(addresses)) elements.push(element(f, 'ipvs-ips', [ip]));
+  const bound = addresses.length === 1 ? addresses : [...new Set(addresses)];
+  for (const ip of bound) elements.push(element(f, 'ipvs-ips', [ip]));
   return {
     virtualServers,
-    addresses: [...new Set(addresses)],
+    addresses: bound,
     elements,
     noLocalEndpoints: {
       internal: svc.internalPolicyLocal && cat.hasAnyEndpoints && cat.localEndpoints.length === 0,
