@@ -24,11 +24,8 @@ import { join } from 'node:path';
 import { IpvsBackend, type SysctlAccess } from '../../src/proxy/backend/ipvs/index.js';
 import { Client, startServer } from '../../test/fixtures/proxy-ipvs/agents.js';
 import { backendOptions, endpoint, Model, service } from '../../test/fixtures/proxy-ipvs/state.js';
+import { arg, fmt, ours, percentile, theirs, type Cost } from './common.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const SERVICES = arg('services', 10_000);
 const ENDPOINTS = arg('endpoints', 10);
 const SMALL = arg('small', 100);
@@ -74,30 +71,8 @@ async function backendIn(ns: string): Promise<IpvsBackend> {
   return b;
 }
 
-interface Cost { wall: number; user: number; sys: number }
 const FULL = { full: true, changed: new Set<string>() };
-
-async function ours(fn: () => Promise<unknown>): Promise<Cost> {
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await fn();
-  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
-  const c = process.cpuUsage(c0);
-  return { wall, user: c.user / 1000, sys: c.system / 1000 };
-}
-
-// A shell snippet's wall time and its children's CPU (bash's `times`).
-function theirs(script: string): Cost {
-  const t0 = process.hrtime.bigint();
-  const out = sh('bash', ['-c', `${script}\ntimes`]);
-  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
-  const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(out.trim());
-  const ms = (min: string, s: string) => (Number(min) * 60 + Number(s)) * 1000;
-  return { wall, user: m ? ms(m[1]!, m[2]!) : NaN, sys: m ? ms(m[3]!, m[4]!) : NaN };
-}
-
-const fmt = (c: Cost) => `${(c.wall / 1000).toFixed(2)} s (user ${(c.user / 1000).toFixed(2)}, sys ${(c.sys / 1000).toFixed(2)})`;
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const pct = (xs: number[], p: number) => percentile([...xs].sort((a, b) => a - b), p);
 
 function counts(ns: string): { lines: number; addresses: number } {
   const lines = sh('ip', ['netns', 'exec', ns, 'ipvsadm', '-Sn']).trim().split('\n').filter(Boolean).length;

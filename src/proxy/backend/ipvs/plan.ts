@@ -14,11 +14,10 @@ export interface PlannedDest {
   readonly port: number;
 }
 
-/** A virtual server (`ipvsadm -A -t|-u|--sctp-service ADDR:PORT -s SCHED [-p T]`) and its real servers. */
-export interface PlannedVirtualServer {
+/** What names and configures a virtual server (`ipvsadm -A -t|-u|--sctp-service ADDR:PORT -s SCHED [-p T]`). */
+export interface VirtualServerSpec {
   /** 'tcp/10.96.0.10/80' (address canonical): the key kernel listings are matched by. */
   readonly key: string;
-  readonly family: IpFamily;
   readonly protocol: L4Protocol;
   readonly address: string;
   readonly port: number;
@@ -26,6 +25,11 @@ export interface PlannedVirtualServer {
   /** ClientIP affinity timeout in seconds (`-p`), 0 for none. */
   readonly persistence: number;
   readonly schedulerFlags: readonly SchedulerFlag[];
+}
+
+/** A virtual server a service port wants, with its real servers. */
+export interface PlannedVirtualServer extends VirtualServerSpec {
+  readonly family: IpFamily;
   /** By `ip:port` / `[ip]:port`. */
   readonly dests: ReadonlyMap<string, PlannedDest>;
 }

@@ -3,9 +3,9 @@
 // kube-proxy's graceful termination), and which UDP/SCTP flows must leave
 // conntrack. "What it is" comes from a kernel listing (full sync) or from
 // what the last sync applied (partial sync).
-import type { AddressKey, Dest, ForwardMethod, IpvsOperation, SchedulerFlag, ServiceSpec, ServiceWithDests } from '../../../index.js';
+import type { AddressKey, Dest, ForwardMethod, IpvsOperation, ServiceSpec, ServiceWithDests } from '../../../index.js';
 import type { L4Protocol } from '../../model/types.js';
-import { canonicalIp, destKey, virtualServerKey, type PlannedDest, type PlannedVirtualServer } from './plan.js';
+import { canonicalIp, destKey, virtualServerKey, type PlannedDest, type PlannedVirtualServer, type VirtualServerSpec } from './plan.js';
 
 /** A real server as it is. */
 export interface CurrentDest {
@@ -18,14 +18,7 @@ export interface CurrentDest {
 }
 
 /** A virtual server as it is. */
-export interface CurrentVirtualServer {
-  readonly key: string;
-  readonly protocol: L4Protocol;
-  readonly address: string;
-  readonly port: number;
-  readonly scheduler: string;
-  readonly persistence: number;
-  readonly schedulerFlags: readonly SchedulerFlag[];
+export interface CurrentVirtualServer extends VirtualServerSpec {
   /** The persistence netmask is the default one (/32, /128). */
   readonly defaultNetmask: boolean;
   readonly dests: ReadonlyMap<string, CurrentDest>;
