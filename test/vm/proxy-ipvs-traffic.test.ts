@@ -118,6 +118,13 @@ describe('IPVS proxy backend: the traffic matrix', function () {
     }
   });
 
+  it('the node itself reaches a ClusterIP and its own NodePort, masqueraded to its address on the pod\'s link', async () => {
+    const node = topo.client(undefined);
+    for (const [host, port] of [['10.96.1.1', 80], [NODE_IP[4], 30080], ['fd00:96::1', 80]] as const) {
+      for (const a of await seen(node, 'tcp', host, port)) assert.equal(a.peer, gateway(a.pod, host.includes(':') ? 6 : 4), `${host}:${port}`);
+    }
+  });
+
   it('hairpin: a pod reaching itself through its service is masqueraded and answered', async () => {
     const self = topo.client(pod1.ns);
     assert.deepEqual(await seen(self, 'tcp', '10.96.1.6', 80), Array(2).fill({ pod: 'pod1', peer: gateway('pod1') }));
@@ -128,6 +135,7 @@ describe('IPVS proxy backend: the traffic matrix', function () {
       for (const a of await seen(outside, 'tcp', host, port)) assert.equal(a.peer, gateway(a.pod, 6), `[${host}]:${port}`);
     }
     for (const a of await seen(inPod, 'tcp', 'fd00:96::1', 80)) assert.equal(a.peer, pod4.ip[6]);
+    assert.deepEqual(await outside.connect('tcp', 'fd00:96::1', 81), [{ ok: false, error: 'refused' }], 'an unserved port');
     assert.deepEqual(realServers('TCP [fd00:96::1]:80'), [`[${pod1.ip[6]}]:80 Masq 1`, `[${pod2.ip[6]}]:80 Masq 1`]);
   });
 
