@@ -162,6 +162,22 @@ describe('IPVS proxy backend: the traffic matrix', function () {
     assert.deepEqual(new Set(pods), new Set(['pod1', 'pod2']), pods.join(','));
   });
 
+  for (const detectLocal of [{ mode: 'InterfaceNamePrefix', prefix: 'ipvp' }, { mode: 'BridgeInterface', interface: 'POD4' }] as const) {
+    it(`--detect-local-mode ${detectLocal.mode}: traffic arriving on ${'prefix' in detectLocal ? 'the pods\' links' : 'the pod\'s link'} is the cluster's`, async () => {
+      const dl = 'prefix' in detectLocal ? detectLocal : { mode: detectLocal.mode, interface: pod4.link };
+      const other = new IpvsBackend(backendOptions({ detectLocal: dl }), { scheduler: 'rr' });
+      try {
+        await other.setup();
+        await other.sync(model.state, FULL);
+        for (const a of await seen(inPod, 'tcp', '10.96.1.1', 80)) assert.equal(a.peer, pod4.ip[4]);
+        for (const a of await seen(outside, 'tcp', '10.96.1.1', 80)) assert.equal(a.peer, gateway(a.pod));
+      } finally {
+        await other.close();
+        await backend.sync(model.state, FULL);  // the table is shared: the test's own backend takes it back
+      }
+    });
+  }
+
   it('masqueradeAll: pod traffic to a ClusterIP is masqueraded too', async () => {
     const all = new IpvsBackend(backendOptions({ masqueradeAll: true }), { scheduler: 'rr' });
     try {
