@@ -227,7 +227,8 @@ export class IpvsBackend implements Backend {
 
   /**
    * Removes every virtual server outside --ipvs-exclude-cidrs (kube-proxy's
-   * cleanup flushes them all), kube-ipvs0 with its addresses, and our tables.
+   * cleanup flushes them all), kube-ipvs0 with its addresses, and our tables;
+   * on a kernel without IPVS, just what there is of the rest.
    * Equivalent to: `ipvsadm -D ...` per service, `ip link del kube-ipvs0`,
    * `nft delete table ip dataplane-ipvs; nft delete table ip6 dataplane-ipvs`.
    */
@@ -235,7 +236,13 @@ export class IpvsBackend implements Backend {
     await this.#serial(async () => {
       const h = await this.#open();
       const ops = [];
-      for (const s of await h.ipvs.listServices()) {
+      let services: Awaited<ReturnType<typeof h.ipvs.listServices>> = [];
+      try {
+        services = await h.ipvs.listServices();
+      } catch (e) {
+        if (!isNotFound(e)) throw e;  // a kernel without IPVS has no virtual servers to remove
+      }
+      for (const s of services) {
         const c = currentFromKernel({ ...s, dests: [] });
         if (c !== undefined && this.#owns(c, [4, 6])) ops.push({ op: 'deleteService' as const, service: { protocol: c.protocol, address: c.address, port: c.port } });
       }
