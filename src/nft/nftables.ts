@@ -347,9 +347,12 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
     return (await this.#read(filter, { ...NONE, rules: true })).rules;
   }
 
-  /** Sets and maps with their elements. Equivalent to: `nft list sets`. */
-  async listSets(filter: ListFilter = {}): Promise<NftSet[]> {
-    return (await this.#read(filter, { ...NONE, sets: true, elements: true })).sets;
+  /**
+   * Sets and maps with their elements (`elements: false`: their definitions
+   * only, one dump instead of one more per set). Equivalent to: `nft list sets`.
+   */
+  async listSets(filter: ListFilter = {}, options: { elements?: boolean } = {}): Promise<NftSet[]> {
+    return (await this.#read(filter, { ...NONE, sets: true, elements: options.elements ?? true })).sets;
   }
 
   /** The elements of one set. Equivalent to: `nft list set FAMILY TABLE NAME`. */
