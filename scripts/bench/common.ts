@@ -9,6 +9,7 @@ export function arg(name: string, fallback: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
+/** Milliseconds: wall time, user CPU, system CPU. */
 export interface Cost { wall: number; user: number; sys: number }
 
 /** Times an async step of this process: wall, and this process's CPU (process.cpuUsage). */

@@ -17,6 +17,7 @@ export type IpvsHandle = Pick<Ipvs, 'list' | 'listServices' | 'listDests' | 'app
 /** The conntrack calls the backend makes. */
 export type ConntrackHandle = Pick<Conntrack, 'delete' | 'close'>;
 
+/** The four kernel handles, one socket each, all in the node's namespace. */
 export interface Handles {
   ipvs: IpvsHandle;
   rtnl: AddressHandle;

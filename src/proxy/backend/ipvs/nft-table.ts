@@ -19,6 +19,7 @@ export const TABLE = 'dataplane-ipvs';
 
 type NftFamily = 'ip' | 'ip6';
 const ICMPV6_PORT_UNREACH = 4;
+/** The nftables family of an IP family. */
 export const nftFamily = (f: 4 | 6): NftFamily => (f === 4 ? 'ip' : 'ip6');
 
 const ADDR: Record<NftFamily, string> = { ip: 'ipv4_addr', ip6: 'ipv6_addr' };

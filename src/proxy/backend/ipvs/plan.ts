@@ -52,6 +52,7 @@ export const SET_NAMES = [
   'hairpin', //             KUBE-LOOP-BACK: endpoint addr . proto . port . endpoint addr
   'ipvs-ips', //            KUBE-IPVS-IPS: addr (what is bound on kube-ipvs0)
 ] as const;
+/** One of our set names. */
 export type SetName = (typeof SET_NAMES)[number];
 
 /** One element of one of our sets. */
