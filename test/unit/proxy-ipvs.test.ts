@@ -8,6 +8,9 @@ import { FakeIpvs, FakeNftables, NetlinkError, type Address, type ConntrackFilte
 import { IpvsBackend, ipvsSysctls, planServicePort, resolveIpvsOptions, type AddressHandle, type PlanContext } from '../../src/proxy/backend/ipvs/index.js';
 import { DesiredState } from '../../src/proxy/backend/ipvs/desired.js';
 import { currentFromPlan, reconcile } from '../../src/proxy/backend/ipvs/reconcile.js';
+import { backendFactory } from '../../src/proxy/backend/registry.js';
+import { backendOptions as proxyBackendOptions, toProxyConfig } from '../../src/proxy/config/proxy-config.js';
+import { resolveArgv } from '../../src/proxy/config/resolve.js';
 import { backendOptions, endpoint, Model, NODE, service } from '../fixtures/proxy-ipvs/state.js';
 
 const CTX: PlanContext = { scheduler: 'rr', node: NODE, nodePortIPs: { 4: ['192.168.100.1'], 6: ['fd00:100::1'] }, otherAddresses: new Set(['192.168.100.1', '203.0.113.99']) };
@@ -22,6 +25,18 @@ describe('IPVS mode: options and sysctls', () => {
     assert.throws(() => resolveIpvsOptions({ tcpTimeout: 500 }), RangeError);
     assert.throws(() => resolveIpvsOptions({ syncPeriod: 0 }), RangeError);
     assert.throws(() => new IpvsBackend(backendOptions({ masqueradeBit: 32 })), RangeError);
+  });
+
+  it('the seed\'s flags reach the backend: --ipvs-* as BackendOptions.ipvs, and the registry makes an IpvsBackend for --proxy-mode=ipvs', async () => {
+    const r = resolveArgv(['--proxy-mode=ipvs', '--ipvs-scheduler=sh', '--ipvs-min-sync-period=5s', '--ipvs-sync-period=20s',
+      '--ipvs-exclude-cidrs=172.30.0.0/16', '--ipvs-strict-arp', '--ipvs-tcp-timeout=900s', '--ipvs-udp-timeout=60s']);
+    assert.ok(!('help' in r));
+    const options = proxyBackendOptions(toProxyConfig(r.config, 'node1'), { families: [4] });
+    assert.deepEqual(options.ipvs, { scheduler: 'sh', syncPeriod: 20_000, excludeCIDRs: ['172.30.0.0/16'], strictARP: true, tcpTimeout: 900_000, tcpFinTimeout: 0, udpTimeout: 60_000 });
+    const backend = await (await backendFactory('ipvs'))(options, undefined as never);
+    // (not instanceof: the registry's dynamic import may load a second copy of the module under mocha's loader)
+    assert.deepEqual([backend.mode, backend.constructor.name], ['ipvs', 'IpvsBackend']);
+    await backend.close();
   });
 
   it('sets kube-proxy\'s sysctls; conn_reuse_mode only on kernels 4.1 to 5.8; ARP ones under strict ARP', () => {
