@@ -1,5 +1,8 @@
 // fib: route lookups (`fib daddr type local`, `fib saddr . iif oif missing`).
+import { dataType } from '../datatypes.js';
 import { explicit } from '../enums.js';
+import { leafPrinters, type LeafNode } from '../print/ast.js';
+import type { RuleParser } from '../print/delinearize.js';
 import * as U from '../uapi.js';
 import { register } from './spec.js';
 
@@ -20,6 +23,24 @@ export interface FibExpr {
   flags: number;
 }
 
+// fib_expr_print: the inputs joined with ` . `, unknown bits in hex, then the result.
+leafPrinters.set('fib', (e) => {
+  let flags = ((e.fibFlags as number) & ~U.NFTA_FIB_F_PRESENT) >>> 0;
+  const parts: string[] = [];
+  for (const [bit, s] of [[U.NFTA_FIB_F_SADDR, 'saddr'], [U.NFTA_FIB_F_DADDR, 'daddr'], [U.NFTA_FIB_F_MARK, 'mark'], [U.NFTA_FIB_F_IIF, 'iif'], [U.NFTA_FIB_F_OIF, 'oif']] as [number, string][]) {
+    if (flags & bit) { parts.push(s); flags &= ~bit; }
+  }
+  return `fib ${parts.join(' . ')}${flags ? `${parts.length ? ' . ' : ''}0x${flags.toString(16)}` : ''} ${String(e.result)}`;
+});
+
+function delinearize(e: FibExpr, p: RuleParser): void {
+  const result = typeof e.result === 'number' ? 'unknown' : e.result;
+  let dtype = result === 'oifname' ? dataType('string') : result === 'type' ? dataType('fib_addrtype') : dataType('iface_index');
+  if ((e.flags & U.NFTA_FIB_F_PRESENT) !== 0) dtype = dataType('boolean');
+  const n: LeafNode = { k: 'leaf', kind: 'fib', fibFlags: e.flags >>> 0, result, len: result === 'oifname' ? 128 : 32, dtype, order: 'host', flags: 0 };
+  p.regs.set(e.dreg, n);
+}
+
 export const fib = register({
   name: 'fib',
   fields: [
@@ -27,4 +48,6 @@ export const fib = register({
     { key: 'result', attr: U.NFTA_FIB_RESULT, kind: 'be32', enum: FIB_RESULTS },
     { key: 'dreg', attr: U.NFTA_FIB_DREG, kind: 'reg', regLen: (e) => (e.result === 'oifname' ? 16 : 4) },
   ],
+  namesInterfaces: (e) => e.result === 'oif',
+  delinearize: delinearize as never,
 });

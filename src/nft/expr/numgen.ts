@@ -1,5 +1,8 @@
 // numgen: `numgen random mod 2`, `numgen inc mod 3 offset 10`.
+import { dataType } from '../datatypes.js';
 import { explicit } from '../enums.js';
+import { leafPrinters, type LeafNode } from '../print/ast.js';
+import type { RuleParser } from '../print/delinearize.js';
 import * as U from '../uapi.js';
 import { register } from './spec.js';
 
@@ -13,6 +16,14 @@ export interface NumgenExpr {
   offset?: number;
 }
 
+leafPrinters.set('numgen', (e) => `numgen ${String(e.mode)} mod ${e.modulus as number}${e.offset ? ` offset ${e.offset as number}` : ''}`);
+
+function delinearize(e: NumgenExpr, p: RuleParser): void {
+  const mode = typeof e.mode === 'number' ? (e.mode === 0 ? 'inc' : e.mode === 1 ? 'random' : '[unknown numgen]') : e.mode;
+  const n: LeafNode = { k: 'leaf', kind: 'numgen', mode, modulus: e.modulus >>> 0, offset: (e.offset ?? 0) >>> 0, len: 32, dtype: dataType('integer'), order: 'host', flags: 0 };
+  p.regs.set(e.dreg, n);
+}
+
 export const numgen = register({
   name: 'numgen',
   fields: [
@@ -21,4 +32,5 @@ export const numgen = register({
     { key: 'mode', attr: U.NFTA_NG_TYPE, kind: 'be32', enum: NUMGEN_TYPES },
     { key: 'offset', attr: U.NFTA_NG_OFFSET, kind: 'be32' },
   ],
+  delinearize: delinearize as never,
 });
