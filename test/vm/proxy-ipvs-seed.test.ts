@@ -10,26 +10,9 @@ import { execFile, execFileSync } from 'node:child_process';
 import { startTestCluster, type TestCluster } from '../../src/testing/index.js';
 import { ProxyProcess, runProxy } from '../fixtures/proxy/process.js';
 import { ProxyTopology } from '../fixtures/proxy/topology.js';
+import { NGINX_SERVICE } from '../fixtures/nginx-service.js';
 import { until } from '../fixtures/proxy-ipvs/oracle.js';
 
-const MANIFEST = `kind: Service
-apiVersion: v1
-metadata:
-  name: nginx-service
-spec:
-  type: ClusterIP
-  selector:
-    app: nginx
-  sessionAffinity: ClientIP
-  sessionAffinityConfig:
-    clientIP:
-      timeoutSeconds: 50
-  ports:
-  - name: http
-    protocol: TCP
-    port: 80
-    targetPort: 80
-`;
 const SEED_FLAGS = ['--proxy-mode=ipvs', '--ipvs-scheduler=rr', '--ipvs-min-sync-period=5s', '--ipvs-sync-period=30s'];
 
 describe('dataplane-proxy --proxy-mode=ipvs: the seed, verbatim', function () {
@@ -42,7 +25,7 @@ describe('dataplane-proxy --proxy-mode=ipvs: the seed, verbatim', function () {
   // Asynchronous: the test cluster answers from this very process.
   const kubectl = (...args: string[]) => new Promise<string>((resolve, reject) => {
     const p = execFile('kubectl', ['--kubeconfig', cluster.kubeconfigPath, ...args], (e, out, err) => (e ? reject(new Error(`kubectl ${args.join(' ')}: ${err}`)) : resolve(out)));
-    p.stdin!.end(MANIFEST);
+    p.stdin!.end(NGINX_SERVICE);
   });
 
   before(async () => {
