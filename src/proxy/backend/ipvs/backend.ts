@@ -8,7 +8,7 @@ import type { Address } from '../../../index.js';
 import { isNotFound, NftCommitError } from '../../../index.js';
 import type { ProxyState, ServicePort } from '../../model/types.js';
 import type { Backend, BackendOptions, SyncRequest, SyncResult } from '../backend.js';
-import { cidrContains } from './cidr.js';
+import { cidrContains } from '../../model/cidr.js';
 import { DesiredState, type Delta } from './desired.js';
 import { Draining } from './draining.js';
 import {

@@ -1,7 +1,6 @@
-// CIDR arithmetic the IPVS backend needs: membership (--ipvs-exclude-cidrs,
-// --nodeport-addresses, sourceRanges holding the node IP) and a range's
-// first and last address (interval set elements).
-import { formatIp, parseCidr, tryParseIp } from '../../../index.js';
+// CIDR arithmetic the IPVS backend needs beyond the model's (cidrContains):
+// a range's first and last address (interval set elements), its family.
+import { formatIp, parseCidr } from '../../../index.js';
 
 function mask(bytes: Uint8Array, prefixLength: number, fill: boolean): Uint8Array {
   return bytes.map((b, i) => {
@@ -9,16 +8,6 @@ function mask(bytes: Uint8Array, prefixLength: number, fill: boolean): Uint8Arra
     const keep = (0xff << (8 - bits)) & 0xff;
     return (b & keep) | (fill ? ~keep & 0xff : 0);
   });
-}
-
-/** True when `ip` lies in `cidr` (same family only). */
-export function cidrContains(cidr: string, ip: string): boolean {
-  const c = parseCidr(cidr);
-  const a = tryParseIp(ip);
-  if (a === undefined || a.family !== c.family) return false;
-  const net = mask(c.bytes, c.prefixLength, false);
-  const masked = mask(a.bytes, c.prefixLength, false);
-  return net.every((b, i) => b === masked[i]);
 }
 
 /** The first and last address of a CIDR: '10.0.0.0/8' -> ['10.0.0.0', '10.255.255.255']. */

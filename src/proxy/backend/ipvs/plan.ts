@@ -6,7 +6,8 @@
 import { formatIp, parseIp, type IpFamily, type SchedulerFlag } from '../../../index.js';
 import { categorizeEndpoints, externallyAccessible } from '../../model/categorize.js';
 import type { Endpoint, L4Protocol, NodeInfo, ServicePort } from '../../model/types.js';
-import { cidrContains, cidrRange } from './cidr.js';
+import { cidrContains } from '../../model/cidr.js';
+import { cidrRange } from './cidr.js';
 
 /** A real server of a planned virtual server: masq, weight 1. */
 export interface PlannedDest {
