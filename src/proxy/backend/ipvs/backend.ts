@@ -17,7 +17,7 @@ import {
 } from './kernel.js';
 import { elementChanges, nftFamily, rebuildTable, TABLE } from './nft-table.js';
 import { resolveIpvsOptions, type IpvsOptions } from './options.js';
-import { canonicalIp, planServicePort, type PlanContext, type ServicePortPlan } from './plan.js';
+import { canonicalAddress, planServicePort, type PlanContext, type ServicePortPlan } from './plan.js';
 import { currentFromKernel, currentFromPlan, drainsTcp, reconcile, withKernelDests, type CurrentVirtualServer, type Reconciliation } from './reconcile.js';
 import { ensureSysctls, ipvsSysctls, isOwnNetns, procSys, type SysctlAccess } from './sysctl.js';
 
@@ -148,13 +148,13 @@ export class IpvsBackend implements Backend {
 
   #context(state: ProxyState, addresses: readonly Address[]): PlanContext {
     const other = addresses.filter((a) => a.link !== this.#link);
-    const otherAddresses = new Set(other.map((a) => canonicalIp(a.address)));
+    const otherAddresses = new Set(other.map((a) => canonicalAddress(a.address)));
     const nodePortIPs: Partial<Record<4 | 6, string[]>> = {};
     const npa = this.#options.nodePortAddresses;
     for (const f of this.#options.families) {
       if ('primary' in npa) {
         const ip = state.node.primaryIPs[f];
-        nodePortIPs[f] = ip === undefined ? [] : [canonicalIp(ip)];
+        nodePortIPs[f] = ip === undefined ? [] : [canonicalAddress(ip)];
       } else {
         nodePortIPs[f] = [...otherAddresses].filter((ip) => (ip.includes(':') ? 6 : 4) === f &&
           !LINK_LOCAL_OR_LOOPBACK.some((c) => cidrContains(c, ip)) && npa.cidrs.some((c) => cidrContains(c, ip))).sort();
@@ -178,7 +178,7 @@ export class IpvsBackend implements Backend {
     const all: Reconciliation = { operations: [], draining: [], restored: [], staleFlows: [] };
     for (const k of new Set([...current.keys(), ...desired.virtualServers()])) mergeInto(all, reconcile(desired.virtualServer(k), current.get(k)));
 
-    const bound = new Set(boundAddresses(addresses, this.#link).map(canonicalIp));
+    const bound = new Set(boundAddresses(addresses, this.#link).map(canonicalAddress));
     const want = new Set(desired.addresses());
     const tx = h.nft.transaction();
     for (const f of this.#options.families) rebuildTable(tx, f, this.#options, desired.elements());

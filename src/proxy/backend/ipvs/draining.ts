@@ -4,7 +4,7 @@
 // connection on it. Checked on a timer (every --ipvs-sync-period).
 import type { Ipvs, IpvsOperation } from '../../../index.js';
 import { isNotFound } from '../../../index.js';
-import { canonicalIp, destKey, virtualServerKey, type PlannedDest } from './plan.js';
+import { canonicalAddress, destKey, virtualServerKey, type PlannedDest } from './plan.js';
 import type { DestRef } from './reconcile.js';
 
 /** The IPVS calls draining needs (Ipvs or FakeIpvs). */
@@ -71,7 +71,7 @@ export class Draining {
         this.#byService.delete(k);
         continue;
       }
-      const found = new Map(dests.map((d) => [destKey(canonicalIp(d.address), d.port), d]));
+      const found = new Map(dests.map((d) => [destKey(canonicalAddress(d.address), d.port), d]));
       for (const [dk, r] of items) {
         const d = found.get(dk);
         if (d === undefined) done.push(r);

@@ -88,7 +88,7 @@ export interface PlanContext {
 }
 
 /** Canonical text of an address (IPv6 as the kernel prints it; IPv4 text the model accepted is canonical already). */
-export function canonicalIp(ip: string): string {
+export function canonicalAddress(ip: string): string {
   return ip.includes(':') ? formatIp(parseIp(ip).bytes) : ip;
 }
 
@@ -113,7 +113,7 @@ function dests(endpoints: readonly Endpoint[]): Map<string, PlannedDest> {
     // IPv4 text the model accepted is canonical, and so is its key then.
     if (!ep.ip.includes(':')) out.set(ep.key, { address: ep.ip, port: ep.port });
     else {
-      const address = canonicalIp(ep.ip);
+      const address = canonicalAddress(ep.ip);
       out.set(destKey(address, ep.port), { address, port: ep.port });
     }
   }
@@ -148,20 +148,20 @@ export function planServicePort(svc: ServicePort, endpoints: readonly Endpoint[]
   const noLocalExternal = externalLocal && cat.localEndpoints.length === 0 && cat.hasAnyEndpoints;
   const external = externalLocal && !noLocalExternal ? dests(cat.localEndpoints) : dests(cat.clusterEndpoints);
 
-  const clusterIP = canonicalIp(svc.clusterIP);
+  const clusterIP = canonicalAddress(svc.clusterIP);
   const virtualServers: PlannedVirtualServer[] = [virtualServer(svc, ctx, clusterIP, svc.port, internal)];
   const addresses = [clusterIP];
   const elements: PlannedElement[] = [element(f, 'cluster-ips', [clusterIP, proto, svc.port])];
 
   for (const raw of svc.externalIPs) {
-    const ip = canonicalIp(raw);
+    const ip = canonicalAddress(raw);
     virtualServers.push(virtualServer(svc, ctx, ip, svc.port, external));
     if (!ctx.otherAddresses.has(ip)) addresses.push(ip);
     elements.push(element(f, externalLocal ? 'external-ips-local' : 'external-ips', [ip, proto, svc.port]));
     if (noLocalExternal) elements.push(element(f, 'no-local-endpoints', [ip, proto, svc.port]));
   }
   for (const raw of svc.loadBalancerVIPs) {
-    const ip = canonicalIp(raw);
+    const ip = canonicalAddress(raw);
     virtualServers.push(virtualServer(svc, ctx, ip, svc.port, external));
     if (!ctx.otherAddresses.has(ip)) addresses.push(ip);
     elements.push(element(f, 'load-balancer-ips', [ip, proto, svc.port]));
@@ -176,7 +176,7 @@ export function planServicePort(svc: ServicePort, endpoints: readonly Endpoint[]
   }
   for (const ep of endpoints) {
     if (!ep.isLocal) continue;
-    const ip = canonicalIp(ep.ip);
+    const ip = canonicalAddress(ep.ip);
     elements.push(element(f, 'hairpin', [ip, proto, ep.port, ip]));
   }
   const bound = addresses.length === 1 ? addresses : [...new Set(addresses)];

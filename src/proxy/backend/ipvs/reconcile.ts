@@ -5,7 +5,7 @@
 // what the last sync applied (partial sync).
 import type { AddressKey, Dest, ForwardMethod, IpvsOperation, ServiceSpec, ServiceWithDests } from '../../../index.js';
 import type { L4Protocol } from '../../model/types.js';
-import { canonicalIp, destKey, virtualServerKey, type PlannedDest, type PlannedVirtualServer, type VirtualServerSpec } from './plan.js';
+import { canonicalAddress, destKey, virtualServerKey, type PlannedDest, type PlannedVirtualServer, type VirtualServerSpec } from './plan.js';
 
 /** A real server as it is. */
 export interface CurrentDest {
@@ -44,10 +44,10 @@ export interface Reconciliation {
 /** The kernel's view of a virtual server, keyed like a plan; undefined for a fwmark service. */
 export function currentFromKernel(s: ServiceWithDests): CurrentVirtualServer | undefined {
   if (s.address === undefined || s.protocol === undefined || s.port === undefined) return undefined;
-  const address = canonicalIp(s.address);
+  const address = canonicalAddress(s.address);
   const dests = new Map<string, CurrentDest>();
   for (const d of s.dests) {
-    const a = canonicalIp(d.address);
+    const a = canonicalAddress(d.address);
     dests.set(destKey(a, d.port), { address: a, port: d.port, weight: d.weight, forward: d.forward, connections: d.activeConnections + d.inactiveConnections });
   }
   return {
@@ -79,7 +79,7 @@ export function drainsTcp(want: PlannedVirtualServer | undefined, have: CurrentV
 export function withKernelDests(have: CurrentVirtualServer, listed: readonly Dest[]): CurrentVirtualServer {
   const dests = new Map(have.dests);
   for (const d of listed) {
-    const address = canonicalIp(d.address);
+    const address = canonicalAddress(d.address);
     const k = destKey(address, d.port);
     if (dests.has(k)) dests.set(k, { address, port: d.port, weight: d.weight, forward: d.forward, connections: d.activeConnections + d.inactiveConnections });
   }
