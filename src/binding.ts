@@ -148,8 +148,17 @@ export interface NativeHandle {
   nfnlConcat(messages: Uint8Array, dumps: Uint8Array): Promise<{ data: Buffer; ends: Uint32Array; errors: { index: number; error: NativeErrorInfo }[] }>;
   /** Joins a netlink multicast group. */
   subscribe(group: number): void;
-  /** Multicast messages queued within timeoutMs (empty data when none). */
-  receive(timeoutMs: number): Promise<{ data: Buffer; lost: boolean }>;
+  /** open() done on the calling thread (opening a namespace file never blocks); throws a system error. */
+  openSync(where: NetnsWire, options: { rcvbuf?: number; sndbuf?: number }): void;
+  /**
+   * Reads multicast datagrams on the JS thread's event loop as they arrive
+   * (no pool thread; the watch does not keep the loop alive until
+   * watchRef(true)). errno > 0: the socket failed and the watch stopped.
+   */
+  watch(onData: (data: Buffer, lost: boolean, errno: number) => void): void;
+  watchRef(on: boolean): void;
+  /** Stops watch() (close() does too). */
+  unwatch(): void;
   conntrack(ops: ConntrackOpWire[]): Promise<ConntrackResultWire[]>;
 }
 

@@ -50,9 +50,35 @@ export function isNotFound(e: unknown): e is NetlinkError {
   return e instanceof NetlinkError && NOT_FOUND.has(e.code);
 }
 
+const UNSUPPORTED = new Set(['EOPNOTSUPP', 'ENOTSUP', 'EPROTONOSUPPORT', 'EAFNOSUPPORT', 'ENOPROTOOPT']);
+
+/**
+ * True for a NetlinkError meaning "this kernel cannot do that at all"
+ * (EOPNOTSUPP and kin): IPVS calls on a kernel without IPVS, an nftables
+ * feature the kernel lacks. Not a {@link isNotFound} error.
+ */
+export function isUnsupported(e: unknown): e is NetlinkError {
+  return e instanceof NetlinkError && UNSUPPORTED.has(e.code);
+}
+
 /** True for a NetlinkError meaning "already exists" (EEXIST). */
 export function isExists(e: unknown): e is NetlinkError {
   return e instanceof NetlinkError && e.code === 'EEXIST';
+}
+
+/**
+ * A call on a handle (or fake) after its close(). `code` is
+ * `'ERR_HANDLE_CLOSED'`; `operation` names the call.
+ */
+export class HandleClosedError extends Error {
+  readonly code = 'ERR_HANDLE_CLOSED';
+  readonly operation: string;
+
+  constructor(operation: string) {
+    super(`${operation}: the handle is closed`);
+    this.name = 'HandleClosedError';
+    this.operation = operation;
+  }
 }
 
 /** Wraps an error thrown by the native layer (a system error) as a NetlinkError. */

@@ -1,5 +1,6 @@
 // Generic netlink: the controller, which maps family names to ids.
-import { check, NetlinkHandle, type OpenOptions } from './handle.js';
+import { NetlinkError } from './errors.js';
+import { NetlinkHandle, type OpenOptions } from './handle.js';
 
 export interface GenlFamily {
   name: string;
@@ -18,7 +19,7 @@ export interface GenlFamily {
  *
  * ```ts
  * const genl = await Genl.open({ netns: 'director' });
- * const ipvs = await genl.resolveFamily('IPVS'); // ENOENT (isNotFound) where IPVS is absent
+ * const ipvs = await genl.resolveFamily('IPVS'); // ENOENT (isNotFound) naming the family where IPVS is absent
  * ```
  */
 export class Genl extends NetlinkHandle {
@@ -35,7 +36,10 @@ export class Genl extends NetlinkHandle {
     if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) >= 16 || name.includes('\0')) {
       throw new TypeError(`family name must be 1-15 bytes: ${JSON.stringify(name)}`);
     }
-    const f = check('genl.resolveFamily', await this.run('genl.resolveFamily', (n) => n.genlFamily(name)));
+    const f = await this.run('genl.resolveFamily', (n) => n.genlFamily(name));
+    if (f.error !== undefined) {
+      throw new NetlinkError('genl.resolveFamily', { ...f.error, detail: `generic netlink family ${JSON.stringify(name)}` });
+    }
     return { name: f.name, id: f.id, version: f.version, headerSize: f.hdrsize, maxAttribute: f.maxattr, groups: f.groups };
   }
 }

@@ -1,7 +1,7 @@
 // The shared base of every handle: one native netlink socket opened inside a
 // network namespace, with its operations run one after another.
 import { binding, type NativeHandle, type NetnsWire } from './binding.js';
-import { fromSystemError, NetlinkError, type NativeErrorInfo } from './errors.js';
+import { fromSystemError, HandleClosedError, NetlinkError, type NativeErrorInfo } from './errors.js';
 
 /**
  * Which network namespace a handle lives in:
@@ -47,6 +47,16 @@ function bufferSize(v: number | undefined, what: string): number | undefined {
   return v;
 }
 
+function openWire(options: OpenOptions): { where: NetnsWire; sizes: { rcvbuf?: number; sndbuf?: number } } {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  const where = netnsWire(options.netns);
+  const sizes = {
+    ...(options.receiveBuffer !== undefined ? { rcvbuf: bufferSize(options.receiveBuffer, 'receiveBuffer') } : {}),
+    ...(options.sendBuffer !== undefined ? { sndbuf: bufferSize(options.sendBuffer, 'sendBuffer') } : {}),
+  };
+  return { where, sizes };
+}
+
 /** Base class of Rtnl, Genl and the family handles. */
 export abstract class NetlinkHandle {
   readonly #native: NativeHandle;
@@ -60,12 +70,7 @@ export abstract class NetlinkHandle {
   /** Creates the native socket of `protocol` inside the requested namespace. */
   protected static async openNative(protocol: 'route' | 'generic' | 'netfilter', options: OpenOptions = {},
     operation: string): Promise<NativeHandle> {
-    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-    const where = netnsWire(options.netns);
-    const sizes = {
-      ...(options.receiveBuffer !== undefined ? { rcvbuf: bufferSize(options.receiveBuffer, 'receiveBuffer') } : {}),
-      ...(options.sendBuffer !== undefined ? { sndbuf: bufferSize(options.sendBuffer, 'sendBuffer') } : {}),
-    };
+    const { where, sizes } = openWire(options);
     const b = binding();
     const native = new b.Handle(b.protocols[protocol]);
     try {
@@ -74,6 +79,24 @@ export abstract class NetlinkHandle {
       throw fromSystemError(operation, e);
     }
     return native;
+  }
+
+  /** openNative() on the calling thread, for a socket that must exist when the call returns. */
+  protected static openNativeSync(protocol: 'route' | 'generic' | 'netfilter', options: OpenOptions, operation: string): NativeHandle {
+    const { where, sizes } = openWire(options);
+    const b = binding();
+    const native = new b.Handle(b.protocols[protocol]);
+    try {
+      native.openSync(where, sizes);
+    } catch (e) {
+      throw fromSystemError(operation, e);
+    }
+    return native;
+  }
+
+  /** Throws ERR_HANDLE_CLOSED once close() was called. */
+  protected assertOpen(operation: string): void {
+    if (this.#closed) throw new HandleClosedError(operation);
   }
 
   /** True once close() was called. */
@@ -100,7 +123,7 @@ export abstract class NetlinkHandle {
 
   /** Queues fn behind the handle's earlier operations. */
   protected run<T>(operation: string, fn: (native: NativeHandle) => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(new Error(`${operation}: handle is closed`));
+    if (this.#closed) return Promise.reject(new HandleClosedError(operation));
     const result = this.#tail.then(() => fn(this.#native)).catch((e: unknown) => {
       throw fromSystemError(operation, e);
     });

@@ -16,7 +16,7 @@ export {
   type ConntrackTupleFilter,
   type TcpState,
 } from './conntrack.js';
-export { isExists, isNotFound, NetlinkError } from './errors.js';
+export { HandleClosedError, isExists, isNotFound, isUnsupported, NetlinkError } from './errors.js';
 export { Genl, type GenlFamily } from './genl.js';
 export type { NetnsOption, OpenOptions } from './handle.js';
 export {

@@ -164,8 +164,13 @@ export class Rtnl extends NetlinkHandle {
     return new Rtnl(await NetlinkHandle.openNative('route', options, 'rtnl.open'));
   }
 
+  // One request; a refusal names the link the caller gave (`link "eth9"`).
   async #one(operation: string, op: RtnlOpWire): Promise<RtnlResultWire> {
     const [result] = await this.run(operation, (n) => n.rtnl([op]));
+    if (result!.error !== undefined && result!.error.detail === undefined && (op.op === 'getLink' || op.op === 'deleteLink' || op.op === 'setLink')) {
+      const link = op.name !== undefined ? `link ${JSON.stringify(op.name)}` : `link index ${op.index}`;
+      throw new NetlinkError(operation, { ...result!.error, detail: link });
+    }
     return check(operation, result!);
   }
 
@@ -229,7 +234,7 @@ export class Rtnl extends NetlinkHandle {
   async listAddresses(filter: { family?: IpFamily; link?: LinkRef } = {}): Promise<Address[]> {
     if (filter.family !== undefined && filter.family !== 4 && filter.family !== 6) throw new TypeError('family must be 4 or 6');
     const family = filter.family === 4 ? AF_INET : filter.family === 6 ? AF_INET6 : 0;
-    const index = filter.link === undefined ? undefined : await this.#index(filter.link);
+    const index = filter.link === undefined ? undefined : await this.#index(filter.link, 'rtnl.listAddresses');
     const r = await this.#one('rtnl.listAddresses', { op: 'listAddresses', family });
     return r.addresses!.filter((a) => index === undefined || a.index === index).map(toAddress);
   }
@@ -273,7 +278,7 @@ export class Rtnl extends NetlinkHandle {
     }
     const ref = linkRef(link);
     if (parsed.length === 0) return [];
-    const index = 'index' in ref ? ref.index : await this.#index(link);
+    const index = 'index' in ref ? ref.index : await this.#index(link, operation);
     const ops: RtnlOpWire[] = parsed.map((a) => ({
       op, index, family: a.family === 4 ? AF_INET : AF_INET6, prefixLength: a.prefixLength, address: a.bytes,
       ...(scope !== undefined ? { scope } : {}),
@@ -288,8 +293,9 @@ export class Rtnl extends NetlinkHandle {
     });
   }
 
-  async #index(link: LinkRef): Promise<number> {
+  // The index of a link the caller named; a missing link fails as `operation`.
+  async #index(link: LinkRef, operation: string): Promise<number> {
     const ref = linkRef(link);
-    return 'index' in ref ? ref.index : (await this.getLink(ref.name)).index;
+    return 'index' in ref ? ref.index : (await this.#one(operation, { op: 'getLink', ...ref })).links![0]!.index;
   }
 }

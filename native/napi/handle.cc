@@ -87,7 +87,10 @@ Napi::Function Handle::Init(Napi::Env env) {
                          InstanceMethod<&Handle::Nfnl>("nfnl"),
                          InstanceMethod<&Handle::NfnlConcat>("nfnlConcat"),
                          InstanceMethod<&Handle::Subscribe>("subscribe"),
-                         InstanceMethod<&Handle::Receive>("receive"),
+                         InstanceMethod<&Handle::OpenSync>("openSync"),
+                         InstanceMethod<&Handle::StartWatch>("watch"),
+                         InstanceMethod<&Handle::RefWatch>("watchRef"),
+                         InstanceMethod<&Handle::StopWatch>("unwatch"),
                          InstanceMethod<&Handle::Conntrack>("conntrack"),
                      });
 }
@@ -114,7 +117,54 @@ Napi::Value Handle::Open(const Napi::CallbackInfo& info) {
   return w->Promise();
 }
 
+Handle::~Handle() { stop_watch(); }
+
+void Handle::stop_watch() {
+  if (watch_ != nullptr) watch_->stop();
+  watch_ = nullptr;
+}
+
+// openSync({ path?, pid? }, { rcvbuf?, sndbuf? }): open() on the JS thread
+// (the netns is entered on a short-lived thread of its own, and opening the
+// namespace file never blocks), for a monitor that must be subscribed when
+// the call returns. Throws a system error.
+Napi::Value Handle::OpenSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object where = info[0].As<Napi::Object>();
+  Napi::Object opts = info[1].As<Napi::Object>();
+  nl::NetnsSpec ns{get_string(where, "path"), get_i32(where, "pid")};
+  nl::SocketOptions options;
+  if (has(opts, "rcvbuf")) options.rcvbuf = get_u32(opts, "rcvbuf");
+  if (has(opts, "sndbuf")) options.sndbuf = get_u32(opts, "sndbuf");
+  try {
+    socket_ = std::shared_ptr<nl::Socket>(nl::Socket::open(protocol_, ns, options));
+  } catch (const nl::SystemError& e) {
+    throw system_error(env, e);
+  }
+  return env.Undefined();
+}
+
+// watch(cb): cb(data, lost, errno) on the JS thread as multicast datagrams
+// arrive (see watch.h); unref'd until watchRef(true).
+Napi::Value Handle::StartWatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (watch_ != nullptr) throw Napi::Error::New(env, "watch: already watching");
+  watch_ = napi::Watch::start(env, socket(env), info[0].As<Napi::Function>());
+  return env.Undefined();
+}
+
+Napi::Value Handle::RefWatch(const Napi::CallbackInfo& info) {
+  if (watch_ != nullptr) watch_->ref(info[0].ToBoolean().Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value Handle::StopWatch(const Napi::CallbackInfo& info) {
+  stop_watch();
+  return info.Env().Undefined();
+}
+
 Napi::Value Handle::Close(const Napi::CallbackInfo& info) {
+  stop_watch();
   socket_.reset();  // in-flight workers hold their own reference
   return info.Env().Undefined();
 }
@@ -187,14 +237,6 @@ Napi::Value Handle::Subscribe(const Napi::CallbackInfo& info) {
     throw system_error(env, e);
   }
   return env.Undefined();
-}
-
-// receive(timeoutMs: number) -> Promise<{ data: Buffer, lost: boolean }>
-Napi::Value Handle::Receive(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto* w = new ReceiveWorker(env, socket(env), info[0].As<Napi::Number>().Int32Value());
-  w->Queue();
-  return w->Promise();
 }
 
 // conntrack(ops) -> Promise<result[]>: ctnetlink dumps and deletes, pipelined.

@@ -9,6 +9,7 @@
 
 #include "../nl/genl.h"
 #include "../nl/socket.h"
+#include "watch.h"
 
 namespace napi {
 
@@ -16,6 +17,7 @@ class Handle : public Napi::ObjectWrap<Handle> {
  public:
   static Napi::Function Init(Napi::Env env);
   explicit Handle(const Napi::CallbackInfo& info);
+  ~Handle() override;
 
   // The socket, shared with in-flight workers so close() never frees it
   // under them. Throws a JS Error when the handle is not open.
@@ -34,11 +36,16 @@ class Handle : public Napi::ObjectWrap<Handle> {
   Napi::Value Nfnl(const Napi::CallbackInfo& info);
   Napi::Value NfnlConcat(const Napi::CallbackInfo& info);
   Napi::Value Subscribe(const Napi::CallbackInfo& info);
-  Napi::Value Receive(const Napi::CallbackInfo& info);
+  Napi::Value OpenSync(const Napi::CallbackInfo& info);
+  Napi::Value StartWatch(const Napi::CallbackInfo& info);
+  Napi::Value RefWatch(const Napi::CallbackInfo& info);
+  Napi::Value StopWatch(const Napi::CallbackInfo& info);
+  void stop_watch();
   Napi::Value Conntrack(const Napi::CallbackInfo& info);
 
   int protocol_;
   std::shared_ptr<nl::Socket> socket_;
+  napi::Watch* watch_ = nullptr;  // owned until stop()
   std::shared_ptr<nl::GenlResolver> genl_ = std::make_shared<nl::GenlResolver>();
 };
 

@@ -331,7 +331,12 @@ void IpvsWorker::Run() {
   nl::GenlFamily family;
   nl::Error err = genl_->resolve(*sock_, IPVS_GENL_NAME, family);
   if (!err.ok()) {
-    if (err.code == ENOENT) err.detail = "no IPVS in this kernel (generic netlink family \"IPVS\" not found)";
+    // A kernel without the family cannot do anything IPVS: not "no such
+    // object" (which idempotent deletes would take as success).
+    if (err.code == ENOENT) {
+      err.code = EOPNOTSUPP;
+      err.detail = "no IPVS in this kernel (generic netlink family \"IPVS\" not found)";
+    }
     for (auto& r : results_) r.error = err;
     out_ = ipvs_render(ops_, results_);
     return;

@@ -66,31 +66,6 @@ Napi::Value NfnlConcatWorker::Resolve(Napi::Env env) {
   return o;
 }
 
-void ReceiveWorker::Run() {
-  if (!sock_->wait_readable(timeout_ms_)) return;
-  std::vector<uint8_t> buf(size_t{1} << 18);
-  // Drain what is queued now, up to a few MiB per call.
-  while (data_.size() < (size_t{4} << 20)) {
-    size_t n;
-    try {
-      n = sock_->recv_nowait(buf);
-    } catch (const nl::SystemError& e) {
-      if (e.code != ENOBUFS) throw;
-      lost_ = true;
-      continue;
-    }
-    if (n == 0) break;
-    data_.insert(data_.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-  }
-}
-
-Napi::Value ReceiveWorker::Resolve(Napi::Env env) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("data", bytes(env, data_));
-  o.Set("lost", Napi::Boolean::New(env, lost_));
-  return o;
-}
-
 std::vector<nl::Request> parse_nfnl_requests(Napi::Env env, const uint8_t* data, size_t len,
                                              const uint8_t* dumps, size_t ndumps) {
   std::vector<nl::Request> out;

@@ -71,24 +71,6 @@ class NfnlConcatWorker : public PromiseWorker {
   nl::JoinedReplies joined_;
 };
 
-// receive(timeoutMs) -> { data: Buffer, lost } : the multicast messages
-// queued within the timeout (an empty buffer when none came).
-class ReceiveWorker : public PromiseWorker {
- public:
-  ReceiveWorker(Napi::Env env, std::shared_ptr<nl::Socket> sock, int timeout_ms)
-      : PromiseWorker(env), sock_(std::move(sock)), timeout_ms_(timeout_ms) {}
-
- protected:
-  void Run() override;
-  Napi::Value Resolve(Napi::Env env) override;
-
- private:
-  std::shared_ptr<nl::Socket> sock_;
-  int timeout_ms_;
-  std::vector<uint8_t> data_;
-  bool lost_ = false;
-};
-
 // Splits concatenated netlink messages into requests (dumps[i] != 0 marks a dump).
 std::vector<nl::Request> parse_nfnl_requests(Napi::Env env, const uint8_t* data, size_t len,
                                              const uint8_t* dumps, size_t ndumps);

@@ -32,7 +32,7 @@ RtnlOp parse_op(const Napi::Object& o) {
       op.link.peer_name = get_string(o, "peerName");
       if (has(o, "peerNetns")) {
         Napi::Object ns = o.Get("peerNetns").As<Napi::Object>();
-        op.peer_netns = nl::NetnsSpec{get_string(ns, "path"), get_i32(ns, "pid")};
+        op.peer_netns = nl::NetnsSpec{get_string(ns, "path"), get_i32(ns, "pid"), "peerNetns"};
       }
       break;
     case RtnlOp::SetLink:

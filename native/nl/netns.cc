@@ -1,7 +1,10 @@
 #include "netns.h"
 
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,8 +16,8 @@
 namespace nl {
 
 std::string NetnsSpec::describe() const {
-  if (!path.empty()) return "netns " + path;
-  if (pid != 0) return "netns of pid " + std::to_string(pid);
+  if (!path.empty()) return role + " " + path;
+  if (pid != 0) return role + " of pid " + std::to_string(pid);
   return "current netns";
 }
 
@@ -25,8 +28,16 @@ std::string NetnsSpec::file() const {
 }
 
 int open_netns(const NetnsSpec& ns) {
-  int fd = ::open(ns.file().c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(ns.file().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) throw SystemError{errno, "open", "cannot open " + ns.describe()};
+  struct stat st {};
+  // nsfs files are regular files to fstat; NS_GET_NSTYPE fails (ENOTTY) on
+  // any file that is not a namespace.
+  bool is_net = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ::ioctl(fd, NS_GET_NSTYPE) == CLONE_NEWNET;
+  if (!is_net) {
+    ::close(fd);
+    throw SystemError{EINVAL, "open", ns.describe() + " is not a network namespace"};
+  }
   return fd;
 }
 

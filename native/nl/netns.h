@@ -13,12 +13,16 @@ namespace nl {
 struct NetnsSpec {
   std::string path;  // empty = not by path
   int pid = 0;       // 0 = not by pid
+  std::string role = "netns";  // the caller's name for it, in errors ("peerNetns")
   bool current() const { return path.empty() && pid == 0; }
   std::string describe() const;
   std::string file() const;  // the namespace file to open
 };
 
-// Opens the namespace file (O_RDONLY|O_CLOEXEC). Throws SystemError.
+// Opens the namespace file without blocking (O_RDONLY|O_NONBLOCK|O_CLOEXEC,
+// so a FIFO or a device cannot park the thread) and checks that it is a
+// network namespace (an nsfs file whose NS_GET_NSTYPE is CLONE_NEWNET).
+// Throws SystemError: EINVAL, naming ns.role, for any other file.
 int open_netns(const NetnsSpec& ns);
 
 // Runs fn with the calling thread moved into ns, then moves it back. For a

@@ -1,7 +1,6 @@
 #include "socket.h"
 
 #include <linux/sockios.h>
-#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -167,15 +166,6 @@ const std::vector<Socket::Datagram>& Socket::recv_batch() {
 }
 
 size_t Socket::recv_nowait(std::vector<uint8_t>& buf) { return receive(buf, MSG_DONTWAIT); }
-
-bool Socket::wait_readable(int timeout_ms) {
-  pollfd p{fd_, POLLIN, 0};
-  for (;;) {
-    int n = ::poll(&p, 1, timeout_ms);
-    if (n >= 0) return n > 0;
-    if (errno != EINTR) throw SystemError{errno, "poll", "waiting for netlink messages failed"};
-  }
-}
 
 void Socket::ensure_sndbuf(size_t bytes) {
   // The kernel doubles the value and refuses a message above sndbuf - 32.

@@ -41,6 +41,7 @@ class Socket {
   Socket& operator=(const Socket&) = delete;
 
   int protocol() const { return protocol_; }
+  int fd() const { return fd_; }
   uint32_t portid() const { return portid_; }
   size_t rcvbuf() const { return rcvbuf_; }
   size_t sndbuf() const { return sndbuf_; }
@@ -69,8 +70,6 @@ class Socket {
   // Receives one datagram from the kernel into buf and returns its length,
   // or 0 at once when nothing is queued.
   size_t recv_nowait(std::vector<uint8_t>& buf);
-  // Waits up to timeout_ms for a datagram; true when one is queued.
-  bool wait_readable(int timeout_ms);
   // Grows the send buffer so one sendmsg of `bytes` fits (SO_SNDBUFFORCE).
   void ensure_sndbuf(size_t bytes);
   // Joins a multicast group (NETLINK_ADD_MEMBERSHIP). Throws SystemError.

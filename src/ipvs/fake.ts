@@ -3,7 +3,7 @@
 // duplicates, ESRCH for a missing service or daemon, ENOENT for a missing
 // real server or an unknown scheduler.
 import { formatIp, parseIp } from '../addr.js';
-import type { NativeErrorInfo } from '../errors.js';
+import { HandleClosedError, type NativeErrorInfo } from '../errors.js';
 import { IpvsClient } from './client.js';
 import { destOf, type Dest } from './dest.js';
 import { serviceOf, wireKeyText, type Service } from './service.js';
@@ -63,14 +63,20 @@ export class FakeIpvs extends IpvsClient {
   /** Every wire op executed, in order (for assertions on what would have been sent). */
   readonly log: IpvsOpWire[] = [];
 
-  protected override async exec(_operation: string, ops: IpvsOpWire[]): Promise<IpvsResultWire[]> {
+  #closed = false;
+
+  protected override async exec(operation: string, ops: IpvsOpWire[]): Promise<IpvsResultWire[]> {
+    if (this.#closed) throw new HandleClosedError(operation);
     return ops.map((op) => {
       this.log.push(op);
       return this.#apply(op);
     });
   }
 
-  override async close(): Promise<void> {}
+  /** Later calls fail with ERR_HANDLE_CLOSED, as on a real handle. */
+  override async close(): Promise<void> {
+    this.#closed = true;
+  }
 
   #key(s: ServiceWire): string {
     return wireKeyText(s.addr === undefined ? s : { ...s, addr: text(s.af, s.addr) });

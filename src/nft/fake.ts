@@ -4,7 +4,7 @@
 // missing set, deleting what is in use, a flowtable device taken twice),
 // failing with the same errno codes,
 // so code that drives nftables can be unit-tested without privilege.
-import type { NativeErrorInfo } from '../errors.js';
+import { HandleClosedError, type NativeErrorInfo } from '../errors.js';
 import type { Chain } from './chain.js';
 import type { Verdict } from './expr/data.js';
 import { NftCommitError, type CommitOptions, type ListFilter, type NftablesInterface } from './nftables.js';
@@ -13,6 +13,7 @@ import { Ruleset } from './ruleset.js';
 import { setFlagBits, setUserdata, type NftSet, type SetElement } from './set.js';
 import type { Table } from './table.js';
 import { kindOf, setKey, type FakeContext, type FakeState } from './kinds/index.js';
+import { clone } from './kinds/kind.js';
 import { describeOperation, Transaction, type Operation } from './transaction.js';
 import { encodeKey, keyLength, splitType } from './datatypes.js';
 
@@ -31,7 +32,17 @@ class Refusal extends Error {
   }
 }
 
-const clone = <T>(x: T): T => structuredClone(x);
+// The state a commit works on: new lists of shallow copies, so applying an
+// operation (which replaces an object's fields or a list, never edits an
+// element or a rule in place) leaves the committed state as it was, at a
+// cost that does not grow with the number of elements.
+function working(s: FakeState): FakeState {
+  const copy = <T extends object>(xs: T[]): T[] => xs.map((x) => ({ ...x }));
+  return {
+    generation: s.generation, tables: copy(s.tables), chains: copy(s.chains), rules: copy(s.rules),
+    sets: copy(s.sets), objects: copy(s.objects), flowtables: copy(s.flowtables),
+  };
+}
 
 export class FakeNftables implements NftablesInterface {
   #state: FakeState = { generation: 1, tables: [], chains: [], rules: [], sets: [], objects: [], flowtables: [] };
@@ -46,11 +57,12 @@ export class FakeNftables implements NftablesInterface {
   }
 
   async generation(): Promise<number> {
+    this.#open('nft.generation');
     return this.#state.generation;
   }
 
   async commit(tx: Transaction, options: CommitOptions = {}): Promise<void> {
-    if (this.#closed) throw new Error('nft.commit: handle is closed');
+    this.#open('nft.commit');
     if (tx.error !== undefined) throw tx.error;
     for (const ref of tx.unknownSets()) {
       const s = this.#state.sets.find((x) => setKey(x) === setKey(ref));
@@ -60,7 +72,7 @@ export class FakeNftables implements NftablesInterface {
     if (options.generation !== undefined && options.generation !== this.#state.generation) {
       throw new NftCommitError('nft.commit', { ...ERR.ERESTART!, detail: 'ruleset generation changed' }, -1, []);
     }
-    const next = clone(this.#state);
+    const next = working(this.#state);
     const refuse = (e: unknown, i: number): never => {
       if (!(e instanceof Refusal)) throw e;
       const op = tx.operations[i]!;
@@ -88,6 +100,7 @@ export class FakeNftables implements NftablesInterface {
   }
 
   async list(filter: ListFilter = {}): Promise<Ruleset> {
+    this.#open('nft.list');
     const s = clone(this.#state);
     const keep = (o: { family: string; table?: string; name?: string }, isTable = false) =>
       (filter.family === undefined || o.family === filter.family) && (filter.table === undefined || (isTable ? o.name : o.table) === filter.table);
@@ -107,8 +120,13 @@ export class FakeNftables implements NftablesInterface {
     return new Ruleset(clone(this.#state)).toString();
   }
 
+  /** Later commit(), list() and generation() calls fail with ERR_HANDLE_CLOSED; dump() still shows the state. */
   async close(): Promise<void> {
     this.#closed = true;
+  }
+
+  #open(operation: string): void {
+    if (this.#closed) throw new HandleClosedError(operation);
   }
 
   #table(s: FakeState, family: string, name: string): Table | undefined {

@@ -9,7 +9,7 @@ export type { Rule } from './rule.js';
 export type { ElementValue, NftSet, SetElement, SetFlag } from './set.js';
 export type { NamedObject } from './object.js';
 export type { Flowtable, FlowtableFlag, FlowtableRef } from './flowtable.js';
-export type { NftEvent } from './monitor.js';
+export { NftMonitor, type MonitorOptions, type NftEvent } from './monitor.js';
 export type { Family, Hook } from './enums.js';
 export { NftValidationError } from './names.js';
 export { DecodeError } from './wire.js';

@@ -5,7 +5,7 @@
 import { randomInt } from 'node:crypto';
 
 import type { NativeHandle } from '../binding.js';
-import { isNotFound, NetlinkError, type NativeErrorInfo } from '../errors.js';
+import { fromSystemError, isNotFound, NetlinkError, type NativeErrorInfo } from '../errors.js';
 import { check, NetlinkHandle, type OpenOptions } from '../handle.js';
 import { Rtnl } from '../rtnl.js';
 import { decodeChainAt, type Chain } from './chain.js';
@@ -19,7 +19,7 @@ import { decodeSet, decodeSetAt, fillElements, ShapeCache, type NftSet, type Set
 import { decodeTable, type Table } from './table.js';
 import { describeOperation, setKey, Transaction, type SetRef } from './transaction.js';
 import { Ruleset } from './ruleset.js';
-import { decodeEvents, type NftEvent } from './monitor.js';
+import { NftMonitor, type MonitorOptions } from './monitor.js';
 import * as U from './uapi.js';
 import { be32, eachMessage, messages, messageAttrs, NameCache, Writer, type ConcatReplies, type NfMessage } from './wire.js';
 
@@ -118,6 +118,8 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
   // A route-netlink handle in the same namespace, opened the first time a
   // listing prints an interface by its index (see #interfaces).
   #rtnl: Promise<Rtnl> | undefined;
+  // The monitors made by this handle, ended by its close().
+  readonly #monitors = new Set<NftMonitor>();
 
   private constructor(native: NativeHandle, options: OpenOptions) {
     super(native);
@@ -311,8 +313,9 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
     }
   }
 
-  /** Closes the socket (and the route-netlink one a listing may have opened). */
+  /** Closes the socket, ends the handle's monitors (and closes the route-netlink socket a listing may have opened). */
   override async close(): Promise<void> {
+    for (const m of [...this.#monitors]) await m.close();
     const rtnl = this.#rtnl;
     this.#rtnl = undefined;
     await super.close();
@@ -405,21 +408,36 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
 
   /**
    * Ruleset change events (new/deleted tables, chains, rules, sets,
-   * elements, objects, flowtables, and each new generation), as an async iterator.
-   * Break out of the loop to stop. Equivalent to: `nft monitor`.
+   * elements, objects, flowtables, and each new generation), as an async
+   * iterator on a socket of its own, subscribed before this returns: a
+   * change committed after the call is seen. Stop it with `break`,
+   * return(), close(), `signal`, or by closing this handle. It does not keep
+   * the process alive unless `ref: true` (or ref()). Equivalent to: `nft monitor`.
+   *
+   * ```ts
+   * const events = nft.monitor({ signal: AbortSignal.timeout(5000), ref: true });
+   * for await (const ev of events) if (ev.type === 'generation') break;
+   * ```
    */
-  async *monitor(options: { pollMs?: number } = {}): AsyncGenerator<NftEvent, void, undefined> {
-    const native = await NetlinkHandle.openNative('netfilter', this.#options, 'nft.monitor');
+  monitor(options: MonitorOptions = {}): NftMonitor {
+    this.assertOpen('nft.monitor');
+    if (typeof options !== 'object' || options === null) throw new TypeError('monitor: options must be an object');
+    for (const k of Object.keys(options)) {
+      if (k !== 'signal' && k !== 'ref') throw new TypeError(`monitor: unknown option ${JSON.stringify(k)} (options are signal and ref)`);
+    }
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('monitor: signal must be an AbortSignal');
+    if (options.ref !== undefined && typeof options.ref !== 'boolean') throw new TypeError('monitor: ref must be a boolean');
+    options.signal?.throwIfAborted();
+    const native = NetlinkHandle.openNativeSync('netfilter', this.#options, 'nft.monitor');
     try {
       native.subscribe(U.NFNLGRP_NFTABLES);
-      for (;;) {
-        const { data, lost } = await native.receive(options.pollMs ?? 200);
-        if (lost) yield { type: 'lost' };
-        if (data.length > 0) for (const e of decodeEvents(data)) yield e;
-      }
-    } finally {
+    } catch (e) {
       native.close();
+      throw fromSystemError('nft.monitor', e);
     }
+    const m = new NftMonitor(native, options, (x) => this.#monitors.delete(x));
+    this.#monitors.add(m);
+    return m;
   }
 }
 

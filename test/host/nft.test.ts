@@ -333,9 +333,8 @@ describe('nftables on the host kernel', () => {
   it('monitor sees changes made by nft from another process', async function () {
     this.timeout(20000);
     const events: NftEvent[] = [];
-    const it = nft.monitor({ pollMs: 50 });
-    const first = it.next();  // subscribes
-    await new Promise((r) => setTimeout(r, 300));
+    const it = nft.monitor();
+    const first = it.next();  // subscribed when monitor() returned: no wait needed
     const child = spawn('ip', ['netns', 'exec', ns.name, 'nft', '-f', fixture('kube-proxy.nft')], { stdio: 'ignore' });
     await new Promise((r) => child.on('exit', r));
     events.push((await first).value as NftEvent);

@@ -16,9 +16,10 @@ describe('genl: family resolution (unprivileged, own netns)', () => {
     assert.ok(f.groups.some((g) => g.name === 'notify'));
   });
 
-  it('an unknown family is ENOENT naming the operation', async () => {
+  it('an unknown family is ENOENT naming the operation and the family', async () => {
     await assert.rejects(genl.resolveFamily('dataplane-none'), (e: unknown) =>
-      isNotFound(e) && (e as NetlinkError).operation === 'genl.resolveFamily' && (e as NetlinkError).code === 'ENOENT');
+      isNotFound(e) && (e as NetlinkError).operation === 'genl.resolveFamily' && (e as NetlinkError).code === 'ENOENT' &&
+      (e as NetlinkError).message.includes('"dataplane-none"'));
   });
 
   it('answers many concurrent calls, in order, on one handle', async () => {

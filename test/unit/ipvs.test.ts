@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 
-import { FakeIpvs, formatList, Ipvs, isExists, isNotFound, NetlinkError, type IpvsOperation } from '../../src/index.js';
+import { FakeIpvs, formatList, HandleClosedError, Ipvs, isExists, isNotFound, isUnsupported, NetlinkError, type IpvsOperation } from '../../src/index.js';
 import { encodeOps, STRIDE } from '../../src/ipvs/encode.js';
 
 const svc = { protocol: 'tcp', address: '10.0.0.1', port: 80 } as const;
@@ -69,15 +69,25 @@ describe('IPVS validation (nothing is sent)', () => {
     await assert.rejects(f.apply([{ op: 'frobnicate' } as never]), TypeError);
   });
 
-  it('without IPVS in the kernel, calls fail with ENOENT naming the operation', async function () {
+  it('without IPVS in the kernel, calls fail as unsupported (not "not found") naming the operation', async function () {
     const outcome = await real.listServices().then(() => undefined, (e: unknown) => e);
     if (outcome === undefined) this.skip();  // this kernel has IPVS (the VM): nothing to check here
-    assert.ok(outcome instanceof NetlinkError && outcome.code === 'ENOENT' && outcome.operation === 'ipvs.listServices', String(outcome));
+    assert.ok(outcome instanceof NetlinkError && outcome.code === 'EOPNOTSUPP' && outcome.operation === 'ipvs.listServices', String(outcome));
     assert.match(outcome.message, /no IPVS in this kernel/);
+    assert.ok(isUnsupported(outcome) && !isNotFound(outcome));
+    const deleting = await real.deleteService({ protocol: 'tcp', address: '10.0.0.1', port: 80 }).then(() => undefined, (e: unknown) => e);
+    assert.ok(isUnsupported(deleting) && !isNotFound(deleting), String(deleting));
   });
 });
 
 describe('FakeIpvs', () => {
+  it('after close(), calls fail with ERR_HANDLE_CLOSED', async () => {
+    const ipvs = new FakeIpvs();
+    await ipvs.close();
+    await assert.rejects(ipvs.listServices(), (e: unknown) => e instanceof HandleClosedError && e.code === 'ERR_HANDLE_CLOSED' && e.operation === 'ipvs.listServices');
+    await assert.rejects(ipvs.addService({ ...svc, scheduler: 'rr' }), HandleClosedError);
+  });
+
   it('keeps services and real servers, with the kernel errors', async () => {
     const ipvs = new FakeIpvs();
     await ipvs.addService({ ...svc, scheduler: 'rr', persistence: 50 });

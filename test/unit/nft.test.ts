@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 
-import { DecodeError, ExpressionError, FakeNftables, NftCommitError, NftValidationError, Transaction, nft } from '../../src/index.js';
+import { DecodeError, ExpressionError, FakeNftables, HandleClosedError, NftCommitError, NftValidationError, Transaction, nft } from '../../src/index.js';
 import { decodeChain, encodeChain } from '../../src/nft/chain.js';
 import { recreateExpr } from '../../src/nft/expr/spec.js';
 import { dataType, decodeKey, splitType } from '../../src/nft/datatypes.js';
@@ -111,6 +111,38 @@ describe('FakeNftables', () => {
     const [s] = (await fake.list({ table: 't' })).sets;
     assert.deepEqual(s!.elements, [{ key: ['10.0.0.2', 80] }]);
     await assert.rejects(fake.commit(new Transaction().deleteElements(set, [{ key: ['10.0.0.9', 80] }])), /ENOENT/);
+  });
+
+  it('commits 100,000 elements in one transaction, and deletes half, in linear time', async function () {
+    this.timeout(60000);
+    const fake = new FakeNftables();
+    const set = { ...T, name: 's' };
+    const els = Array.from({ length: 100000 }, (_, i) => ({ key: [`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, 1 + (i % 60000)] }));
+    await fake.commit(new Transaction().addTable({ family: 'ip', name: 't' }).addSet({ ...set, type: 'ipv4_addr . inet_service' }).addElements(set, els));
+    await fake.commit(new Transaction().deleteElements(set, els.filter((_, i) => i % 2 === 0)));
+    const [s] = (await fake.list({ table: 't' })).sets;
+    assert.equal(s!.elements!.length, 50000);
+    assert.deepEqual(s!.elements![0], { key: ['10.0.0.1', 2] });
+    // Deleting one key twice in one operation is ENOENT, as in the kernel.
+    await assert.rejects(fake.commit(new Transaction().deleteElements(set, [els[1]!, els[1]!])), /ENOENT/);
+  });
+
+  it('ignores fields holding functions or symbols, as the real handle does, instead of a DataCloneError', async () => {
+    const fake = new FakeNftables();
+    const set = { ...T, name: 's' };
+    await fake.commit(new Transaction().addTable({ family: 'ip', name: 't', extra: () => 1 } as never)
+      .addSet({ ...set, type: 'ipv4_addr', tag: Symbol('x') } as never)
+      .addElements(set, [{ key: '10.0.0.1', note: () => 2 } as never]));
+    assert.match(fake.dump(), /elements = \{ 10\.0\.0\.1 \}/);
+  });
+
+  it('after close(), commit, list and generation fail with ERR_HANDLE_CLOSED', async () => {
+    const fake = new FakeNftables();
+    await fake.close();
+    const closed = (op: string) => (e: unknown) => e instanceof HandleClosedError && e.code === 'ERR_HANDLE_CLOSED' && e.operation === op;
+    await assert.rejects(fake.commit(new Transaction().addTable({ family: 'ip', name: 't' })), closed('nft.commit'));
+    await assert.rejects(fake.list(), closed('nft.list'));
+    await assert.rejects(fake.generation(), closed('nft.generation'));
   });
 
   it('honours the generation guard', async () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 
 import { netnsWire } from '../../src/handle.js';
-import { Genl, Rtnl } from '../../src/index.js';
+import { Genl, HandleClosedError, Rtnl } from '../../src/index.js';
 
 describe('validation at the public edge', () => {
   let rtnl: Rtnl;
@@ -65,7 +65,7 @@ describe('validation at the public edge', () => {
     const h = await Rtnl.open();
     await h.close();
     assert.equal(h.closed, true);
-    await assert.rejects(h.listLinks(), /handle is closed/);
+    await assert.rejects(h.listLinks(), (e: unknown) => e instanceof HandleClosedError && e.code === 'ERR_HANDLE_CLOSED');
     await h.close(); // twice is fine
   });
 });

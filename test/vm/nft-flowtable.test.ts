@@ -106,9 +106,8 @@ describe('flowtables on a kernel with flowtables (VM)', () => {
   it('monitor sees flowtables nft adds and deletes from another process', async function () {
     this.timeout(120000);  // nft under qemu TCG takes seconds per run
     const events: NftEvent[] = [];
-    const it = nft.monitor({ pollMs: 50 });
-    const first = it.next();  // subscribes
-    await new Promise((r) => setTimeout(r, 300));
+    const it = nft.monitor();
+    const first = it.next();  // subscribed when monitor() returned: no wait needed
     // nft in another process; its failure fails the test at once rather than leaving it waiting for events.
     // (The script goes to nft on stdin: a temporary file would be gone before the child opens it.)
     const run = (text: string) => new Promise<void>((resolve, reject) => {

@@ -36,19 +36,56 @@ export function encodeElementMessages(w: Writer, type: number, flags: number, fa
   } while (i < elements.length);
 }
 
-function sameKey(a: SetElement, b: SetElement): boolean {
-  return JSON.stringify(a.key) === JSON.stringify(b.key);
+// Elements are the same when their keys are (typed keys as the fake stores them).
+function keyOf(e: SetElement): string {
+  const k = e.key;
+  if (!Array.isArray(k)) return keyPart(k);
+  let out = keyPart(k[0]);
+  for (let i = 1; i < k.length; i++) out += `\0${keyPart(k[i])}`;
+  return out;
+}
+
+function keyPart(v: unknown): string {
+  return v instanceof Uint8Array ? `x${Buffer.from(v).toString('hex')}` : `${typeof v}:${String(v)}`;
+}
+
+/** Where each key is in a list of elements. */
+function positions(els: SetElement[]): Map<string, number> {
+  const at = new Map<string, number>();
+  els.forEach((e, i) => at.set(keyOf(e), i));
+  return at;
 }
 
 /** Elements added to a set: new keys appended, existing ones replaced. */
 export function mergeElements(have: SetElement[], add: SetElement[]): SetElement[] {
   const out = [...have];
+  const at = positions(out);
   for (const e of add) {
-    const i = out.findIndex((h) => sameKey(h, e));
-    if (i >= 0) out[i] = e;
-    else out.push(e);
+    const k = keyOf(e);
+    const i = at.get(k);
+    if (i !== undefined) {
+      out[i] = e;
+    } else {
+      at.set(k, out.length);
+      out.push(e);
+    }
   }
   return out;
+}
+
+// The elements left after deleting `del` (every key must be there unless `missingOk`); undefined if one is not.
+function without(have: SetElement[], del: SetElement[], missingOk: boolean): SetElement[] | undefined {
+  const at = positions(have);
+  const gone = new Set<number>();
+  for (const e of del) {
+    const i = at.get(keyOf(e));
+    if (i === undefined || gone.has(i)) {
+      if (missingOk) continue;
+      return undefined;
+    }
+    gone.add(i);
+  }
+  return have.filter((_e, i) => !gone.has(i));
 }
 
 registerKind({
@@ -79,17 +116,15 @@ registerKind({
     const els = fake.typed(have, op.elements);
     for (const e of els) if (e.verdict?.chain !== undefined) fake.needChain(s, have, e.verdict);
     if (adding(op.verb)) {
-      if (op.verb === 'create' && els.some((e) => (have.elements ?? []).some((h) => sameKey(h, e)))) return fake.refuse('EEXIST', 'element exists');
+      if (op.verb === 'create') {
+        const at = positions(have.elements ?? []);
+        if (els.some((e) => at.has(keyOf(e)))) return fake.refuse('EEXIST', 'element exists');
+      }
       have.elements = mergeElements(have.elements ?? [], els);
       return;
     }
-    for (const e of els) {
-      const i = (have.elements ?? []).findIndex((h) => sameKey(h, e));
-      if (i < 0) {
-        if (op.verb === 'destroy') continue;
-        return fake.refuse('ENOENT', 'no such element');
-      }
-      have.elements!.splice(i, 1);
-    }
+    const left = without(have.elements ?? [], els, op.verb === 'destroy');
+    if (left === undefined) return fake.refuse('ENOENT', 'no such element');
+    have.elements = left;
   },
 });

@@ -123,4 +123,21 @@ export function adding(verb: Verb): boolean {
   return verb === 'add' || verb === 'create' || verb === 'insert' || verb === 'replace';
 }
 
-export const clone = <T>(x: T): T => structuredClone(x);
+/**
+ * A deep copy of what a FakeNftables stores: data only, as the real handle
+ * encodes only data. Fields holding a function or a symbol (which the real
+ * handle never reads, and structuredClone refuses) are left out.
+ */
+export const clone = <T>(x: T): T => copyData(x) as T;
+
+function copyData(x: unknown): unknown {
+  if (typeof x !== 'object' || x === null) return x;
+  if (Array.isArray(x)) return x.map((v) => (typeof v === 'function' || typeof v === 'symbol' ? undefined : copyData(v)));
+  if (x instanceof Uint8Array) return Uint8Array.from(x);
+  if (ArrayBuffer.isView(x) || x instanceof Map || x instanceof Set || x instanceof Date) return structuredClone(x);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(x)) {
+    if (typeof v !== 'function' && typeof v !== 'symbol') out[k] = copyData(v);
+  }
+  return out;
+}
