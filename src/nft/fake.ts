@@ -16,6 +16,8 @@ import { kindOf, setKey, type FakeContext, type FakeState } from './kinds/index.
 import { clone } from './kinds/kind.js';
 import { describeOperation, Transaction, type Operation } from './transaction.js';
 import { encodeKey, keyLength, splitType } from './datatypes.js';
+import { specOf } from './expr/spec.js';
+import * as U from './uapi.js';
 
 const ERR: Record<string, NativeErrorInfo> = {
   ENOENT: { errno: 2, code: 'ENOENT', message: 'No such file or directory' },
@@ -24,6 +26,7 @@ const ERR: Record<string, NativeErrorInfo> = {
   ERESTART: { errno: 85, code: 'ERESTART', message: 'Interrupted system call should be restarted' },
   EINVAL: { errno: 22, code: 'EINVAL', message: 'Invalid argument' },
   EOPNOTSUPP: { errno: 95, code: 'EOPNOTSUPP', message: 'Operation not supported' },
+  ENODATA: { errno: 61, code: 'ENODATA', message: 'No data available' },
 };
 
 class Refusal extends Error {
@@ -42,6 +45,32 @@ function working(s: FakeState): FakeState {
     generation: s.generation, tables: copy(s.tables), chains: copy(s.chains), rules: copy(s.rules),
     sets: copy(s.sets), objects: copy(s.objects), flowtables: copy(s.flowtables),
   };
+}
+
+// What the kernel checks of a rule's expressions as it adds them: a payload
+// is a load or a store (DREG or SREG), an immediate carries data, and a
+// register is read only after this rule wrote it (ENODATA, nft_validate_register_load).
+function checkRegisters(exprs: Record<string, unknown>[], refuse: (code: 'EINVAL' | 'ENODATA', why: string) => never): void {
+  const inited = new Set<number>();
+  // The 32-bit slots a register of `len` bytes covers (NFT_REG_1..4 are 16 bytes each, NFT_REG32_00.. 4).
+  const slots = (reg: number, len: number): number[] => {
+    const first = reg >= U.NFT_REG32_00 ? reg - U.NFT_REG32_00 : (reg - U.NFT_REG_1) * 4;
+    return Array.from({ length: Math.max(1, Math.ceil(len / 4)) }, (_, i) => first + i);
+  };
+  for (const e of exprs) {
+    if (e.type === 'payload' && e.dreg === undefined && e.sreg === undefined) refuse('EINVAL', 'payload without a register');
+    if (e.type === 'immediate' && e.data === undefined) refuse('EINVAL', 'immediate without data');
+    const spec = typeof e.type === 'string' ? specOf(e.type) : undefined;
+    if (spec === undefined) continue;
+    const used = (f: { key: string }) => typeof e[f.key] === 'number' && e[f.key] !== U.NFT_REG_VERDICT;
+    for (const f of spec.fields) {
+      if (f.kind !== 'reg' || f.key === 'dreg' || !used(f)) continue;
+      if (!slots(e[f.key] as number, f.regLen?.(e) ?? 1).every((x) => inited.has(x))) refuse('ENODATA', `${spec.name}.${f.key} reads a register nothing wrote`);
+    }
+    // What a load writes: the immediate's data, else the field's length, else (unknown here: a map's data) generously much.
+    const written = e.type === 'immediate' && e.data instanceof Uint8Array ? e.data.length : spec.fields.find((f) => f.key === 'dreg')?.regLen?.(e) ?? 64;
+    if (used({ key: 'dreg' })) for (const x of slots(e.dreg as number, written)) inited.add(x);
+  }
 }
 
 export class FakeNftables implements NftablesInterface {
@@ -68,7 +97,7 @@ export class FakeNftables implements NftablesInterface {
       const s = this.#state.sets.find((x) => setKey(x) === setKey(ref));
       if (s !== undefined) tx.knowSet({ ...ref, type: s.type, ...(s.map !== undefined ? { map: s.map } : {}), ...(s.flags !== undefined ? { flags: s.flags } : {}) });
     }
-    tx.encode();  // the same encoding checks the real handle makes
+    const sends = tx.encode().opOfMessage.length > 0;  // the same encoding checks the real handle makes
     if (options.generation !== undefined && options.generation !== this.#state.generation) {
       throw new NftCommitError('nft.commit', { ...ERR.ERESTART!, detail: 'ruleset generation changed' }, -1, []);
     }
@@ -95,7 +124,7 @@ export class FakeNftables implements NftablesInterface {
         refuse(e, this.#addedBy.get(r) ?? 0);
       }
     }
-    if (tx.operations.length > 0) next.generation++;
+    if (sends) next.generation++;  // a batch with no message is not sent
     this.#state = next;
   }
 
@@ -152,7 +181,11 @@ export class FakeNftables implements NftablesInterface {
     chainReferenced: (s, c) => this.#chainReferenced(s, c),
     newSet: (x) => this.#newSet(x),
     typed: (set, els) => this.#typed(set, els),
-    added: (rule) => { this.#addedBy.set(rule, this.#opIndex); },
+    added: (rule) => {
+      // Checked as the kernel checks it, when the rule is added (a later operation may delete it).
+      checkRegisters(rule.expressions as unknown as Record<string, unknown>[], (code, why) => { throw new Refusal(code, why); });
+      this.#addedBy.set(rule, this.#opIndex);
+    },
   };
 
   // Jumps, gotos, set lookups, object and flowtable references must name
@@ -204,13 +237,25 @@ export class FakeNftables implements NftablesInterface {
   #typed(set: NftSet, els: SetElement[]): SetElement[] {
     let parts: ReturnType<typeof splitType> | undefined;
     try { parts = splitType(set.type); } catch { parts = undefined; }
+    // The kernel's checks of each element: a raw key of the set's key length, data for a map's element.
+    const keyLen = set.keyLen ?? (parts === undefined ? undefined : keyLength(parts));
     return els.map((e) => {
       const c = clone(e);
+      if (c.key instanceof Uint8Array && keyLen !== undefined && c.key.length !== keyLen) throw new Refusal('EINVAL', `key of ${c.key.length} bytes, the set's keys have ${keyLen}`);
+      if (set.map !== undefined && c.intervalEnd !== true && c.value === undefined && c.verdict === undefined && c.objref === undefined) throw new Refusal('EINVAL', 'map element without data');
       if (parts !== undefined && !(c.key instanceof Uint8Array)) {
         const values = Array.isArray(c.key) ? c.key : [c.key];
-        encodeKey(parts, values);  // throws on a value of the wrong type or width
-        // Stored as the kernel would give them back: '10.0.0.1', 80, 'tcp'.
-        c.key = values.length === 1 ? parts[0]!.format(parts[0]!.parse(values[0]!)) : values.map((v, i) => parts![i]!.format(parts![i]!.parse(v)));
+        const prefix = values.length === 1 && typeof values[0] === 'string' ? /^(.*)\/(\d+)$/.exec(values[0]) : null;
+        if (prefix !== null) {
+          // An interval set's prefix: the kernel lists a full-length one as the address alone.
+          const bytes = parts[0]!.parse(prefix[1]!);
+          const bits = Number(prefix[2]);
+          c.key = bits === bytes.length * 8 ? parts[0]!.format(bytes) : `${parts[0]!.format(bytes)}/${bits}`;
+        } else {
+          encodeKey(parts, values);  // throws on a value of the wrong type or width
+          // Stored as the kernel would give them back: '10.0.0.1', 80, 'tcp'.
+          c.key = values.length === 1 ? parts[0]!.format(parts[0]!.parse(values[0]!)) : values.map((v, i) => parts![i]!.format(parts![i]!.parse(v)));
+        }
       }
       if (set.timeout !== undefined && c.timeout === undefined) c.timeout = set.timeout;
       return c;

@@ -145,6 +145,26 @@ describe('FakeNftables', () => {
     await assert.rejects(fake.generation(), closed('nft.generation'));
   });
 
+  it('refuses what the kernel refuses (host test nft-fake-agreement checks each against the kernel)', async () => {
+    const fake = new FakeNftables();
+    const map = { ...T, name: 'm' };
+    await fake.commit(new Transaction().addTable({ family: 'ip', name: 't' }).addChain({ ...T, name: 'c' })
+      .addSet({ ...map, type: 'inet_service', map: 'ipv4_addr', elements: [{ key: 80, value: '10.0.0.1' }] }));
+    const code = (tx: Transaction) => fake.commit(tx).then(() => 'ok', (e: unknown) => (e as NftCommitError).code);
+    assert.equal(await code(new Transaction().addElements(map, [{ key: 80, value: '10.0.0.2' }])), 'EEXIST');   // other data
+    assert.equal(await code(new Transaction().addElements(map, [{ key: 80, value: '10.0.0.1' }])), 'ok');       // the same data
+    assert.equal(await code(new Transaction().addElements(map, [{ key: 443 } as never])), 'EINVAL');           // no data
+    assert.equal(await code(new Transaction().addElements(map, [{ key: new Uint8Array(3), value: '10.0.0.3' }])), 'EINVAL');
+    assert.equal(await code(new Transaction().addElements(map, []).deleteElements(map, [])), 'ok');
+    assert.equal(await code(new Transaction().addRule(nft.rule('ip', 't', 'c', { type: 'payload', base: 'network_header', offset: 12, len: 4 } as never))), 'EINVAL');
+    assert.equal(await code(new Transaction().addRule(nft.rule('ip', 't', 'c', { type: 'cmp', sreg: 1, op: 'eq', data: new Uint8Array(4) } as never))), 'ENODATA');
+    // A chain is deleted with its rules; a jump to it (even its own) keeps it.
+    await fake.commit(new Transaction().addRule(nft.rule('ip', 't', 'c', nft.accept())));
+    assert.equal(await code(new Transaction().deleteChain({ ...T, name: 'c' })), 'ok');
+    await fake.commit(new Transaction().addChain({ ...T, name: 'c' }).addRule(nft.rule('ip', 't', 'c', nft.jump('c'))));
+    assert.equal(await code(new Transaction().deleteChain({ ...T, name: 'c' })), 'EBUSY');
+  });
+
   it('honours the generation guard', async () => {
     const fake = new FakeNftables();
     const gen = await fake.generation();

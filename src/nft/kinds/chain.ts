@@ -69,8 +69,10 @@ registerKind({
       if (op.verb === 'destroy') return;
       return fake.refuse('ENOENT', 'no such chain');
     }
-    if (s.rules.some((r) => r.family === c.family && r.table === c.table && r.chain === c.name)) return fake.refuse('EBUSY', 'chain is not empty');
+    // The kernel deletes the chain's own rules with it (no NLM_F_NONREC is
+    // sent); any jump to it keeps it, even one of its own rules.
     if (fake.chainReferenced(s, c)) return fake.refuse('EBUSY', 'chain is in use');
+    s.rules = s.rules.filter((r) => !(r.family === c.family && r.table === c.table && r.chain === c.name));
     s.chains = s.chains.filter((x) => !same(x));
   },
 });

@@ -15,23 +15,24 @@ const MAX_ELEMENTS_BYTES = 60000;  // NFTA_SET_ELEM_LIST_ELEMENTS is a nest: its
 /**
  * The element messages for a set, split where a nest would overflow.
  * Without a name (anonymous sets of an optimized batch) the kernel finds the set by id alone.
+ * No elements, no message: the kernel refuses NEWSETELEM without a list
+ * (EINVAL) and takes DELSETELEM without one as "flush the set".
  */
 export function encodeElementMessages(w: Writer, type: number, flags: number, family: Family, set: { table: string; name?: string; id?: number },
   given: SetElement[], shape: SetShape | undefined): void {
   const elements = expandIntervals(given, shape);
+  if (elements.length === 0) return;
   let i = 0;
   do {
     const m = w.beginMessage(MSG(type), flags, FAMILIES.number(family));
     w.strz(U.NFTA_SET_ELEM_LIST_TABLE, set.table);
     if (set.name !== undefined) w.strz(U.NFTA_SET_ELEM_LIST_SET, set.name);
     if (set.id !== undefined) w.be32(U.NFTA_SET_ELEM_LIST_SET_ID, set.id);
-    if (elements.length > 0) {
-      const list = w.nest(U.NFTA_SET_ELEM_LIST_ELEMENTS);
-      const start = w.length;
-      let nth = 1;
-      while (i < elements.length && w.length - start < MAX_ELEMENTS_BYTES) encodeElement(w, elements[i++]!, shape, nth++ & 0x3fff || 1);
-      w.end(list);
-    }
+    const list = w.nest(U.NFTA_SET_ELEM_LIST_ELEMENTS);
+    const start = w.length;
+    let nth = 1;
+    while (i < elements.length && w.length - start < MAX_ELEMENTS_BYTES) encodeElement(w, elements[i++]!, shape, nth++ & 0x3fff || 1);
+    w.end(list);
     w.endMessage(m);
   } while (i < elements.length);
 }
@@ -56,21 +57,39 @@ function positions(els: SetElement[]): Map<string, number> {
   return at;
 }
 
-/** Elements added to a set: new keys appended, existing ones replaced. */
+// What the kernel says EEXIST to when elements are added: a key already
+// there (or earlier in the same list) with other data, or any such key for
+// create (NLM_F_EXCL). The same key with the same data is left as it was.
+function clashing(have: SetElement[], add: SetElement[], exclusive: boolean): string | undefined {
+  const data = (e: SetElement): string => JSON.stringify([e.value, e.verdict, e.objref], (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+  const seen = new Map<string, SetElement>();
+  for (const e of have) seen.set(keyOf(e), e);
+  for (const e of add) {
+    const k = keyOf(e);
+    const old = seen.get(k);
+    if (old !== undefined && (exclusive || data(old) !== data(e))) return exclusive ? 'element exists' : 'element exists with other data';
+    if (old === undefined) seen.set(k, e);
+  }
+  return undefined;
+}
+
+/** Elements added to a set, as the kernel adds them: new keys appended, keys already there left as they were. */
 export function mergeElements(have: SetElement[], add: SetElement[]): SetElement[] {
   const out = [...have];
   const at = positions(out);
   for (const e of add) {
     const k = keyOf(e);
-    const i = at.get(k);
-    if (i !== undefined) {
-      out[i] = e;
-    } else {
+    if (!at.has(k)) {
       at.set(k, out.length);
       out.push(e);
     }
   }
   return out;
+}
+
+/** clashing() for a set added again with elements. */
+export function elementClash(have: SetElement[], add: SetElement[]): string | undefined {
+  return clashing(have, add, false);
 }
 
 // The elements left after deleting `del` (every key must be there unless `missingOk`); undefined if one is not.
@@ -111,15 +130,14 @@ registerKind({
     return true;
   },
   apply(s, op, fake) {
+    if (op.elements.length === 0) return;  // nothing is sent for it
     const have = s.sets.find((y) => setKey(y) === setKey(op.set));
     if (!have) return fake.refuse('ENOENT', `set ${op.set.name} does not exist`);
     const els = fake.typed(have, op.elements);
     for (const e of els) if (e.verdict?.chain !== undefined) fake.needChain(s, have, e.verdict);
     if (adding(op.verb)) {
-      if (op.verb === 'create') {
-        const at = positions(have.elements ?? []);
-        if (els.some((e) => at.has(keyOf(e)))) return fake.refuse('EEXIST', 'element exists');
-      }
+      const clash = clashing(have.elements ?? [], els, op.verb === 'create');
+      if (clash !== undefined) return fake.refuse('EEXIST', clash);
       have.elements = mergeElements(have.elements ?? [], els);
       return;
     }

@@ -6,7 +6,7 @@ import { printSet } from '../print.js';
 import { encodeSet, encodeSetRef, setShape } from '../set.js';
 import * as U from '../uapi.js';
 import { adding, createFlags, MSG, NLM_F_CREATE, registerKind, setKey } from './kind.js';
-import { encodeElementMessages, mergeElements } from './elements.js';
+import { elementClash, encodeElementMessages, mergeElements } from './elements.js';
 
 export const NFT_MSG_DESTROYSET = 29;
 
@@ -67,7 +67,12 @@ registerKind({
     if (adding(op.verb)) {
       if (have && op.verb === 'create') return fake.refuse('EEXIST', 'set exists');
       if (!have) s.sets.push(fake.newSet(x));
-      else if (x.elements) have.elements = mergeElements(have.elements ?? [], fake.typed(x, x.elements));
+      else if (x.elements) {
+        const els = fake.typed(x, x.elements);
+        const clash = elementClash(have.elements ?? [], els);
+        if (clash !== undefined) return fake.refuse('EEXIST', clash);
+        have.elements = mergeElements(have.elements ?? [], els);
+      }
       return;
     }
     if (!have) {
