@@ -58,13 +58,44 @@ export function repoReadmeExamples(): Example[] {
 
 const SUBPATHS: Record<string, string> = { dataplane: 'src/index.ts', 'dataplane/proxy': 'src/proxy/index.ts', 'dataplane/testing': 'src/testing/index.ts' };
 
-/** The example with `from 'dataplane'` (and its /proxy, /testing exports) pointed at the sources. */
-export function withRepoImports(code: string): string {
+/**
+ * The example with `from 'dataplane'` (and its /proxy, /testing exports)
+ * pointed at the sources: file URLs for node, or plain paths for tsc.
+ */
+export function withRepoImports(code: string, as: 'url' | 'path' = 'url'): string {
   return code.replace(/(\bfrom\s+|\bimport\s*\(\s*)(['"])(dataplane(?:\/\w+)?)\2/g, (all, lead: string, q: string, spec: string) => {
     const target = SUBPATHS[spec];
     if (target === undefined) throw new Error(`README example imports ${spec}, which the package does not export`);
-    return `${lead}${q}${pathToFileURL(join(repo, target)).href}${q}`;
+    const file = join(repo, target);
+    return `${lead}${q}${as === 'url' ? pathToFileURL(file).href : file}${q}`;
   });
+}
+
+/**
+ * Type-checks every example that runs with tsc under the project's own
+ * compiler options (strict; unused imports allowed, since an example may
+ * import names only to show them); resolves to tsc's output and status.
+ */
+export function typecheckExamples(examples: Example[]): { status: number | null; output: string; files: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'dataplane-readme-tsc-'));
+  try {
+    symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'));
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+    const files = examples.map((e) => {
+      const file = `example-line-${e.line}.ts`;
+      writeFileSync(join(dir, file), `${withRepoImports(e.code, 'path')}\nexport {};\n`);
+      return file;
+    });
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+      extends: join(repo, 'tsconfig.json'),
+      compilerOptions: { noEmit: true, allowImportingTsExtensions: true, noUnusedLocals: false, rootDir: '/', typeRoots: [join(repo, 'node_modules/@types')] },
+      files,
+    }));
+    const r = spawnSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--pretty', 'false'], { cwd: dir, encoding: 'utf8' });
+    return { status: r.status, output: r.stdout + r.stderr, files: files.length };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export interface ExampleRun { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean }
