@@ -11,7 +11,7 @@ describe('README examples (types)', () => {
     this.timeout(180_000);
     const examples = repoReadmeExamples().filter((e) => e.where === 'host' || e.where === 'vm');
     const r = typecheckExamples(examples);
-    assert.equal(r.files, 10);
+    assert.ok(r.files >= 10, `${r.files} examples`);
     assert.equal(r.status, 0, r.output.replace(/example-line-/g, 'README.md:'));
   });
 });
