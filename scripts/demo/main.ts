@@ -48,7 +48,8 @@ async function lookAround(d: Demo, keep: boolean, signals: Set<(s: NodeJS.Signal
   const sticky = d.cluster.get('Service', 'nginx-service')?.spec.clusterIP as string;
   d.say.command(`ip netns exec ${d.net.clientNs} curl -s http://${sticky}/`);
   for (const c of d.mode.lookCommands(d.net.nodeNs)) d.say.command(c);
-  d.say.command(`ip netns exec ${d.net.nodeNs} curl -s localhost:10249/metrics | grep ^kubeproxy_sync`);
+  d.say.command(`ip netns exec ${d.net.nodeNs} curl -s localhost:10256/healthz          # the proxy's health`);
+  d.say.command(`ip netns exec ${d.net.nodeNs} curl -s localhost:10249/metrics | grep -E '^kubeproxy_sync_proxy_rules_duration_seconds_(sum|count)'`);
   d.say.command(`tail -f ${d.dir}/proxy.log`);
   if (!keep) return;
   d.say.text('', 'Press Enter (or Ctrl-C) to clean up.');

@@ -2,7 +2,7 @@
 // (`Nftables.list()`, what `nft list ruleset` shows) and cut down to what
 // serves the demo's services, with a few words on how to read it.
 import { Nftables, Ruleset, type NftSet } from '../../src/index.js';
-import { affinitySet, parseTableName, serviceNames, shardOf, DEFAULT_SHARDS } from '../../src/proxy/backend/nftables/names.js';
+import { affinitySet, parseTableName, serviceNames, DEFAULT_SHARDS } from '../../src/proxy/backend/nftables/names.js';
 import type { ServicePortName } from '../../src/proxy/model/types.js';
 import type { DemoMode, DemoPod, DemoScene, DemoService } from './modes.js';
 
@@ -34,7 +34,7 @@ export function servicesPart(rs: Ruleset, services: readonly DemoService[]): Rul
   const names = services.map((s) => serviceNames(portName(s)));
   const own = (name: string): boolean => names.some((n) => name === n.cluster || name === n.local || name === n.external)
     || services.some((s) => name.startsWith(`affinity-${s.namespace}/${s.name}/`));
-  const tables = new Set(services.map((s) => `dataplane-proxy-${shardOf(s, DEFAULT_SHARDS)}`));
+  const tables = new Set(rs.chains.filter((c) => c.family === 'ip' && own(c.name)).map((c) => c.table));
   const inShard = (o: { family: string; table: string }): boolean => o.family === 'ip' && tables.has(o.table);
   const chainKept = (name: string): boolean => name === 'nat-prerouting' || name === 'services' || own(name);
   const setKept = (s: NftSet): boolean => s.name === 'service-ips' || (own(s.name) && (!s.name.startsWith('affinity-') || (s.elements ?? []).length > 0));
