@@ -55,7 +55,7 @@ export class MeterStmt implements PostprocessStmt {
 // netlink_parse_dynset.
 function delinearize(e: DynsetExpr, p: RuleParser): void {
   let key = p.need(e.sregKey, 'Dynset statement has no key expression');
-  const set = p.setOf(e.set, 'dynset statement', { key, ...(e.sregData !== undefined ? { data: 'value' } : {}) });
+  const set = p.setOf(e.set, 'dynset statement', { key, reg: e.sregKey, ...(e.sregData !== undefined ? { data: 'value' } : {}) });
   if (key.len < set.key.len) key = p.concatKey(e.sregKey, set.key);
   const elem: ElemNode = { k: 'elem', key, stmts: [], timeout: BigInt(e.timeout ?? 0), len: key.len, dtype: key.dtype, order: key.order, flags: 0 };
   const stmts = (e.exprs ?? (e.expr !== undefined ? [e.expr] : [])).map((x) => p.nested(x as never));

@@ -1,7 +1,8 @@
 // hash: `jhash ip saddr mod 2 seed 0xabc`, `symhash mod 2`.
 import { dataType } from '../datatypes.js';
 import { explicit } from '../enums.js';
-import { exprText, leafPrinters, type LeafNode, type Node } from '../print/ast.js';
+import { EXPR_HASH, exprText, leafPrinters, typeofParsers, type LeafNode, type Node } from '../print/ast.js';
+import { udataFields } from '../print/udata.js';
 import type { RuleParser } from '../print/delinearize.js';
 import * as U from '../uapi.js';
 import { register } from './spec.js';
@@ -25,6 +26,17 @@ leafPrinters.set('hash', (e, o) => {
   if (e.seed !== undefined) t += ` seed 0x${(e.seed as number).toString(16)}`;
   if (e.offset) t += ` offset ${e.offset as number}`;
   return t;
+});
+
+// hash_expr_parse_udata: `typeof symhash mod 2` keeps type (0), offset (1), modulus (2), seed (3)
+// and whether the seed was given (4). It keeps no input expression, so nft 1.0.6
+// crashes printing a `typeof jhash ...` set: that key prints as its type
+// (`type integer`), which nft refuses, rather than with an input made up.
+typeofParsers.set(EXPR_HASH, (b) => {
+  const { u32 } = udataFields(b);
+  const [type, offset, mod, seed, seedSet] = [0, 1, 2, 3, 4].map((t) => u32.get(t));
+  if (type !== U.NFT_HASH_SYM || offset === undefined || mod === undefined || seed === undefined || seedSet === undefined) return undefined;
+  return { k: 'leaf', kind: 'hash', hashType: 'symhash', modulus: mod, ...(seedSet !== 0 ? { seed } : {}), offset, len: 32, dtype: dataType('integer'), order: 'host', flags: 0 } satisfies LeafNode;
 });
 
 // netlink_parse_hash: jhash of what the registers hold (a concatenation when the length says so).

@@ -20,7 +20,7 @@ export interface LookupExpr {
 // netlink_parse_lookup: a membership test, or a map whose value goes into a register (or is the verdict).
 function delinearize(e: LookupExpr, p: RuleParser): void {
   let left = p.need(e.sreg, 'Lookup expression');
-  const set = p.setOf(e.set, 'lookup expression', { key: left, ...(e.dreg !== undefined ? { data: e.dreg === U.NFT_REG_VERDICT ? 'verdict' : 'value' } : {}) });
+  const set = p.setOf(e.set, 'lookup expression', { key: left, reg: e.sreg, ...(e.dreg !== undefined ? { data: e.dreg === U.NFT_REG_VERDICT ? 'verdict' : 'value' } : {}) });
   if (left.len < set.key.len) left = p.concatExpr(e.sreg, set.key.len);
   const right: Node = { k: 'setref', set, len: 0, dtype: set.key.dtype, order: 'big', flags: 0 };
   let expr: Node;

@@ -4,8 +4,8 @@
 // fully-random, netmap for `prefix`).
 import { dataType } from '../datatypes.js';
 import { explicit, fromPrefix } from '../enums.js';
-import { exprText, setType, type Node, type Out } from '../print/ast.js';
-import { DelinearizeError, type RuleParser } from '../print/delinearize.js';
+import { exprText, F_INTERVAL, setType, value, type Node, type Out } from '../print/ast.js';
+import { DelinearizeError, slotOf, type RuleParser } from '../print/delinearize.js';
 import type { PostprocessStmt, RulePP } from '../print/postprocess.js';
 import * as U from '../uapi.js';
 import { rangeToPrefix } from '../print/sets.js';
@@ -77,6 +77,30 @@ function mapDataLen(addr: Node | undefined, interval: boolean): number | undefin
   return data.len;
 }
 
+/**
+ * A map the printer was not given (printRule without the sets) has data of
+ * unknown shape; the NAT statement shows it by the registers it reads from
+ * the map's value. nft lays that value out from the address register on, in
+ * 32-bit words: `addr . port` (port right after the address), `interval
+ * addr` (first address, last address), `interval addr . port` (first
+ * address, first port, last address, last port). Any other reading leaves
+ * the shape unknown.
+ */
+function guessMapData(e: NatExpr, addr: Node | undefined, family: number): void {
+  if (addr?.k !== 'map' || addr.mappings.k !== 'setref' || addr.mappings.set.guessed !== true || !e.regAddrMin) return;
+  const set = addr.mappings.set;
+  const words = family === 2 ? 1 : 4;
+  const at = (reg: number | undefined): number | undefined => (reg ? slotOf(reg) - slotOf(e.regAddrMin!) : undefined);
+  const addrMax = at(e.regAddrMax), protoMin = at(e.regProtoMin), protoMax = at(e.regProtoMax);
+  const one = (x: number | undefined, v: number): boolean => x === undefined || x === v;
+  let len: number | undefined, interval = false;
+  if (one(addrMax, 0) && protoMin === words && one(protoMax, words)) len = words + 1;
+  else if (addrMax === words && protoMin === undefined && protoMax === undefined) { len = 2 * words; interval = true; }
+  else if (protoMin === words && addrMax === words + 1 && protoMax === 2 * words + 1) { len = 2 * words + 2; interval = true; }
+  if (len === undefined) return;
+  set.data = { ...(set.data ?? value(0n, 0)), len: len * 32, flags: interval ? F_INTERVAL : 0 };
+}
+
 // A constant of a size nft never loads for this (a made-up rule): printing it as nft text would mean something else.
 function sized(e: Node, bits: number[]): Node {
   if (e.k === 'value' && !bits.includes(e.len)) throw new DelinearizeError(`a ${e.len}-bit constant where nft loads ${bits.join(' or ')} bits`);
@@ -111,6 +135,7 @@ function delinearize(e: NatExpr, p: RuleParser): void {
     s.addr = sized(p.need(e.regAddrMin, 'NAT statement has no address expression'), [family === 2 ? 32 : 128]);
     setType(s.addr, addrType, 'big');
   }
+  guessMapData(e, s.addr, family);
   const len = mapDataLen(s.addr, true);
   if (len !== undefined && (family === 2 ? len === 64 || len === 128 : len === 256 || len === 320)) {
     s.family = family;

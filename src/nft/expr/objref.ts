@@ -51,7 +51,7 @@ function delinearize(e: ObjrefExpr, p: RuleParser): void {
     return;
   }
   let left = p.need(e.setSreg ?? 0, 'objref expression has no left hand side');
-  const set = p.setOf(e.set ?? '', 'objref expression', { key: left, data: 'object' });
+  const set = p.setOf(e.set ?? '', 'objref expression', { key: left, reg: e.setSreg!, data: 'object' });
   if (left.len < set.key.len) left = p.concatExpr(e.setSreg!, set.key.len);
   const map: Node = { k: 'map', map: left, mappings: { k: 'setref', set, len: 0, dtype: set.key.dtype, order: 'big', flags: 0 }, len: 0, dtype: str, order: 'host', flags: 0 };
   p.emit(new ObjrefStmt(set.objType ?? 0, map));

@@ -62,6 +62,8 @@ export interface SetInfo {
   typeofKey: boolean;
   /** `auto-merge` (nft's userdata). */
   autoMerge?: boolean;
+  /** Not given to the printer (printRule without the sets): key and data are what the rule shows of them. */
+  guessed?: boolean;
 }
 
 /** How each kind of load is rebuilt from a set's `typeof` userdata, by nft's EXPR_* number (registered by the expression files). */

@@ -29,6 +29,8 @@ export const registerSpace = (len: number): number => Math.ceil(len / 32);
 /** What each register holds while a rule is read. */
 export class Registers {
   readonly #slots: (Node | undefined)[] = new Array<Node | undefined>(MAX_REGS + 1);
+  // Which slots were loaded and not read since (nft reads every load it makes, so these are parts still to come).
+  readonly #unread: boolean[] = new Array<boolean>(MAX_REGS + 1).fill(false);
 
   /** netlink_set_register: `reg` is a register number as the kernel has it. */
   set(reg: number, e: Node): void {
@@ -37,6 +39,7 @@ export class Registers {
     // What runs past the last register is no load nft makes (nor the kernel takes).
     if (e.len > (MAX_REGS + 1 - s) * 32) throw new DelinearizeError(`a load of ${e.len} bits does not fit from register ${reg}`);
     this.#slots[s] = e;
+    this.#unread[s] = true;
   }
 
   /** A copy of what `reg` holds (netlink_get_register), or undefined. */
@@ -47,12 +50,21 @@ export class Registers {
   getSlot(s: number): Node | undefined {
     if (!Number.isInteger(s) || s <= 0 || s > MAX_REGS) throw new DelinearizeError(`invalid source register slot ${s}`);
     const e = this.#slots[s];
+    this.#unread[s] = false;
     return e === undefined ? undefined : clone(e);
+  }
+
+  /** What slot `s` holds if nothing read it since it was loaded, without reading it. */
+  peekUnread(s: number): Node | undefined {
+    return s >= 1 && s <= MAX_REGS && this.#unread[s] === true ? this.#slots[s] : undefined;
   }
 }
 
-/** What a rule shows of a set it names: the key it looks up, and what kind of value it gets back. */
-export interface SetGuess { key: Node; data?: 'verdict' | 'value' | 'object' }
+/**
+ * What a rule shows of a set it names: the key it looks up (from register
+ * `reg`, when given), and what kind of value it gets back.
+ */
+export interface SetGuess { key: Node; reg?: number; data?: 'verdict' | 'value' | 'object' }
 
 const NFT_SET_MAP = 0x8, NFT_SET_OBJECT = 0x40;
 
@@ -60,7 +72,7 @@ function guessedSet(name: string, g: SetGuess): SetInfo {
   const key = value(0n, g.key.len, g.key.dtype, g.key.order);
   const flags = g.data === 'object' ? NFT_SET_OBJECT : g.data !== undefined ? NFT_SET_MAP : 0;
   return {
-    name, flags, key, typeofKey: false,
+    name, flags, key, typeofKey: false, guessed: true,
     ...(g.data === 'verdict' ? { data: value(0n, 128, VERDICT) } : g.data === 'value' ? { data: value(0n, 0, INVALID) } : {}),
     init: { k: 'set', elems: [], anonymous: false, len: 0, dtype: key.dtype, order: 'big', flags: 0 },
   };
@@ -86,8 +98,20 @@ export class RuleParser {
     if (s !== undefined) return s;
     // A set the caller did not give (printRule without the sets): nft would
     // stop here; we print `@name` with what the rule shows of it.
-    if (typeof ref === 'string' && guess !== undefined) return guessedSet(ref, guess);
+    if (typeof ref === 'string' && guess !== undefined) return guessedSet(ref, guess.reg === undefined ? guess : { ...guess, key: this.#withUnread(guess.reg, guess.key) });
     throw new DelinearizeError(`Unknown set '${typeof ref === 'string' ? ref : '{ }'}' in ${what}`);
+  }
+
+  // A key looked up from `reg`, with the loads in the registers after it that
+  // nothing has read yet: the other parts of a concatenated key (nft loads
+  // them into consecutive registers just before the lookup).
+  #withUnread(reg: number, key: Node): Node {
+    const parts = [key];
+    for (let slot = slotOf(reg) + registerSpace(key.len), e = this.regs.peekUnread(slot); e !== undefined && e.len > 0; e = this.regs.peekUnread(slot)) {
+      parts.push(e);
+      slot += registerSpace(e.len);
+    }
+    return parts.length === 1 ? key : concat(parts);
   }
 
   /** The register's value, or an error naming what needed it. */
