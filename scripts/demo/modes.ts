@@ -69,8 +69,7 @@ async function kernelHasIpvs(): Promise<boolean> {
 export async function missingFor(mode: ProxyMode): Promise<string[]> {
   const missing: string[] = [];
   if (!implementedModes().includes(mode)) {
-    const where = mode === 'ipvs' ? ' (being built on the proxyipvs branch, not merged yet)' : '';
-    missing.push(`dataplane-proxy's ${mode} backend${where}: this build has ${implementedModes().join(', ')} only`);
+    missing.push(`dataplane-proxy's ${mode} backend (in progress): this build has ${implementedModes().join(', ')} only`);
   }
   if (mode === 'ipvs') {
     if (!(await kernelHasIpvs())) {

@@ -145,6 +145,14 @@ describe('npm run demo', function () {
     assert.deepEqual(leftovers(r.pid, r.stdout), []);
   });
 
+  it('Ctrl-C while kubectl deletes the pod (kubectl, the proxy and the cluster all busy): stops, removes everything, exits 130', async () => {
+    const r = await runDemo([], { npm: true, onLine: (l, signal) => { if (/ delete pod nginx-\d$/.test(l)) signal('SIGINT', true); } });
+    assert.match(r.stdout, /delete pod nginx-\d\n(.*\n)*.*SIGINT: stopping/, r.stdout);
+    assert.doesNotMatch(r.stdout, /FAILED/);
+    assert.equal(r.code, 130, `${r.stdout}\n${r.stderr}`);
+    assert.deepEqual(leftovers(r.pid, r.stdout), []);
+  });
+
   it('SIGTERM to the demo while the pods are being created: stops, removes everything, exits 143', async () => {
     const r = await runDemo([], { onLine: (l, signal) => { if (/dpdemo-\d+-node +the node/.test(l)) signal('SIGTERM', false); } });
     assert.match(r.stdout, /SIGTERM: stopping/, r.stdout);
