@@ -71,8 +71,8 @@ async function cleanUp(say: Say, cleanup: Cleanup): Promise<boolean> {
   say.step('Clean up');
   const failures = await cleanup.run();
   if (failures.length === 0) {
-    say.text('Stopped dataplane-proxy, the pods\' servers and the client; removed the network namespaces (the',
-      'proxy\'s nftables tables went with the node\'s), the API server and the temporary directory.');
+    say.text('Stopped dataplane-proxy, the pods\' servers and the client; removed the network namespaces (what the',
+      'proxy wrote into the node\'s kernel went with its namespace), the API server and the temporary directory.');
   }
   for (const f of failures) say.text(`FAILED: ${f}`);
   return failures.length === 0;

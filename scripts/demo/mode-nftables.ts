@@ -112,7 +112,8 @@ export const nftablesMode: DemoMode = {
   name: 'nftables',
   proxyFlags: [],
   spread: 'picked at random',
-  minSyncPeriodFlag: '--iptables-min-sync-period',
+  minSyncPeriod: 'The wait is --iptables-min-sync-period: after a burst of two syncs, at most one a second (kube-proxy\'s default).',
+  endpointRemoved: 'taken {ip} out of both Services',
   describe,
   endpointGone,
   lookCommands: (nodeNs) => [

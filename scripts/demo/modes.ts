@@ -6,6 +6,7 @@
 import { Genl, isNotFound } from '../../src/index.js';
 import { implementedModes } from '../../src/proxy/backend/registry.js';
 import type { ProxyMode } from '../../src/proxy/backend/backend.js';
+import { ipvsMode } from './mode-ipvs.js';
 import { nftablesMode } from './mode-nftables.js';
 
 /** A Service of the demo as the proxy sees it. */
@@ -41,8 +42,10 @@ export interface DemoMode {
   readonly proxyFlags: readonly string[];
   /** How a Service without affinity picks a pod, after "every new connection goes to a pod": "picked at random". */
   readonly spread: string;
-  /** The flag that spaces this mode's syncs (--iptables-min-sync-period in nftables mode, as in kube-proxy). */
-  readonly minSyncPeriodFlag: string;
+  /** Why a change waits for its sync in this mode, said when one did (nftables: --iptables-min-sync-period, as in kube-proxy); undefined when syncs are not spaced. */
+  readonly minSyncPeriod?: string;
+  /** What the proxy did to a deleted pod's endpoint, after "the proxy had": "taken 10.244.1.10 out of both Services" is `taken {ip} out of both Services`. */
+  readonly endpointRemoved: string;
   /** Lines explaining the kernel state the proxy wrote for the scene's services. */
   describe(scene: DemoScene): Promise<string[]>;
   /** Resolves with the time (Date.now()) at which it saw that no service sends new connections to `ip` any more. */
@@ -73,14 +76,16 @@ export async function missingFor(mode: ProxyMode): Promise<string[]> {
   }
   if (mode === 'ipvs') {
     if (!(await kernelHasIpvs())) {
-      missing.push('a kernel with IPVS (ip_vs): this one has none; the VM harness boots one: bash scripts/vm/run.sh npm run demo -- --proxy-mode=ipvs');
+      missing.push('a kernel with IPVS (ip_vs): this one has none. The VM harness boots one (a Debian 6.1 kernel under\n'
+        + '  qemu; the demo then takes a few minutes): bash scripts/vm/run.sh npm run demo -- --proxy-mode=ipvs');
     }
   }
-  if (demoModes[mode] === undefined) missing.push(`the demo's ${mode} steps (showing the kernel state, scripts/demo/mode-${mode}.ts), written once the backend exists`);
+  if (demoModes[mode] === undefined && missing.length === 0) missing.push(`the demo's ${mode} steps (showing the kernel state, scripts/demo/mode-${mode}.ts)`);
   return missing;
 }
 
 /** The modes the demo can show. */
 export const demoModes: Partial<Record<ProxyMode, DemoMode>> = {
   nftables: nftablesMode,
+  ipvs: ipvsMode,
 };

@@ -71,7 +71,7 @@ export class Client {
   }
 
   /** `count` GETs of `url`, each on a new connection: who answered each (or "error: CODE"). */
-  get(url: string, count: number, timeoutMs = 1000): Promise<string[]> {
+  get(url: string, count: number, timeoutMs = 3000): Promise<string[]> {
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });

@@ -85,7 +85,7 @@ async function startProxy(say: Say, mode: DemoMode, net: DemoNet, dir: string, k
   const started = Date.now();
   const logPath = join(dir, 'proxy.log');
   const proxy = ProxyProcess.start(net.nodeNs, entry.argv, flags, logPath, cleanup);
-  const synced = await proxy.waitFor((l) => l.msg === 'Synced' && l.full === true, 20_000);
+  const synced = await proxy.waitFor((l) => l.msg === 'Synced' && l.full === true, 180_000); // under the VM harness's TCG, starting takes up to a minute or more
   say.text('It watches Services, EndpointSlices and its own Node, and programs the node\'s kernel to match.',
     `Its first full sync was done ${duration(Date.now() - started)} after start (the sync itself: ${duration(Number(synced.ms))}).`,
     `Its log: ${logPath}`);

@@ -6,29 +6,10 @@ import { join } from 'node:path';
 
 import { parseDocument } from 'yaml';
 
+import { NGINX_SERVICE } from '../../test/fixtures/nginx-service.js';
 import type { DemoService } from './modes.js';
 import { CLUSTER_CIDR, POD_PORT, type Demo } from './setup.js';
 import { duration } from './say.js';
-
-/** The issue's nginx Service, verbatim: ClientIP affinity for 50 s. */
-export const NGINX_SERVICE = `kind: Service
-apiVersion: v1
-metadata:
-  name: nginx-service
-spec:
-  type: ClusterIP
-  selector:
-    app: nginx
-  sessionAffinity: ClientIP
-  sessionAffinityConfig:
-    clientIP:
-      timeoutSeconds: 50
-  ports:
-  - name: http
-    protocol: TCP
-    port: 80
-    targetPort: 80
-`;
 
 /** The same Service without affinity, named nginx-no-affinity. */
 function twinOf(manifest: string): string {
@@ -56,9 +37,9 @@ function syncTimes(d: Demo, since: number): string {
   return ms.length <= 1 ? ms.join('') : `${ms.slice(0, -1).join(', ')} and ${ms.at(-1)}`;
 }
 
-/** Why a change took longer than its sync: the runner's spacing (said only when it did). */
-function minSyncPeriod(d: Demo): string {
-  return `The wait is ${d.mode.minSyncPeriodFlag}: after a burst of two syncs, at most one a second (kube-proxy's default).`;
+/** Why a change took longer than its sync, when the mode spaces its syncs (said only when it did). */
+function minSyncPeriod(d: Demo, waitedMs: number): string[] {
+  return waitedMs > 200 && d.mode.minSyncPeriod !== undefined ? [d.mode.minSyncPeriod] : [];
 }
 
 /** The services as the cluster allocated them. */
@@ -71,7 +52,7 @@ function demoServices(d: Demo): DemoService[] {
 }
 
 /** Polls until every service answers the client with a pod's name; the time it took. */
-async function firstAnswers(d: Demo, services: DemoService[], timeoutMs = 15_000): Promise<number> {
+async function firstAnswers(d: Demo, services: DemoService[], timeoutMs = 60_000): Promise<number> {
   const started = Date.now();
   for (const s of services) {
     for (;;) {
@@ -103,7 +84,7 @@ export async function applyServices(d: Demo): Promise<DemoService[]> {
   say.text('The cluster gave each a ClusterIP and an EndpointSlice listing the three pods:');
   for (const s of services) say.text(`  ${s.name.padEnd(18)}${s.clusterIP}:${s.port} -> the pods' port ${s.targetPort}`);
   say.text(`Both answered the client ${duration(waited)} after kubectl returned; the proxy's syncs took ${syncTimes(d, sent)}.`,
-    ...(waited > 200 ? [minSyncPeriod(d)] : []));
+    ...minSyncPeriod(d, waited));
   return services;
 }
 
@@ -172,15 +153,15 @@ export async function deletePod(d: Demo, services: DemoService[], victim: string
   const args = ['delete', 'pod', victim];
   say.command(d.kubectl.shown(args));
   const marked = markedForDeletion(d, victim);
-  const gone = d.mode.endpointGone(d.net.nodeNs, services, pod.ip, 20_000);
+  const gone = d.mode.endpointGone(d.net.nodeNs, services, pod.ip, 60_000);
   say.output(await d.kubectl.run(args));
   const markedAt = await marked;
   const programmed = Math.max(0, (await gone) - markedAt);
   await d.stopServer.get(victim)!();
   await pod.remove();
   say.text(`The API server marked ${victim} Terminating and its endpoint not ready; ${programmed <= 10 ? 'within 10 ms' : `${duration(programmed)} later`}`,
-    `the proxy had taken ${pod.ip} out of both Services (its sync took ${syncTimes(d, markedAt)}).`,
-    ...(programmed > 200 ? [minSyncPeriod(d)] : []),
+    `the proxy had ${d.mode.endpointRemoved.replace('{ip}', pod.ip)} (its sync took ${syncTimes(d, markedAt)}).`,
+    ...minSyncPeriod(d, programmed),
     `kubectl returned when the pod was gone, after its 1 s grace period; then the demo, as ${victim}'s kubelet,`,
     'stopped its server and removed its namespace. The same requests again:');
   const answers = await traffic(d, services);
