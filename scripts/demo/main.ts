@@ -83,7 +83,7 @@ async function main(): Promise<number> {
   const say = new Say();
   say.title(`dataplane demo: Kubernetes Services on a node made of network namespaces, dataplane-proxy in ${o.proxyMode} mode`,
     'It builds a small cluster on this machine, sends traffic through two Services, and removes all of it',
-    'at the end (also on Ctrl-C). It takes a few seconds.');
+    `at the end (also on Ctrl-C).${o.proxyMode === 'nftables' ? ' It takes about ten seconds.' : ''}`);
   const pre = await preflight(o.proxyMode);
   if (pre.problems.length > 0) {
     say.title('', `npm run demo${o.proxyMode !== 'nftables' ? ` -- --proxy-mode=${o.proxyMode}` : ''} needs:`, ...pre.problems.map((p) => `- ${p}`));
@@ -107,7 +107,7 @@ async function main(): Promise<number> {
     say.text('', `The demo failed: ${e instanceof Error ? e.message : String(e)}`);
   }
   const clean = await cleanUp(say, cleanup);
-  if (ok && clean) say.title(`\nDone in ${say.elapsed()}.`);
+  if (ok && clean) say.title(o.keep ? '\nDone.' : `\nDone in ${say.elapsed()}.`);
   return ok && clean ? 0 : 1;
 }
 
