@@ -104,14 +104,24 @@ std::shared_ptr<nl::Socket> Handle::socket(Napi::Env env) const {
   return socket_;
 }
 
-// open({ path?, pid? }, { rcvbuf?, sndbuf? }) -> Promise<void>
-Napi::Value Handle::Open(const Napi::CallbackInfo& info) {
+namespace {
+
+// The arguments of open() and openSync(): ({ path?, pid? }, { rcvbuf?, sndbuf? }).
+void parse_open(const Napi::CallbackInfo& info, nl::NetnsSpec& ns, nl::SocketOptions& options) {
   Napi::Object where = info[0].As<Napi::Object>();
   Napi::Object opts = info[1].As<Napi::Object>();
-  nl::NetnsSpec ns{get_string(where, "path"), get_i32(where, "pid")};
-  nl::SocketOptions options;
+  ns = nl::NetnsSpec{get_string(where, "path"), get_i32(where, "pid")};
   if (has(opts, "rcvbuf")) options.rcvbuf = get_u32(opts, "rcvbuf");
   if (has(opts, "sndbuf")) options.sndbuf = get_u32(opts, "sndbuf");
+}
+
+}  // namespace
+
+// open({ path?, pid? }, { rcvbuf?, sndbuf? }) -> Promise<void>
+Napi::Value Handle::Open(const Napi::CallbackInfo& info) {
+  nl::NetnsSpec ns;
+  nl::SocketOptions options;
+  parse_open(info, ns, options);
   auto* w = new OpenWorker(info.Env(), info.This().As<Napi::Object>(), this, protocol_, ns, options);
   w->Queue();
   return w->Promise();
@@ -130,12 +140,9 @@ void Handle::stop_watch() {
 // the call returns. Throws a system error.
 Napi::Value Handle::OpenSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Object where = info[0].As<Napi::Object>();
-  Napi::Object opts = info[1].As<Napi::Object>();
-  nl::NetnsSpec ns{get_string(where, "path"), get_i32(where, "pid")};
+  nl::NetnsSpec ns;
   nl::SocketOptions options;
-  if (has(opts, "rcvbuf")) options.rcvbuf = get_u32(opts, "rcvbuf");
-  if (has(opts, "sndbuf")) options.sndbuf = get_u32(opts, "sndbuf");
+  parse_open(info, ns, options);
   try {
     socket_ = std::shared_ptr<nl::Socket>(nl::Socket::open(protocol_, ns, options));
   } catch (const nl::SystemError& e) {
