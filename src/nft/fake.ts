@@ -16,8 +16,7 @@ import { kindOf, setKey, type FakeContext, type FakeState } from './kinds/index.
 import { clone } from './kinds/kind.js';
 import { describeOperation, Transaction, type Operation } from './transaction.js';
 import { encodeKey, keyLength, splitType } from './datatypes.js';
-import { specOf } from './expr/spec.js';
-import * as U from './uapi.js';
+import { checkJumpDepth, checkRegisters } from './fake-checks.js';
 
 const ERR: Record<string, NativeErrorInfo> = {
   ENOENT: { errno: 2, code: 'ENOENT', message: 'No such file or directory' },
@@ -27,6 +26,7 @@ const ERR: Record<string, NativeErrorInfo> = {
   EINVAL: { errno: 22, code: 'EINVAL', message: 'Invalid argument' },
   EOPNOTSUPP: { errno: 95, code: 'EOPNOTSUPP', message: 'Operation not supported' },
   ENODATA: { errno: 61, code: 'ENODATA', message: 'No data available' },
+  EMLINK: { errno: 31, code: 'EMLINK', message: 'Too many links' },
 };
 
 class Refusal extends Error {
@@ -47,38 +47,14 @@ function working(s: FakeState): FakeState {
   };
 }
 
-// What the kernel checks of a rule's expressions as it adds them: a payload
-// is a load or a store (DREG or SREG), an immediate carries data, and a
-// register is read only after this rule wrote it (ENODATA, nft_validate_register_load).
-function checkRegisters(exprs: Record<string, unknown>[], refuse: (code: 'EINVAL' | 'ENODATA', why: string) => never): void {
-  const inited = new Set<number>();
-  // The 32-bit slots a register of `len` bytes covers (NFT_REG_1..4 are 16 bytes each, NFT_REG32_00.. 4).
-  const slots = (reg: number, len: number): number[] => {
-    const first = reg >= U.NFT_REG32_00 ? reg - U.NFT_REG32_00 : (reg - U.NFT_REG_1) * 4;
-    return Array.from({ length: Math.max(1, Math.ceil(len / 4)) }, (_, i) => first + i);
-  };
-  for (const e of exprs) {
-    if (e.type === 'payload' && e.dreg === undefined && e.sreg === undefined) refuse('EINVAL', 'payload without a register');
-    if (e.type === 'immediate' && e.data === undefined) refuse('EINVAL', 'immediate without data');
-    const spec = typeof e.type === 'string' ? specOf(e.type) : undefined;
-    if (spec === undefined) continue;
-    const used = (f: { key: string }) => typeof e[f.key] === 'number' && e[f.key] !== U.NFT_REG_VERDICT;
-    for (const f of spec.fields) {
-      if (f.kind !== 'reg' || f.key === 'dreg' || !used(f)) continue;
-      if (!slots(e[f.key] as number, f.regLen?.(e) ?? 1).every((x) => inited.has(x))) refuse('ENODATA', `${spec.name}.${f.key} reads a register nothing wrote`);
-    }
-    // What a load writes: the immediate's data, else the field's length, else (unknown here: a map's data) generously much.
-    const written = e.type === 'immediate' && e.data instanceof Uint8Array ? e.data.length : spec.fields.find((f) => f.key === 'dreg')?.regLen?.(e) ?? 64;
-    if (used({ key: 'dreg' })) for (const x of slots(e.dreg as number, written)) inited.add(x);
-  }
-}
-
 export class FakeNftables implements NftablesInterface {
   #state: FakeState = { generation: 1, tables: [], chains: [], rules: [], sets: [], objects: [], flowtables: [] };
   #handle = 1;
   #closed = false;
   // Which operation added each rule of the batch being applied, for error reports.
   #addedBy = new WeakMap<Rule, number>();
+  // Rules of the batch whose references did not resolve when they were added.
+  #addedEarly: { rule: Rule; index: number }[] = [];
   #opIndex = 0;
 
   transaction(): Transaction {
@@ -108,6 +84,7 @@ export class FakeNftables implements NftablesInterface {
       const info = { ...ERR[e.code]!, detail: e.why };
       throw new NftCommitError(describeOperation(op), info, i, [{ operationIndex: i, operation: describeOperation(op), error: info }]);
     };
+    this.#addedEarly = [];
     tx.operations.forEach((op, i) => {
       this.#opIndex = i;
       try {
@@ -116,13 +93,29 @@ export class FakeNftables implements NftablesInterface {
         refuse(e, i);
       }
     });
-    // Like the kernel, references are checked once the whole batch is in place.
+    // Like the kernel, references are checked once the whole batch is in place;
+    // a rule the batch added and deleted again, against what existed when it
+    // was added or exists at the end (commit() may send the batch reordered).
+    const kept = new Set(next.rules);
+    for (const { rule, index } of this.#addedEarly.splice(0)) {
+      if (kept.has(rule)) continue;
+      try {
+        this.#checkRule(next, rule);
+      } catch (e) {
+        refuse(e, index);
+      }
+    }
     for (const r of next.rules) {
       try {
         this.#checkRule(next, r);
       } catch (e) {
         refuse(e, this.#addedBy.get(r) ?? 0);
       }
+    }
+    try {
+      checkJumpDepth(next, (code, why) => { throw new Refusal(code, why); });
+    } catch (e) {
+      refuse(e, tx.operations.length - 1);
     }
     if (sends) next.generation++;  // a batch with no message is not sent
     this.#state = next;
@@ -181,10 +174,16 @@ export class FakeNftables implements NftablesInterface {
     chainReferenced: (s, c) => this.#chainReferenced(s, c),
     newSet: (x) => this.#newSet(x),
     typed: (set, els) => this.#typed(set, els),
-    added: (rule) => {
+    added: (rule, s) => {
       // Checked as the kernel checks it, when the rule is added (a later operation may delete it).
       checkRegisters(rule.expressions as unknown as Record<string, unknown>[], (code, why) => { throw new Refusal(code, why); });
       this.#addedBy.set(rule, this.#opIndex);
+      try {
+        this.#checkRule(s, rule);
+      } catch (e) {
+        if (!(e instanceof Refusal)) throw e;
+        this.#addedEarly.push({ rule, index: this.#opIndex });
+      }
     },
   };
 

@@ -163,6 +163,16 @@ describe('FakeNftables', () => {
     assert.equal(await code(new Transaction().deleteChain({ ...T, name: 'c' })), 'ok');
     await fake.commit(new Transaction().addChain({ ...T, name: 'c' }).addRule(nft.rule('ip', 't', 'c', nft.jump('c'))));
     assert.equal(await code(new Transaction().deleteChain({ ...T, name: 'c' })), 'EBUSY');
+    // The loop is refused once a base chain reaches it, as are 16 jumps in a row.
+    const base = { ...T, name: 'in', type: 'filter', hook: 'input', priority: 0 } as const;
+    assert.equal(await code(new Transaction().addChain(base).addRule(nft.rule('ip', 't', 'in', nft.jump('c')))), 'EMLINK');
+    const deep = new Transaction().addChain(base);
+    for (let i = 0; i < 16; i++) deep.addChain({ ...T, name: `d${i}` }).addRule(nft.rule('ip', 't', i === 0 ? 'in' : `d${i - 1}`, nft.jump(`d${i}`)));
+    assert.equal(await code(deep), 'EMLINK');
+    // 15 jumps are fine.
+    const fine = new Transaction().addChain(base);
+    for (let i = 0; i < 15; i++) fine.addChain({ ...T, name: `d${i}` }).addRule(nft.rule('ip', 't', i === 0 ? 'in' : `d${i - 1}`, nft.jump(`d${i}`)));
+    assert.equal(await code(fine), 'ok');
   });
 
   it('honours the generation guard', async () => {

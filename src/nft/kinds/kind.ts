@@ -84,8 +84,8 @@ export interface FakeContext {
   newSet(x: NftSet): NftSet;
   /** Elements as a listing returns them. */
   typed(set: NftSet, els: SetElement[]): SetElement[];
-  /** Notes that the operation being applied added this rule (for the reference check after the batch). */
-  added(rule: Rule): void;
+  /** Notes that the operation being applied added this rule to s (for the reference checks). */
+  added(rule: Rule, s: FakeState): void;
 }
 
 export interface OperationKind<K extends Operation['kind']> {

@@ -186,7 +186,7 @@ registerKind({
       return { ...clone(inline), set: name } as unknown as typeof e;
     });
     const rule: Rule = { ...clone(r), expressions, handle: op.verb === 'replace' ? r.handle! : fake.handle() };
-    fake.added(rule);
+    fake.added(rule, s);
     delete rule.position;
     if (op.verb === 'replace') {
       if (at < 0) return fake.refuse('ENOENT', 'no such rule');
