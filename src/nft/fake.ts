@@ -173,7 +173,7 @@ export class FakeNftables implements NftablesInterface {
     needChain: (s, where, v) => this.#needChain(s, where, v),
     chainReferenced: (s, c) => this.#chainReferenced(s, c),
     newSet: (x) => this.#newSet(x),
-    typed: (set, els) => this.#typed(set, els),
+    typed: (set, els, deleting) => this.#typed(set, els, deleting),
     added: (rule, s) => {
       // Checked as the kernel checks it, when the rule is added (a later operation may delete it).
       checkRegisters(rule.expressions as unknown as Record<string, unknown>[], (code, why) => { throw new Refusal(code, why); });
@@ -233,7 +233,8 @@ export class FakeNftables implements NftablesInterface {
   }
 
   // Elements are kept typed, as a listing from the kernel returns them.
-  #typed(set: NftSet, els: SetElement[]): SetElement[] {
+  // A deletion needs keys only.
+  #typed(set: NftSet, els: SetElement[], deleting = false): SetElement[] {
     let parts: ReturnType<typeof splitType> | undefined;
     try { parts = splitType(set.type); } catch { parts = undefined; }
     // The kernel's checks of each element: a raw key of the set's key length, data for a map's element.
@@ -241,7 +242,9 @@ export class FakeNftables implements NftablesInterface {
     return els.map((e) => {
       const c = clone(e);
       if (c.key instanceof Uint8Array && keyLen !== undefined && c.key.length !== keyLen) throw new Refusal('EINVAL', `key of ${c.key.length} bytes, the set's keys have ${keyLen}`);
-      if (set.map !== undefined && c.intervalEnd !== true && c.value === undefined && c.verdict === undefined && c.objref === undefined) throw new Refusal('EINVAL', 'map element without data');
+      // A raw key of a one-part type is the value the kernel lists back.
+      if (c.key instanceof Uint8Array && parts?.length === 1 && c.key.length === keyLen && (parts[0]!.fits?.(c.key) ?? true)) c.key = parts[0]!.format(c.key);
+      if (!deleting && set.map !== undefined && c.intervalEnd !== true && c.value === undefined && c.verdict === undefined && c.objref === undefined) throw new Refusal('EINVAL', 'map element without data');
       if (parts !== undefined && !(c.key instanceof Uint8Array)) {
         const values = Array.isArray(c.key) ? c.key : [c.key];
         const prefix = values.length === 1 && typeof values[0] === 'string' ? /^(.*)\/(\d+)$/.exec(values[0]) : null;

@@ -41,7 +41,10 @@ function randomOp(r: () => number): Op {
   const ip = () => `10.0.0.${1 + Math.floor(r() * 4)}`;
   const element = (name: keyof typeof sets): Record<string, unknown> => {
     const roll = r();
-    if (roll < 0.06) return { key: new Uint8Array(Math.floor(r() * 6)) };                  // raw key, any width
+    // A raw key, any width (not in the interval set: there the kernel takes
+    // one as the start of a range up to the next element, which the fake
+    // does not model).
+    if (roll < 0.06 && name !== 'si') return { key: new Uint8Array(Math.floor(r() * 6)) };
     switch (name) {
       case 's4': return { key: ip() };
       case 'sc': return { key: [ip(), pick([80, 443])] };

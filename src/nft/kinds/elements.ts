@@ -133,9 +133,9 @@ registerKind({
     if (op.elements.length === 0) return;  // nothing is sent for it
     const have = s.sets.find((y) => setKey(y) === setKey(op.set));
     if (!have) return fake.refuse('ENOENT', `set ${op.set.name} does not exist`);
-    const els = fake.typed(have, op.elements);
-    for (const e of els) if (e.verdict?.chain !== undefined) fake.needChain(s, have, e.verdict);
+    const els = fake.typed(have, op.elements, !adding(op.verb));
     if (adding(op.verb)) {
+      for (const e of els) if (e.verdict?.chain !== undefined) fake.needChain(s, have, e.verdict);  // a deletion's data is not read
       const clash = clashing(have.elements ?? [], els, op.verb === 'create');
       if (clash !== undefined) return fake.refuse('EEXIST', clash);
       have.elements = mergeElements(have.elements ?? [], els);

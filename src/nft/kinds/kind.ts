@@ -83,7 +83,7 @@ export interface FakeContext {
   /** A set as the kernel would hold it (flag bits, key length, userdata, typed elements). */
   newSet(x: NftSet): NftSet;
   /** Elements as a listing returns them. */
-  typed(set: NftSet, els: SetElement[]): SetElement[];
+  typed(set: NftSet, els: SetElement[], deleting?: boolean): SetElement[];
   /** Notes that the operation being applied added this rule to s (for the reference checks). */
   added(rule: Rule, s: FakeState): void;
 }
