@@ -5,7 +5,7 @@
 // one-endpoint changes from the API write (an EndpointSlice PUT) to the
 // commit seen in the kernel (KernelWatch), and reads its RSS from /proc.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -207,8 +207,26 @@ async function timeChanges(t: Timing, changes: readonly Change[]): Promise<Pick<
   return out;
 }
 
-/** The proxy at one size: first full sync, `changes`, RSS. */
-export async function runProxy(o: { services: number; endpoints: number; stateFile: string; dir: string; changes: readonly Change[]; nodeOptions: string[] }): Promise<ProxyFigures> {
+/**
+ * Has the proxy (run with --heapsnapshot-signal=SIGUSR2) write a heap
+ * snapshot into its working directory (the repository), and waits until it is complete.
+ */
+async function heapSnapshot(pid: number): Promise<void> {
+  const before = new Set(readdirSync(ROOT));
+  process.kill(pid, 'SIGUSR2');
+  for (let size = -1; ;) {
+    await new Promise((r) => setTimeout(r, 2000));
+    const file = readdirSync(ROOT).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    if (file === undefined) continue;
+    const now = statSync(join(ROOT, file)).size;
+    if (now === size) return void console.log(`heap snapshot of the proxy after its first sync: ${file}`);
+    size = now;
+  }
+}
+
+/** The proxy at one size: first full sync, `changes`, RSS (and a heap snapshot after the first sync if asked). */
+export async function runProxy(o: { services: number; endpoints: number; stateFile: string; dir: string; changes: readonly Change[]; nodeOptions: string[];
+  heapSnapshot?: boolean }): Promise<ProxyFigures> {
   const ns = `dp-bench-${process.pid}-${o.services}`;
   const node = nodeNamespace(ns);
   let cluster: Awaited<ReturnType<typeof startCluster>> | undefined;
@@ -228,6 +246,7 @@ export async function runProxy(o: { services: number; endpoints: number; stateFi
     await new Promise((r) => setTimeout(r, 2000));
     const rssSynced = procStatus(proxy.pid, 'VmRSS');
     const hwmSynced = procStatus(proxy.pid, 'VmHWM');
+    if (o.heapSnapshot === true) await heapSnapshot(proxy.pid);
     watch = await KernelWatch.start(ns);
     const timed = await timeChanges({ url: cluster.url, proxy, watch, nft, endpoints: o.endpoints }, o.changes);
     if (watch.lost > 0) throw new Error(`the kernel dropped ${watch.lost} event batches: the timings are void`);

@@ -8,6 +8,7 @@
 //   --kube-proxy A,...   sizes at which kube-proxy's layout is loaded with nft -f too (10000; '' for none)
 //   --kube-changes N     changes timed for kube-proxy's layout (20)
 //   --node-options '...' node flags for the proxy process (investigations: --trace-gc, ...)
+//   --heap-snapshot      a heap snapshot of the proxy after its first sync (Heap.*.heapsnapshot in the repository)
 //   --svg FILE           the curve as an SVG plot (docs/proxy-benchmark.svg; '' for none)
 //   --no-build           use dist/ as it is
 //
@@ -45,6 +46,7 @@ const KUBE = numbers('kube-proxy', '10000');
 const KUBE_CHANGES = Number(arg('kube-changes', '20'));
 const NODE_OPTIONS = arg('node-options', '').split(' ').filter(Boolean);
 const SVG = arg('svg', 'docs/proxy-benchmark.svg');
+const HEAP_SNAPSHOT = process.argv.includes('--heap-snapshot');
 
 interface KubeFigures { services: number; full: number; fullCpu: number; lines: number; change: Latency }
 
@@ -157,7 +159,7 @@ async function main(): Promise<void> {
       const file = join(dir, `cluster-${n}.json`);
       const built = await buildState(n, file);
       const changes = changeSequence(n, ENDPOINTS, CHANGES);
-      const r = await runProxy({ services: n, endpoints: ENDPOINTS, stateFile: file, dir, changes, nodeOptions: NODE_OPTIONS });
+      const r = await runProxy({ services: n, endpoints: ENDPOINTS, stateFile: file, dir, changes, nodeOptions: HEAP_SNAPSHOT ? [...NODE_OPTIONS, '--heapsnapshot-signal=SIGUSR2'] : NODE_OPTIONS, heapSnapshot: HEAP_SNAPSHOT });
       ours.push(r);
       console.log(`${n} services (cluster built in ${ms(built)} ms): start -> first full sync ${ms(r.startToSynced)} ms (startup ${ms(r.startup)} ms, the sync ${ms(r.fullSync)} ms, ` +
         `${r.tables} tables); one endpoint change x ${CHANGES}: API write -> kernel ${showLatency(latency(r.toKernel))}, -> watch event ` +
