@@ -7,7 +7,8 @@
 //   --changes N          one-endpoint changes timed per size (200)
 //   --kube-proxy A,...   sizes at which kube-proxy's layout is loaded with nft -f too (10000; '' for none)
 //   --kube-changes N     changes timed for kube-proxy's layout (20)
-//   --node-options '...' node flags for the proxy process (investigations: --trace-gc, ...)
+//   --node-options '...' node flags for the proxy process, after the deploy manifest's NODE_OPTIONS (investigations: --trace-gc, ...)
+//   --no-deploy-node-options  without the NODE_OPTIONS of deploy/dataplane-proxy.yaml (V8's defaults)
 //   --heap-snapshot      a heap snapshot of the proxy after its first sync (Heap.*.heapsnapshot in the repository)
 //   --svg FILE           the curve as an SVG plot (docs/proxy-benchmark.svg; '' for none)
 //   --no-build           use dist/ as it is
@@ -28,6 +29,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { parseAllDocuments } from 'yaml';
+
 import type { EndpointSlice } from '../../src/proxy/model/k8s.js';
 import { EndpointsChangeTracker } from '../../src/proxy/model/trackers.js';
 import { servicePorts } from '../../src/proxy/model/service.js';
@@ -44,9 +47,16 @@ const ENDPOINTS = Number(arg('endpoints', '10'));
 const CHANGES = Number(arg('changes', '200'));
 const KUBE = numbers('kube-proxy', '10000');
 const KUBE_CHANGES = Number(arg('kube-changes', '20'));
-const NODE_OPTIONS = arg('node-options', '').split(' ').filter(Boolean);
+/** The proxy runs with the GC flags the DaemonSet gives it (NODE_OPTIONS in deploy/dataplane-proxy.yaml), then --node-options. */
+const NODE_OPTIONS = [...(process.argv.includes('--no-deploy-node-options') ? [] : deployNodeOptions()), ...arg('node-options', '').split(' ').filter(Boolean)];
 const SVG = arg('svg', 'docs/proxy-benchmark.svg');
 const HEAP_SNAPSHOT = process.argv.includes('--heap-snapshot');
+
+function deployNodeOptions(): string[] {
+  const docs = parseAllDocuments(readFileSync(join(ROOT, 'deploy/dataplane-proxy.yaml'), 'utf8')).map((d) => d.toJS() as Obj);
+  const env = docs.find((d) => d?.kind === 'DaemonSet')?.spec.template.spec.containers[0].env as Obj[] | undefined;
+  return String(env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '').split(' ').filter(Boolean);
+}
 
 interface KubeFigures { services: number; full: number; fullCpu: number; lines: number; change: Latency }
 
@@ -150,7 +160,7 @@ function plot(ours: ProxyFigures[], kube: KubeFigures[]): void {
 async function main(): Promise<void> {
   if (!process.argv.includes('--no-build')) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
   console.log(`# dataplane-proxy benchmark: ${CURVE.join(', ')} services x ${ENDPOINTS} endpoints, kernel ${execFileSync('uname', ['-r']).toString().trim()}, ` +
-    `${execFileSync('nft', ['--version']).toString().trim()}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    `${execFileSync('nft', ['--version']).toString().trim()}, proxy's node flags '${NODE_OPTIONS.join(' ')}', load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   const dir = mkdtempSync(join(tmpdir(), 'dp-bench-proxy-'));
   const ours: ProxyFigures[] = [];
   const kube: KubeFigures[] = [];

@@ -19,14 +19,11 @@ export type EndpointsMap = Map<string, readonly Endpoint[]>;
 
 /** A slice as the cache keeps it: its endpoints by service port key. */
 interface SliceData {
-  readonly byPort: ReadonlyMap<string, readonly Endpoint[]>;
+  /** [service port key, endpoints] (an array: a slice has one or a few ports). */
+  readonly byPort: readonly (readonly [string, readonly Endpoint[]])[];
   readonly remove: boolean;
 }
 
-interface ServiceSlices {
-  readonly applied: Map<string, SliceData>;
-  readonly pending: Map<string, SliceData>;
-}
 
 /** The endpoints' identity: `ip:port`, `[ip]:port` for IPv6. */
 export function endpointKey(ip: string, port: number, family: IpFamily): string {
@@ -94,7 +91,7 @@ function endpointsOf(slices: Iterable<SliceData>): EndpointsMap {
 // first of each endpoint's addresses, as kube-proxy takes).
 function sliceData(slice: EndpointSlice, service: string, family: IpFamily, remove: boolean, nodeName: string, intern: Intern): SliceData {
   const byPort = new Map<string, Endpoint[]>();
-  if (remove) return { byPort, remove };
+  if (remove) return { byPort: [], remove };
   const [namespace, name] = service.split('/') as [string, string];
   for (const p of slice.ports ?? []) {
     const protocol = l4Protocol(p.protocol ?? 'TCP');
@@ -107,16 +104,12 @@ function sliceData(slice: EndpointSlice, service: string, family: IpFamily, remo
     }
     byPort.set(key, eps);
   }
-  return { byPort, remove };
+  return { byPort: [...byPort], remove };
 }
 
 function same(a: SliceData, b: SliceData): boolean {
-  if (a.remove !== b.remove || a.byPort.size !== b.byPort.size) return false;
-  for (const [key, eps] of a.byPort) {
-    const other = b.byPort.get(key);
-    if (other === undefined || !sameEndpoints(eps, other)) return false;
-  }
-  return true;
+  return a.remove === b.remove && a.byPort.length === b.byPort.length &&
+    a.byPort.every(([key, eps], i) => b.byPort[i]![0] === key && sameEndpoints(eps, b.byPort[i]![1]));
 }
 
 /** One Service's endpoints before and after the pending slice changes were applied. */
@@ -127,9 +120,10 @@ export interface EndpointsChange {
 
 /** kube-proxy's EndpointSliceCache, for the families this proxy serves. */
 export class EndpointSliceCache {
-  readonly #services = new Map<string, ServiceSlices>();
-  /** Services with pending slices: a checkout visits only these. */
-  readonly #pending = new Set<string>();
+  /** Applied slices by name, per Service (`ns/name`). */
+  readonly #applied = new Map<string, Map<string, SliceData>>();
+  /** Pending slices by name, per Service with any: a checkout visits only these. */
+  readonly #pending = new Map<string, Map<string, SliceData>>();
   readonly #strings = new Map<string, string>();
   readonly #intern: Intern = (s) => {
     const have = this.#strings.get(s);
@@ -149,15 +143,13 @@ export class EndpointSliceCache {
     const family = sliceFamily(slice);
     if (keys === undefined || family === undefined || !this.families.includes(family)) return false;
     const data = sliceData(slice, keys.service, family, remove, this.nodeName, this.#intern);
-    let svc = this.#services.get(keys.service);
-    if (svc === undefined) this.#services.set(keys.service, svc = { applied: new Map(), pending: new Map() });
-    const known = svc.pending.get(keys.slice) ?? svc.applied.get(keys.slice);
+    let pending = this.#pending.get(keys.service);
+    const known = pending?.get(keys.slice) ?? this.#applied.get(keys.service)?.get(keys.slice);
     const changed = known !== undefined ? !same(known, data) : !remove;
     if (changed) {
-      svc.pending.set(keys.slice, data);
-      this.#pending.add(keys.service);
+      if (pending === undefined) this.#pending.set(keys.service, pending = new Map());
+      pending.set(keys.slice, data);
     }
-    else if (svc.applied.size === 0 && svc.pending.size === 0) this.#services.delete(keys.service);
     return changed;
   }
 
@@ -169,16 +161,16 @@ export class EndpointSliceCache {
   /** Applies every pending slice and returns, per Service (`ns/name`), its endpoints before and after. */
   checkoutChanges(): Map<string, EndpointsChange> {
     const out = new Map<string, EndpointsChange>();
-    for (const service of this.#pending) {
-      const s = this.#services.get(service)!;
-      const previous = endpointsOf(s.applied.values());
-      for (const [name, data] of s.pending) {
-        if (data.remove) s.applied.delete(name);
-        else s.applied.set(name, data);
+    for (const [service, pending] of this.#pending) {
+      let applied = this.#applied.get(service);
+      if (applied === undefined) this.#applied.set(service, applied = new Map());
+      const previous = endpointsOf(applied.values());
+      for (const [name, data] of pending) {
+        if (data.remove) applied.delete(name);
+        else applied.set(name, data);
       }
-      s.pending.clear();
-      if (s.applied.size === 0) this.#services.delete(service);
-      out.set(service, { previous, current: endpointsOf(s.applied.values()) });
+      if (applied.size === 0) this.#applied.delete(service);
+      out.set(service, { previous, current: endpointsOf(applied.values()) });
     }
     this.#pending.clear();
     return out;
