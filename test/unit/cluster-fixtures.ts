@@ -89,21 +89,4 @@ export async function eventually<T>(check: () => T | undefined | Promise<T | und
 }
 
 /** The nginx Service of the issue, as YAML. */
-export const NGINX_SERVICE = `kind: Service
-apiVersion: v1
-metadata:
-  name: nginx-service
-spec:
-  type: ClusterIP
-  selector:
-    app: nginx
-  sessionAffinity: ClientIP
-  sessionAffinityConfig:
-    clientIP:
-      timeoutSeconds: 50
-  ports:
-  - name: http
-    protocol: TCP
-    port: 80
-    targetPort: 80
-`;
+export { NGINX_SERVICE } from '../fixtures/nginx-service.js';

@@ -33,7 +33,7 @@ describe('nftables plan: ClusterIP', () => {
     assert.deepEqual([...p.chains.keys()], ['service-default/svc1/tcp/p80']);
     assert.deepEqual(rules(p, 'service-default/svc1/tcp/p80'), [
       'ip daddr 172.30.0.41 tcp dport 80 ip saddr != 10.0.0.0/8 meta mark set meta mark | 0x00004000',
-      'meta l4proto tcp dnat to numgen random mod 2 map @service-default/svc1/tcp/p80',
+      'meta l4proto tcp dnat ip to numgen random mod 2 map @service-default/svc1/tcp/p80',
     ]);
     const map = p.sets.get('service-default/svc1/tcp/p80')!;
     assert.equal(map.map, 'ipv4_addr . inet_service');
@@ -70,7 +70,7 @@ describe('nftables plan: ClusterIP', () => {
     assert.equal(rules(planService(svc, eps, ctx({ masqueradeAll: true })), 'service-default/svc1/tcp/p80')[0],
       'ip daddr 172.30.0.41 tcp dport 80 meta mark set meta mark | 0x00004000');
     assert.deepEqual(rules(planService(svc, eps, ctx({ local: undefined })), 'service-default/svc1/tcp/p80'),
-      ['meta l4proto tcp dnat to numgen random mod 1 map @service-default/svc1/tcp/p80']);
+      ['meta l4proto tcp dnat ip to numgen random mod 1 map @service-default/svc1/tcp/p80']);
   });
 
   it('only terminating endpoints: used as the fallback (kube-proxy CategorizeEndpoints)', () => {
@@ -158,9 +158,9 @@ describe('nftables plan: external traffic', () => {
     const a = eps.map((ep) => affinitySet(svc, ep));
     assert.deepEqual(rules(p, 'service-default/svc1/tcp/').slice(2), [
       ...eps.map((ep, i) => `ip saddr @${a[i]} meta l4proto tcp update @${a[i]} { ip saddr } dnat to ${ep.ip}:80`),
-      // (the library prints the numgen match as 0x0; nft prints it as 0)
-      `numgen random mod 3 0x0 meta l4proto tcp update @${a[0]} { ip saddr } dnat to 10.180.0.1:80`,
-      `numgen random mod 2 0x0 meta l4proto tcp update @${a[1]} { ip saddr } dnat to 10.180.0.2:80`,
+      // (the numgen match as nft prints it: `0`)
+      `numgen random mod 3 0 meta l4proto tcp update @${a[0]} { ip saddr } dnat to 10.180.0.1:80`,
+      `numgen random mod 2 0 meta l4proto tcp update @${a[1]} { ip saddr } dnat to 10.180.0.2:80`,
       `meta l4proto tcp update @${a[2]} { ip saddr } dnat to 10.180.0.3:80`,
     ]);
     assert.deepEqual(p.sets.get(a[0]!), {

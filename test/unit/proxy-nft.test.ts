@@ -60,8 +60,8 @@ describe('nftables backend: full sync', () => {
     await backend(nft, { families: [4] }, 4).sync(proxyState([[svc, [endpoint('10.180.0.1', 8080), endpoint('10.180.0.2', 8080, { local: true })]]]), full);
     const dump = nft.dump();
     assert.deepEqual([...dump.matchAll(/^table (\S+ \S+)/gm)].map((m) => m[1]), [`ip ${shardTable(shardOf(svc, 4))}`, 'ip dataplane-proxy']);
-    assert.match(dump, /chain service-default\/web\/tcp\/http \{\n\t\tip daddr 172\.30\.0\.41 tcp dport 80 ip saddr != 10\.0\.0\.0\/8 meta mark set meta mark \| 0x00004000\n\t\tip daddr != 172\.30\.0\.41 meta mark set meta mark \| 0x00004000\n\t\tmeta l4proto tcp dnat to numgen random mod 2 map @service-default\/web\/tcp\/http\n\t\}/);
-    assert.match(dump, /map service-default\/web\/tcp\/http \{\n\t\ttype integer : ipv4_addr \. inet_service\n\t\telements = \{ 0 : 10\.180\.0\.1 \. 8080, 1 : 10\.180\.0\.2 \. 8080 \}/);
+    assert.match(dump, /chain service-default\/web\/tcp\/http \{\n\t\tip daddr 172\.30\.0\.41 tcp dport 80 ip saddr != 10\.0\.0\.0\/8 meta mark set meta mark \| 0x00004000\n\t\tip daddr != 172\.30\.0\.41 meta mark set meta mark \| 0x00004000\n\t\tmeta l4proto tcp dnat ip to numgen random mod 2 map @service-default\/web\/tcp\/http\n\t\}/);
+    assert.match(dump, /map service-default\/web\/tcp\/http \{\n\t\ttypeof numgen random mod 1 : ip daddr \. tcp dport\n\t\telements = \{ 0 : 10\.180\.0\.1 \. 8080, 1 : 10\.180\.0\.2 \. 8080 \}/);
     assert.match(dump, /elements = \{ tcp \. 30080 : goto service-default\/web\/tcp\/http \}/);
     assert.doesNotMatch(dump, /external-/);
     for (const [chain, hook, prio] of [['filter-prerouting', 'prerouting', 'dstnat - 10'], ['filter-input', 'input', '-110'], ['filter-forward', 'forward', '-110'],
@@ -81,7 +81,7 @@ describe('nftables backend: full sync', () => {
     assert.deepEqual(r.noLocalEndpoints, { internal: 1, external: 2 });
     const tables = (await nft.list()).tables.map((t) => `${t.family} ${t.name}`).sort();
     assert.ok(tables.includes('ip dataplane-proxy') && tables.includes('ip6 dataplane-proxy'));
-    assert.match(nft.dump(), /table ip6 dataplane-proxy-\d+ \{[^]*dnat (ip6 )?to numgen random mod 1 map @service-default\/lb\/tcp\//);
+    assert.match(nft.dump(), /table ip6 dataplane-proxy-\d+ \{[^]*dnat ip6 to numgen random mod 1 map @service-default\/lb\/tcp\//);
   });
 });
 

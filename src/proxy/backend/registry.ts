@@ -10,7 +10,7 @@ export type BackendFactory = (options: BackendOptions, log: ProxyLogger) => Back
 /** A mode whose backend does not exist yet. */
 export class ModeNotImplementedError extends Error {
   constructor(readonly mode: ProxyMode) {
-    super(`--proxy-mode=${mode}: not yet implemented in dataplane-proxy (nftables is)`);
+    super(`--proxy-mode=${mode}: not yet implemented in dataplane-proxy (nftables and ipvs are)`);
     this.name = 'ModeNotImplementedError';
   }
 }
@@ -22,6 +22,10 @@ const loaders: Partial<Record<ProxyMode, Loader>> = {
     const { NftablesBackend } = await import('./nftables/index.js');
     return (options) => new NftablesBackend(options);
   },
+  ipvs: async () => {
+    const { createBackend } = await import('./ipvs/index.js');
+    return (options) => createBackend(options);
+  },
 };
 
 /** The modes this build has a backend for. */
@@ -29,7 +33,7 @@ export function implementedModes(): ProxyMode[] {
   return (Object.keys(loaders) as ProxyMode[]).filter((m) => loaders[m] !== undefined);
 }
 
-/** The factory of `mode`; throws ModeNotImplementedError for ipvs and iptables until their backends exist. */
+/** The factory of `mode`; throws ModeNotImplementedError for iptables until its backend exists. */
 export async function backendFactory(mode: ProxyMode): Promise<BackendFactory> {
   const load = loaders[mode];
   if (load === undefined) throw new ModeNotImplementedError(mode);

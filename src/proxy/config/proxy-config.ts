@@ -142,5 +142,15 @@ export function backendOptions(cfg: ProxyConfig, facts: HostFacts): BackendOptio
     masqueradeAll: cfg.masqueradeAll,
     masqueradeBit: cfg.masqueradeBit,
     nodePortAddresses: cfg.nodePortAddresses,
+    ...(cfg.mode === 'ipvs' ? { ipvs: ipvsOptionsOf(cfg) } : {}),
+  };
+}
+
+/** The `ipvs:` section and --ipvs-* flags as IPVS mode takes them (its sync period also paces the drain checks). */
+function ipvsOptionsOf(cfg: ProxyConfig): NonNullable<BackendOptions['ipvs']> {
+  const i = cfg.ipvs;
+  return {
+    scheduler: i.scheduler, syncPeriod: cfg.syncPeriodMs, excludeCIDRs: i.excludeCIDRs, strictARP: i.strictARP,
+    tcpTimeout: i.tcpTimeoutMs, tcpFinTimeout: i.tcpFinTimeoutMs, udpTimeout: i.udpTimeoutMs,
   };
 }
