@@ -51,15 +51,17 @@ function summary(results: FileResult[]): string {
   const add = (k: string, x: RuleResult) => { if (!groups.has(k)) groups.set(k, []); groups.get(k)!.push(x); };
   for (const r of results) {
     for (const x of r.rules) {
-      add(`dir ${r.file.split('/')[0]}`, x);
-      add(`family ${x.family}`, x);
+      add(`${r.file.split('/')[0]}/*.t`, x);
+      add(`${x.family} tables`, x);
       add('all', x);
     }
   }
-  // encode: toTransaction({ asPrinted }) is nft's batch for the printed text; as listed: toTransaction() is too;
-  // nft rt: rules nft's own round trip (its listing read back) changes; bytes: the recreated rule holds the original's bytes.
-  const rows = [['', 'rules', 'refused', 'print', 'encode', 'as listed', 'nft rt', 'reload ok', 'changed', 'recreate', 'bytes']];
-  for (const [k, xs] of [...groups].sort()) {
+  // checked: rule tests nft and the kernel accept; encode: toTransaction({ asPrinted }) is nft's batch for the printed
+  // text; as listed: toTransaction() is too; nft rt: rules nft's own round trip (its listing read back) changes;
+  // changed: printed rules that reload as something else; bytes: the recreated rule holds the original's bytes.
+  const rows = [['', 'checked', 'refused', 'print', 'encode', 'as listed', 'nft rt', 'reload ok', 'changed', 'recreate', 'bytes']];
+  const rank = (k: string) => (k === 'all' ? 0 : k.endsWith('.t') ? 1 : 2);
+  for (const [k, xs] of [...groups].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))) {
     const ok = xs.filter((x) => x.refused === undefined);
     const share = (f: (x: RuleResult) => boolean) => percent(ok.filter(f).length, ok.length);
     rows.push([k, String(ok.length), String(xs.length - ok.length), share((x) => x.nft === x.ours), share((x) => x.encodedPrinted === true),
