@@ -2,6 +2,7 @@
 // ruleset read over nfnetlink and printed in nft syntax.
 import { Nftables } from '../nft/nftables.js';
 import type { Family } from '../nft/enums.js';
+import { nftTextBytes } from '../nft/text.js';
 
 const USAGE = 'usage: dataplane nft list [--netns NAME] [[FAMILY] TABLE]\n';
 const FAMILIES = ['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev'];
@@ -42,7 +43,7 @@ export async function run(args: string[]): Promise<number> {
       process.stderr.write(`dataplane nft: no table ${table}\n`);
       return 1;
     }
-    process.stdout.write(rs.toString());
+    process.stdout.write(nftTextBytes(rs.toString()));
     return 0;
   } finally {
     await nft.close();

@@ -54,7 +54,12 @@ export class Ruleset implements RulesetData {
     if (d.interfaces !== undefined) this.interfaces = d.interfaces;
   }
 
-  /** The ruleset in nft syntax, laid out as `nft list ruleset` prints it. */
+  /**
+   * The ruleset in nft syntax, laid out as `nft list ruleset` prints it.
+   * Comments and strings that are not UTF-8 keep their bytes as U+DC80 +
+   * (byte - 0x80): nftTextBytes(text) is then what nft writes, byte for byte.
+   * Equivalent to: `nft list ruleset`.
+   */
   toString(): string {
     return printRuleset(this);
   }
