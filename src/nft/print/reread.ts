@@ -1,24 +1,28 @@
 // What nft makes of a rule's printed text when it reads it back (`nft -f`
 // of what `nft list` printed): the protocol matches the printer left out as
 // dependencies are made again where and as nft's evaluation makes them,
-// which is not always what the kernel held. Measured on nft 1.0.6's own
-// py tests (test/fixtures/nft-py), nft reading its own listing changes:
-//   - `ip protocol tcp` left out before `tcp dport` (ip tables): nft puts
-//     `meta l4proto tcp` right before the transport field;
-//   - `meta iiftype ether` left out before `ether saddr`: nft puts it right
-//     before the link-layer field (ip, ip6, inet, netdev tables), or not at
-//     all in bridge tables (whose packets start at the ether header);
-//   - `meta nfproto ipv4` left out before `ct original saddr` (printed
-//     `ct original ip saddr`): nft loads the family's own key (`ct load
-//     src_ip`) with no dependency;
-//   - `meta l4proto ipv6-icmp` left out after `ip protocol ipv6-icmp`: the
-//     printed protocol match already says it, so nft makes none;
+// which is not always what the kernel held. As measured with nft 1.0.6 (its
+// py tests, test/fixtures/nft-py, and our test/fixtures/nft/reread.t):
+//   - a transport field's dependency (`ip protocol tcp`, `ip6 nexthdr tcp`)
+//     comes back as `meta l4proto tcp` just before the field, or not at all
+//     when a printed match already names the protocol (`ip protocol
+//     ipv6-icmp` before `icmpv6 type`); for icmp and icmpv6 outside ip and
+//     ip6 tables after the network protocol nft needs (inet `meta nfproto`,
+//     bridge `ether type`, netdev `meta protocol`);
+//   - a network field's `ether type ip` comes back as `meta protocol ip`
+//     (bridge, netdev; `ether type arp` stays in bridge tables) or `meta
+//     nfproto ipv4` (inet) just before the field, and as nothing in ip and
+//     ip6 tables;
+//   - `meta iiftype ether` moves to just before the ether field, and goes in
+//     bridge tables and where what it was for was left out too;
+//   - `ct original saddr` that prints as `ct original ip saddr` is loaded as
+//     `ct load src_ip` (no `meta nfproto` before it);
 //   - an anonymous set looked up by a load its `typeof` names otherwise
-//     (`th dport` for what prints as `tcp dport`): nft writes the printed
-//     field.
-// Everything else nft makes again exactly as the kernel held it.
+//     (`th dport` for what prints as `tcp dport`) gets the printed field;
+// everything else nft makes again exactly as the kernel held it, or is left
+// as listed where nft's choice is not known (vlan, and shapes not measured).
 import type { Expression } from '../expr/index.js';
-import { BASE_LL, BASE_NH, BASE_TH, ICMP, ICMP6, IP, PROTO_BY_ID, protoNum, TH } from '../proto.js';
+import { BASE_LL, BASE_NH, BASE_TH, ETH, ICMP, ICMP6, IP, PROTO_BY_ID, protoNum, TH } from '../proto.js';
 import type { Rule } from '../rule.js';
 import type { NftSet } from '../set.js';
 import * as U from '../uapi.js';
@@ -41,7 +45,7 @@ export function reread(rule: Rule, ctx: RuleContext): Reread | undefined {
     return undefined;
   }
   const setUserdata = anonymousTypeofs(stmts, ctx);
-  const edits = trace === undefined ? [] : dependencyEdits(rule, stmts, trace);
+  const edits = trace === undefined ? [] : [...dependencyEdits(rule, stmts, trace), ...ctEdits(rule, stmts, trace)];
   if (edits.length === 0 && setUserdata.size === 0) return undefined;
   return { rule: edits.length === 0 ? rule : { ...rule, expressions: applyEdits(rule.expressions, edits) }, setUserdata };
 }
@@ -53,39 +57,101 @@ function dependencyEdits(rule: Rule, stmts: Stmt[], t: StatementTrace): Edit[] {
     // Only a statement left out whole (not one field of a load that prints as several).
     if (depRange === undefined || d === undefined || stmts.some((s) => t.originOf(s) === depOrigin)) continue;
     const drop: [number, number] = [depRange[0], depRange[1]];
-    const iiftype = d.kind === 'meta' && d.key === U.NFT_META_IIFTYPE;
-    // A bridge table's packets start at the ether header: nft makes no link-layer dependency there.
-    if (iiftype && rule.family === 'bridge') { edits.push({ drop }); continue; }
     const byOrigin = by === undefined ? undefined : t.originOf(by);
     const byRange = byOrigin === undefined ? undefined : t.ranges.get(byOrigin);
     const shown = stmts.find((s) => t.originOf(s) === byOrigin);
     const b = shown === undefined ? undefined : leafOf(shown);
-    if (byRange === undefined || b === undefined) continue;
-    if (b.kind === 'payload' && b.base === BASE_TH && isL4Dependency(d)) {
-      const edit = transportEdit(rule.family, stmts.slice(0, stmts.indexOf(shown!)), b, drop, byRange[0]);
-      if (edit !== undefined) edits.push(edit);
-    } else if (iiftype && b.kind === 'payload' && b.base === BASE_LL) {
-      edits.push({ drop, before: byRange[0], insert: rule.expressions.slice(drop[0], drop[1] + 1) });
-    } else if (b.kind === 'ct' && d.kind === 'meta' && d.key === U.NFT_META_NFPROTO) {
-      const at = ctAddressAt(rule.expressions, byRange);
-      const nfproto = relValue(dep);
-      if (at < 0 || (nfproto !== 2n && nfproto !== 10n)) continue;
-      const ct = rule.expressions[at] as Expression & { key: string };
-      edits.push({ drop }, { at, replace: { ...ct, key: `${ct.key}_${nfproto === 2n ? 'ip' : 'ip6'}` } as Expression });
+    // The statement that implied this one, when it was left out too: its leaf and value.
+    const byDep = byOrigin === undefined || shown !== undefined ? undefined : t.released.find((r) => t.originOf(r.dep) === byOrigin)?.dep;
+    const byDepLeaf = byDep === undefined ? undefined : leafOf(byDep), byDepValue = byDep === undefined ? undefined : relValue(byDep);
+    if (isMeta(d, U.NFT_META_IIFTYPE)) {
+      // Packets of bridge tables start at the ether header; a link-layer match left out
+      // for one itself left out (`ether type ip` before `ip saddr`) is not needed either.
+      if (rule.family === 'bridge' || (byDepLeaf !== undefined && isL3Dependency(byDepLeaf) && !isVlan(byDepValue))) edits.push({ drop });
+      else if (b?.kind === 'payload' && b.base === BASE_LL) edits.push({ drop, before: byRange![0], insert: rule.expressions.slice(drop[0], drop[1] + 1) });
+      continue;
     }
+    // ip and ip6 tables start at their network header; elsewhere a network match left out for one itself
+    // left out (`meta nfproto ipv6` before `meta l4proto ipv6-icmp` before `icmpv6 type`) comes back with it.
+    const byIcmp = byDepLeaf !== undefined && isMeta(byDepLeaf, U.NFT_META_L4PROTO) && (byDepValue === 1n || byDepValue === 58n);
+    if (isL3Dependency(d) && isIpFamily(relValue(dep)) && (rule.family === 'ip' || rule.family === 'ip6' || byIcmp)) { edits.push({ drop }); continue; }
+    if (byRange === undefined || b === undefined) continue;
+    const before = stmts.slice(0, stmts.indexOf(shown!));
+    let edit: Edit | undefined;
+    if (b.kind === 'payload' && b.base === BASE_TH && isL4Dependency(d)) edit = transportEdit(rule.family, before, b, drop, byRange[0]);
+    else if (b.kind === 'payload' && b.base === BASE_NH && isL3Dependency(d) && (d.kind === 'payload' || isMeta(d, U.NFT_META_PROTOCOL))) edit = networkEdit(rule, drop, byRange[0]);
+    else if (b.kind === 'ct' && isMeta(d, U.NFT_META_NFPROTO)) edit = { drop };
+    if (edit !== undefined) edits.push(edit);
   }
   return edits;
 }
 
 // A transport field's dependency: none if a printed match before it names
-// its protocol already, else `meta l4proto N` just before it (not known for
-// icmp and icmpv6, whose dependencies depend on the family: left as listed).
+// its protocol already, else `meta l4proto N` just before it, after (icmp
+// and icmpv6 in inet and bridge tables) the network protocol it needs.
 function transportEdit(family: string, before: Stmt[], field: LeafNode, drop: [number, number], at: number): Edit | undefined {
   const num = protoNum(IP, field.desc as typeof TH);
-  if (before.some((s) => { const l = leafOf(s); return l !== undefined && isL4Dependency(l) && relValue(s) === BigInt(num); })) return { drop };
-  if (num < 0 || field.desc === ICMP || field.desc === ICMP6 || !['ip', 'ip6', 'inet', 'bridge', 'netdev'].includes(family)) return undefined;
-  return { drop, before: at, insert: l4protoMatch(num) };
+  const shows = (f: (l: LeafNode) => boolean, v?: bigint) => before.some((s) => { const l = leafOf(s); return l !== undefined && f(l) && (v === undefined || relValue(s) === v); });
+  if (shows(isL4Dependency, BigInt(num))) return { drop };
+  if (num < 0 || field.desc === TH) return undefined;
+  const icmp = field.desc === ICMP || field.desc === ICMP6;
+  if (!icmp || family === 'ip' || family === 'ip6') return ['ip', 'ip6', 'inet', 'bridge', 'netdev'].includes(family) ? { drop, before: at, insert: l4protoMatch(num) } : undefined;
+  if (shows(isL3Dependency)) return { drop, before: at, insert: l4protoMatch(num) };
+  const v4 = field.desc === ICMP;
+  // As measured: inet `meta nfproto ipv4|ipv6`, bridge `ether type ip|ip6`, netdev `meta protocol ip|ip6`.
+  if (family === 'inet') return { drop, before: at, insert: [meta('nfproto'), cmpOf(Uint8Array.of(v4 ? 2 : 10)), ...l4protoMatch(num)] };
+  if (family === 'bridge') return { drop, before: at, insert: [{ type: 'payload', base: 'll_header', offset: 12, len: 2, dreg: U.NFT_REG_1 } as Expression, protocolMatch(v4)[1]!, ...l4protoMatch(num)] };
+  if (family === 'netdev') return { drop, before: at, insert: [...protocolMatch(v4), ...l4protoMatch(num)] };
+  return undefined;
 }
+
+// A network field's `ether type ip` dependency: `meta protocol` just before
+// the field in bridge and netdev tables, `meta nfproto` in inet tables.
+function networkEdit(rule: Rule, drop: [number, number], at: number): Edit | undefined {
+  const c = rule.expressions.slice(drop[0], drop[1] + 1).find((e) => e.type === 'cmp') as (Expression & { data?: unknown }) | undefined;
+  if (!(c?.data instanceof Uint8Array)) return undefined;
+  const d = c.data;
+  const ether = d.length === 2 ? (d[0]! << 8) | d[1]! : d.length === 1 ? (d[0] === 2 ? 0x0800 : d[0] === 10 ? 0x86dd : -1) : -1;
+  if (ether < 0) return undefined;
+  const ip = ether === 0x0800 || ether === 0x86dd;
+  const bytes = Uint8Array.of(ether >> 8, ether & 0xff);
+  // As measured: `meta protocol` in netdev tables, and in bridge tables for ip and ip6 (`ether type` for arp).
+  if (rule.family === 'netdev' || (rule.family === 'bridge' && ip)) return { drop, before: at, insert: [meta('protocol'), cmpOf(bytes)] };
+  if (rule.family === 'bridge') return { drop, before: at, insert: [{ type: 'payload', base: 'll_header', offset: 12, len: 2, dreg: U.NFT_REG_1 } as Expression, cmpOf(bytes)] };
+  if (rule.family === 'inet' && ip) return { drop, before: at, insert: [meta('nfproto'), cmpOf(Uint8Array.of(ether === 0x0800 ? 2 : 10))] };
+  return undefined;
+}
+
+// `meta protocol ip|ip6`.
+const protocolMatch = (v4: boolean): Expression[] => [meta('protocol'), cmpOf(Uint8Array.of(v4 ? 0x08 : 0x86, v4 ? 0x00 : 0xdd))];
+
+// In the printed text, `ct original ip saddr` (a ct address the family of
+// the table or of a match before it names): nft loads the family's own key.
+function ctEdits(rule: Rule, stmts: Stmt[], t: StatementTrace): Edit[] {
+  const edits: Edit[] = [];
+  for (const s of stmts) {
+    const l = leafOf(s), range = t.ranges.get(t.originOf(s));
+    if (l?.kind !== 'ct' || range === undefined || (l.key !== U.NFT_CT_SRC && l.key !== U.NFT_CT_DST) || (l.nfproto !== 2 && l.nfproto !== 10)) continue;
+    for (let i = range[0]; i <= range[1]; i++) {
+      const e = rule.expressions[i] as Expression & { key?: unknown };
+      if (e.type === 'ct' && (e.key === 'src' || e.key === 'dst')) edits.push({ at: i, replace: { ...e, key: `${e.key}_${l.nfproto === 2 ? 'ip' : 'ip6'}` } as Expression });
+    }
+  }
+  return edits;
+}
+
+const isMeta = (l: LeafNode, key: number): boolean => l.kind === 'meta' && l.key === key;
+
+// `ether type`, `meta protocol` or `meta nfproto`: a match that names the network header (not `vlan type`).
+function isL3Dependency(l: LeafNode): boolean {
+  if (l.kind === 'meta') return l.key === U.NFT_META_PROTOCOL || l.key === U.NFT_META_NFPROTO;
+  return l.kind === 'payload' && l.base === BASE_LL && l.desc === ETH && ((l.flags as number) & 0x4) !== 0;
+}
+
+const isVlan = (v: bigint | undefined): boolean => v === 0x8100n || v === 0x88a8n;
+
+// ip or ip6, as an ether type or an nfproto.
+const isIpFamily = (v: bigint | undefined): boolean => v === 0x0800n || v === 0x86ddn || v === 2n || v === 10n;
 
 function leafOf(s: Stmt): LeafNode | undefined {
   const e = (s as { expr?: Node }).expr;
@@ -105,22 +171,11 @@ function isL4Dependency(l: LeafNode): boolean {
   return l.kind === 'payload' && l.base === BASE_NH && ((l.flags as number) & 0x4) !== 0;
 }
 
-// `meta l4proto N`, as nft makes the dependency.
-function l4protoMatch(num: number): Expression[] {
-  return [
-    { type: 'meta', key: 'l4proto', dreg: U.NFT_REG_1 } as Expression,
-    { type: 'cmp', sreg: U.NFT_REG_1, op: 'eq', data: Uint8Array.of(num) } as Expression,
-  ];
-}
+const meta = (key: string): Expression => ({ type: 'meta', key, dreg: U.NFT_REG_1 }) as Expression;
+const cmpOf = (data: Uint8Array): Expression => ({ type: 'cmp', sreg: U.NFT_REG_1, op: 'eq', data }) as Expression;
 
-// The `ct load src` or `dst` among a statement's expressions, or -1.
-function ctAddressAt(exprs: Expression[], [from, to]: [number, number]): number {
-  for (let i = from; i <= to; i++) {
-    const e = exprs[i] as Expression & { key?: unknown };
-    if (e.type === 'ct' && (e.key === 'src' || e.key === 'dst')) return i;
-  }
-  return -1;
-}
+// `meta l4proto N`, as nft makes the dependency.
+const l4protoMatch = (num: number): Expression[] => [meta('l4proto'), cmpOf(Uint8Array.of(num))];
 
 function applyEdits(exprs: Expression[], edits: Edit[]): Expression[] {
   const out: Expression[] = [];
