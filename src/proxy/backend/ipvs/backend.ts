@@ -5,7 +5,7 @@
 // foreign changes); a partial sync touches only the changed service ports'
 // virtual servers, real servers, addresses and set elements.
 import type { Address } from '../../../index.js';
-import { isNotFound, NftCommitError } from '../../../index.js';
+import { isNotFound, isUnsupported, NftCommitError } from '../../../index.js';
 import type { ProxyState, ServicePort } from '../../model/types.js';
 import type { Backend, BackendOptions, SyncRequest, SyncResult } from '../backend.js';
 import { cidrContains } from '../../model/cidr.js';
@@ -240,7 +240,7 @@ export class IpvsBackend implements Backend {
       try {
         services = await h.ipvs.listServices();
       } catch (e) {
-        if (!isNotFound(e)) throw e;  // a kernel without IPVS has no virtual servers to remove
+        if (!isUnsupported(e)) throw e;  // a kernel without IPVS has no virtual servers to remove
       }
       for (const s of services) {
         const c = currentFromKernel({ ...s, dests: [] });
