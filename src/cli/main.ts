@@ -6,6 +6,8 @@ const USAGE = `usage: dataplane <command> [options]
 
 commands:
   ipvs list [-n] [--stats] [--netns NAME]   IPVS table, in \`ipvsadm -Ln\` layout
+  iptables save [--netns NAME] [-6] [-t TABLE] [-c]
+                                            legacy x_tables, as iptables-legacy-save prints them
   nft list [--netns NAME] [TABLE]           nftables ruleset, in nft syntax
 `;
 
@@ -13,6 +15,7 @@ type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
   ipvs: async () => (await import('./ipvs.js')).run,
+  iptables: async () => (await import('./iptables.js')).run,
   nft: async () => (await import('./nft.js')).run,
 };
 

@@ -10,6 +10,7 @@ import { decodeTable, setIndexes } from './decode.js';
 import { encodeTable } from './encode.js';
 import { IptablesConflictError, IptablesError } from './errors.js';
 import type { SetMatch } from './ext/set.js';
+import { applyScript, parse } from './restore.js';
 import { IptablesTable } from './table.js';
 import { IptablesTransaction, type CommitOptions } from './transaction.js';
 import { TABLE_NAMES, type Chain, type IptablesFamily, type TableData, type TableName } from './types.js';
@@ -54,6 +55,7 @@ export interface IptablesInterface {
   replace(table: TableName, chains: Chain[], options?: ReplaceOptions): Promise<void>;
   transaction(table: TableName): Promise<IptablesTransaction>;
   update<T>(table: TableName, edit: (tx: IptablesTransaction) => T | Promise<T>, options?: UpdateOptions): Promise<T>;
+  restore(text: string, options?: RestoreOptions): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -212,6 +214,11 @@ export class Iptables extends SerialHandle<NativeXtHandle> implements IptablesIn
   update<T>(table: TableName, edit: (tx: IptablesTransaction) => T | Promise<T>, options: UpdateOptions = {}): Promise<T> {
     return updateTable(this, table, edit, options);
   }
+
+  /** Applies iptables-restore input (see restoreTables). Equivalent to: `iptables-legacy-restore [--noflush] [--counters]`. */
+  restore(text: string, options: RestoreOptions = {}): Promise<void> {
+    return restoreTables(this, text, options);
+  }
 }
 
 /** The ipset names the set matches of `chains` use. */
@@ -219,4 +226,30 @@ export function setNames(chains: readonly Chain[]): string[] {
   const out = new Set<string>();
   for (const c of chains) for (const r of c.rules) for (const m of r.matches ?? []) if (m.name === 'set') out.add((m as SetMatch).set);
   return [...out];
+}
+
+export interface RestoreOptions {
+  /** iptables-restore --noflush: add to the tables instead of replacing their content. */
+  noflush?: boolean;
+  /** iptables-restore --counters: counters from `[p:b]` (else rules left as they were keep theirs). */
+  counters?: boolean;
+}
+
+/**
+ * Applies an iptables-restore file table by table: each table is read,
+ * the file's block played onto it (applyScript) and the result replaced
+ * atomically with the generation it was read at. Tables before a failing
+ * one stay replaced, as with iptables-restore. Equivalent to:
+ * `iptables-legacy-restore [--noflush] [--counters] < FILE`.
+ */
+export async function restoreTables(ipt: IptablesInterface, text: string, options: RestoreOptions = {}): Promise<void> {
+  const script = parse(text, { family: ipt.family });
+  for (const t of script.tables) {
+    const current = await ipt.get(t.name);
+    const next = applyScript(current, t, ipt.family, options);
+    await ipt.replace(t.name, next.chains, {
+      counters: options.counters ? 'set' : 'keep',
+      ...(current.generation !== undefined ? { generation: current.generation } : {}),
+    });
+  }
 }

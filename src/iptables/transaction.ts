@@ -1,157 +1,25 @@
-// Editing a table as read, iptables command by command, then committing it
-// whole with the generation it was read at: if another writer replaced the
-// table in between, the commit changes nothing and throws
-// IptablesConflictError (Iptables.update() then reads and edits again).
+// Editing a table as read, then committing it whole with the generation
+// it was read at: if another writer replaced the table in between, the
+// commit changes nothing and throws IptablesConflictError (Iptables.update()
+// then reads and edits again).
+import { TableEdit } from './edit.js';
 import type { CounterMode, IptablesInterface } from './iptables.js';
-import { saveRule } from './save.js';
-import { IptablesTable } from './table.js';
-import { BUILTIN_CHAINS, type Chain, type Counters, type Rule, type TableName } from './types.js';
-import { chainNameProblem } from './validate.js';
+import type { IptablesTable } from './table.js';
 
 export interface CommitOptions {
   /** Where counters start (default 'keep': rules left as they were keep theirs). */
   counters?: CounterMode;
 }
 
-/** A pending edit of one table. */
-export class IptablesTransaction {
+/** A pending edit of one table, read at a generation. */
+export class IptablesTransaction extends TableEdit {
   readonly #owner: Pick<IptablesInterface, 'replace'>;
-  readonly #table: IptablesTable;
+  readonly #read: IptablesTable;
 
   constructor(owner: Pick<IptablesInterface, 'replace'>, table: IptablesTable) {
+    super(table);
     this.#owner = owner;
-    this.#table = table;
-  }
-
-  /** The table as edited so far. */
-  get table(): IptablesTable {
-    return this.#table;
-  }
-
-  get name(): TableName {
-    return this.#table.name;
-  }
-
-  #chain(name: string, op: string): Chain {
-    const c = this.#table.chain(name);
-    if (c === undefined) throw new RangeError(`${op}: no chain ${JSON.stringify(name)} in table ${this.#table.name}`);
-    return c;
-  }
-
-  #builtin(name: string): boolean {
-    return (BUILTIN_CHAINS[this.#table.name] as readonly string[]).includes(name);
-  }
-
-  #position(c: Chain, n: number, op: string, max = c.rules.length): number {
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new RangeError(`${op}: rule number ${n} is not in 1..${max} of ${c.name}`);
-    return n - 1;
-  }
-
-  /** Appends a rule. Equivalent to: `iptables -A CHAIN RULE`. */
-  append(chain: string, rule: Rule): this {
-    this.#chain(chain, 'append').rules.push(rule);
-    return this;
-  }
-
-  /** Inserts a rule at `position` (1 = first). Equivalent to: `iptables -I CHAIN [N] RULE`. */
-  insert(chain: string, rule: Rule, position = 1): this {
-    const c = this.#chain(chain, 'insert');
-    c.rules.splice(this.#position(c, position, 'insert', c.rules.length + 1), 0, rule);
-    return this;
-  }
-
-  /** Replaces rule number `position`. Equivalent to: `iptables -R CHAIN N RULE`. */
-  replaceRule(chain: string, position: number, rule: Rule): this {
-    const c = this.#chain(chain, 'replaceRule');
-    c.rules[this.#position(c, position, 'replaceRule')] = rule;
-    return this;
-  }
-
-  /**
-   * Deletes rule number `rule`, or the first rule that reads the same as
-   * `rule` in iptables-save form. Equivalent to: `iptables -D CHAIN N|RULE`.
-   */
-  delete(chain: string, rule: number | Rule): this {
-    const c = this.#chain(chain, 'delete');
-    if (typeof rule === 'number') {
-      c.rules.splice(this.#position(c, rule, 'delete'), 1);
-      return this;
-    }
-    const family = this.#table.family;
-    const text = saveRule(chain, rule, family);
-    const i = c.rules.findIndex((r) => saveRule(chain, r, family) === text);
-    if (i < 0) throw new RangeError(`delete: no rule in ${chain} like "${text}"`);
-    c.rules.splice(i, 1);
-    return this;
-  }
-
-  /** Removes every rule of one chain, or of all chains. Equivalent to: `iptables -F [CHAIN]`. */
-  flush(chain?: string): this {
-    const chains = chain === undefined ? this.#table.chains : [this.#chain(chain, 'flush')];
-    for (const c of chains) c.rules = [];
-    return this;
-  }
-
-  /** Creates an empty user chain. Equivalent to: `iptables -N CHAIN`. */
-  newChain(name: string): this {
-    const problem = chainNameProblem(name);
-    if (problem !== undefined) throw new TypeError(`newChain: chain name ${JSON.stringify(name)} ${problem}`);
-    if (this.#table.chain(name) !== undefined) throw new RangeError(`newChain: chain ${name} already exists`);
-    this.#table.chains.push({ name, rules: [] });
-    return this;
-  }
-
-  #referenced(name: string): boolean {
-    return this.#table.chains.some((c) => c.rules.some((r) => (r.target?.name === 'jump' || r.target?.name === 'goto') && (r.target as { chain: string }).chain === name));
-  }
-
-  /**
-   * Deletes an empty, unreferenced user chain; without a name, every user
-   * chain (each must be empty and unreferenced). Equivalent to: `iptables -X [CHAIN]`.
-   */
-  deleteChain(name?: string): this {
-    const names = name !== undefined ? [name] : this.#table.chains.filter((c) => !this.#builtin(c.name)).map((c) => c.name);
-    for (const n of names) {
-      const c = this.#chain(n, 'deleteChain');
-      if (this.#builtin(n)) throw new RangeError(`deleteChain: ${n} is a built-in chain`);
-      if (c.rules.length > 0) throw new RangeError(`deleteChain: chain ${n} is not empty`);
-      if (this.#referenced(n)) throw new RangeError(`deleteChain: chain ${n} is still referenced`);
-    }
-    this.#table.chains = this.#table.chains.filter((c) => !names.includes(c.name));
-    return this;
-  }
-
-  /** Renames a user chain, and every jump to it. Equivalent to: `iptables -E OLD NEW`. */
-  renameChain(from: string, to: string): this {
-    const c = this.#chain(from, 'renameChain');
-    if (this.#builtin(from)) throw new RangeError(`renameChain: ${from} is a built-in chain`);
-    const problem = chainNameProblem(to);
-    if (problem !== undefined) throw new TypeError(`renameChain: chain name ${JSON.stringify(to)} ${problem}`);
-    if (this.#table.chain(to) !== undefined) throw new RangeError(`renameChain: chain ${to} already exists`);
-    c.name = to;
-    for (const ch of this.#table.chains) {
-      for (const r of ch.rules) {
-        if ((r.target?.name === 'jump' || r.target?.name === 'goto') && (r.target as { chain: string }).chain === from) {
-          r.target = { ...r.target, chain: to } as Rule['target'];
-        }
-      }
-    }
-    return this;
-  }
-
-  /** Sets a built-in chain's policy (and its counters). Equivalent to: `iptables -P CHAIN ACCEPT|DROP`. */
-  policy(chain: string, policy: 'ACCEPT' | 'DROP', counters?: Counters): this {
-    const c = this.#chain(chain, 'policy');
-    if (!this.#builtin(chain)) throw new RangeError(`policy: ${chain} is not a built-in chain`);
-    if (policy !== 'ACCEPT' && policy !== 'DROP') throw new TypeError("policy must be 'ACCEPT' or 'DROP'");
-    c.policy = policy;
-    if (counters !== undefined) c.counters = counters;
-    return this;
-  }
-
-  /** The edited table in iptables-save format. */
-  toString(): string {
-    return this.#table.toString();
+    this.#read = table;
   }
 
   /**
@@ -159,9 +27,10 @@ export class IptablesTransaction {
    * it since it was read (then IptablesConflictError, and nothing changed).
    */
   async commit(options: CommitOptions = {}): Promise<void> {
-    await this.#owner.replace(this.#table.name, this.#table.chains, {
+    const t = this.table;
+    await this.#owner.replace(t.name, t.chains, {
       counters: options.counters ?? 'keep',
-      ...(this.#table.generation !== undefined ? { generation: this.#table.generation } : {}),
+      ...(this.#read.generation !== undefined ? { generation: this.#read.generation } : {}),
     });
   }
 }
