@@ -3,14 +3,19 @@
 // ends with its policy at the underflow; a user chain starts with an ERROR
 // target naming it and ends with a RETURN; a last ERROR entry closes the
 // table. Jumps are offsets, turned back into chain names here.
+//
+// Hot on large tables (half a million entries): one pass checks and
+// classifies the entries into typed arrays, a second builds the objects.
+// Verdicts and option-less tcp/udp matches are shared, frozen objects;
+// counters are only set when non-zero.
 import { DecodeError } from '../nft/wire.js';
-import { decoderFor, type Match } from './ext/index.js';
+import { matchDecoder, targetDecoder, type Match } from './ext/index.js';
 import type { DecodeContext } from './ext/ext.js';
 import { setIndexOf } from './ext/set.js';
 import { decodeRuleHeader } from './entry.js';
-import type { Chain, Rule, TableData, TableName, Target } from './types.js';
+import type { Chain, JumpTarget, Rule, TableData, TableName, Target } from './types.js';
 import {
-  CHAIN_NAME_LEN, EXT_HEADER, EXT_NAME_LEN, HOOK_NAMES, i32, layoutOf, readCString, STANDARD_TARGET_SIZE, u16, u64, type Family,
+  CHAIN_NAME_LEN, EXT_HEADER, EXT_NAME_LEN, HOOK_NAMES, i32, layoutOf, readCString, STANDARD_TARGET_SIZE, u16, type Family,
 } from './wire.js';
 
 /** The kernel's struct ipt_getinfo, less the name. */
@@ -23,41 +28,57 @@ export interface TableInfo {
 }
 
 export interface DecodeOptions {
-  /** Include each rule's counters (default true). */
+  /** Include each rule's counters (default true; they are only set when non-zero). */
   counters?: boolean;
 }
 
-const VERDICTS: Record<number, Target['name']> = { [-1]: 'DROP', [-2]: 'ACCEPT', [-4]: 'QUEUE', [-5]: 'RETURN' };
+const RULE = 0;
+const HEAD = 1;
+const POLICY = 2;
+const RETURN = 3;
+const END = 4;
+const HOOK_START = 8; // flag: the entry is a hook entry (a built-in chain starts here)
+
+const VERDICTS = new Map<number, Target>([[-1, 'DROP'], [-2, 'ACCEPT'], [-4, 'QUEUE'], [-5, 'RETURN']]
+  .map(([v, name]) => [v as number, Object.freeze({ name }) as Target]));
 
 // "ERROR\0" at the target name.
 function isErrorTarget(b: Uint8Array, t: number): boolean {
   return b[t + 2] === 0x45 && b[t + 3] === 0x52 && b[t + 4] === 0x52 && b[t + 5] === 0x4f && b[t + 6] === 0x52 && b[t + 7] === 0;
 }
 
-interface Layout {
-  /** Offset of each chain's first rule -> its name (jump targets). */
-  firstRule: Map<number, string>;
-  /** Offsets where a chain starts: ERROR heads and hook entries. */
-  starts: Set<number>;
-  /** Offset of the closing ERROR entry. */
-  end: number;
+function isReturn(b: Uint8Array, t: number): boolean {
+  return b[t + 2] === 0 && u16(b, t) === STANDARD_TARGET_SIZE && i32(b, t + EXT_HEADER) === -5;
 }
 
-/** The entries' structure, checked: offsets inside the blob, sizes that add up. */
+interface Layout {
+  offsets: Uint32Array;
+  kinds: Uint8Array;
+  /** Offset of each chain's first rule -> its name (jump targets). */
+  firstRule: Map<number, string>;
+}
+
+/** Checks the entries' structure and classifies each (rule, chain head, policy, closing RETURN, end). */
 function scan(b: Uint8Array, info: TableInfo, family: Family): Layout {
   const l = layoutOf(family);
+  const n = info.numEntries;
+  if (!Number.isInteger(n) || n < 1 || n * (l.size + EXT_HEADER) > info.size) throw new DecodeError('entry count does not fit the table size');
+  const offsets = new Uint32Array(n);
+  const kinds = new Uint8Array(n);
   const firstRule = new Map<number, string>();
-  const starts = new Set<number>();
+  const hooks: number[] = [];
+  const policies: number[] = [];
   for (let h = 0; h < 5; h++) {
     if ((info.validHooks & (1 << h)) === 0) continue;
+    hooks.push(info.hookEntry[h]!);
+    policies.push(info.underflow[h]!);
     firstRule.set(info.hookEntry[h]!, HOOK_NAMES[h]!);
-    starts.add(info.hookEntry[h]!);
   }
   let off = 0;
-  let last = -1;
-  let count = 0;
-  while (off < info.size) {
-    if (off + l.size + EXT_HEADER > info.size || off % 8 !== 0) throw new DecodeError(`entry at ${off} runs past the table`);
+  let i = 0;
+  let user = false;
+  for (; off < info.size; i++) {
+    if (i >= n || off + l.size + EXT_HEADER > info.size || off % 8 !== 0) throw new DecodeError(`entry at ${off} runs past the table`);
     const targetOffset = u16(b, off + l.target_offset);
     const next = u16(b, off + l.next_offset);
     if (next < l.size + EXT_HEADER || off + next > info.size || targetOffset < l.size || targetOffset + EXT_HEADER > next) {
@@ -66,40 +87,106 @@ function scan(b: Uint8Array, info: TableInfo, family: Family): Layout {
     const t = off + targetOffset;
     const tsize = u16(b, t);
     if (tsize < EXT_HEADER || targetOffset + tsize > next) throw new DecodeError(`entry at ${off} has a bad target size`);
-    if (off + next < info.size && isErrorTarget(b, t)) {
-      firstRule.set(off + next, readCString(b, t + EXT_HEADER, CHAIN_NAME_LEN));
-      starts.add(off);
+    offsets[i] = off;
+    const last = off + next === info.size;
+    const hook = hooks.includes(off);
+    let kind = RULE;
+    if (last) kind = END;
+    else if (isErrorTarget(b, t)) kind = HEAD;
+    else if (policies.includes(off)) kind = POLICY;
+    // The entry before a chain start (or the end) closes a user chain with a RETURN.
+    if ((kind === HEAD || kind === END || hook) && user && i > 0 && kinds[i - 1] === RULE && isReturn(b, offsets[i - 1]! + u16(b, offsets[i - 1]! + l.target_offset))) {
+      kinds[i - 1] = RETURN;
     }
-    last = off;
+    if (kind === HEAD) {
+      firstRule.set(off + next, readCString(b, t + EXT_HEADER, CHAIN_NAME_LEN));
+      user = true;
+    }
+    if (hook) user = false;
+    kinds[i] = kind | (hook ? HOOK_START : 0);
     off += next;
-    count++;
   }
-  if (off !== info.size || last < 0 || count !== info.numEntries) throw new DecodeError('entries do not add up to the table size');
-  return { firstRule, starts, end: last };
+  if (off !== info.size || i !== n) throw new DecodeError('entries do not add up to the table size');
+  return { offsets, kinds, firstRule };
 }
 
-function decodeExtension(b: Uint8Array, at: number, size: number, kind: 'match' | 'target', ctx: DecodeContext): Match | Target {
-  const name = readCString(b, at + 2, EXT_NAME_LEN);
-  const revision = b[at + 31]!;
-  const decoder = decoderFor(kind, name);
-  const typed = decoder?.decode(b, at + EXT_HEADER, size - EXT_HEADER, revision, ctx);
-  if (typed !== undefined) return typed as Match | Target;
-  return { name: 'raw', extension: name, revision, data: b.slice(at + EXT_HEADER, at + size) };
+/** Recently seen extension names, compared byte for byte, so each is one string. */
+class NameCache {
+  readonly #bytes: Uint8Array[] = [];
+  readonly #names: string[] = [];
+
+  get(b: Uint8Array, at: number): string {
+    let len = 0;
+    while (len < EXT_NAME_LEN && b[at + len] !== 0) len++;
+    outer: for (let k = 0; k < this.#bytes.length; k++) {
+      const c = this.#bytes[k]!;
+      if (c.length !== len) continue;
+      for (let j = 0; j < len; j++) if (c[j] !== b[at + j]) continue outer;
+      return this.#names[k]!;
+    }
+    const name = readCString(b, at, EXT_NAME_LEN);
+    if (this.#bytes.length < 64) {
+      this.#bytes.push(b.slice(at, at + len));
+      this.#names.push(name);
+    }
+    return name;
+  }
 }
 
-/** The target of an entry, or undefined for a rule that falls through (no -j). */
-function decodeTarget(b: Uint8Array, off: number, t: number, next: number, layout: Layout, goto: boolean, ctx: DecodeContext): Target | undefined {
-  const size = u16(b, t);
-  if (b[t + 2] !== 0 || size !== STANDARD_TARGET_SIZE || b[t + 31] !== 0) return decodeExtension(b, t, size, 'target', ctx) as Target;
-  const verdict = i32(b, t + EXT_HEADER);
-  if (verdict >= 0) {
-    if (verdict === off + next && !goto) return undefined;
-    const chain = layout.firstRule.get(verdict);
-    if (chain !== undefined) return { name: goto ? 'goto' : 'jump', chain };
-  } else if (VERDICTS[verdict] !== undefined && !goto) {
-    return { name: VERDICTS[verdict] } as Target;
+class Decoder {
+  readonly names = new NameCache();
+
+  constructor(readonly b: Uint8Array, readonly family: Family, readonly layout: Layout, readonly ctx: DecodeContext, readonly counters: boolean) {}
+
+  extension(at: number, size: number, kind: 'match' | 'target'): Match | Target {
+    const b = this.b;
+    const name = this.names.get(b, at + 2);
+    const revision = b[at + 31]!;
+    const decoder = kind === 'match' ? matchDecoder(name) : targetDecoder(name);
+    const typed = decoder?.decode(b, at + EXT_HEADER, size - EXT_HEADER, revision, this.ctx);
+    if (typed !== undefined) return typed as Match | Target;
+    return { name: 'raw', extension: name, revision, data: b.slice(at + EXT_HEADER, at + size) };
   }
-  return decodeExtension(b, t, size, 'target', ctx) as Target;
+
+  /** The target of an entry, or undefined for a rule that falls through (no -j). */
+  target(off: number, t: number, next: number, goto: boolean): Target | undefined {
+    const b = this.b;
+    const size = u16(b, t);
+    if (b[t + 2] !== 0 || size !== STANDARD_TARGET_SIZE || b[t + 31] !== 0) return this.extension(t, size, 'target') as Target;
+    const verdict = i32(b, t + EXT_HEADER);
+    if (verdict >= 0) {
+      if (verdict === off + next && !goto) return undefined;
+      const chain = this.layout.firstRule.get(verdict);
+      if (chain !== undefined) return { name: goto ? 'goto' : 'jump', chain } as JumpTarget;
+    } else if (!goto) {
+      const v = VERDICTS.get(verdict);
+      if (v !== undefined) return v;
+    }
+    return this.extension(t, size, 'target') as Target;
+  }
+
+  rule(off: number): Rule {
+    const b = this.b;
+    const l = layoutOf(this.family);
+    const targetOffset = u16(b, off + l.target_offset);
+    const next = u16(b, off + l.next_offset);
+    const { rule, goto } = decodeRuleHeader(b, off, this.family, this.counters);
+    const end = off + targetOffset;
+    let m = off + l.size;
+    if (m < end) {
+      const matches: Match[] = [];
+      while (m < end) {
+        const size = u16(b, m);
+        if (size < EXT_HEADER || m + size > end) throw new DecodeError(`entry at ${off} has a bad match size`);
+        matches.push(this.extension(m, size, 'match') as Match);
+        m += size;
+      }
+      rule.matches = matches;
+    }
+    const target = this.target(off, end, next, goto);
+    if (target !== undefined) rule.target = target;
+    return rule;
+  }
 }
 
 /** Decodes a table read from the kernel (its info and entries). Throws DecodeError for malformed bytes. */
@@ -107,71 +194,39 @@ export function decodeTable(name: TableName, family: Family, info: TableInfo, b:
   options: DecodeOptions = {}): TableData {
   const l = layoutOf(family);
   const layout = scan(b, info, family);
-  const withCounters = options.counters !== false;
+  const d = new Decoder(b, family, layout, ctx, options.counters !== false);
+  const { offsets, kinds } = layout;
   const chains: Chain[] = [];
-  const hookAt = new Map<number, number>();
-  const policyAt = new Set<number>();
-  for (let h = 0; h < 5; h++) {
-    if ((info.validHooks & (1 << h)) === 0) continue;
-    hookAt.set(info.hookEntry[h]!, h);
-    policyAt.add(info.underflow[h]!);
-  }
   let chain: Chain | undefined;
-  let builtin = false;
-  for (let off = 0; off < layout.end;) {
-    const targetOffset = u16(b, off + l.target_offset);
-    const next = u16(b, off + l.next_offset);
-    const t = off + targetOffset;
-    if (isErrorTarget(b, t)) {
-      chain = { name: readCString(b, t + EXT_HEADER, CHAIN_NAME_LEN), rules: [] };
+  let rules: Rule[] = [];
+  for (let i = 0; i < offsets.length; i++) {
+    const off = offsets[i]!;
+    const kind = kinds[i]! & 7;
+    if (kind === END) break;
+    if (kind === HEAD) {
+      const t = off + u16(b, off + l.target_offset);
+      rules = [];
+      chain = { name: readCString(b, t + EXT_HEADER, CHAIN_NAME_LEN), rules };
       chains.push(chain);
-      builtin = false;
-      off += next;
       continue;
     }
-    const hook = hookAt.get(off);
-    if (hook !== undefined) {
-      chain = { name: HOOK_NAMES[hook]!, rules: [] };
+    if (kinds[i]! & HOOK_START) {
+      const h = info.hookEntry.indexOf(off);
+      rules = [];
+      chain = { name: HOOK_NAMES[h]!, rules };
       chains.push(chain);
-      builtin = true;
     }
     if (chain === undefined) throw new DecodeError(`entry at ${off} is outside any chain`);
-    if (builtin && policyAt.has(off)) {
+    if (kind === POLICY) {
+      const t = off + u16(b, off + l.target_offset);
       chain.policy = i32(b, t + EXT_HEADER) === -1 ? 'DROP' : 'ACCEPT';
-      chain.counters = { packets: u64(b, off + l.counters), bytes: u64(b, off + l.counters + 8) };
-    } else if (!builtin && (layout.starts.has(off + next) || off + next === layout.end) && isReturn(b, t)) {
-      // a user chain's closing RETURN
-    } else {
-      chain.rules.push(decodeRule(b, off, targetOffset, next, family, layout, withCounters, ctx));
+      const header = decodeRuleHeader(b, off, family, true).rule;
+      chain.counters = header.counters ?? { packets: 0, bytes: 0 };
+    } else if (kind === RULE) {
+      rules.push(d.rule(off));
     }
-    off += next;
   }
   return { name, family, chains };
-}
-
-function isReturn(b: Uint8Array, t: number): boolean {
-  return b[t + 2] === 0 && u16(b, t) === STANDARD_TARGET_SIZE && i32(b, t + EXT_HEADER) === -5;
-}
-
-function decodeRule(b: Uint8Array, off: number, targetOffset: number, next: number, family: Family, layout: Layout,
-  withCounters: boolean, ctx: DecodeContext): Rule {
-  const l = layoutOf(family);
-  const { rule, goto } = decodeRuleHeader(b, off, family, withCounters);
-  let m = off + l.size;
-  const end = off + targetOffset;
-  if (m < end) {
-    const matches: Match[] = [];
-    while (m < end) {
-      const size = u16(b, m);
-      if (size < EXT_HEADER || m + size > end) throw new DecodeError(`entry at ${off} has a bad match size`);
-      matches.push(decodeExtension(b, m, size, 'match', ctx) as Match);
-      m += size;
-    }
-    rule.matches = matches;
-  }
-  const target = decodeTarget(b, off, end, next, layout, goto, ctx);
-  if (target !== undefined) rule.target = target;
-  return rule;
 }
 
 /** The ipset indexes the set matches of a blob refer to (to resolve their names before decoding). */

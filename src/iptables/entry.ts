@@ -92,7 +92,11 @@ export function decodeRuleHeader(b: Uint8Array, at: number, family: Family, with
     if (inv & INV_FRAG) i.fragment = true;
     rule.invert = i;
   }
-  if (withCounters) rule.counters = { packets: u64(b, at + l.counters), bytes: u64(b, at + l.counters + 8) };
+  if (withCounters) {
+    const packets = u64(b, at + l.counters);
+    const bytes = u64(b, at + l.counters + 8);
+    if (packets !== 0 || bytes !== 0) rule.counters = { packets, bytes };
+  }
   return { rule, goto: (flags & l.gotoFlag) !== 0 };
 }
 

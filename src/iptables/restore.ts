@@ -20,11 +20,10 @@ export interface ChainLine {
   line: number;
 }
 
-/** One `*table` ... `COMMIT` block. */
+/** One `*table` ... `COMMIT` block: its chain lines and commands, in file order. */
 export interface ScriptTable {
   name: TableName;
-  chains: ChainLine[];
-  commands: (Command & { line: number })[];
+  steps: ((Command & { line: number }) | ({ op: 'chain' } & ChainLine))[];
 }
 
 export interface IptablesScript {
@@ -89,12 +88,12 @@ export function parse(text: string, options: ParseOptions = {}): IptablesScript 
       if (current !== undefined) throw new IptablesParseError(`table ${current.name} has no COMMIT before *`, lineNo);
       const name = line.slice(1).trim().split(/[ \t]/)[0];
       if (!TABLE_NAMES.includes(name as TableName)) throw new IptablesParseError(`table '${name}' does not exist`, lineNo);
-      current = { name: name as TableName, chains: [], commands: [] };
+      current = { name: name as TableName, steps: [] };
       return;
     }
     if (current === undefined) throw new IptablesParseError('no *table line before this one', lineNo);
     if (line.startsWith(':')) {
-      current.chains.push(chainLine(line, lineNo));
+      current.steps.push({ op: 'chain', ...chainLine(line, lineNo) });
       return;
     }
     const { counters, rest } = splitCounters(line, lineNo);
@@ -107,7 +106,7 @@ export function parse(text: string, options: ParseOptions = {}): IptablesScript 
     }
     if (command === undefined) return;
     if (counters !== undefined && 'rule' in command && command.rule !== undefined) command.rule.counters = counters;
-    current.commands.push({ ...command, line: lineNo });
+    current.steps.push({ ...command, line: lineNo });
   });
   if (current !== undefined) throw new IptablesParseError(`COMMIT expected at line ${lines.length}`);
   return { family, tables };
@@ -140,7 +139,11 @@ export function applyScript(current: TableData | undefined, script: ScriptTable,
     table.chains = table.chains.filter((c) => builtins.includes(c.name));
   }
   if (!options.counters) for (const c of table.chains) if (!options.noflush) delete c.counters;
-  for (const c of script.chains) {
+  for (const c of script.steps) {
+    if (c.op !== 'chain') {
+      at(c.line, () => edit.apply(c, options.counters === true));
+      continue;
+    }
     at(c.line, () => {
       if (builtins.includes(c.chain)) {
         if (c.policy === undefined) return;
@@ -155,6 +158,5 @@ export function applyScript(current: TableData | undefined, script: ScriptTable,
       else edit.newChain(c.chain);
     });
   }
-  for (const cmd of script.commands) at(cmd.line, () => edit.apply(cmd, options.counters === true));
   return table;
 }

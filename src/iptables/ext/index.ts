@@ -61,11 +61,13 @@ const DECODERS: readonly Decoder[] = [tcpDecoder, udpDecoder, sctpDecoder, icmpD
 
 const matchCodecs = new Map(MATCHES.map((c) => [c.name as string, c]));
 const targetCodecs = new Map(TARGETS.map((c) => [c.name as string, c]));
-const decoders = new Map(DECODERS.map((d) => [`${d.kind}:${d.kernel}`, d]));
+const matchDecoders = new Map(DECODERS.filter((d) => d.kind === 'match').map((d) => [d.kernel, d]));
+const targetDecoders = new Map(DECODERS.filter((d) => d.kind === 'target').map((d) => [d.kernel, d]));
 
 export const matchCodec = (name: string): AnyCodec | undefined => matchCodecs.get(name);
 export const targetCodec = (name: string): AnyCodec | undefined => targetCodecs.get(name);
-export const decoderFor = (kind: 'match' | 'target', kernel: string): Decoder | undefined => decoders.get(`${kind}:${kernel}`);
+export const matchDecoder = (kernel: string): Decoder | undefined => matchDecoders.get(kernel);
+export const targetDecoder = (kernel: string): Decoder | undefined => targetDecoders.get(kernel);
 
 /** The typed names of every match and target with a typed form. */
 export const knownMatches = (): string[] => [...matchCodecs.keys()];

@@ -131,20 +131,6 @@ function encodeRange(r: Range, layout: Layout, b: Uint8Array, at: number): void 
   if (layout === 'range2') putBe16(b, at + 40, r.basePort);
 }
 
-function decodeRange(b: Uint8Array, at: number, layout: Layout): Range {
-  if (layout === 'compat') {
-    const min = new Uint8Array(16);
-    const max = new Uint8Array(16);
-    min.set(b.subarray(at + 8, at + 12));
-    max.set(b.subarray(at + 12, at + 16));
-    return { flags: u32(b, at + 4), min, max, minPort: be16(b, at + 16), maxPort: be16(b, at + 18), basePort: 0 };
-  }
-  return {
-    flags: u32(b, at), min: b.slice(at + 4, at + 20), max: b.slice(at + 20, at + 36), minPort: be16(b, at + 36),
-    maxPort: be16(b, at + 38), basePort: layout === 'range2' ? be16(b, at + 40) : 0,
-  };
-}
-
 /** sprint_range and __NAT_print of libxt_NAT. */
 function saveRange(r: Range, family: Family, option: string, skipColon: boolean): string {
   let s = '';
@@ -298,24 +284,42 @@ export const masquerade = makeCodec<MasqueradeTarget>('MASQUERADE', {
 });
 export const redirect = makeCodec<RedirectTarget>('REDIRECT', { 'to-ports': portsOption<RedirectTarget>(), random: flag('random') });
 
-function fromRange(name: Nat['name'], r: Range, family: Family): Nat | undefined {
-  const allowed = { DNAT: 0x3f, SNAT: 0x1f, MASQUERADE: 0x16, REDIRECT: 0x06 }[name];
-  if (r.flags & ~allowed) return undefined;
+const RANGE_FLAGS = { DNAT: 0x3f, SNAT: 0x1f, MASQUERADE: 0x16, REDIRECT: 0x06 } as const;
+
+const zeroBytes = (b: Uint8Array, at: number, len: number): boolean => {
+  for (let i = 0; i < len; i++) if (b[at + i] !== 0) return false;
+  return true;
+};
+
+/** A range read in place (no copies: this runs once per DNAT rule of large tables). */
+function readRange(name: Nat['name'], b: Uint8Array, at: number, layout: Layout, family: Family): Nat | undefined {
+  const compat = layout === 'compat';
+  const flags = u32(b, at + (compat ? 4 : 0));
+  const minAt = at + (compat ? 8 : 4);
+  const maxAt = at + (compat ? 12 : 20);
+  const portAt = at + (compat ? 16 : 36);
+  const addrLen = compat ? 4 : 16;
+  if (flags & ~RANGE_FLAGS[name]) return undefined;
   const v = { name } as DnatTarget;
-  if (r.flags & MAP_IPS) {
-    v.address = readAddress(r.min, 0, family);
-    const last = readAddress(r.max, 0, family);
-    if (last !== v.address) v.lastAddress = last;
-  } else if (r.min.some((x) => x !== 0) || r.max.some((x) => x !== 0)) return undefined;
-  if (r.flags & PROTO_SPECIFIED) {
-    v.port = r.minPort;
-    if (r.maxPort !== r.minPort) v.lastPort = r.maxPort;
-  } else if (r.minPort !== 0 || r.maxPort !== 0) return undefined;
-  if (r.flags & PROTO_OFFSET) v.basePort = r.basePort;
-  else if (r.basePort !== 0) return undefined;
-  if (r.flags & RANDOM) v.random = true;
-  if (r.flags & RANDOM_FULLY) v.randomFully = true;
-  if (r.flags & PERSISTENT) v.persistent = true;
+  if (flags & MAP_IPS) {
+    v.address = readAddress(b, minAt, family);
+    let same = true;
+    for (let i = 0; i < addrLen; i++) if (b[minAt + i] !== b[maxAt + i]) { same = false; break; }
+    if (!same) v.lastAddress = readAddress(b, maxAt, family);
+    if (family === 4 && !compat && (!zeroBytes(b, minAt + 4, 12) || !zeroBytes(b, maxAt + 4, 12))) return undefined;
+  } else if (!zeroBytes(b, minAt, addrLen) || !zeroBytes(b, maxAt, addrLen)) return undefined;
+  const minPort = be16(b, portAt);
+  const maxPort = be16(b, portAt + 2);
+  if (flags & PROTO_SPECIFIED) {
+    v.port = minPort;
+    if (maxPort !== minPort) v.lastPort = maxPort;
+  } else if (minPort !== 0 || maxPort !== 0) return undefined;
+  const base = layout === 'range2' ? be16(b, at + 40) : 0;
+  if (flags & PROTO_OFFSET) v.basePort = base;
+  else if (base !== 0) return undefined;
+  if (flags & RANDOM) v.random = true;
+  if (flags & RANDOM_FULLY) v.randomFully = true;
+  if (flags & PERSISTENT) v.persistent = true;
   return v;
 }
 
@@ -324,13 +328,12 @@ function makeDecoder(name: Nat['name']): Decoder {
     kind: 'target',
     kernel: name,
     decode(b, at, len, revision, ctx) {
-      const layout: Layout | undefined = revision === 0 ? (ctx.family === 4 && name !== 'MASQUERADE' && name !== 'REDIRECT' ? 'compat'
-        : ctx.family === 4 ? 'compat' : 'range') : revision === 1 ? 'range' : revision === 2 ? 'range2' : undefined;
-      if (layout === undefined || len < SIZES[layout] || (layout === 'compat' && (ctx.family !== 4 || u32(b, at) !== 1))) return undefined;
       if ((name === 'MASQUERADE' || name === 'REDIRECT') && revision !== 0) return undefined;
-      const v = fromRange(name, decodeRange(b, at, layout), ctx.family);
+      const layout: Layout | undefined = revision === 0 ? (ctx.family === 4 ? 'compat' : 'range') : revision === 1 ? 'range' : revision === 2 ? 'range2' : undefined;
+      if (layout === undefined || len < SIZES[layout] || (layout === 'compat' && u32(b, at) !== 1)) return undefined;
+      const v = readRange(name, b, at, layout, ctx.family);
       if (v === undefined) return undefined;
-      const def = layoutFor({ ...v, revision: undefined } as Nat, ctx.family).revision;
+      const def = layoutFor({ name } as Nat, ctx.family).revision;
       if ((name === 'DNAT' || name === 'SNAT') && revision !== def) (v as DnatTarget).revision = revision as 0;
       return v;
     },

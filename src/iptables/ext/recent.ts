@@ -69,7 +69,13 @@ export const recent: Codec<RecentMatch> = {
     put32(b, at + 4, v.hitCount ?? 0);
     b[at + 8] = MODES[v.mode] | (v.rttl ? TTL : 0) | (v.reap ? REAP : 0);
     b[at + 9] = v.invert ? 1 : 0;
-    writeCString(b, at + 10, v.list ?? 'DEFAULT', NAME_LEN);
+    // iptables writes DEFAULT first, then --name over it up to its NUL: a
+    // shorter name leaves the rest of DEFAULT behind it, which the kernel keeps.
+    writeCString(b, at + 10, 'DEFAULT', NAME_LEN);
+    if (v.list !== undefined) {
+      writeCString(b, at + 10, v.list, NAME_LEN);
+      b[at + 10 + Buffer.byteLength(v.list)] = 0;
+    }
     b[at + SIDE] = v.side === 'destination' ? 1 : 0;
     if (v.revision !== 0) b.set(maskBytes(v.mask, ctx.family), at + MASK);
   },

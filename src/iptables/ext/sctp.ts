@@ -157,7 +157,10 @@ export const sctp: Codec<SctpMatch> = {
   save(v) {
     let out = savePorts(v.sourcePort, v.destinationPort, v.invert?.sourcePort === true, v.invert?.destinationPort === true);
     if (v.chunkTypes !== undefined) {
-      out += `${v.invert?.chunkTypes ? ' !' : ''} --chunk-types ${v.chunkTypes.match} ${v.chunkTypes.chunks.join(',')}`;
+      // print_chunks: by chunk type, whatever the order given.
+      const type = (c: string): number => CHUNKS.find(([n]) => n === c.split(':')[0]!.toUpperCase())?.[1] ?? -1;
+      const chunks = [...v.chunkTypes.chunks].sort((x, y) => type(x) - type(y));
+      out += `${v.invert?.chunkTypes ? ' !' : ''} --chunk-types ${v.chunkTypes.match} ${chunks.join(',')}`;
     }
     return out;
   },

@@ -155,6 +155,15 @@ export const tcp: Codec<TcpMatch> = {
   },
 };
 
+/** spts and dpts 0:65535 and nothing else set: `-m tcp` (or udp) with no options. */
+export function isDefault(b: Uint8Array, at: number): boolean {
+  return u16(b, at) === 0 && u16(b, at + 2) === 0xffff && u16(b, at + 4) === 0 && u16(b, at + 6) === 0xffff &&
+    b[at + 8] === 0 && b[at + 9] === 0 && b[at + 10] === 0 && b[at + 11] === 0;
+}
+
+// Shared by every option-less -m tcp of a decoded table (frozen).
+const TCP_ANY: TcpMatch = Object.freeze({ name: 'tcp' });
+
 export const tcpDecoder: Decoder = {
   kind: 'match',
   kernel: 'tcp',
@@ -165,6 +174,7 @@ export const tcpDecoder: Decoder = {
     const flgCmp = b[at + 10]!;
     // Bits iptables cannot name, or a compare byte it would not print: kept raw.
     if ((flgMask | flgCmp) & 0xc0 || inv & ~0x0f || (flgMask === 0 && flgCmp !== 0 && !(inv & INV_FLAGS))) return undefined;
+    if (isDefault(b, at)) return TCP_ANY;
     const m: TcpMatch = { name: 'tcp' };
     const sp = readPortPair(b, at, (inv & INV_SRCPT) !== 0);
     const dp = readPortPair(b, at + 4, (inv & INV_DSTPT) !== 0);

@@ -1,5 +1,5 @@
 // -m udp (xt_udp, revision 0): source and destination ports.
-import { put16, type Family } from '../wire.js';
+import { put16, u16, type Family } from '../wire.js';
 import { checkKeys, type Codec, type Decoder } from './ext.js';
 import { checkPortSpec, type PortSpec } from './ports.js';
 import { portOptions, portPair, readPortPair, savePorts } from './tcp.js';
@@ -35,12 +35,16 @@ export const udp: Codec<UdpMatch> = {
   parser: { init: () => ({ name: 'udp' }), options: portOptions<UdpMatch>('udp') },
 };
 
+// Shared by every option-less -m udp of a decoded table (frozen).
+const UDP_ANY: UdpMatch = Object.freeze({ name: 'udp' });
+
 export const udpDecoder: Decoder = {
   kind: 'match',
   kernel: 'udp',
   decode(b, at, len, revision) {
     if (revision !== 0 || len < 9 || b[at + 8]! & ~3) return undefined;
     const inv = b[at + 8]!;
+    if (inv === 0 && u16(b, at) === 0 && u16(b, at + 2) === 0xffff && u16(b, at + 4) === 0 && u16(b, at + 6) === 0xffff) return UDP_ANY;
     const m: UdpMatch = { name: 'udp' };
     const sp = readPortPair(b, at, (inv & 1) !== 0);
     const dp = readPortPair(b, at + 4, (inv & 2) !== 0);
