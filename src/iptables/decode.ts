@@ -211,7 +211,8 @@ export function decodeTable(name: TableName, family: Family, info: TableInfo, b:
       continue;
     }
     if (kinds[i]! & HOOK_START) {
-      const h = info.hookEntry.indexOf(off);
+      let h = 0;
+      while (!(info.validHooks & (1 << h) && info.hookEntry[h] === off)) h++;
       rules = [];
       chain = { name: HOOK_NAMES[h]!, rules };
       chains.push(chain);

@@ -10,9 +10,24 @@ import { chainNameProblem } from './validate.js';
 /** Edits of one table in memory, iptables command by command. */
 export class TableEdit {
   readonly #table: IptablesTable;
+  readonly #checkJumps: boolean;
 
-  constructor(table: IptablesTable) {
+  /**
+   * With `checkJumps`, a rule that jumps to a chain that does not exist (yet)
+   * is refused when it is added, as iptables-restore refuses it; without, it
+   * is only checked when the table is committed.
+   */
+  constructor(table: IptablesTable, options: { checkJumps?: boolean } = {}) {
     this.#table = table;
+    this.#checkJumps = options.checkJumps === true;
+  }
+
+  #checkRule(rule: Rule, op: string): void {
+    if (!this.#checkJumps || (rule.target?.name !== 'jump' && rule.target?.name !== 'goto')) return;
+    const to = (rule.target as { chain: string }).chain;
+    const c = this.#table.chain(to);
+    if (c === undefined) throw new RangeError(`${op}: ${rule.target.name} to ${JSON.stringify(to)}, which is not a chain`);
+    if (this.#builtin(to)) throw new RangeError(`${op}: cannot ${rule.target.name} to the built-in chain ${to}`);
   }
 
   /** The table as edited so far. */
@@ -41,13 +56,16 @@ export class TableEdit {
 
   /** Appends a rule. Equivalent to: `iptables -A CHAIN RULE`. */
   append(chain: string, rule: Rule): this {
-    this.#chain(chain, 'append').rules.push(rule);
+    const c = this.#chain(chain, 'append');
+    this.#checkRule(rule, 'append');
+    c.rules.push(rule);
     return this;
   }
 
   /** Inserts a rule at `position` (1 = first). Equivalent to: `iptables -I CHAIN [N] RULE`. */
   insert(chain: string, rule: Rule, position = 1): this {
     const c = this.#chain(chain, 'insert');
+    this.#checkRule(rule, 'insert');
     c.rules.splice(this.#position(c, position, 'insert', c.rules.length + 1), 0, rule);
     return this;
   }
@@ -55,6 +73,7 @@ export class TableEdit {
   /** Replaces rule number `position`. Equivalent to: `iptables -R CHAIN N RULE`. */
   replaceRule(chain: string, position: number, rule: Rule): this {
     const c = this.#chain(chain, 'replaceRule');
+    this.#checkRule(rule, 'replaceRule');
     c.rules[this.#position(c, position, 'replaceRule')] = rule;
     return this;
   }

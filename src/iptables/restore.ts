@@ -124,7 +124,7 @@ export function applyScript(current: TableData | undefined, script: ScriptTable,
   options: ApplyOptions = {}): IptablesTable {
   const base = current ?? IptablesTable.empty(script.name, family);
   const table = new IptablesTable({ name: script.name, family, chains: structuredClone(base.chains) });
-  const edit = new TableEdit(table);
+  const edit = new TableEdit(table, { checkJumps: true });
   const builtins: readonly string[] = BUILTIN_CHAINS[script.name];
   const at = <T>(line: number, fn: () => T): T => {
     try {

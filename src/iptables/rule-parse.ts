@@ -292,7 +292,7 @@ class LineParser {
   }
 
   parse(): void {
-    while (this.i < this.args.length) {
+    while (this.i < this.args.length && !this.skip) {
       const tok = this.args[this.i++]!;
       if (tok === '!') {
         if (this.invert) this.fail('multiple consecutive ! not allowed');
