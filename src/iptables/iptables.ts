@@ -151,7 +151,7 @@ export class Iptables extends SerialHandle<NativeXtHandle> implements IptablesIn
    * is instantiated by the kernel on this first read (empty, policies ACCEPT),
    * as `iptables-legacy -t TABLE -L` does. Equivalent to: `iptables-legacy-save -t TABLE`.
    */
-  get(table: TableName, options: GetOptions = {}): Promise<IptablesTable> {
+  async get(table: TableName, options: GetOptions = {}): Promise<IptablesTable> {
     checkTableName(table);
     return this.run('iptables.get', async (n) => {
       const r = await n.get(table);
