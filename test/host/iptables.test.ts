@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 
 import { corpus, tablesOf } from '../fixtures/iptables/corpus.js';
 import { kubeProxyRules } from '../fixtures/iptables/kube-proxy.mjs';
-import { corpusIpsets, legacy, legacyRestore, legacySave, legacySaveTables } from '../fixtures/iptables/legacy.js';
+import { corpusIpsets, legacy, legacyRestore, legacySave, legacySaveTables, straceReplaces } from '../fixtures/iptables/legacy.js';
 import { freshNetnsPerTest, sh } from '../helpers.js';
 import { Iptables, IptablesError, IptablesTable, parseIptables, type IptablesTableName } from '../../src/index.js';
 import { layoutOf } from '../../src/iptables/wire.js';
@@ -89,6 +89,35 @@ describe('iptables against iptables-legacy 1.8.9 (host kernel, fresh netns each)
         for (const t of parseIptables(input.text(), { family: input.family }).tables) {
           assert.equal(await rawEntries(ns.name, input.family, t.name), await rawEntries(other, input.family, t.name), `${t.name} bytes`);
         }
+      } finally {
+        sh('ip', ['netns', 'del', other]);
+      }
+    });
+  }
+
+  for (const name of ['extensions4', 'extensions6'] as const) {
+    it(`${name}: the IPT_SO_SET_REPLACE blobs we send are the ones iptables-legacy-restore sends (strace)`, async () => {
+      const c = corpus(name);
+      corpusIpsets(ns.name, c.family);
+      const theirs = straceReplaces(ns.name, [c.family === 4 ? 'iptables-legacy-restore' : 'ip6tables-legacy-restore'], c.rules);
+      const other = `${ns.name}-ours`;
+      sh('ip', ['netns', 'add', other]);
+      try {
+        corpusIpsets(other, c.family);
+        const script = `import { Iptables } from './src/index.ts';
+          const ipt = await Iptables.open({ family: ${c.family}, lock: false });
+          await ipt.restore(require('node:fs').readFileSync(0, 'utf8'));
+          await ipt.close();`;
+        const ours = straceReplaces(other, [process.execPath, '--import', 'tsx', '--input-type=module', '-e',
+          `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); ${script}`], c.rules);
+        assert.deepEqual(ours.map((r) => r.table), theirs.map((r) => r.table));
+        ours.forEach((r, i) => {
+          const t = theirs[i]!;
+          const valid = (x: number[]) => x.map((v, h) => ((r.validHooks >> h) & 1 ? v : 0));
+          assert.deepEqual([r.validHooks, r.numEntries, r.size, valid(r.hookEntry), valid(r.underflow)],
+            [t.validHooks, t.numEntries, t.size, valid(t.hookEntry), valid(t.underflow)], `${r.table} header`);
+          assert.equal(r.entries, t.entries, `${r.table} entries`);
+        });
       } finally {
         sh('ip', ['netns', 'del', other]);
       }
