@@ -9,13 +9,13 @@
 // Verdicts and option-less tcp/udp matches are shared, frozen objects;
 // counters are only set when non-zero.
 import { DecodeError } from '../nft/wire.js';
-import { matchDecoder, targetDecoder, type Match } from './ext/index.js';
-import type { DecodeContext } from './ext/ext.js';
+import { matchCodec, matchDecoder, targetCodec, targetDecoder, type Match } from './ext/index.js';
+import type { DecodeContext, EncodeContext } from './ext/ext.js';
 import { setIndexOf } from './ext/set.js';
 import { decodeRuleHeader } from './entry.js';
 import type { Chain, JumpTarget, Rule, TableData, TableName, Target } from './types.js';
 import {
-  CHAIN_NAME_LEN, EXT_HEADER, EXT_NAME_LEN, HOOK_NAMES, i32, layoutOf, readCString, STANDARD_TARGET_SIZE, u16, type Family,
+  align8, CHAIN_NAME_LEN, EXT_HEADER, EXT_NAME_LEN, HOOK_NAMES, i32, layoutOf, readCString, STANDARD_TARGET_SIZE, u16, type Family,
 } from './wire.js';
 
 /** The kernel's struct ipt_getinfo, less the name. */
@@ -135,17 +135,46 @@ class NameCache {
 
 class Decoder {
   readonly names = new NameCache();
+  scratch = new Uint8Array(512);
+  readonly encodeCtx: EncodeContext;
 
-  constructor(readonly b: Uint8Array, readonly family: Family, readonly layout: Layout, readonly ctx: DecodeContext, readonly counters: boolean) {}
+  constructor(readonly b: Uint8Array, readonly family: Family, readonly layout: Layout, readonly ctx: DecodeContext, readonly counters: boolean) {
+    this.encodeCtx = { family, setIndex: ctx.setIndex };
+  }
 
   extension(at: number, size: number, kind: 'match' | 'target'): Match | Target {
     const b = this.b;
     const name = this.names.get(b, at + 2);
     const revision = b[at + 31]!;
     const decoder = kind === 'match' ? matchDecoder(name) : targetDecoder(name);
-    const typed = decoder?.decode(b, at + EXT_HEADER, size - EXT_HEADER, revision, this.ctx);
-    if (typed !== undefined) return typed as Match | Target;
+    const typed = decoder?.decode(b, at + EXT_HEADER, size - EXT_HEADER, revision, this.ctx) as Match | Target | undefined;
+    if (typed !== undefined && this.reencodes(typed, kind, at, size)) return typed;
     return { name: 'raw', extension: name, revision, data: b.slice(at + EXT_HEADER, at + size) };
+  }
+
+  /**
+   * Whether the typed form writes back the very bytes it was read from (name,
+   * revision, size and data): anything it cannot represent is kept raw, so a
+   * rule read and written again is never changed.
+   */
+  reencodes(v: Match | Target, kind: 'match' | 'target', at: number, size: number): boolean {
+    const codec = kind === 'match' ? matchCodec(v.name) : targetCodec(v.name);
+    if (codec === undefined) return false;
+    const wire = codec.wire(v, this.family);
+    if (EXT_HEADER + align8(wire.size) !== size || this.b[at + 31] !== wire.revision) return false;
+    const len = size - EXT_HEADER;
+    if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, 2 * this.scratch.length));
+    const s = this.scratch;
+    s.fill(0, 0, len);
+    try {
+      codec.encode(v, s, 0, this.encodeCtx);
+    } catch {
+      return false;
+    }
+    const b = this.b;
+    const from = at + EXT_HEADER;
+    for (let i = 0; i < len; i++) if (s[i] !== b[from + i]) return false;
+    return this.names.get(b, at + 2) === wire.kernel;
   }
 
   /** The target of an entry, or undefined for a rule that falls through (no -j). */
@@ -221,8 +250,7 @@ export function decodeTable(name: TableName, family: Family, info: TableInfo, b:
     if (kind === POLICY) {
       const t = off + u16(b, off + l.target_offset);
       chain.policy = i32(b, t + EXT_HEADER) === -1 ? 'DROP' : 'ACCEPT';
-      const header = decodeRuleHeader(b, off, family, true).rule;
-      chain.counters = header.counters ?? { packets: 0, bytes: 0 };
+      if (d.counters) chain.counters = decodeRuleHeader(b, off, family, true).rule.counters ?? { packets: 0, bytes: 0 };
     } else if (kind === RULE) {
       rules.push(d.rule(off));
     }

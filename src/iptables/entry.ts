@@ -18,11 +18,15 @@ const F6_PROTO = 0x01;
 /** The typed name of a protocol number: iptables' own names, else the number. */
 const PROTO_NAMES: Record<number, string> = { 6: 'tcp', 17: 'udp', 132: 'sctp', 136: 'udplite', 1: 'icmp', 58: 'icmpv6', 50: 'esp', 51: 'ah', 135: 'mh' };
 
-/** A rule's protocol as a number (0: any); throws TypeError for an unknown name. */
+/**
+ * A rule's protocol as a number (0: any); throws TypeError for an unknown
+ * name. Numbers may use the kernel's whole 16-bit field (iptables itself
+ * writes at most 255).
+ */
 export function protocolOf(p: Rule['protocol'], what = 'protocol'): number {
   if (p === undefined) return 0;
   if (typeof p === 'number') {
-    if (!Number.isInteger(p) || p < 0 || p > 255) throw new RangeError(`${what} must be 0..255`);
+    if (!Number.isInteger(p) || p < 0 || p > 0xffff) throw new RangeError(`${what} must be 0..65535`);
     return p;
   }
   if (typeof p !== 'string') throw new TypeError(`${what} must be a name or a number`);
@@ -82,7 +86,7 @@ export function decodeRuleHeader(b: Uint8Array, at: number, family: Family, with
   const proto = u16(b, at + l.proto);
   if (proto !== 0) rule.protocol = PROTO_NAMES[proto] ?? proto;
   if (family === 4 && flags & F_FRAG) rule.fragment = true;
-  if (inv !== 0) {
+  if ((inv & (INV_SRCIP | INV_DSTIP | INV_VIA_IN | INV_VIA_OUT | INV_PROTO | INV_FRAG)) !== 0) {
     const i: RuleInvert = {};
     if (inv & INV_SRCIP) i.source = true;
     if (inv & INV_DSTIP) i.destination = true;
@@ -143,6 +147,7 @@ export function encodeRuleHeader(r: Rule, b: Uint8Array, at: number, family: Fam
   }
   const proto = protocolOf(r.protocol);
   b[at + l.proto] = proto & 0xff;
+  b[at + l.proto + 1] = proto >>> 8;
   let flags = goto ? l.gotoFlag : 0;
   if (family === 4 && r.fragment) flags |= F_FRAG;
   if (family === 6 && proto !== 0) flags |= F6_PROTO;

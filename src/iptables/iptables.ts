@@ -158,11 +158,17 @@ export class Iptables extends SerialHandle<NativeXtHandle> implements IptablesIn
       if (r.error !== undefined) throw new IptablesError('iptables.get', table, r.error);
       const indexes = setIndexes(r.entries, r.info.size, this.family);
       const names = new Map<number, string>();
+      const byName = new Map<string, number>();
       if (indexes.length > 0) {
         const found = await n.ipset({ indexes });
-        indexes.forEach((index, i) => { if (typeof found.names[i] === 'string') names.set(index, found.names[i] as string); });
+        indexes.forEach((index, i) => {
+          if (typeof found.names[i] !== 'string') return;
+          names.set(index, found.names[i] as string);
+          byName.set(found.names[i] as string, index);
+        });
       }
-      const data = decodeTable(table, this.family, r.info, r.entries, { family: this.family, setName: (i) => names.get(i) }, options);
+      const ctx = { family: this.family, setName: (i: number) => names.get(i), setIndex: (s: string) => byName.get(s) ?? 0xffff };
+      const data = decodeTable(table, this.family, r.info, r.entries, ctx, options);
       return new IptablesTable(data, r.generation);
     });
   }

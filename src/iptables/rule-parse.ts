@@ -165,6 +165,7 @@ class LineParser {
         } catch {
           this.fail(`unknown protocol "${p}" specified`);
         }
+        if (n > 255) this.fail(`unknown protocol "${p}" specified`);
         if (n === 0 && inv) this.fail('rule would never match protocol');
         if (n !== 0) this.rule.protocol = protocolLabel(n);
         if (inv) this.rule.invert = { ...this.rule.invert, protocol: true };
@@ -212,16 +213,17 @@ class LineParser {
       this.target = { name: 'goto', chain: name };
       return;
     }
+    // Our own text for an extension kept raw (whatever its name): -j NAME --dataplane-raw REV:HEX.
+    if (this.args[this.i] === '--dataplane-raw') {
+      this.loaded.push({ kind: 'target', raw: { name: 'raw', extension: name, revision: 0, data: new Uint8Array() }, state: { name }, seen: new Set(), completed: false });
+      return;
+    }
     if (VERDICTS.includes(name)) {
       this.target = { name: name as 'ACCEPT' };
       return;
     }
     const codec = targetCodec(name);
     if (codec === undefined) {
-      if (/^[A-Z0-9_]+$/.test(name) && this.args[this.i] === '--dataplane-raw') {
-        this.loaded.push({ kind: 'target', raw: { name: 'raw', extension: name, revision: 0, data: new Uint8Array() }, state: { name }, seen: new Set(), completed: false });
-        return;
-      }
       this.target = { name: 'jump', chain: name };
       return;
     }
@@ -229,10 +231,12 @@ class LineParser {
   }
 
   loadMatch(name: string): void {
-    const codec = matchCodec(name === 'icmpv6' || name === 'ipv6-icmp' ? 'icmp6' : name);
+    const raw = this.args[this.i] === '--dataplane-raw';
+    const codec = raw ? undefined : matchCodec(name === 'icmpv6' || name === 'ipv6-icmp' ? 'icmp6' : name);
     for (const l of this.loaded) if (l.kind === 'match' && (l.codec === codec && codec !== undefined || l.raw?.extension === name)) l.completed = true;
     if (codec === undefined) {
-      if (this.args[this.i] === '--dataplane-raw') {
+      // Our own text for an extension kept raw (whatever its name): -m NAME --dataplane-raw REV:HEX.
+      if (raw) {
         this.loaded.push({ kind: 'match', raw: { name: 'raw', extension: name, revision: 0, data: new Uint8Array() }, state: { name }, seen: new Set(), completed: false });
         return;
       }
@@ -273,6 +277,7 @@ class LineParser {
       if (m === null || Number(m[1]) > 255) this.fail(`bad --dataplane-raw ${JSON.stringify(v)}`);
       loaded.raw.revision = Number(m[1]);
       loaded.raw.data = Uint8Array.from(Buffer.from(m[2]!, 'hex'));
+      loaded.completed = true; // it takes no other option
       this.takeInvert('--dataplane-raw', false);
       return;
     }

@@ -6,7 +6,7 @@ import { checkRuleHeader } from './entry.js';
 import { ruleSize } from './encode.js';
 import { knownTargets, matchCodec, targetCodec, type Match } from './ext/index.js';
 import { BUILTIN_CHAINS, TABLE_NAMES, type Chain, type Counters, type Rule, type TableData, type Target } from './types.js';
-import { EXT_NAME_LEN, type Family } from './wire.js';
+import type { Family } from './wire.js';
 
 const VERDICTS = ['ACCEPT', 'DROP', 'RETURN', 'QUEUE'];
 /** XT_EXTENSION_MAXNAMELEN - 1: what iptables-restore allows for a chain name. */
@@ -31,7 +31,8 @@ function checkCounters(c: unknown, what: string): void {
 }
 
 function checkRaw(v: { extension?: unknown; revision?: unknown; data?: unknown }, what: string): void {
-  if (typeof v.extension !== 'string' || Buffer.byteLength(v.extension) > EXT_NAME_LEN - 1) throw new TypeError(`${what}.extension must be a name of at most 28 bytes`);
+  // The kernel finds extensions by these names: letters, digits, _ . - (no kernel extension has other characters).
+  if (typeof v.extension !== 'string' || !/^[A-Za-z0-9_.-]{1,28}$/.test(v.extension)) throw new TypeError(`${what}.extension must be an extension name of at most 28 letters, digits, _ . -`);
   if (typeof v.revision !== 'number' || !Number.isInteger(v.revision) || v.revision < 0 || v.revision > 255) throw new RangeError(`${what}.revision must be 0..255`);
   if (!(v.data instanceof Uint8Array) || v.data.length % 8 !== 0) throw new TypeError(`${what}.data must be a Uint8Array whose length is a multiple of 8`);
 }
@@ -53,7 +54,12 @@ function checkTarget(t: Target, family: Family, chains: Map<string, Chain>, what
     if (target.policy !== undefined) throw new TypeError(`${what}: cannot ${t.name} to the built-in chain ${target.name}`);
     return;
   }
-  if (t.name === 'raw') return checkRaw(t, what);
+  if (t.name === 'raw') {
+    // A standard target that is neither a verdict nor a jump to a chain's start (read from a foreign blob):
+    // its offset would not survive the new layout.
+    if (t.extension === '' || t.extension === 'ERROR') throw new TypeError(`${what}: a raw ${t.extension === '' ? 'standard' : 'ERROR'} target cannot be written`);
+    return checkRaw(t, what);
+  }
   const codec = targetCodec(t.name);
   if (codec === undefined) throw new TypeError(`${what}: unknown target ${JSON.stringify(t.name)} (use { name: 'raw', ... } for others)`);
   codec.check(t, family, what);

@@ -59,7 +59,7 @@ for (const name of ['extensions4', 'extensions6'] as const) {
 
       it(`${t.name}: decodes iptables' blob back to the same text and bytes`, () => {
         const info = { validHooks: golden.validHooks, hookEntry: golden.hookEntry, underflow: golden.underflow, numEntries: golden.numEntries, size: golden.size };
-        const decoded = decodeTable(t.name, c.family, info, Buffer.from(golden.entries, 'hex'), { family: c.family, setName: corpusSetName });
+        const decoded = decodeTable(t.name, c.family, info, Buffer.from(golden.entries, 'hex'), { family: c.family, setName: corpusSetName, setIndex: corpusSetIndex });
         const again = encodeTable(decoded, { family: c.family, setIndex: corpusSetIndex });
         assertSameEntries(again.blob.subarray(96), Buffer.from(golden.entries, 'hex'), c.family);
         assert.equal(applyIptablesScript(decoded, { name: t.name, steps: [] }, c.family, { noflush: true }).toString(), saved.get(t.name));

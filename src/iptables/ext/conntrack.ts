@@ -304,7 +304,12 @@ function decodeConntrack(b: Uint8Array, at: number, len: number, rev: number, fa
   };
   if (has('ctstate')) m.ctstate = stateNames(state);
   if (has('ctproto')) m.ctproto = u16(b, at + 136);
-  ADDRS.forEach((k, i) => { if (has(k)) m[k] = addressText(b.subarray(at + 32 * i, at + 32 * i + 32), family); });
+  for (const [i, k] of ADDRS.entries()) {
+    if (!has(k)) continue;
+    const text = addressText(b.subarray(at + 32 * i, at + 32 * i + 32), family);
+    if (text === undefined) return undefined;
+    m[k] = text;
+  }
   PORTS.forEach((k, i) => {
     if (!has(k)) return;
     if (rev === 3) {

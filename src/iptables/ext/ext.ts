@@ -20,6 +20,8 @@ export interface DecodeContext {
   family: Family;
   /** ipset names by index (the set match), resolved before decoding. */
   setName(index: number): string | undefined;
+  /** And back (a decoded set match is re-encoded to check it is exact). */
+  setIndex(name: string): number;
 }
 
 export interface EncodeContext {

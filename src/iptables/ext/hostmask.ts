@@ -49,8 +49,14 @@ export function writeHostMask(b: Uint8Array, at: number, s: string, family: Fami
   else writePrefixMask(b, at + 16, 16, h.prefix);
 }
 
-/** The typed text of 32 bytes (address, mask); or, given that text, what iptables-save prints. */
-export function addressText(v: Uint8Array | string, family: Family): string {
+/**
+ * Given that text, what iptables-save prints; given 32 bytes (address,
+ * mask), their typed text, or undefined when the text could not give the
+ * same bytes back (an IPv4 address or mask with bytes set past its 4).
+ */
+export function addressText(v: string, family: Family): string;
+export function addressText(v: Uint8Array, family: Family): string | undefined;
+export function addressText(v: Uint8Array | string, family: Family): string | undefined {
   if (typeof v === 'string') {
     const h = split(v, family)!;
     const addr = readAddress(h.bytes, 0, family);
@@ -59,9 +65,10 @@ export function addressText(v: Uint8Array | string, family: Family): string {
     return h.prefix === undefined || h.prefix === max ? addr : `${addr}/${h.prefix}`;
   }
   const len = family === 4 ? 4 : 16;
+  if (!v.subarray(len, 16).every((x) => x === 0)) return undefined;
   const addr = readAddress(v, 0, family);
   if (v.subarray(16, 32).every((x) => x === 0xff)) return addr;
+  if (!v.subarray(16 + len, 32).every((x) => x === 0)) return undefined;
   const prefix = maskToPrefix(v, 16, len);
-  if (prefix >= 0 && v.subarray(16 + len, 32).every((x) => x === 0)) return `${addr}/${prefix}`;
-  return `${addr}/${readAddress(v, 16, family)}`;
+  return prefix >= 0 ? `${addr}/${prefix}` : `${addr}/${readAddress(v, 16, family)}`;
 }

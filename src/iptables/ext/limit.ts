@@ -91,7 +91,7 @@ export const limitDecoder: Decoder = {
     const avg = u32(b, at);
     const text = rateText(avg);
     // A rate that does not print back to the same value stays raw.
-    if (avg === 0 || rateValue(text, 'limit') !== avg) return undefined;
+    if (avg === 0 || text.startsWith('0/')) return undefined;
     const m: LimitMatch = { name: 'limit', limit: text };
     const burst = u32(b, at + 4);
     if (burst !== DEFAULT_BURST) m.burst = burst;
