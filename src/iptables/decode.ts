@@ -233,9 +233,10 @@ export function decodeTable(name: TableName, family: Family, info: TableInfo, b:
     const kind = kinds[i]! & 7;
     if (kind === END) break;
     if (kind === HEAD) {
-      const t = off + u16(b, off + l.target_offset);
+      // The same string the jumps to this chain use (read once, in scan).
+      const name = layout.firstRule.get(off + u16(b, off + l.next_offset))!;
       rules = [];
-      chain = { name: readCString(b, t + EXT_HEADER, CHAIN_NAME_LEN), rules };
+      chain = { name, rules };
       chains.push(chain);
       continue;
     }

@@ -11,6 +11,12 @@ import { chainNameProblem } from './validate.js';
 export class TableEdit {
   readonly #table: IptablesTable;
   readonly #checkJumps: boolean;
+  // Chains by name (restore files add hundreds of thousands of rules to
+  // a hundred thousand chains); rebuilt when the chains array was replaced
+  // or resized behind our back.
+  #index = new Map<string, Chain>();
+  #indexed: Chain[] | undefined;
+  #indexedLength = -1;
 
   /**
    * With `checkJumps`, a rule that jumps to a chain that does not exist (yet)
@@ -22,10 +28,22 @@ export class TableEdit {
     this.#checkJumps = options.checkJumps === true;
   }
 
+  #lookup(name: string): Chain | undefined {
+    const chains = this.#table.chains;
+    if (this.#indexed !== chains || this.#indexedLength !== chains.length) {
+      this.#index = new Map();
+      for (const c of chains) if (!this.#index.has(c.name)) this.#index.set(c.name, c);
+      this.#indexed = chains;
+      this.#indexedLength = chains.length;
+    }
+    const c = this.#index.get(name);
+    return c !== undefined && c.name === name ? c : undefined;
+  }
+
   #checkRule(rule: Rule, op: string): void {
     if (!this.#checkJumps || (rule.target?.name !== 'jump' && rule.target?.name !== 'goto')) return;
     const to = (rule.target as { chain: string }).chain;
-    const c = this.#table.chain(to);
+    const c = this.#lookup(to);
     if (c === undefined) throw new RangeError(`${op}: ${rule.target.name} to ${JSON.stringify(to)}, which is not a chain`);
     if (this.#builtin(to)) throw new RangeError(`${op}: cannot ${rule.target.name} to the built-in chain ${to}`);
   }
@@ -40,7 +58,7 @@ export class TableEdit {
   }
 
   #chain(name: string, op: string): Chain {
-    const c = this.#table.chain(name);
+    const c = this.#lookup(name);
     if (c === undefined) throw new RangeError(`${op}: no chain ${JSON.stringify(name)} in table ${this.#table.name}`);
     return c;
   }
@@ -107,13 +125,21 @@ export class TableEdit {
   newChain(name: string): this {
     const problem = chainNameProblem(name);
     if (problem !== undefined) throw new TypeError(`newChain: chain name ${JSON.stringify(name)} ${problem}`);
-    if (this.#table.chain(name) !== undefined) throw new RangeError(`newChain: chain ${name} already exists`);
-    this.#table.chains.push({ name, rules: [] });
+    if (this.#lookup(name) !== undefined) throw new RangeError(`newChain: chain ${name} already exists`);
+    const c: Chain = { name, rules: [] };
+    this.#table.chains.push(c);
+    this.#index.set(name, c);
+    this.#indexedLength++;
     return this;
   }
 
-  #referenced(name: string): boolean {
-    return this.#table.chains.some((c) => c.rules.some((r) => (r.target?.name === 'jump' || r.target?.name === 'goto') && (r.target as { chain: string }).chain === name));
+  /** The chains some rule jumps to. */
+  #referenced(): Set<string> {
+    const out = new Set<string>();
+    for (const c of this.#table.chains) {
+      for (const r of c.rules) if (r.target?.name === 'jump' || r.target?.name === 'goto') out.add((r.target as { chain: string }).chain);
+    }
+    return out;
   }
 
   /**
@@ -122,13 +148,15 @@ export class TableEdit {
    */
   deleteChain(name?: string): this {
     const names = name !== undefined ? [name] : this.#table.chains.filter((c) => !this.#builtin(c.name)).map((c) => c.name);
+    const referenced = this.#referenced();
     for (const n of names) {
       const c = this.#chain(n, 'deleteChain');
       if (this.#builtin(n)) throw new RangeError(`deleteChain: ${n} is a built-in chain`);
       if (c.rules.length > 0) throw new RangeError(`deleteChain: chain ${n} is not empty`);
-      if (this.#referenced(n)) throw new RangeError(`deleteChain: chain ${n} is still referenced`);
+      if (referenced.has(n)) throw new RangeError(`deleteChain: chain ${n} is still referenced`);
     }
-    this.#table.chains = this.#table.chains.filter((c) => !names.includes(c.name));
+    const gone = new Set(names);
+    this.#table.chains = this.#table.chains.filter((c) => !gone.has(c.name));
     return this;
   }
 
@@ -138,8 +166,10 @@ export class TableEdit {
     if (this.#builtin(from)) throw new RangeError(`renameChain: ${from} is a built-in chain`);
     const problem = chainNameProblem(to);
     if (problem !== undefined) throw new TypeError(`renameChain: chain name ${JSON.stringify(to)} ${problem}`);
-    if (this.#table.chain(to) !== undefined) throw new RangeError(`renameChain: chain ${to} already exists`);
+    if (this.#lookup(to) !== undefined) throw new RangeError(`renameChain: chain ${to} already exists`);
     c.name = to;
+    this.#index.delete(from);
+    this.#index.set(to, c);
     for (const ch of this.#table.chains) {
       for (const r of ch.rules) {
         if ((r.target?.name === 'jump' || r.target?.name === 'goto') && (r.target as { chain: string }).chain === from) {

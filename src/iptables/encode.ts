@@ -103,7 +103,12 @@ export function encodeTable(table: TableData, ctx: EncodeContext): Encoded {
       entries++;
     }
     firstRule.set(c.name, size);
-    const rs = c.rules.map((r) => ruleSize(r, family));
+    const rs = c.rules.map((r, i) => {
+      const n = ruleSize(r, family);
+      // target_offset and next_offset are 16 bits.
+      if (n > 0xffff) throw new RangeError(`chain ${c.name} rule ${i + 1} is larger than the kernel's 64 KiB per rule`);
+      return n;
+    });
     sizes.push(rs);
     for (const s of rs) size += s;
     size += footSize;

@@ -4,7 +4,7 @@ import { tryParseIp } from '../addr.js';
 import { checkInterface, interfaceMask, readInterface } from './iface.js';
 import { protocolNumber } from './netdb.js';
 import type { Rule, RuleInvert } from './types.js';
-import { layoutOf, maskToPrefix, readAddress, u16, u64, writeCString, writePrefixMask, type EntryLayout, type Family } from './wire.js';
+import { layoutOf, maskToPrefix, parseV4, putV4, readAddress, u16, u64, writeCString, writePrefixMask, type EntryLayout, type Family } from './wire.js';
 
 const INV_VIA_IN = 0x01;
 const INV_VIA_OUT = 0x02;
@@ -34,6 +34,48 @@ export function protocolOf(p: Rule['protocol'], what = 'protocol'): number {
   if (n === undefined || n > 255) throw new TypeError(`${what}: unknown protocol ${JSON.stringify(p)}`);
   return n;
 }
+
+/**
+ * The fast path of writeRuleAddress for IPv4 'A.B.C.D' and 'A.B.C.D/N':
+ * writes address (masked) and mask, or returns false for anything else.
+ */
+function writeV4Address(b: Uint8Array, addrAt: number, maskAt: number, s: string): boolean {
+  const slash = s.indexOf('/');
+  const addr = parseV4(s, 0, slash < 0 ? s.length : slash);
+  if (addr < 0) return false;
+  let prefix = 32;
+  if (slash >= 0) {
+    const rest = s.length - slash - 1;
+    if (rest < 1 || rest > 2) return false;
+    prefix = 0;
+    for (let i = slash + 1; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) return false;
+      prefix = prefix * 10 + (c - 0x30);
+    }
+    if (prefix > 32 || (rest === 2 && s.charCodeAt(slash + 1) === 0x30)) return false;
+  }
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  putV4(b, addrAt, (addr & mask) >>> 0);
+  putV4(b, maskAt, mask);
+  return true;
+}
+
+/** Writes address (masked, as iptables does) and mask of 'ADDR[/PLEN|/MASK]'. */
+export function writeRuleAddress(b: Uint8Array, addrAt: number, maskAt: number, s: string, family: Family, what: string): void {
+  if (family === 4 && writeV4Address(b, addrAt, maskAt, s)) return;
+  const { addr, mask } = parseRuleAddress(s, family, what);
+  b.set(addr, addrAt);
+  b.set(mask, maskAt);
+}
+
+/** Checks a rule address without allocating in the common IPv4 case. */
+export function checkRuleAddress(s: unknown, family: Family, what: string): void {
+  if (family === 4 && typeof s === 'string' && writeV4Address(SCRATCH, 0, 4, s)) return;
+  parseRuleAddress(s, family, what);
+}
+
+const SCRATCH = new Uint8Array(8);
 
 /** Address and mask bytes of 'ADDR[/PLEN|/MASK]', the address masked as iptables does. */
 export function parseRuleAddress(s: unknown, family: Family, what: string): { addr: Uint8Array; mask: Uint8Array } {
@@ -106,8 +148,8 @@ export function decodeRuleHeader(b: Uint8Array, at: number, family: Family, with
 
 /** Checks the IP part of a rule. */
 export function checkRuleHeader(r: Rule, family: Family, what: string): void {
-  if (r.source !== undefined) parseRuleAddress(r.source, family, `${what}.source`);
-  if (r.destination !== undefined) parseRuleAddress(r.destination, family, `${what}.destination`);
+  if (r.source !== undefined) checkRuleAddress(r.source, family, `${what}.source`);
+  if (r.destination !== undefined) checkRuleAddress(r.destination, family, `${what}.destination`);
   if (r.inInterface !== undefined) checkInterface(r.inInterface, `${what}.inInterface`);
   if (r.outInterface !== undefined) checkInterface(r.outInterface, `${what}.outInterface`);
   protocolOf(r.protocol, `${what}.protocol`);
@@ -127,16 +169,8 @@ export function checkRuleHeader(r: Rule, family: Family, what: string): void {
 export function encodeRuleHeader(r: Rule, b: Uint8Array, at: number, family: Family, goto: boolean): void {
   const l = layoutOf(family);
   let inv = 0;
-  if (r.source !== undefined) {
-    const { addr, mask } = parseRuleAddress(r.source, family, 'source');
-    b.set(addr, at + l.src);
-    b.set(mask, at + l.smsk);
-  }
-  if (r.destination !== undefined) {
-    const { addr, mask } = parseRuleAddress(r.destination, family, 'destination');
-    b.set(addr, at + l.dst);
-    b.set(mask, at + l.dmsk);
-  }
+  if (r.source !== undefined) writeRuleAddress(b, at + l.src, at + l.smsk, r.source, family, 'source');
+  if (r.destination !== undefined) writeRuleAddress(b, at + l.dst, at + l.dmsk, r.destination, family, 'destination');
   if (r.inInterface !== undefined) {
     writeCString(b, at + l.iniface, r.inInterface, 16);
     b.set(interfaceMask(r.inInterface), at + l.iniface_mask);

@@ -42,13 +42,25 @@ export interface ApplyOptions {
   counters?: boolean;
 }
 
-function chainLine(text: string, lineNo: number): ChainLine {
-  const words = text.slice(1).split(/[ \t]+/).filter((w) => w !== '');
-  const [chain, policy, counters] = words;
+/** The words of a line split on blanks (no quoting: chain lines have none). */
+function words(text: string, from: number): string[] {
+  const out: string[] = [];
+  let i = from;
+  while (i < text.length) {
+    while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+    const start = i;
+    while (i < text.length && text.charCodeAt(i) !== 32 && text.charCodeAt(i) !== 9) i++;
+    if (i > start) out.push(text.slice(start, i));
+  }
+  return out;
+}
+
+function chainLine(text: string, lineNo: number): { op: 'chain' } & ChainLine {
+  const [chain, policy, counters] = words(text, 1);
   if (chain === undefined) throw new IptablesParseError('chain name invalid', lineNo);
   if (Buffer.byteLength(chain) > MAX_CHAIN_NAME) throw new IptablesParseError(`Invalid chain name \`${chain}' (${MAX_CHAIN_NAME} chars max)`, lineNo);
   if (policy === undefined) throw new IptablesParseError('policy invalid', lineNo);
-  const out: ChainLine = { chain, line: lineNo };
+  const out: { op: 'chain' } & ChainLine = { op: 'chain', chain, line: lineNo };
   if (policy !== '-') {
     if (policy !== 'ACCEPT' && policy !== 'DROP') throw new IptablesParseError(`Can't set policy \`${policy}' on \`${chain}'`, lineNo);
     out.policy = policy;
@@ -74,27 +86,29 @@ export function parse(text: string, options: ParseOptions = {}): IptablesScript 
   const tables: ScriptTable[] = [];
   let current: ScriptTable | undefined;
   const lines = text.split('\n');
-  lines.forEach((raw, i) => {
+  for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
+    const raw = lines[i]!;
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line === '' || line.startsWith('#')) return;
+    const first = line.charCodeAt(0);
+    if (line === '' || first === 0x23 /* # */) continue;
     if (line === 'COMMIT') {
       if (current === undefined) throw new IptablesParseError('COMMIT outside a table', lineNo);
       tables.push(current);
       current = undefined;
-      return;
+      continue;
     }
     if (line.startsWith('*')) {
       if (current !== undefined) throw new IptablesParseError(`table ${current.name} has no COMMIT before *`, lineNo);
       const name = line.slice(1).trim().split(/[ \t]/)[0];
       if (!TABLE_NAMES.includes(name as TableName)) throw new IptablesParseError(`table '${name}' does not exist`, lineNo);
       current = { name: name as TableName, steps: [] };
-      return;
+      continue;
     }
     if (current === undefined) throw new IptablesParseError('no *table line before this one', lineNo);
-    if (line.startsWith(':')) {
-      current.steps.push({ op: 'chain', ...chainLine(line, lineNo) });
-      return;
+    if (first === 0x3a /* : */) {
+      current.steps.push(chainLine(line, lineNo));
+      continue;
     }
     const { counters, rest } = splitCounters(line, lineNo);
     let command: Command | undefined;
@@ -104,10 +118,12 @@ export function parse(text: string, options: ParseOptions = {}): IptablesScript 
       if (e instanceof IptablesParseError && e.line === undefined) throw new IptablesParseError(e.message, lineNo);
       throw e;
     }
-    if (command === undefined) return;
+    if (command === undefined) continue;
     if (counters !== undefined && 'rule' in command && command.rule !== undefined) command.rule.counters = counters;
-    current.steps.push({ ...command, line: lineNo });
-  });
+    const step = command as Command & { line: number };
+    step.line = lineNo;
+    current.steps.push(step);
+  }
   if (current !== undefined) throw new IptablesParseError(`COMMIT expected at line ${lines.length}`);
   return { family, tables };
 }

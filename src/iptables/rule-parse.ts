@@ -85,11 +85,10 @@ class LineParser {
   constructor(args: string[], family: Family) {
     this.args = args;
     this.family = family;
+    this.ctx = { family, protocol: 0 };
   }
 
-  get ctx(): ParseContext {
-    return { family: this.family, protocol: protocolOf(this.rule.protocol) };
-  }
+  readonly ctx: ParseContext;
 
   fail(message: string): never {
     throw new IptablesParseError(message);
@@ -168,6 +167,7 @@ class LineParser {
         if (n > 255) this.fail(`unknown protocol "${p}" specified`);
         if (n === 0 && inv) this.fail('rule would never match protocol');
         if (n !== 0) this.rule.protocol = protocolLabel(n);
+        this.ctx.protocol = n;
         if (inv) this.rule.invert = { ...this.rule.invert, protocol: true };
         return;
       }
@@ -247,16 +247,24 @@ class LineParser {
 
   /** The loaded extension (newest first) that takes `--name`: exact, then a unique prefix. */
   owner(name: string): { loaded: Loaded; option: string } | undefined {
-    const live = this.loaded.filter((l) => !l.completed).reverse();
-    for (const l of live) {
+    for (let k = this.loaded.length - 1; k >= 0; k--) {
+      const l = this.loaded[k]!;
+      if (l.completed) continue;
       if (l.raw !== undefined && name === 'dataplane-raw') return { loaded: l, option: name };
       if (l.codec !== undefined && Object.hasOwn(l.codec.parser.options, name)) return { loaded: l, option: name };
     }
+    const live = this.loaded.filter((l) => !l.completed).reverse();
     const hits = live.flatMap((l) => (l.codec ? Object.keys(l.codec.parser.options) : []).filter((o) => o.startsWith(name)).map((o) => ({ loaded: l, option: o })));
     const distinct = new Set(hits.map((h) => h.option));
     if (distinct.size === 1) return hits[0];
     if (distinct.size > 1) this.fail(`option "--${name}" is ambiguous`);
     return undefined;
+  }
+
+  /** Whether a loaded extension has an option called exactly `name`. */
+  ownsExactly(name: string): boolean {
+    for (const l of this.loaded) if (!l.completed && ((l.raw !== undefined && name === 'dataplane-raw') || (l.codec !== undefined && Object.hasOwn(l.codec.parser.options, name)))) return true;
+    return false;
   }
 
   extensionOption(name: string, inline: string | undefined): void {
@@ -308,10 +316,15 @@ class LineParser {
         const eq = tok.indexOf('=');
         const name = eq < 0 ? tok.slice(2) : tok.slice(2, eq);
         const inline = eq < 0 ? undefined : tok.slice(eq + 1);
-        const generic = GENERIC[name] ?? uniqueGeneric(name);
-        const ext = generic === undefined ? undefined : this.owner(name);
-        if (generic !== undefined && ext?.option !== name) this.generic(generic, () => inline ?? this.next(tok));
-        else this.extensionOption(name, inline);
+        // getopt_long: an exact name first (iptables' own options come first), then a unique prefix.
+        const exact = GENERIC[name];
+        if (exact !== undefined) this.generic(exact, () => inline ?? this.next(tok));
+        else if (this.ownsExactly(name)) this.extensionOption(name, inline);
+        else {
+          const generic = uniqueGeneric(name);
+          if (generic !== undefined) this.generic(generic, () => inline ?? this.next(tok));
+          else this.extensionOption(name, inline);
+        }
         continue;
       }
       if (tok.startsWith('-') && tok.length >= 2) {

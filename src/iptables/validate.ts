@@ -45,11 +45,12 @@ function checkMatch(m: Match, family: Family, what: string): void {
   codec.check(m, family, what);
 }
 
-function checkTarget(t: Target, family: Family, chains: Map<string, Chain>, what: string): void {
+function checkTarget(t: Target, family: Family, chains: Chains, what: string): void {
   if (typeof t !== 'object' || t === null) throw new TypeError(`${what} must be an object`);
   if (VERDICTS.includes(t.name)) return;
   if (t.name === 'jump' || t.name === 'goto') {
-    const target = chains.get((t as { chain: string }).chain);
+    const i = chains.index.get((t as { chain: string }).chain);
+    const target = i === undefined ? undefined : chains.list[i];
     if (target === undefined) throw new TypeError(`${what}: no chain ${JSON.stringify((t as { chain: string }).chain)} to ${t.name} to`);
     if (target.policy !== undefined) throw new TypeError(`${what}: cannot ${t.name} to the built-in chain ${target.name}`);
     return;
@@ -65,38 +66,64 @@ function checkTarget(t: Target, family: Family, chains: Map<string, Chain>, what
   codec.check(t, family, what);
 }
 
-function checkRule(r: Rule, family: Family, chains: Map<string, Chain>, what: string): void {
+/** The chains of a table and their positions by name. */
+interface Chains {
+  list: readonly Chain[];
+  index: Map<string, number>;
+}
+
+function checkRule(r: Rule, family: Family, chains: Chains, what: string): void {
   if (typeof r !== 'object' || r === null) throw new TypeError(`${what} must be an object`);
   checkRuleHeader(r, family, what);
-  if (r.matches !== undefined) {
-    if (!Array.isArray(r.matches)) throw new TypeError(`${what}.matches must be an array`);
-    r.matches.forEach((m, i) => checkMatch(m, family, `${what}.matches[${i}]`));
+  const matches = r.matches;
+  if (matches !== undefined) {
+    if (!Array.isArray(matches)) throw new TypeError(`${what}.matches must be an array`);
+    for (let i = 0; i < matches.length; i++) checkMatch(matches[i]!, family, what === '' ? '' : `${what}.matches[${i}]`);
   }
   if (r.target !== undefined) checkTarget(r.target, family, chains, `${what}.target`);
-  checkCounters(r.counters, what);
-  if (ruleSize(r, family) > 0xffff) throw new RangeError(`${what} is larger than the kernel's 64 KiB per rule`);
+  if (r.counters !== undefined) checkCounters(r.counters, what);
+  // Only a rule with many matches (at most 320 bytes each) or raw data can pass 64 KiB: size only those.
+  if (matches !== undefined && (matches.length > 150 || matches.some((m) => m.name === 'raw') || r.target?.name === 'raw') && ruleSize(r, family) > 0xffff) {
+    throw new RangeError(`${what} is larger than the kernel's 64 KiB per rule`);
+  }
 }
 
 /** Throws RangeError when jumps go round in a loop (the kernel would refuse it with ELOOP). */
-function checkLoops(table: TableData): void {
-  const edges = new Map<string, string[]>();
-  for (const c of table.chains) {
-    edges.set(c.name, c.rules.flatMap((r) => (r.target?.name === 'jump' || r.target?.name === 'goto' ? [(r.target as { chain: string }).chain] : [])));
-  }
-  const state = new Map<string, 1 | 2>();
-  const path: string[] = [];
-  const visit = (name: string): void => {
-    state.set(name, 1);
-    path.push(name);
-    for (const next of edges.get(name) ?? []) {
-      const s = state.get(next);
-      if (s === 1) throw new RangeError(`jump loop: ${[...path.slice(path.indexOf(next)), next].join(' -> ')}`);
-      if (s === undefined) visit(next);
+function checkLoops(table: TableData, index: Map<string, number>): void {
+  const edges: number[][] = table.chains.map((c) => {
+    const out: number[] = [];
+    for (const r of c.rules) {
+      const t = r.target;
+      if (t !== undefined && (t.name === 'jump' || t.name === 'goto')) out.push(index.get((t as { chain: string }).chain)!);
     }
-    path.pop();
-    state.set(name, 2);
-  };
-  for (const c of table.chains) if (!state.has(c.name)) visit(c.name);
+    return out;
+  });
+  // Iterative depth-first search: 0 unseen, 1 on the path, 2 done.
+  const state = new Uint8Array(table.chains.length);
+  const next = new Uint32Array(table.chains.length);
+  for (let root = 0; root < state.length; root++) {
+    if (state[root] !== 0) continue;
+    const path = [root];
+    state[root] = 1;
+    while (path.length > 0) {
+      const at = path[path.length - 1]!;
+      const out = edges[at]!;
+      if (next[at]! < out.length) {
+        const to = out[next[at]++]!;
+        if (state[to] === 1) {
+          const loop = [...path.slice(path.indexOf(to)), to].map((i) => table.chains[i]!.name);
+          throw new RangeError(`jump loop: ${loop.join(' -> ')}`);
+        }
+        if (state[to] === 0) {
+          state[to] = 1;
+          path.push(to);
+        }
+      } else {
+        state[at] = 2;
+        path.pop();
+      }
+    }
+  }
 }
 
 /** Validates a table; throws TypeError/RangeError for the first problem. */
@@ -106,10 +133,10 @@ export function validateTable(table: TableData): void {
   if (table.family !== 4 && table.family !== 6) throw new TypeError('family must be 4 or 6');
   if (!Array.isArray(table.chains)) throw new TypeError('chains must be an array');
   const builtins: readonly string[] = BUILTIN_CHAINS[table.name];
-  const chains = new Map<string, Chain>();
+  const chains: Chains = { list: table.chains, index: new Map() };
   table.chains.forEach((c, i) => {
     if (typeof c !== 'object' || c === null || !Array.isArray(c.rules)) throw new TypeError(`chains[${i}] must be { name, rules: [...] }`);
-    if (chains.has(c.name)) throw new TypeError(`chain ${JSON.stringify(c.name)} appears twice`);
+    if (chains.index.has(c.name)) throw new TypeError(`chain ${JSON.stringify(c.name)} appears twice`);
     if (builtins.includes(c.name)) {
       if (c.policy !== 'ACCEPT' && c.policy !== 'DROP') throw new TypeError(`chain ${c.name}: a built-in chain needs policy 'ACCEPT' or 'DROP'`);
     } else {
@@ -117,11 +144,23 @@ export function validateTable(table: TableData): void {
       if (problem !== undefined) throw new TypeError(`chains[${i}]: chain name ${JSON.stringify(c.name)} ${problem}`);
       if (c.policy !== undefined) throw new TypeError(`chain ${c.name}: only the built-in chains of ${table.name} (${builtins.join(', ')}) have a policy`);
     }
-    checkCounters(c.counters, `chain ${c.name}`);
-    chains.set(c.name, c);
+    if (c.counters !== undefined) checkCounters(c.counters, `chain ${c.name}`);
+    chains.index.set(c.name, i);
   });
-  const missing = builtins.filter((b) => !chains.has(b));
+  const missing = builtins.filter((b) => !chains.index.has(b));
   if (missing.length > 0) throw new TypeError(`the ${table.name} table needs its built-in chains: missing ${missing.join(', ')}`);
-  for (const c of table.chains) c.rules.forEach((r, i) => checkRule(r, table.family, chains, `chain ${c.name} rule ${i + 1}`));
-  checkLoops(table);
+  // Checked first without naming where (no strings built for half a million rules); a rule that
+  // fails is checked again with its name, for the message.
+  for (const c of table.chains) {
+    const rules = c.rules;
+    for (let i = 0; i < rules.length; i++) {
+      try {
+        checkRule(rules[i]!, table.family, chains, '');
+      } catch {
+        checkRule(rules[i]!, table.family, chains, `chain ${c.name} rule ${i + 1}`);
+        throw new Error(`chain ${c.name} rule ${i + 1}: check failed without a message`);
+      }
+    }
+  }
+  checkLoops(table, chains.index);
 }

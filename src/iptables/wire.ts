@@ -124,6 +124,43 @@ export function put64(b: Uint8Array, at: number, v: number): void {
   put32(b, at + 4, Math.floor(v / 0x100000000));
 }
 
+/**
+ * Parses a dotted-quad IPv4 address in s[from, to) (no leading zeros, as
+ * src/addr.ts) into a 32-bit number, or -1. No allocation: encoding a large
+ * table parses one or two addresses per rule.
+ */
+export function parseV4(s: string, from = 0, to = s.length): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = from; i <= to; i++) {
+    const c = i < to ? s.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || part > 255 || parts === 4) return -1;
+      value = value * 256 + part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && part === 0) return -1; // a leading zero
+      part = part * 10 + (c - 0x30);
+      digits++;
+      if (digits > 3) return -1;
+    } else {
+      return -1;
+    }
+  }
+  return parts === 4 ? value : -1;
+}
+
+export function putV4(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24;
+  b[at + 1] = (v >>> 16) & 0xff;
+  b[at + 2] = (v >>> 8) & 0xff;
+  b[at + 3] = v & 0xff;
+}
+
 /** An address field as text (inet_ntop). */
 export function readAddress(b: Uint8Array, at: number, family: Family): string {
   if (family === 4) return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;

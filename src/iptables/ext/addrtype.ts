@@ -1,7 +1,7 @@
 // -m addrtype (xt_addrtype_info_v1, revision 1): the routing type of the
 // source or destination address (LOCAL, UNICAST, ...).
 import { put16, put32, u16, u32, type Family } from '../wire.js';
-import { checkKeys, IptablesParseError, type Codec, type Decoder } from './ext.js';
+import { checkKeys, IptablesParseError, type Codec, type Decoder, type Wire } from './ext.js';
 
 export type AddrType = 'UNSPEC' | 'UNICAST' | 'LOCAL' | 'BROADCAST' | 'ANYCAST' | 'MULTICAST' | 'BLACKHOLE' |
   'UNREACHABLE' | 'PROHIBIT' | 'THROW' | 'NAT' | 'XRESOLVE';
@@ -43,6 +43,8 @@ function checkTypes(v: unknown, what: string): void {
   }
 }
 
+const WIRE: Wire = { kernel: 'addrtype', revision: 1, size: 8 };
+
 export const addrtype: Codec<AddrtypeMatch> = {
   kind: 'match',
   name: 'addrtype',
@@ -53,7 +55,7 @@ export const addrtype: Codec<AddrtypeMatch> = {
     if (v.destinationType !== undefined) checkTypes(v.destinationType, `${what}.destinationType`);
     if (v.limitIfaceIn && v.limitIfaceOut) throw new TypeError(`${what}: limitIfaceIn and limitIfaceOut exclude each other`);
   },
-  wire: () => ({ kernel: 'addrtype', revision: 1, size: 8 }),
+  wire: () => WIRE,
   encode(v, b, at) {
     put16(b, at, bits(v.sourceType ?? []));
     put16(b, at + 2, bits(v.destinationType ?? []));

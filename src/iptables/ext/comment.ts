@@ -1,6 +1,6 @@
 // -m comment (xt_comment, revision 0): a string of up to 255 bytes.
 import { readCString, writeCString, type Family } from '../wire.js';
-import { checkFixedString, checkKeys, IptablesParseError, saveString, type Codec, type Decoder } from './ext.js';
+import { checkFixedString, checkKeys, IptablesParseError, saveString, type Codec, type Decoder, type Wire } from './ext.js';
 
 /** `-m comment --comment TEXT`. */
 export interface CommentMatch {
@@ -10,6 +10,8 @@ export interface CommentMatch {
 
 const SIZE = 256;
 
+const WIRE: Wire = { kernel: 'comment', revision: 0, size: SIZE };
+
 export const comment: Codec<CommentMatch> = {
   kind: 'match',
   name: 'comment',
@@ -17,7 +19,7 @@ export const comment: Codec<CommentMatch> = {
     checkKeys(v, ['name', 'comment'], what);
     checkFixedString(v.comment, `${what}.comment`, SIZE);
   },
-  wire: () => ({ kernel: 'comment', revision: 0, size: SIZE }),
+  wire: () => WIRE,
   encode(v, b, at) {
     writeCString(b, at, v.comment, SIZE);
   },

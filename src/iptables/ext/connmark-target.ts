@@ -1,7 +1,7 @@
 // -j CONNMARK (xt_connmark_tginfo2, revision 2; revision 1 read too): set,
 // save or restore the connection mark.
 import { put32, u32, type Family } from '../wire.js';
-import { checkKeys, checkUint, hex, IptablesParseError, parseMarkMask, parseUint, type Codec, type Decoder } from './ext.js';
+import { checkKeys, checkUint, hex, IptablesParseError, parseMarkMask, parseUint, type Codec, type Decoder, type Wire } from './ext.js';
 
 /**
  * `-j CONNMARK --set-xmark V/M` (mode 'set': ctmark = (ctmark AND NOT ctmask) XOR value),
@@ -24,6 +24,9 @@ export interface ConnmarkTarget {
 
 const MODES = ['set', 'save', 'restore'] as const;
 
+const WIRE1: Wire = { kernel: 'CONNMARK', revision: 1, size: 13 };
+const WIRE2: Wire = { kernel: 'CONNMARK', revision: 2, size: 15 };
+
 export const connmarkTarget: Codec<ConnmarkTarget> = {
   kind: 'target',
   name: 'CONNMARK',
@@ -38,7 +41,7 @@ export const connmarkTarget: Codec<ConnmarkTarget> = {
     }
     if (v.revision !== undefined && v.revision !== 1 && v.revision !== 2) throw new RangeError(`${what}.revision must be 1 or 2`);
   },
-  wire: (v) => ({ kernel: 'CONNMARK', revision: v.revision ?? 2, size: v.revision === 1 ? 13 : 15 }),
+  wire: (v) => (v.revision === 1 ? WIRE1 : WIRE2),
   encode(v, b, at) {
     put32(b, at, v.ctmark ?? 0);
     put32(b, at + 4, v.ctmask ?? 0xffffffff);

@@ -3,7 +3,7 @@
 // flag (the old xt_state match, revision 0, is read too).
 import { protocolNumber } from '../netdb.js';
 import { put16, put32, u16, u32, type Family } from '../wire.js';
-import { checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder, type OptionSpec } from './ext.js';
+import { checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder, type OptionSpec, type Wire } from './ext.js';
 import { checkPortSpec, parsePortRange, portBounds, savePortRange, type PortSpec } from './ports.js';
 import { addressText, checkHostMask, parseHostMask, writeHostMask } from './hostmask.js';
 
@@ -212,6 +212,9 @@ function ctOptions(): Record<string, OptionSpec<ConntrackMatch>> {
   return opts;
 }
 
+const CT_WIRE: readonly Wire[] = [0, 152, 154, 162].map((size, revision) => ({ kernel: 'conntrack', revision, size }));
+const STATE_WIRE: Wire = { kernel: 'state', revision: 0, size: 4 };
+
 export const conntrack: Codec<ConntrackMatch> = {
   kind: 'match',
   name: 'conntrack',
@@ -234,7 +237,7 @@ export const conntrack: Codec<ConntrackMatch> = {
     if (rev < 3 && PORTS.some((k) => v[k] !== undefined && typeof v[k] !== 'number')) throw new RangeError(`${what}: port ranges need revision 3`);
     if (rev === 1 && stateBits(v.ctstate ?? []) > 255) throw new RangeError(`${what}: UNTRACKED needs revision 2 or 3`);
   },
-  wire: (v) => ({ kernel: 'conntrack', revision: v.revision ?? 3, size: v.revision === 1 ? 152 : v.revision === 2 ? 154 : 162 }),
+  wire: (v) => CT_WIRE[v.revision ?? 3]!,
   encode: (v, b, at, ctx) => encodeConntrack(v, b, at, ctx.family),
   save: (v, ctx) => saveConntrack(v, ctx.family),
   parser: {
@@ -252,8 +255,7 @@ export const state: Codec<StateMatch> = {
     if (v.revision !== undefined && ![0, 1, 2, 3].includes(v.revision)) throw new RangeError(`${what}.revision must be 0..3`);
     if (v.revision === 0 && v.invert) throw new RangeError(`${what}: revision 0 cannot be inverted`);
   },
-  wire: (v) => (v.revision === 0 ? { kernel: 'state', revision: 0, size: 4 }
-    : { kernel: 'conntrack', revision: v.revision ?? 3, size: v.revision === 1 ? 152 : v.revision === 2 ? 154 : 162 }),
+  wire: (v) => (v.revision === 0 ? STATE_WIRE : CT_WIRE[v.revision ?? 3]!),
   printName: () => 'state',
   encode(v, b, at) {
     if (v.revision === 0) {

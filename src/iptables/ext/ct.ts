@@ -3,7 +3,7 @@
 // event masks), and -j NOTRACK, which iptables 1.8.9 writes as CT
 // revision 2 with the notrack-alias flag.
 import { put16, put32, readCString, u16, u32, writeCString, type Family } from '../wire.js';
-import { checkFixedString, checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder } from './ext.js';
+import { checkFixedString, checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder, type Wire } from './ext.js';
 
 export type CtEvent = 'new' | 'related' | 'destroy' | 'reply' | 'assured' | 'protoinfo' | 'helper' | 'mark' | 'natseqinfo' | 'secmark';
 
@@ -52,6 +52,9 @@ function parseEvents(arg: string, table: readonly string[], what: string): strin
   void what;
 }
 
+const CT_WIRE: readonly Wire[] = [0, 1, 2].map((revision) => ({ kernel: 'CT', revision, size: size(revision) }));
+const NOTRACK_WIRE: Wire = { kernel: 'NOTRACK', revision: 0, size: 0 };
+
 export const ct: Codec<CtTarget> = {
   kind: 'target',
   name: 'CT',
@@ -68,7 +71,7 @@ export const ct: Codec<CtTarget> = {
     if (v.revision !== undefined && ![0, 1, 2].includes(v.revision)) throw new RangeError(`${what}.revision must be 0, 1 or 2`);
     if (v.revision === 0 && v.timeout !== undefined) throw new RangeError(`${what}: revision 0 has no timeout`);
   },
-  wire: (v) => ({ kernel: 'CT', revision: v.revision ?? 2, size: size(v.revision ?? 2) }),
+  wire: (v) => CT_WIRE[v.revision ?? 2]!,
   encode(v, b, at) {
     let flags = v.notrack ? NOTRACK : 0;
     if (v.zone === 'mark') flags |= ZONE_MARK;
@@ -120,7 +123,7 @@ export const notrack: Codec<NotrackTarget> = {
     checkKeys(v, ['name', 'revision'], what);
     if (v.revision !== undefined && ![0, 1, 2].includes(v.revision)) throw new RangeError(`${what}.revision must be 0, 1 or 2`);
   },
-  wire: (v) => (v.revision === 0 ? { kernel: 'NOTRACK', revision: 0, size: 0 } : { kernel: 'CT', revision: v.revision ?? 2, size: size(v.revision ?? 2) }),
+  wire: (v) => (v.revision === 0 ? NOTRACK_WIRE : CT_WIRE[v.revision ?? 2]!),
   printName: () => 'NOTRACK',
   encode(v, b, at) {
     if (v.revision !== 0) put16(b, at, NOTRACK | NOTRACK_ALIAS);

@@ -1,6 +1,6 @@
 // -m icmp (ipt_icmp) and -m icmp6 (ip6t_icmp), revision 0: type and code range.
 import type { Family } from '../wire.js';
-import { checkKeys, checkUint, IptablesParseError, type Codec, type Decoder } from './ext.js';
+import { checkKeys, checkUint, IptablesParseError, type Codec, type Decoder, type Wire } from './ext.js';
 
 /** `-p icmp -m icmp [!] --icmp-type TYPE[/CODE]` (IPv4). */
 export interface IcmpMatch {
@@ -83,6 +83,7 @@ function checkCode(code: unknown, what: string): void {
 }
 
 function makeCodec<T extends IcmpMatch | Icmp6Match>(name: T['name'], family: Family, table: typeof ICMP, option: string): Codec<T> {
+  const wire: Wire = { kernel: name, revision: 0, size: 4 };
   return {
     kind: 'match',
     name,
@@ -92,7 +93,7 @@ function makeCodec<T extends IcmpMatch | Icmp6Match>(name: T['name'], family: Fa
       if (!(name === 'icmp' && v.type === 'any')) checkUint(v.type, `${what}.type`, 255);
       checkCode(v.code, `${what}.code`);
     },
-    wire: () => ({ kernel: name, revision: 0, size: 4 }),
+    wire: () => wire,
     encode(v, b, at) {
       const [min, max] = codeRange(v.code);
       b[at] = v.type === 'any' ? 255 : v.type;

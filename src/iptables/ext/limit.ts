@@ -1,7 +1,7 @@
 // -m limit (xt_rateinfo, revision 0): a token bucket. The kernel keeps its
 // own state after `burst` and reads back zeros there.
 import { put32, u32, type Family } from '../wire.js';
-import { checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder } from './ext.js';
+import { checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder, type Wire } from './ext.js';
 
 /** `-m limit [--limit N/UNIT] [--limit-burst N]`. */
 export interface LimitMatch {
@@ -46,6 +46,8 @@ export function rateText(period: number): string {
   return `${Math.floor(mult / period)}/${name}`;
 }
 
+const WIRE: Wire = { kernel: 'limit', revision: 0, size: 40 };
+
 export const limit: Codec<LimitMatch> = {
   kind: 'match',
   name: 'limit',
@@ -60,7 +62,7 @@ export const limit: Codec<LimitMatch> = {
     }
     if (v.burst !== undefined) checkUint(v.burst, `${what}.burst`, 10000);
   },
-  wire: () => ({ kernel: 'limit', revision: 0, size: 40 }),
+  wire: () => WIRE,
   encode(v, b, at) {
     put32(b, at, rateValue(v.limit ?? '3/hour', 'limit'));
     put32(b, at + 4, v.burst ?? DEFAULT_BURST);

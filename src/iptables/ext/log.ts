@@ -1,6 +1,6 @@
 // -j LOG (xt_log_info, revision 0): kernel log lines with a prefix.
 import { readCString, writeCString, type Family } from '../wire.js';
-import { checkBool, checkFixedString, checkKeys, checkUint, IptablesParseError, saveString, type Codec, type Decoder } from './ext.js';
+import { checkBool, checkFixedString, checkKeys, checkUint, IptablesParseError, saveString, type Codec, type Decoder, type Wire } from './ext.js';
 
 /** `-j LOG [--log-level L] [--log-prefix P] [--log-tcp-sequence] [--log-tcp-options] [--log-ip-options] [--log-uid] [--log-macdecode]`. */
 export interface LogTarget {
@@ -22,6 +22,8 @@ const FLAGS = [['tcpSequence', 1, 'log-tcp-sequence'], ['tcpOptions', 2, 'log-tc
   ['uid', 8, 'log-uid'], ['macDecode', 0x20, 'log-macdecode']] as const;
 const LEVELS: Record<string, number> = { alert: 1, crit: 2, debug: 7, emerg: 0, error: 3, info: 6, notice: 5, panic: 0, warning: 4 };
 
+const WIRE: Wire = { kernel: 'LOG', revision: 0, size: 32 };
+
 export const log: Codec<LogTarget> = {
   kind: 'target',
   name: 'LOG',
@@ -31,7 +33,7 @@ export const log: Codec<LogTarget> = {
     if (v.prefix !== undefined) checkFixedString(v.prefix, `${what}.prefix`, PREFIX);
     for (const [k] of FLAGS) checkBool(v[k], `${what}.${k}`);
   },
-  wire: () => ({ kernel: 'LOG', revision: 0, size: 32 }),
+  wire: () => WIRE,
   encode(v, b, at) {
     b[at] = v.level ?? DEFAULT_LEVEL;
     b[at + 1] = FLAGS.reduce((m, [k, bit]) => m | (v[k] ? bit : 0), 0);

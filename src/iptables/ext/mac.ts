@@ -1,6 +1,6 @@
 // -m mac (xt_mac, revision 0): the Ethernet source address.
 import { u32, put32, type Family } from '../wire.js';
-import { checkKeys, IptablesParseError, type Codec, type Decoder } from './ext.js';
+import { checkKeys, IptablesParseError, type Codec, type Decoder, type Wire } from './ext.js';
 
 /** `-m mac [!] --mac-source XX:XX:XX:XX:XX:XX`. */
 export interface MacMatch {
@@ -16,6 +16,8 @@ function macBytes(s: string): number[] {
   return s.split(':').map((x) => parseInt(x, 16));
 }
 
+const WIRE: Wire = { kernel: 'mac', revision: 0, size: 12 };
+
 export const mac: Codec<MacMatch> = {
   kind: 'match',
   name: 'mac',
@@ -23,7 +25,7 @@ export const mac: Codec<MacMatch> = {
     checkKeys(v, ['name', 'macSource', 'invert'], what);
     if (typeof v.macSource !== 'string' || !MAC.test(v.macSource)) throw new TypeError(`${what}.macSource must be a MAC address like 00:11:22:33:44:55`);
   },
-  wire: () => ({ kernel: 'mac', revision: 0, size: 12 }),
+  wire: () => WIRE,
   encode(v, b, at) {
     b.set(macBytes(v.macSource), at);
     put32(b, at + 8, v.invert ? 1 : 0);

@@ -1,6 +1,6 @@
 // -j MARK (xt_mark_tginfo2, revision 2): set bits of the packet mark.
 import { put32, u32, type Family } from '../wire.js';
-import { checkKeys, checkUint, IptablesParseError, parseMarkMask, parseUint, type Codec, type Decoder } from './ext.js';
+import { checkKeys, checkUint, IptablesParseError, parseMarkMask, parseUint, type Codec, type Decoder, type Wire } from './ext.js';
 
 /**
  * `-j MARK --set-xmark VALUE/MASK`: the mark becomes (mark AND NOT mask) XOR value.
@@ -12,6 +12,8 @@ export interface MarkTarget {
   mask: number;
 }
 
+const WIRE: Wire = { kernel: 'MARK', revision: 2, size: 8 };
+
 export const markTarget: Codec<MarkTarget> = {
   kind: 'target',
   name: 'MARK',
@@ -20,7 +22,7 @@ export const markTarget: Codec<MarkTarget> = {
     checkUint(v.value, `${what}.value`, 0xffffffff);
     checkUint(v.mask, `${what}.mask`, 0xffffffff);
   },
-  wire: () => ({ kernel: 'MARK', revision: 2, size: 8 }),
+  wire: () => WIRE,
   encode(v, b, at) {
     put32(b, at, v.value);
     put32(b, at + 4, v.mask);

@@ -1,7 +1,7 @@
 // -m mark and -m connmark (xt_mark_mtinfo1 / xt_connmark_mtinfo1, revision 1):
 // the packet's or the connection's mark under a mask.
 import { put32, u32, type Family } from '../wire.js';
-import { checkKeys, checkUint, IptablesParseError, markMask, parseMarkMask, type Codec, type Decoder } from './ext.js';
+import { checkKeys, checkUint, IptablesParseError, markMask, parseMarkMask, type Codec, type Decoder, type Wire } from './ext.js';
 
 /** `-m mark [!] --mark VALUE[/MASK]`. */
 export interface MarkMatch {
@@ -21,6 +21,7 @@ export interface ConnmarkMatch {
 }
 
 function makeCodec<T extends MarkMatch | ConnmarkMatch>(name: T['name']): Codec<T> {
+  const wire: Wire = { kernel: name, revision: 1, size: 9 };
   return {
     kind: 'match',
     name,
@@ -29,7 +30,7 @@ function makeCodec<T extends MarkMatch | ConnmarkMatch>(name: T['name']): Codec<
       checkUint(v.mark, `${what}.mark`, 0xffffffff);
       if (v.mask !== undefined) checkUint(v.mask, `${what}.mask`, 0xffffffff);
     },
-    wire: () => ({ kernel: name, revision: 1, size: 9 }),
+    wire: () => wire,
     encode(v, b, at) {
       put32(b, at, v.mark);
       put32(b, at + 4, v.mask ?? 0xffffffff);

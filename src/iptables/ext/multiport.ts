@@ -2,7 +2,7 @@
 // ports, a range counting as two.
 import { protocolName } from '../netdb.js';
 import { put16, u16, type Family } from '../wire.js';
-import { checkKeys, IptablesParseError, type Codec, type Decoder, type OptionSpec } from './ext.js';
+import { checkKeys, IptablesParseError, type Codec, type Decoder, type OptionSpec, type Wire } from './ext.js';
 import { checkPortSpec, parsePort, portBounds, type PortSpec } from './ports.js';
 
 /** `-m multiport [!] --sports|--dports|--ports P[,P:P...]` (needs -p tcp, udp, udplite, sctp or dccp). */
@@ -45,6 +45,9 @@ function flatten(list: readonly PortSpec[]): { ports: number[]; pflags: number[]
   return { ports, pflags };
 }
 
+const WIRE0: Wire = { kernel: 'multiport', revision: 0, size: 32 };
+const WIRE1: Wire = { kernel: 'multiport', revision: 1, size: 48 };
+
 export const multiport: Codec<MultiportMatch> = {
   kind: 'match',
   name: 'multiport',
@@ -60,7 +63,7 @@ export const multiport: Codec<MultiportMatch> = {
     if (v.revision === 0 && v.invert) throw new RangeError(`${what}: revision 0 cannot be inverted`);
     if (v.revision !== undefined && v.revision !== 0 && v.revision !== 1) throw new RangeError(`${what}.revision must be 0 or 1`);
   },
-  wire: (v) => (v.revision === 0 ? { kernel: 'multiport', revision: 0, size: 32 } : { kernel: 'multiport', revision: 1, size: 48 }),
+  wire: (v) => (v.revision === 0 ? WIRE0 : WIRE1),
   encode(v, b, at) {
     const { key, list } = which(v);
     const { ports, pflags } = flatten(list);

@@ -3,8 +3,8 @@
 // writes for each family (IPv4: nf_nat_ipv4_multi_range_compat revision 0,
 // DNAT nf_nat_range2 revision 2; IPv6: nf_nat_range, DNAT revision 2).
 import { tryParseIp } from '../../addr.js';
-import { be16, putBe16, put32, readAddress, u32, type Family } from '../wire.js';
-import { checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder, type OptionSpec } from './ext.js';
+import { be16, parseV4, putBe16, put32, putV4, readAddress, u32, type Family } from '../wire.js';
+import { checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder, type OptionSpec, type Wire } from './ext.js';
 import { servicePort } from '../netdb.js';
 
 interface NatFlags {
@@ -100,35 +100,68 @@ function toRange(v: Nat, family: Family): Range {
 /** Which struct: 'compat' (IPv4 multi-range), 'range' (nf_nat_range), 'range2'. */
 type Layout = 'compat' | 'range' | 'range2';
 
-function layoutFor(v: Nat, family: Family): { revision: number; layout: Layout } {
-  const rev = (v as DnatTarget).revision;
-  if (v.name === 'DNAT') {
-    const r = rev ?? 2;
-    return { revision: r, layout: r === 2 ? 'range2' : r === 1 ? 'range' : 'compat' };
-  }
-  if (v.name === 'SNAT' && rev !== undefined) return { revision: rev, layout: rev === 2 ? 'range2' : rev === 1 ? 'range' : 'compat' };
-  if (family === 4) return { revision: 0, layout: 'compat' };
-  return { revision: v.name === 'SNAT' ? 1 : 0, layout: 'range' };
+const SIZES: Record<Layout, number> = { compat: 20, range: 40, range2: 44 };
+const LAYOUTS: readonly Layout[] = ['compat', 'range', 'range2'];
+
+interface NatWire extends Wire {
+  layout: Layout;
 }
 
-const SIZES: Record<Layout, number> = { compat: 20, range: 40, range2: 44 };
-
-function encodeRange(r: Range, layout: Layout, b: Uint8Array, at: number): void {
-  if (layout === 'compat') {
-    put32(b, at, 1);
-    put32(b, at + 4, r.flags);
-    b.set(r.min.subarray(0, 4), at + 8);
-    b.set(r.max.subarray(0, 4), at + 12);
-    putBe16(b, at + 16, r.minPort);
-    putBe16(b, at + 18, r.maxPort);
-    return;
+// One wire per target name and revision (revision r of DNAT/SNAT is LAYOUTS[r]; MASQUERADE/REDIRECT are 0 in both layouts).
+const WIRES = new Map<string, NatWire>();
+function natWire(kernel: string, revision: number, layout: Layout): NatWire {
+  const key = `${kernel}/${revision}/${layout}`;
+  let w = WIRES.get(key);
+  if (w === undefined) {
+    w = { kernel, revision, size: SIZES[layout], layout };
+    WIRES.set(key, w);
   }
-  put32(b, at, r.flags);
-  b.set(r.min, at + 4);
-  b.set(r.max, at + 20);
-  putBe16(b, at + 36, r.minPort);
-  putBe16(b, at + 38, r.maxPort);
-  if (layout === 'range2') putBe16(b, at + 40, r.basePort);
+  return w;
+}
+const DNAT2 = natWire('DNAT', 2, 'range2');
+
+function layoutFor(v: Nat, family: Family): NatWire {
+  const rev = (v as DnatTarget).revision;
+  if (v.name === 'DNAT' && rev === undefined) return DNAT2;
+  if ((v.name === 'DNAT' || v.name === 'SNAT') && rev !== undefined) return natWire(v.name, rev, LAYOUTS[rev]!);
+  if (family === 4) return natWire(v.name, 0, 'compat');
+  return natWire(v.name, v.name === 'SNAT' ? 1 : 0, 'range');
+}
+
+/** Writes a NAT target's range straight into the blob (the hot path of large tables: one DNAT per endpoint). */
+function encodeNat(v: Nat, layout: Layout, b: Uint8Array, at: number, family: Family): void {
+  const a = v as DnatTarget;
+  let flags = 0;
+  const compat = layout === 'compat';
+  const minAt = at + (compat ? 8 : 4);
+  const maxAt = at + (compat ? 12 : 20);
+  if (a.address !== undefined) {
+    flags |= MAP_IPS;
+    writeIp(b, minAt, a.address, family);
+    writeIp(b, maxAt, a.lastAddress ?? a.address, family);
+  }
+  const portAt = at + (compat ? 16 : 36);
+  if (v.port !== undefined) {
+    flags |= PROTO_SPECIFIED;
+    putBe16(b, portAt, v.port);
+    putBe16(b, portAt + 2, v.lastPort ?? v.port);
+  }
+  if (a.basePort !== undefined) {
+    flags |= PROTO_OFFSET;
+    putBe16(b, at + 40, a.basePort);
+  }
+  const f = v as NatFlags;
+  if (f.random) flags |= RANDOM;
+  if (f.randomFully) flags |= RANDOM_FULLY;
+  if (f.persistent) flags |= PERSISTENT;
+  if (compat) put32(b, at, 1);
+  put32(b, at + (compat ? 4 : 0), flags);
+}
+
+function writeIp(b: Uint8Array, at: number, s: string, family: Family): void {
+  const v4 = family === 4 ? parseV4(s) : -1;
+  if (v4 >= 0) putV4(b, at, v4);
+  else b.set(tryParseIp(s)!.bytes, at);
 }
 
 /** sprint_range and __NAT_print of libxt_NAT. */
@@ -245,12 +278,9 @@ function makeCodec<T extends Nat>(name: T['name'], options: Record<string, Optio
     kind: 'target',
     name,
     check: (v, family, what) => checkNat(v, family, what),
-    wire(v, family) {
-      const { revision, layout } = layoutFor(v, family);
-      return { kernel: name, revision, size: SIZES[layout] };
-    },
+    wire: (v, family) => layoutFor(v, family),
     encode(v, b, at, ctx) {
-      encodeRange(toRange(v, ctx.family), layoutFor(v, ctx.family).layout, b, at);
+      encodeNat(v, layoutFor(v, ctx.family).layout, b, at, ctx.family);
     },
     save(v, ctx) {
       const [option, skip] = SAVE[name];

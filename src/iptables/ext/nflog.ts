@@ -1,6 +1,6 @@
 // -j NFLOG (xt_nflog_info, revision 0): packets to a netlink log group.
 import { put16, put32, readCString, u16, u32, writeCString, type Family } from '../wire.js';
-import { checkFixedString, checkKeys, checkUint, IptablesParseError, parseUint, saveString, type Codec, type Decoder } from './ext.js';
+import { checkFixedString, checkKeys, checkUint, IptablesParseError, parseUint, saveString, type Codec, type Decoder, type Wire } from './ext.js';
 
 /** `-j NFLOG [--nflog-group N] [--nflog-prefix P] [--nflog-size N] [--nflog-threshold N]`. */
 export interface NflogTarget {
@@ -18,6 +18,8 @@ export interface NflogTarget {
 const COPY_LEN = 1;
 const PREFIX = 64;
 
+const WIRE: Wire = { kernel: 'NFLOG', revision: 0, size: 76 };
+
 export const nflog: Codec<NflogTarget> = {
   kind: 'target',
   name: 'NFLOG',
@@ -30,7 +32,7 @@ export const nflog: Codec<NflogTarget> = {
     if (v.size !== undefined && v.range !== undefined) throw new TypeError(`${what}: size and range exclude each other`);
     if (v.prefix !== undefined) checkFixedString(v.prefix, `${what}.prefix`, PREFIX);
   },
-  wire: () => ({ kernel: 'NFLOG', revision: 0, size: 76 }),
+  wire: () => WIRE,
   encode(v, b, at) {
     put32(b, at, v.size ?? v.range ?? 0);
     put16(b, at + 4, v.group ?? 0);

@@ -1,7 +1,7 @@
 // -m physdev (xt_physdev, revision 0): the bridge ports a bridged packet
 // came in or goes out on.
 import { readCString, writeCString, type Family } from '../wire.js';
-import { checkKeys, type Codec, type Decoder } from './ext.js';
+import { checkKeys, type Codec, type Decoder, type Wire } from './ext.js';
 import { checkInterface, interfaceMask } from '../iface.js';
 
 /**
@@ -26,6 +26,8 @@ const OP_ISOUT = 16;
 const KEYS = ['physdevIn', 'physdevOut', 'isIn', 'isOut', 'isBridged'] as const;
 const BIT = { physdevIn: OP_IN, physdevOut: OP_OUT, isIn: OP_ISIN, isOut: OP_ISOUT, isBridged: OP_BRIDGED } as const;
 
+const WIRE: Wire = { kernel: 'physdev', revision: 0, size: 66 };
+
 export const physdev: Codec<PhysdevMatch> = {
   kind: 'match',
   name: 'physdev',
@@ -36,7 +38,7 @@ export const physdev: Codec<PhysdevMatch> = {
     if (v.invert !== undefined) checkKeys(v.invert, KEYS, `${what}.invert`);
     if (!KEYS.some((k) => v[k] !== undefined && v[k] !== false)) throw new TypeError(`${what}: at least one option is needed`);
   },
-  wire: () => ({ kernel: 'physdev', revision: 0, size: 66 }),
+  wire: () => WIRE,
   encode(v, b, at) {
     let mask = 0;
     let inv = 0;

@@ -3,7 +3,7 @@
 // session affinity.
 import { readAddress, readCString, u32, put32, writeCString, type Family } from '../wire.js';
 import { tryParseIp } from '../../addr.js';
-import { checkFixedString, checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder } from './ext.js';
+import { checkFixedString, checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder, type Wire } from './ext.js';
 
 /**
  * `-m recent [!] --set|--rcheck|--update|--remove [--seconds S] [--reap]
@@ -47,6 +47,9 @@ function maskBytes(mask: string | undefined, family: Family): Uint8Array {
   return out;
 }
 
+const WIRE0: Wire = { kernel: 'recent', revision: 0, size: 211 };
+const WIRE1: Wire = { kernel: 'recent', revision: 1, size: 228 };
+
 export const recent: Codec<RecentMatch> = {
   kind: 'match',
   name: 'recent',
@@ -63,7 +66,7 @@ export const recent: Codec<RecentMatch> = {
       maskBytes(v.mask, family);
     }
   },
-  wire: (v) => ({ kernel: 'recent', revision: v.revision ?? 1, size: v.revision === 0 ? 211 : 228 }),
+  wire: (v) => (v.revision === 0 ? WIRE0 : WIRE1),
   encode(v, b, at, ctx) {
     put32(b, at, v.seconds ?? 0);
     put32(b, at + 4, v.hitCount ?? 0);

@@ -1,7 +1,7 @@
 // -j REJECT (ipt_reject_info / ip6t_reject_info, revision 0): which ICMP
 // error (or TCP reset) answers the rejected packet.
 import { put32, u32, type Family } from '../wire.js';
-import { checkKeys, IptablesParseError, type Codec, type Decoder } from './ext.js';
+import { checkKeys, IptablesParseError, type Codec, type Decoder, type Wire } from './ext.js';
 
 export type RejectWith4 = 'icmp-net-unreachable' | 'icmp-host-unreachable' | 'icmp-proto-unreachable' | 'icmp-port-unreachable' |
   'icmp-net-prohibited' | 'icmp-host-prohibited' | 'tcp-reset' | 'icmp-admin-prohibited';
@@ -31,6 +31,8 @@ const table = (family: Family) => (family === 4 ? WITH4 : WITH6);
 const defaultWith = (family: Family): RejectWith4 | RejectWith6 => (family === 4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable');
 const indexOf = (w: string, family: Family): number => table(family).findIndex((e) => e?.[0] === w);
 
+const WIRE: Wire = { kernel: 'REJECT', revision: 0, size: 4 };
+
 export const reject: Codec<RejectTarget> = {
   kind: 'target',
   name: 'REJECT',
@@ -40,7 +42,7 @@ export const reject: Codec<RejectTarget> = {
       throw new TypeError(`${what}.with must be one of ${table(family).filter((e) => e).map((e) => e![0]).join(', ')}`);
     }
   },
-  wire: () => ({ kernel: 'REJECT', revision: 0, size: 4 }),
+  wire: () => WIRE,
   encode(v, b, at, ctx) {
     put32(b, at, indexOf(v.with ?? defaultWith(ctx.family), ctx.family));
   },

@@ -1,6 +1,6 @@
 // -m sctp (xt_sctp, revision 0): ports and chunk types with chunk flags.
 import { put16, put32, u16, u32, type Family } from '../wire.js';
-import { checkKeys, IptablesParseError, type Codec, type Decoder } from './ext.js';
+import { checkKeys, IptablesParseError, type Codec, type Decoder, type Wire } from './ext.js';
 import { checkPortSpec, portSpec, type PortSpec } from './ports.js';
 import { portOptions, savePorts } from './tcp.js';
 
@@ -103,6 +103,8 @@ function readChunks(b: Uint8Array, at: number): string[] | undefined {
   return out;
 }
 
+const WIRE: Wire = { kernel: 'sctp', revision: 0, size: 292 };
+
 export const sctp: Codec<SctpMatch> = {
   kind: 'match',
   name: 'sctp',
@@ -119,7 +121,7 @@ export const sctp: Codec<SctpMatch> = {
     }
     if (v.invert !== undefined) checkKeys(v.invert, ['sourcePort', 'destinationPort', 'chunkTypes'], `${what}.invert`);
   },
-  wire: () => ({ kernel: 'sctp', revision: 0, size: 292 }),
+  wire: () => WIRE,
   encode(v, b, at) {
     let flags = 0;
     let inv = 0;

@@ -2,7 +2,7 @@
 // addresses/ports in an ipset, by name. The kernel knows sets by index; the
 // handle resolves names both ways (SO_IP_SET) around encoding and decoding.
 import { put16, put32, put64, u16, u32, u64, type Family } from '../wire.js';
-import { checkFixedString, checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder, type OptionSpec } from './ext.js';
+import { checkFixedString, checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder, type OptionSpec, type Wire } from './ext.js';
 
 export type SetCounterOp = 'eq' | 'ne' | 'lt' | 'gt';
 
@@ -45,6 +45,8 @@ function counterText(c: SetMatch['packets'], name: string): string {
   return c.op === 'ne' ? ` ! --${name}-eq ${c.value}` : ` --${name}-${c.op} ${c.value}`;
 }
 
+const WIRE: Wire = { kernel: 'set', revision: 4, size: 48 };
+
 export const set: Codec<SetMatch> = {
   kind: 'match',
   name: 'set',
@@ -57,7 +59,7 @@ export const set: Codec<SetMatch> = {
     checkCounter(v.packets, `${what}.packets`);
     checkCounter(v.bytes, `${what}.bytes`);
   },
-  wire: () => ({ kernel: 'set', revision: 4, size: 48 }),
+  wire: () => WIRE,
   encode(v, b, at, ctx) {
     put16(b, at, ctx.setIndex(v.set));
     b[at + 2] = v.flags.length;

@@ -1,7 +1,7 @@
 // -m statistic (xt_statistic, revision 0): random with a probability, or
 // every n-th packet.
 import { put16, put32, u16, u32, type Family } from '../wire.js';
-import { checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder } from './ext.js';
+import { checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder, type Wire } from './ext.js';
 
 /**
  * `-m statistic --mode random [!] --probability P` or
@@ -35,6 +35,8 @@ export function probabilityText(v: number): string {
 /** The kernel's value for a probability (iptables: lround(2^31 * p)). */
 export const probabilityValue = (p: number): number => Math.round(TWO31 * p);
 
+const WIRE: Wire = { kernel: 'statistic', revision: 0, size: 24 };
+
 export const statistic: Codec<StatisticMatch> = {
   kind: 'match',
   name: 'statistic',
@@ -53,7 +55,7 @@ export const statistic: Codec<StatisticMatch> = {
       throw new TypeError(`${what}.mode must be 'random' or 'nth'`);
     }
   },
-  wire: () => ({ kernel: 'statistic', revision: 0, size: 24 }),
+  wire: () => WIRE,
   encode(v, b, at) {
     put16(b, at, v.mode === 'nth' ? 1 : 0);
     put16(b, at + 2, v.invert ? 1 : 0);

@@ -1,6 +1,6 @@
 // -m tcp (xt_tcp, revision 0): ports, TCP flags, an option number.
 import { put16, u16, type Family } from '../wire.js';
-import { checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder, type OptionSpec } from './ext.js';
+import { checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder, type OptionSpec, type Wire } from './ext.js';
 import { checkPortSpec, parsePortRange, portSpec, savePortRange, type PortSpec } from './ports.js';
 
 export type TcpFlag = 'FIN' | 'SYN' | 'RST' | 'PSH' | 'ACK' | 'URG';
@@ -88,6 +88,8 @@ export function savePorts(sport: PortSpec | undefined, dport: PortSpec | undefin
   return out;
 }
 
+const WIRE: Wire = { kernel: 'tcp', revision: 0, size: 12 };
+
 export const tcp: Codec<TcpMatch> = {
   kind: 'match',
   name: 'tcp',
@@ -102,7 +104,7 @@ export const tcp: Codec<TcpMatch> = {
     if (v.tcpOption !== undefined) checkUint(v.tcpOption, `${what}.tcpOption`, 255);
     if (v.invert !== undefined) checkKeys(v.invert, ['sourcePort', 'destinationPort', 'tcpFlags', 'tcpOption'], `${what}.invert`);
   },
-  wire: () => ({ kernel: 'tcp', revision: 0, size: 12 }),
+  wire: () => WIRE,
   encode(v, b, at) {
     const [s0, s1] = portPair(v.sourcePort);
     const [d0, d1] = portPair(v.destinationPort);

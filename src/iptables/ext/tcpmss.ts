@@ -1,6 +1,6 @@
 // -j TCPMSS (xt_tcpmss_info, revision 0): rewrite the MSS option of SYNs.
 import { put16, u16, type Family } from '../wire.js';
-import { checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder } from './ext.js';
+import { checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder, type Wire } from './ext.js';
 
 /** `-j TCPMSS --set-mss N | --clamp-mss-to-pmtu`. */
 export interface TcpmssTarget {
@@ -11,6 +11,8 @@ export interface TcpmssTarget {
 
 const CLAMP = 0xffff;
 
+const WIRE: Wire = { kernel: 'TCPMSS', revision: 0, size: 2 };
+
 export const tcpmss: Codec<TcpmssTarget> = {
   kind: 'target',
   name: 'TCPMSS',
@@ -18,7 +20,7 @@ export const tcpmss: Codec<TcpmssTarget> = {
     checkKeys(v, ['name', 'mss'], what);
     if (v.mss !== 'clamp-to-pmtu') checkUint(v.mss, `${what}.mss`, 0xfffe);
   },
-  wire: () => ({ kernel: 'TCPMSS', revision: 0, size: 2 }),
+  wire: () => WIRE,
   encode(v, b, at) {
     put16(b, at, v.mss === 'clamp-to-pmtu' ? CLAMP : v.mss);
   },

@@ -1,6 +1,6 @@
 // -m udp (xt_udp, revision 0): source and destination ports.
 import { put16, u16, type Family } from '../wire.js';
-import { checkKeys, type Codec, type Decoder } from './ext.js';
+import { checkKeys, type Codec, type Decoder, type Wire } from './ext.js';
 import { checkPortSpec, type PortSpec } from './ports.js';
 import { portOptions, portPair, readPortPair, savePorts } from './tcp.js';
 
@@ -12,6 +12,8 @@ export interface UdpMatch {
   invert?: { sourcePort?: boolean; destinationPort?: boolean };
 }
 
+const WIRE: Wire = { kernel: 'udp', revision: 0, size: 9 };
+
 export const udp: Codec<UdpMatch> = {
   kind: 'match',
   name: 'udp',
@@ -21,7 +23,7 @@ export const udp: Codec<UdpMatch> = {
     if (v.destinationPort !== undefined) checkPortSpec(v.destinationPort, `${what}.destinationPort`);
     if (v.invert !== undefined) checkKeys(v.invert, ['sourcePort', 'destinationPort'], `${what}.invert`);
   },
-  wire: () => ({ kernel: 'udp', revision: 0, size: 9 }),
+  wire: () => WIRE,
   encode(v, b, at) {
     const [s0, s1] = portPair(v.sourcePort);
     const [d0, d1] = portPair(v.destinationPort);
