@@ -14,6 +14,7 @@ import type { DecodeContext, EncodeContext } from './ext/ext.js';
 import { setIndexOf } from './ext/set.js';
 import { decodeRuleHeader } from './entry.js';
 import type { Chain, JumpTarget, Rule, TableData, TableName, Target } from './types.js';
+import { LazyChain } from './lazy.js';
 import {
   align8, CHAIN_NAME_LEN, EXT_HEADER, EXT_NAME_LEN, HOOK_NAMES, i32, layoutOf, readCString, STANDARD_TARGET_SIZE, u16, type Family,
 } from './wire.js';
@@ -30,6 +31,8 @@ export interface TableInfo {
 export interface DecodeOptions {
   /** Include each rule's counters (default true; they are only set when non-zero). */
   counters?: boolean;
+  /** Decode each chain's rules when first read (LazyChain; default true), or all now. */
+  lazy?: boolean;
 }
 
 const RULE = 0;
@@ -87,6 +90,11 @@ function scan(b: Uint8Array, info: TableInfo, family: Family): Layout {
     const t = off + targetOffset;
     const tsize = u16(b, t);
     if (tsize < EXT_HEADER || targetOffset + tsize > next) throw new DecodeError(`entry at ${off} has a bad target size`);
+    for (let m = off + l.size; m < t;) {
+      const msize = u16(b, m);
+      if (msize < EXT_HEADER || m + msize > t) throw new DecodeError(`entry at ${off} has a bad match size`);
+      m += msize;
+    }
     offsets[i] = off;
     const last = off + next === info.size;
     const hook = hooks.includes(off);
@@ -218,44 +226,55 @@ class Decoder {
   }
 }
 
-/** Decodes a table read from the kernel (its info and entries). Throws DecodeError for malformed bytes. */
+/**
+ * Decodes a table read from the kernel (its info and entries). The
+ * structure is checked now (DecodeError for malformed bytes); with `lazy`
+ * (the default) each chain's rules are decoded when first read.
+ */
 export function decodeTable(name: TableName, family: Family, info: TableInfo, b: Uint8Array, ctx: DecodeContext,
   options: DecodeOptions = {}): TableData {
   const l = layoutOf(family);
   const layout = scan(b, info, family);
   const d = new Decoder(b, family, layout, ctx, options.counters !== false);
   const { offsets, kinds } = layout;
+  const decode = (off: number): Rule => d.rule(off);
   const chains: Chain[] = [];
-  let chain: Chain | undefined;
-  let rules: Rule[] = [];
+  let chain: LazyChain | undefined;
+  const open = (chainName: string, at: number, from: number): void => {
+    // A chain that did not end with its policy or RETURN (only a foreign writer leaves one) ends at entry `at`.
+    if (chain !== undefined) chain.source!.to = at;
+    chain = new LazyChain(chainName, { b, family, offsets, from, to: from, firstRule: layout.firstRule, decode });
+    chains.push(chain);
+  };
   for (let i = 0; i < offsets.length; i++) {
     const off = offsets[i]!;
     const kind = kinds[i]! & 7;
-    if (kind === END) break;
+    if (kind === END) {
+      if (chain !== undefined) chain.source!.to = i;
+      break;
+    }
     if (kind === HEAD) {
       // The same string the jumps to this chain use (read once, in scan).
-      const name = layout.firstRule.get(off + u16(b, off + l.next_offset))!;
-      rules = [];
-      chain = { name, rules };
-      chains.push(chain);
+      open(layout.firstRule.get(off + u16(b, off + l.next_offset))!, i, i + 1);
       continue;
     }
     if (kinds[i]! & HOOK_START) {
       let h = 0;
       while (!(info.validHooks & (1 << h) && info.hookEntry[h] === off)) h++;
-      rules = [];
-      chain = { name: HOOK_NAMES[h]!, rules };
-      chains.push(chain);
+      open(HOOK_NAMES[h]!, i, i);
     }
     if (chain === undefined) throw new DecodeError(`entry at ${off} is outside any chain`);
-    if (kind === POLICY) {
-      const t = off + u16(b, off + l.target_offset);
-      chain.policy = i32(b, t + EXT_HEADER) === -1 ? 'DROP' : 'ACCEPT';
-      if (d.counters) chain.counters = decodeRuleHeader(b, off, family, true).rule.counters ?? { packets: 0, bytes: 0 };
-    } else if (kind === RULE) {
-      rules.push(d.rule(off));
+    if (kind === POLICY || kind === RETURN) {
+      chain.source!.to = i;
+      if (kind === POLICY) {
+        const t = off + u16(b, off + l.target_offset);
+        chain.policy = i32(b, t + EXT_HEADER) === -1 ? 'DROP' : 'ACCEPT';
+        if (d.counters) chain.counters = decodeRuleHeader(b, off, family, true).rule.counters ?? { packets: 0, bytes: 0 };
+      }
+      chain = undefined;
     }
   }
+  if (options.lazy === false) for (const c of chains) void c.rules;
   return { name, family, chains };
 }
 

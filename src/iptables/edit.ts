@@ -6,6 +6,7 @@ import { saveRule } from './save.js';
 import type { IptablesTable } from './table.js';
 import { BUILTIN_CHAINS, type Chain, type Counters, type Rule, type TableName } from './types.js';
 import { chainNameProblem } from './validate.js';
+import { chainJumps } from './lazy.js';
 
 /** Edits of one table in memory, iptables command by command. */
 export class TableEdit {
@@ -133,12 +134,10 @@ export class TableEdit {
     return this;
   }
 
-  /** The chains some rule jumps to. */
+  /** The chains some rule jumps to (unread chains are not decoded for it). */
   #referenced(): Set<string> {
     const out = new Set<string>();
-    for (const c of this.#table.chains) {
-      for (const r of c.rules) if (r.target?.name === 'jump' || r.target?.name === 'goto') out.add((r.target as { chain: string }).chain);
-    }
+    for (const c of this.#table.chains) for (const to of chainJumps(c)) out.add(to);
     return out;
   }
 
@@ -171,6 +170,7 @@ export class TableEdit {
     this.#index.delete(from);
     this.#index.set(to, c);
     for (const ch of this.#table.chains) {
+      if (!chainJumps(ch).includes(from)) continue;
       for (const r of ch.rules) {
         if ((r.target?.name === 'jump' || r.target?.name === 'goto') && (r.target as { chain: string }).chain === from) {
           r.target = { ...r.target, chain: to } as Rule['target'];

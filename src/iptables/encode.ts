@@ -9,6 +9,7 @@ import { encodeRuleHeader } from './entry.js';
 import type { EncodeContext } from './ext/ext.js';
 import { matchCodec, targetCodec, type Match } from './ext/index.js';
 import type { TableInfo } from './decode.js';
+import { copySource, LazyChain, sourceSize } from './lazy.js';
 import { BUILTIN_CHAINS, type Chain, type Rule, type TableData, type Target } from './types.js';
 import {
   align8, CHAIN_NAME_LEN, ERROR_TARGET_SIZE, EXT_HEADER, EXT_NAME_LEN, HOOK_NAMES, layoutOf, put16, put32,
@@ -103,6 +104,14 @@ export function encodeTable(table: TableData, ctx: EncodeContext): Encoded {
       entries++;
     }
     firstRule.set(c.name, size);
+    const source = c instanceof LazyChain ? c.source : undefined;
+    if (source !== undefined) {
+      // Unread since it was read from the kernel: its bytes go back as they were.
+      sizes.push([]);
+      size += sourceSize(source) + footSize;
+      entries += source.to - source.from + 1;
+      continue;
+    }
     const rs = c.rules.map((r, i) => {
       const n = ruleSize(r, family);
       // target_offset and next_offset are 16 bits.
@@ -133,7 +142,13 @@ export function encodeTable(table: TableData, ctx: EncodeContext): Encoded {
       info.validHooks |= 1 << h;
       info.hookEntry[h] = off;
     }
-    c.rules.forEach((r, ri) => {
+    const source = c instanceof LazyChain ? c.source : undefined;
+    if (source !== undefined) {
+      copySource(source, blob, REPLACE_HEADER + off, off, firstRule, counters, index);
+      off += sourceSize(source);
+      index += source.to - source.from;
+    }
+    if (source === undefined) c.rules.forEach((r, ri) => {
       const rsize = sizes[ci]![ri]!;
       writeRule(blob, REPLACE_HEADER + off, off, rsize, r, firstRule, ctx);
       if (r.counters !== undefined) {

@@ -7,6 +7,7 @@ import { binding, type NativeXtHandle } from '../binding.js';
 import { fromSystemError } from '../errors.js';
 import { netnsWire, SerialHandle, type NetnsOption } from '../handle.js';
 import { decodeTable, setIndexes } from './decode.js';
+import { LazyChain } from './lazy.js';
 import { encodeTable } from './encode.js';
 import { IptablesConflictError, IptablesError } from './errors.js';
 import type { SetMatch } from './ext/set.js';
@@ -227,10 +228,13 @@ export class Iptables extends SerialHandle<NativeXtHandle> implements IptablesIn
   }
 }
 
-/** The ipset names the set matches of `chains` use. */
+/** The ipset names the set matches of `chains` use (chains unread since read from the kernel keep their indexes as they are). */
 export function setNames(chains: readonly Chain[]): string[] {
   const out = new Set<string>();
-  for (const c of chains) for (const r of c.rules) for (const m of r.matches ?? []) if (m.name === 'set') out.add((m as SetMatch).set);
+  for (const c of chains) {
+    if (c instanceof LazyChain && c.source !== undefined) continue;
+    for (const r of c.rules) for (const m of r.matches ?? []) if (m.name === 'set') out.add((m as SetMatch).set);
+  }
   return [...out];
 }
 

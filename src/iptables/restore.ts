@@ -8,6 +8,7 @@ import { IptablesParseError } from './ext/ext.js';
 import { parseCommand, type Command } from './rule-parse.js';
 import { IptablesTable } from './table.js';
 import { TableEdit } from './edit.js';
+import { LazyChain } from './lazy.js';
 import { BUILTIN_CHAINS, TABLE_NAMES, type Counters, type IptablesFamily, type TableData, type TableName } from './types.js';
 import { MAX_CHAIN_NAME } from './validate.js';
 
@@ -139,7 +140,8 @@ export function parse(text: string, options: ParseOptions = {}): IptablesScript 
 export function applyScript(current: TableData | undefined, script: ScriptTable, family: IptablesFamily,
   options: ApplyOptions = {}): IptablesTable {
   const base = current ?? IptablesTable.empty(script.name, family);
-  const table = new IptablesTable({ name: script.name, family, chains: structuredClone(base.chains) });
+  const chains = base.chains.map((c) => (c instanceof LazyChain ? c.clone() : structuredClone(c)));
+  const table = new IptablesTable({ name: script.name, family, chains });
   const edit = new TableEdit(table, { checkJumps: true });
   const builtins: readonly string[] = BUILTIN_CHAINS[script.name];
   const at = <T>(line: number, fn: () => T): T => {

@@ -4,6 +4,7 @@
 // Throws TypeError/RangeError naming the chain and rule.
 import { checkRuleHeader } from './entry.js';
 import { ruleSize } from './encode.js';
+import { chainJumps, hasStrayJump, LazyChain } from './lazy.js';
 import { knownTargets, matchCodec, targetCodec, type Match } from './ext/index.js';
 import { BUILTIN_CHAINS, TABLE_NAMES, type Chain, type Counters, type Rule, type TableData, type Target } from './types.js';
 import type { Family } from './wire.js';
@@ -90,14 +91,7 @@ function checkRule(r: Rule, family: Family, chains: Chains, what: string): void 
 
 /** Throws RangeError when jumps go round in a loop (the kernel would refuse it with ELOOP). */
 function checkLoops(table: TableData, index: Map<string, number>): void {
-  const edges: number[][] = table.chains.map((c) => {
-    const out: number[] = [];
-    for (const r of c.rules) {
-      const t = r.target;
-      if (t !== undefined && (t.name === 'jump' || t.name === 'goto')) out.push(index.get((t as { chain: string }).chain)!);
-    }
-    return out;
-  });
+  const edges: number[][] = table.chains.map((c) => chainJumps(c).map((name) => index.get(name)!));
   // Iterative depth-first search: 0 unseen, 1 on the path, 2 done.
   const state = new Uint8Array(table.chains.length);
   const next = new Uint32Array(table.chains.length);
@@ -135,7 +129,7 @@ export function validateTable(table: TableData): void {
   const builtins: readonly string[] = BUILTIN_CHAINS[table.name];
   const chains: Chains = { list: table.chains, index: new Map() };
   table.chains.forEach((c, i) => {
-    if (typeof c !== 'object' || c === null || !Array.isArray(c.rules)) throw new TypeError(`chains[${i}] must be { name, rules: [...] }`);
+    if (typeof c !== 'object' || c === null || !(c instanceof LazyChain || Array.isArray(c.rules))) throw new TypeError(`chains[${i}] must be { name, rules: [...] }`);
     if (chains.index.has(c.name)) throw new TypeError(`chain ${JSON.stringify(c.name)} appears twice`);
     if (builtins.includes(c.name)) {
       if (c.policy !== 'ACCEPT' && c.policy !== 'DROP') throw new TypeError(`chain ${c.name}: a built-in chain needs policy 'ACCEPT' or 'DROP'`);
@@ -152,6 +146,17 @@ export function validateTable(table: TableData): void {
   // Checked first without naming where (no strings built for half a million rules); a rule that
   // fails is checked again with its name, for the message.
   for (const c of table.chains) {
+    const source = c instanceof LazyChain ? c.source : undefined;
+    if (source !== undefined) {
+      // Unread since read from the kernel: written back as it is; only where it jumps is checked.
+      if (hasStrayJump(source)) throw new TypeError(`chain ${c.name}: a jump into the middle of a chain (as read) cannot be written`);
+      for (const to of chainJumps(c)) {
+        const i = chains.index.get(to);
+        if (i === undefined) throw new TypeError(`chain ${c.name}: no chain ${JSON.stringify(to)} to jump to`);
+        if (chains.list[i]!.policy !== undefined) throw new TypeError(`chain ${c.name}: cannot jump to the built-in chain ${to}`);
+      }
+      continue;
+    }
     const rules = c.rules;
     for (let i = 0; i < rules.length; i++) {
       try {

@@ -63,6 +63,9 @@ describe('iptables against iptables-legacy 1.8.9 (host kernel, fresh netns each)
           const before = await rawEntries(ns.name, input.family, t.name);
           await ipt.replace(t.name, got.chains);
           assert.equal(await rawEntries(ns.name, input.family, t.name), before, `${t.name}: our rewrite of what we read is the same bytes`);
+          // Chains never read are copied, not decoded: the same bytes again.
+          await ipt.replace(t.name, (await ipt.get(t.name)).chains);
+          assert.equal(await rawEntries(ns.name, input.family, t.name), before, `${t.name}: rewriting unread chains is the same bytes`);
         }
         assert.deepEqual(legacySaveTables(ns.name, input.family), theirs);
       } finally {
@@ -123,6 +126,31 @@ describe('iptables against iptables-legacy 1.8.9 (host kernel, fresh netns each)
       }
     });
   }
+
+  it('an edit of one chain of a large table leaves every other chain as it was (unread chains copied, jumps moved)', async () => {
+    const text = kubeProxyRules({ services: 300 });
+    legacyRestore(ns.name, 4, text);
+    const ipt = await Iptables.open({ netns: ns.name, lock: false });
+    try {
+      await ipt.update('nat', (tx) => {
+        // A rule in front of everything moves every offset after it.
+        tx.insert('PREROUTING', { protocol: 'udp', matches: [{ name: 'udp', destinationPort: 5353 }], target: { name: 'RETURN' } });
+        tx.newChain('AAA-FIRST').append('AAA-FIRST', { target: { name: 'jump', chain: 'KUBE-MARK-MASQ' } });
+      });
+      const expected = legacySave(ns.name, 4, 'nat')
+        .replace('-A PREROUTING -p udp -m udp --dport 5353 -j RETURN\n', '').replace(':AAA-FIRST - [0:0]\n', '').replace('-A AAA-FIRST -j KUBE-MARK-MASQ\n', '');
+      const other = `${ns.name}-oracle`;
+      sh('ip', ['netns', 'add', other]);
+      try {
+        legacyRestore(other, 4, text);
+        assert.equal(expected, legacySave(other, 4, 'nat'));
+      } finally {
+        sh('ip', ['netns', 'del', other]);
+      }
+    } finally {
+      await ipt.close();
+    }
+  });
 
   it('get() of a table not yet used instantiates it empty, as iptables-legacy -L does; tables() lists it afterwards', async () => {
     const ipt = await Iptables.open({ netns: ns.name, lock: false });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 
 import { corpus, corpusSetIndex, corpusSetName, tablesOf } from '../fixtures/iptables/corpus.js';
 import {
-  IptablesParseError, applyIptablesScript, parseIptables, parseIptablesCommand, splitIptablesArgs, type IptablesRule,
+  IptablesParseError, IptablesTable, applyIptablesScript, parseIptables, parseIptablesCommand, splitIptablesArgs, type IptablesRule,
 } from '../../src/index.js';
 import { decodeTable } from '../../src/iptables/decode.js';
 import { encodeTable } from '../../src/iptables/encode.js';
@@ -57,12 +57,17 @@ for (const name of ['extensions4', 'extensions6'] as const) {
         assertSameEntries(enc.blob.subarray(96), Buffer.from(golden.entries, 'hex'), c.family);
       });
 
-      it(`${t.name}: decodes iptables' blob back to the same text and bytes`, () => {
+      it(`${t.name}: decodes iptables' blob back to the same text and bytes (rules decoded, or copied unread)`, () => {
         const info = { validHooks: golden.validHooks, hookEntry: golden.hookEntry, underflow: golden.underflow, numEntries: golden.numEntries, size: golden.size };
-        const decoded = decodeTable(t.name, c.family, info, Buffer.from(golden.entries, 'hex'), { family: c.family, setName: corpusSetName, setIndex: corpusSetIndex });
-        const again = encodeTable(decoded, { family: c.family, setIndex: corpusSetIndex });
-        assertSameEntries(again.blob.subarray(96), Buffer.from(golden.entries, 'hex'), c.family);
-        assert.equal(applyIptablesScript(decoded, { name: t.name, steps: [] }, c.family, { noflush: true }).toString(), saved.get(t.name));
+        const ctx = { family: c.family, setName: corpusSetName, setIndex: corpusSetIndex };
+        const blob = Buffer.from(golden.entries, 'hex');
+        for (const lazy of [false, true]) {
+          const decoded = decodeTable(t.name, c.family, info, blob, ctx, { lazy });
+          const again = encodeTable(decoded, { family: c.family, setIndex: corpusSetIndex });
+          assertSameEntries(again.blob.subarray(96), blob, c.family);
+        }
+        const decoded = decodeTable(t.name, c.family, info, blob, ctx);
+        assert.equal(new IptablesTable(decoded).toString(), saved.get(t.name));
       });
 
       it(`${t.name}: parsing iptables-save's text gives the same table`, () => {
@@ -168,5 +173,28 @@ describe('iptables parser', () => {
     assert.equal(probabilityText(0x40000000), '0.50000000000');
     assert.equal(probabilityText(Math.round(0x80000000 / 3)), '0.33333333349');
     assert.equal(probabilityText(0x80000000), '1.00000000000');
+  });
+});
+
+describe('iptables decoder', () => {
+  it('ends a user chain that lacks its closing RETURN at the next chain (decoded or copied unread)', () => {
+    const t = applyIptablesScript(undefined, parseIptables('*filter\n:INPUT ACCEPT [0:0]\n:A - [0:0]\n:B - [0:0]\n-A A -p tcp -j ACCEPT\n-A B -p udp -j DROP\nCOMMIT\n').tables[0]!, 4);
+    const enc = encodeTable(t, { family: 4, setIndex: corpusSetIndex });
+    const entries = Buffer.from(enc.blob.subarray(96));
+    // Entries: the three built-ins' policies, A's head, rule and RETURN, B's head, rule and RETURN, the end. Drop A's RETURN.
+    const l = layoutOf(4);
+    const offsets: number[] = [];
+    for (let off = 0; off < entries.length; off += entries.readUInt16LE(off + l.next_offset)) offsets.push(off);
+    assert.equal(offsets.length, 10);
+    const blob = Buffer.concat([entries.subarray(0, offsets[5]), entries.subarray(offsets[6])]);
+    const info = { ...enc.info, numEntries: 9, size: blob.length };
+    const want = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:A - [0:0]\n:B - [0:0]\n-A A -p tcp -j ACCEPT\n-A B -p udp -j DROP\nCOMMIT\n';
+    const ctx = { family: 4 as const, setName: corpusSetName, setIndex: corpusSetIndex };
+    for (const lazy of [false, true]) {
+      const decoded = decodeTable('filter', 4, info, blob, ctx, { lazy });
+      // Copied unread (lazy) or encoded again, the chain gets its RETURN back.
+      assert.equal(Buffer.from(encodeTable(decoded, { family: 4, setIndex: corpusSetIndex }).blob).toString('hex'), Buffer.from(enc.blob).toString('hex'));
+      assert.equal(new IptablesTable(decoded).toString(), want);
+    }
   });
 });
