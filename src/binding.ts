@@ -187,6 +187,9 @@ export interface XtReplaceWire extends XtInfoWire {
   counters: 0 | 1 | 2;
   set?: BigUint64Array;
   generation?: bigint;
+  /** Keep mode: entry i of the new table was entry map[i] (-1: none) of the table read at mapGeneration. */
+  map?: Int32Array;
+  mapGeneration?: bigint;
   lockPath?: string;
   lockWaitMs?: number;
   attempts?: number;

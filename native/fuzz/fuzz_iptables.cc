@@ -69,6 +69,31 @@ void check(const uint8_t* data, size_t size) {
     bool carried = kind == xt::Entry::Rule || kind == xt::Entry::Policy || kind == xt::Entry::Return;
     expect_true(carried ? back[i].packets == own[i].packets : back[i].packets == 0);
   }
+  // With a map (as replace() passes for entries copied unchanged): every other
+  // entry mapped to itself, the rest to whatever the input's bytes say (out of
+  // range, negative, or another entry); the identity-mapped ones keep their own,
+  // unless an earlier entry's map value claimed them first (the first claim wins).
+  std::vector<int32_t> map(w.entries.size());
+  std::vector<uint8_t> claimed(w.entries.size(), 0);
+  auto carries = [&](size_t i) {
+    const auto kind = w.entries[i].kind;
+    return kind == xt::Entry::Rule || kind == xt::Entry::Policy || kind == xt::Entry::Return;
+  };
+  for (size_t i = 0; i < map.size(); ++i) {
+    int32_t v;
+    std::memcpy(&v, copy.data() + (4 * i) % (len >= 4 ? len - 3 : 1), len >= 4 ? 4 : 0);
+    map[i] = i % 2 == 0 ? static_cast<int32_t>(i) : (len >= 4 ? v : -1);
+    const int32_t j = map[i];
+    if (i % 2 == 1 && j >= 0 && static_cast<size_t>(j) < map.size() && static_cast<size_t>(j) > i && carries(i) &&
+        carries(static_cast<size_t>(j)))
+      claimed[j] = 1;
+  }
+  auto mapped = xt::carry_counters(copy.data(), w, own, copy.data(), w, family, map.data());
+  expect_true(mapped.size() == own.size());
+  for (size_t i = 0; i < own.size(); i += 2) {
+    if (claimed[i]) continue;
+    expect_true(carries(i) ? mapped[i].packets == own[i].packets : mapped[i].packets == 0);
+  }
 }
 
 }  // namespace

@@ -201,6 +201,12 @@ xt::ReplaceRequest parse_replace(const Napi::Object& p, int family, Napi::Uint8A
     bool lossless = true;
     r.generation = p.Get("generation").As<Napi::BigInt>().Uint64Value(&lossless);
   }
+  if (has(p, "map") && has(p, "mapGeneration")) {
+    auto map = p.Get("map").As<Napi::Int32Array>();
+    r.map.assign(map.Data(), map.Data() + map.ElementLength());
+    bool lossless = true;
+    r.map_generation = p.Get("mapGeneration").As<Napi::BigInt>().Uint64Value(&lossless);
+  }
   r.lock_path = get_string(p, "lockPath");
   r.lock_wait_ms = get_i32(p, "lockWaitMs");
   if (has(p, "attempts")) r.attempts = get_i32(p, "attempts");

@@ -112,3 +112,36 @@ TEST(xt_carry_counters_follows_rules_when_offsets_move) {
   CHECK_EQ(got[9].packets, 0u);    // SVC's changed rule
   CHECK_EQ(got[7].packets, 0u);    // a chain head has none
 }
+
+TEST(xt_carry_counters_takes_mapped_entries_as_they_are_and_compares_the_rest) {
+  auto a = xtblob::build(sample());
+  auto next = sample();
+  next[3].rules[1].dport = 8443;  // SVC's second rule changed
+  auto b = xtblob::build(next);
+  xt::Walk wa, wb;
+  REQUIRE(xt::walk(a.bytes.data(), a.bytes.size(), 4, a.info, wa, nullptr));
+  REQUIRE(xt::walk(b.bytes.data(), b.bytes.size(), 4, b.info, wb, nullptr));
+  REQUIRE_EQ(wa.entries.size(), wb.entries.size());
+  std::vector<xt::Counters> old(wa.entries.size());
+  for (size_t i = 0; i < wa.entries.size(); ++i) old[i] = {uint64_t(100 + i), uint64_t(1000 + i)};
+  // Entries: INPUT 0 1 (rules) 2 (policy), FORWARD 3, OUTPUT 4 (rule) 5, SVC 6 (head) 7 8 (rules) 9 (RETURN), 10 the end.
+  // Mapped: INPUT's first rule to the old entry 2 (the map is trusted, not compared), the changed
+  // SVC rule to its old self, a head to a head (heads carry nothing), values out of range
+  // (ignored). The rest is compared by key.
+  std::vector<int32_t> map(wb.entries.size(), -1);
+  map[0] = 2;
+  map[8] = 8;
+  map[6] = 6;
+  map[4] = 1000;
+  map[5] = -7;
+  auto got = xt::carry_counters(a.bytes.data(), wa, old, b.bytes.data(), wb, 4, map.data());
+  CHECK_EQ(got[0].packets, 102u);  // as mapped
+  CHECK_EQ(got[8].packets, 108u);  // as mapped, though its bytes changed
+  CHECK_EQ(got[6].packets, 0u);    // a head
+  CHECK_EQ(got[4].packets, 104u);  // compared (its map value was out of range)
+  CHECK_EQ(got[5].packets, 105u);  // compared
+  CHECK_EQ(got[1].packets, 101u);  // compared: INPUT -j SVC
+  CHECK_EQ(got[2].packets, 0u);    // compared: its old twin (entry 2) was taken by entry 0
+  CHECK_EQ(got[7].packets, 107u);  // compared: SVC --dport 80
+  CHECK_EQ(got[9].packets, 109u);  // compared: SVC's RETURN
+}

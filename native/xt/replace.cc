@@ -60,10 +60,15 @@ ReplaceResult replace_table(Socket& socket, ReplaceRequest& req) {
     Walk old_walk;
     if (need_entries && !walk(old.entries(), info.size, req.family, info, old_walk, &why))
       return failure(EPROTO, "read", "the kernel's table is malformed: " + why);
-    if (req.generation && generation(old.entries(), info.size, req.family, info, old_walk) != *req.generation) {
+    std::optional<uint64_t> old_generation;
+    if (req.generation || (req.map_generation && req.counters == CounterMode::Keep))
+      old_generation = generation(old.entries(), info.size, req.family, info, old_walk);
+    if (req.generation && *old_generation != *req.generation) {
       result.conflict = true;
       return result;
     }
+    bool use_map = req.counters == CounterMode::Keep && req.map_generation && *old_generation == *req.map_generation &&
+                   req.map.size() == req.next.num_entries;
     std::vector<Counters> old_counters;
     err = socket.replace(req.table, req.next, info.num_entries, req.blob, old_counters);
     if (err == EAGAIN) {
@@ -78,7 +83,8 @@ ReplaceResult replace_table(Socket& socket, ReplaceRequest& req) {
     std::vector<Counters> start;
     if (req.counters == CounterMode::Set) start = std::move(req.set);
     if (req.counters == CounterMode::Keep)
-      start = carry_counters(old.entries(), old_walk, old_counters, entries, next_walk, req.family);
+      start = carry_counters(old.entries(), old_walk, old_counters, entries, next_walk, req.family,
+                             use_map ? req.map.data() : nullptr);
     if (any_nonzero(start)) {
       if ((err = socket.add_counters(req.table, start)) != 0)
         return failure(err, "counters", "the table was replaced, but its counters were not set");

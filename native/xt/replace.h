@@ -30,6 +30,11 @@ struct ReplaceRequest {
   CounterMode counters = CounterMode::Zero;
   std::vector<Counters> set;              // CounterMode::Set: one per entry
   std::optional<uint64_t> generation;      // fail with `conflict` unless the table still has this one
+  // CounterMode::Keep: entry i of the new table was entry map[i] (-1: none) of
+  // the table when it was at map_generation (copied unchanged); used when the
+  // table still is, else the entries are compared.
+  std::vector<int32_t> map;
+  std::optional<uint64_t> map_generation;
   std::string lock_path;                   // empty: no lock
   int lock_wait_ms = 0;
   int attempts = 8;                        // replaces tried while the kernel says EAGAIN

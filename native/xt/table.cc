@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <unordered_map>
 
 namespace xt {
 
@@ -216,24 +215,50 @@ uint64_t entry_key(const uint8_t* data, const Entry& e, int family, const Walk& 
 
 std::vector<Counters> carry_counters(const uint8_t* prev, const Walk& prev_walk,
                                      const std::vector<Counters>& prev_counters, const uint8_t* next,
-                                     const Walk& next_walk, int family) {
-  std::unordered_map<uint64_t, std::vector<uint32_t>> by_key;
-  by_key.reserve(prev_walk.entries.size());
-  // Pushed in reverse so that pop_back hands them out in table order.
-  for (size_t i = prev_walk.entries.size(); i-- > 0;) {
-    const Entry& e = prev_walk.entries[i];
-    if (e.kind == Entry::Head || e.kind == Entry::End) continue;
-    by_key[entry_key(prev, e, family, prev_walk)].push_back(static_cast<uint32_t>(i));
+                                     const Walk& next_walk, int family, const int32_t* map) {
+  const size_t np = prev_walk.entries.size();
+  const size_t nn = next_walk.entries.size();
+  auto carries = [](const Entry& e) { return e.kind != Entry::Head && e.kind != Entry::End; };
+  std::vector<Counters> out(nn);
+  std::vector<uint8_t> taken(np, 0);  // prev entries a mapped entry took
+  std::vector<uint8_t> done(nn, 0);   // next entries that have theirs
+  if (map != nullptr) {
+    for (size_t i = 0; i < nn; ++i) {
+      int32_t j = map[i];
+      if (j < 0 || static_cast<size_t>(j) >= np || taken[j] || !carries(next_walk.entries[i]) ||
+          !carries(prev_walk.entries[j]))
+        continue;
+      if (static_cast<size_t>(j) < prev_counters.size()) out[i] = prev_counters[j];
+      taken[j] = 1;
+      done[i] = 1;
+    }
   }
-  std::vector<Counters> out(next_walk.entries.size());
-  for (size_t i = 0; i < next_walk.entries.size(); ++i) {
-    const Entry& e = next_walk.entries[i];
-    if (e.kind == Entry::Head || e.kind == Entry::End) continue;
-    auto it = by_key.find(entry_key(next, e, family, next_walk));
-    if (it == by_key.end() || it->second.empty()) continue;
-    uint32_t from = it->second.back();
-    it->second.pop_back();
-    if (from < prev_counters.size()) out[i] = prev_counters[from];
+  // The rest by key: both sides sorted by (key, position), then merged, so
+  // the n-th equal entry of next takes the n-th equal one of prev.
+  struct Keyed {
+    uint64_t key;
+    uint32_t index;
+    bool operator<(const Keyed& o) const { return key != o.key ? key < o.key : index < o.index; }
+  };
+  std::vector<Keyed> a, b;
+  for (size_t i = 0; i < np; ++i)
+    if (!taken[i] && carries(prev_walk.entries[i]))
+      a.push_back({entry_key(prev, prev_walk.entries[i], family, prev_walk), static_cast<uint32_t>(i)});
+  for (size_t i = 0; i < nn; ++i)
+    if (!done[i] && carries(next_walk.entries[i]))
+      b.push_back({entry_key(next, next_walk.entries[i], family, next_walk), static_cast<uint32_t>(i)});
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  for (size_t i = 0, j = 0; i < a.size() && j < b.size();) {
+    if (a[i].key < b[j].key) {
+      ++i;
+    } else if (b[j].key < a[i].key) {
+      ++j;
+    } else {
+      if (a[i].index < prev_counters.size()) out[b[j].index] = prev_counters[a[i].index];
+      ++i;
+      ++j;
+    }
   }
   return out;
 }

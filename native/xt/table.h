@@ -88,9 +88,14 @@ uint64_t entry_key(const uint8_t* data, const Entry& e, int family, const Walk& 
 
 // For every entry of `next`, the counters of the entry of `prev` with the
 // same key (the n-th equal entry of a chain takes the n-th equal one's), or
-// zero. prev_counters holds one per entry of prev, in order.
+// zero. prev_counters holds one per entry of prev, in order. With `map`
+// (one per entry of next), entry i of next that has map[i] >= 0 takes the
+// counters of entry map[i] of prev without comparing them (the caller
+// copied it from there); only the others are compared, with the entries of
+// prev no mapped entry took.
 std::vector<Counters> carry_counters(const uint8_t* prev, const Walk& prev_walk,
                                      const std::vector<Counters>& prev_counters,
-                                     const uint8_t* next, const Walk& next_walk, int family);
+                                     const uint8_t* next, const Walk& next_walk, int family,
+                                     const int32_t* map = nullptr);
 
 }  // namespace xt

@@ -14,7 +14,7 @@ import type { DecodeContext, EncodeContext } from './ext/ext.js';
 import { setIndexOf } from './ext/set.js';
 import { decodeRuleHeader } from './entry.js';
 import type { Chain, JumpTarget, Rule, TableData, TableName, Target } from './types.js';
-import { LazyChain } from './lazy.js';
+import { LazyChain, TableSource, type ChainSource } from './lazy.js';
 import {
   align8, CHAIN_NAME_LEN, EXT_HEADER, EXT_NAME_LEN, HOOK_NAMES, i32, layoutOf, readCString, STANDARD_TARGET_SIZE, u16, type Family,
 } from './wire.js';
@@ -33,6 +33,8 @@ export interface DecodeOptions {
   counters?: boolean;
   /** Decode each chain's rules when first read (LazyChain; default true), or all now. */
   lazy?: boolean;
+  /** The generation the blob was read at (kept with the unread chains, for carrying their counters). */
+  generation?: bigint;
 }
 
 const RULE = 0;
@@ -54,28 +56,40 @@ function isReturn(b: Uint8Array, t: number): boolean {
   return b[t + 2] === 0 && u16(b, t) === STANDARD_TARGET_SIZE && i32(b, t + EXT_HEADER) === -5;
 }
 
-interface Layout {
+/** A blob's structure, checked: what scanTable() found. */
+export interface Layout {
   offsets: Uint32Array;
   kinds: Uint8Array;
-  /** Offset of each chain's first rule -> its name (jump targets). */
-  firstRule: Map<number, string>;
+  /** The names jumps can land on (one per chain start), by ordinal. */
+  names: string[];
+  /** Offset of each chain's first rule -> the ordinal of its name (jump targets). */
+  starts: Map<number, number>;
+  /** The ordinal of each built-in chain's name, by hook. */
+  hookNames: number[];
+  /** The ipset indexes the set matches refer to. */
+  sets: number[];
 }
 
 /** Checks the entries' structure and classifies each (rule, chain head, policy, closing RETURN, end). */
-function scan(b: Uint8Array, info: TableInfo, family: Family): Layout {
+export function scanTable(b: Uint8Array, info: TableInfo, family: Family): Layout {
   const l = layoutOf(family);
   const n = info.numEntries;
   if (!Number.isInteger(n) || n < 1 || n * (l.size + EXT_HEADER) > info.size) throw new DecodeError('entry count does not fit the table size');
   const offsets = new Uint32Array(n);
   const kinds = new Uint8Array(n);
-  const firstRule = new Map<number, string>();
+  const names: string[] = [];
+  const starts = new Map<number, number>();
+  const hookNames: number[] = [];
+  const sets = new Set<number>();
   const hooks: number[] = [];
   const policies: number[] = [];
   for (let h = 0; h < 5; h++) {
     if ((info.validHooks & (1 << h)) === 0) continue;
     hooks.push(info.hookEntry[h]!);
     policies.push(info.underflow[h]!);
-    firstRule.set(info.hookEntry[h]!, HOOK_NAMES[h]!);
+    hookNames[h] = names.length;
+    starts.set(info.hookEntry[h]!, names.length);
+    names.push(HOOK_NAMES[h]!);
   }
   let off = 0;
   let i = 0;
@@ -93,6 +107,11 @@ function scan(b: Uint8Array, info: TableInfo, family: Family): Layout {
     for (let m = off + l.size; m < t;) {
       const msize = u16(b, m);
       if (msize < EXT_HEADER || m + msize > t) throw new DecodeError(`entry at ${off} has a bad match size`);
+      // "set\0": an ipset match, whose set's name get() looks up before anything is decoded.
+      if (b[m + 2] === 0x73 && b[m + 3] === 0x65 && b[m + 4] === 0x74 && b[m + 5] === 0) {
+        const index = msize >= EXT_HEADER + 2 ? setIndexOf(b, m + EXT_HEADER, b[m + 31]!) : undefined;
+        if (index !== undefined) sets.add(index);
+      }
       m += msize;
     }
     offsets[i] = off;
@@ -107,7 +126,8 @@ function scan(b: Uint8Array, info: TableInfo, family: Family): Layout {
       kinds[i - 1] = RETURN;
     }
     if (kind === HEAD) {
-      firstRule.set(off + next, readCString(b, t + EXT_HEADER, CHAIN_NAME_LEN));
+      starts.set(off + next, names.length);
+      names.push(readCString(b, t + EXT_HEADER, CHAIN_NAME_LEN));
       user = true;
     }
     if (hook) user = false;
@@ -115,7 +135,7 @@ function scan(b: Uint8Array, info: TableInfo, family: Family): Layout {
     off += next;
   }
   if (off !== info.size || i !== n) throw new DecodeError('entries do not add up to the table size');
-  return { offsets, kinds, firstRule };
+  return { offsets, kinds, names, starts, hookNames, sets: [...sets] };
 }
 
 /** Recently seen extension names, compared byte for byte, so each is one string. */
@@ -193,8 +213,8 @@ class Decoder {
     const verdict = i32(b, t + EXT_HEADER);
     if (verdict >= 0) {
       if (verdict === off + next && !goto) return undefined;
-      const chain = this.layout.firstRule.get(verdict);
-      if (chain !== undefined) return { name: goto ? 'goto' : 'jump', chain } as JumpTarget;
+      const ord = this.layout.starts.get(verdict);
+      if (ord !== undefined) return { name: goto ? 'goto' : 'jump', chain: this.layout.names[ord]! } as JumpTarget;
     } else if (!goto) {
       const v = VERDICTS.get(verdict);
       if (v !== undefined) return v;
@@ -232,70 +252,52 @@ class Decoder {
  * (the default) each chain's rules are decoded when first read.
  */
 export function decodeTable(name: TableName, family: Family, info: TableInfo, b: Uint8Array, ctx: DecodeContext,
-  options: DecodeOptions = {}): TableData {
+  options: DecodeOptions = {}, scanned?: Layout): TableData {
   const l = layoutOf(family);
-  const layout = scan(b, info, family);
+  const layout = scanned ?? scanTable(b, info, family);
   const d = new Decoder(b, family, layout, ctx, options.counters !== false);
-  const { offsets, kinds } = layout;
-  const decode = (off: number): Rule => d.rule(off);
+  const { offsets, kinds, names } = layout;
+  const source = new TableSource(b, family, offsets, names, layout.starts, (off: number): Rule => d.rule(off), options.generation);
   const chains: Chain[] = [];
   let chain: LazyChain | undefined;
-  const open = (chainName: string, at: number, from: number): void => {
+  let open: ChainSource | undefined;
+  const start = (ordinal: number, at: number, from: number): void => {
     // A chain that did not end with its policy or RETURN (only a foreign writer leaves one) ends at entry `at`.
-    if (chain !== undefined) chain.source!.to = at;
-    chain = new LazyChain(chainName, { b, family, offsets, from, to: from, firstRule: layout.firstRule, decode });
+    if (open !== undefined) open.to = at;
+    open = { table: source, ordinal, from, to: from, closed: false };
+    // The same string the jumps to this chain use (read once, in scan).
+    chain = new LazyChain(names[ordinal]!, open);
     chains.push(chain);
   };
   for (let i = 0; i < offsets.length; i++) {
     const off = offsets[i]!;
     const kind = kinds[i]! & 7;
     if (kind === END) {
-      if (chain !== undefined) chain.source!.to = i;
+      if (open !== undefined) open.to = i;
       break;
     }
     if (kind === HEAD) {
-      // The same string the jumps to this chain use (read once, in scan).
-      open(layout.firstRule.get(off + u16(b, off + l.next_offset))!, i, i + 1);
+      start(layout.starts.get(off + u16(b, off + l.next_offset))!, i, i + 1);
       continue;
     }
     if (kinds[i]! & HOOK_START) {
       let h = 0;
       while (!(info.validHooks & (1 << h) && info.hookEntry[h] === off)) h++;
-      open(HOOK_NAMES[h]!, i, i);
+      start(layout.hookNames[h]!, i, i);
     }
-    if (chain === undefined) throw new DecodeError(`entry at ${off} is outside any chain`);
+    if (chain === undefined || open === undefined) throw new DecodeError(`entry at ${off} is outside any chain`);
     if (kind === POLICY || kind === RETURN) {
-      chain.source!.to = i;
+      open.to = i;
+      open.closed = true;
       if (kind === POLICY) {
         const t = off + u16(b, off + l.target_offset);
         chain.policy = i32(b, t + EXT_HEADER) === -1 ? 'DROP' : 'ACCEPT';
         if (d.counters) chain.counters = decodeRuleHeader(b, off, family, true).rule.counters ?? { packets: 0, bytes: 0 };
       }
       chain = undefined;
+      open = undefined;
     }
   }
   if (options.lazy === false) for (const c of chains) void c.rules;
   return { name, family, chains };
-}
-
-/** The ipset indexes the set matches of a blob refer to (to resolve their names before decoding). */
-export function setIndexes(b: Uint8Array, size: number, family: Family): number[] {
-  const l = layoutOf(family);
-  const found = new Set<number>();
-  for (let off = 0; off + l.size <= size;) {
-    const targetOffset = u16(b, off + l.target_offset);
-    const next = u16(b, off + l.next_offset);
-    if (next === 0) break;
-    for (let m = off + l.size; m + EXT_HEADER <= off + targetOffset;) {
-      const msize = u16(b, m);
-      if (msize < EXT_HEADER) break;
-      if (b[m + 2] === 0x73 && b[m + 3] === 0x65 && b[m + 4] === 0x74 && b[m + 5] === 0) {
-        const index = setIndexOf(b, m + EXT_HEADER, b[m + 31]!);
-        if (index !== undefined) found.add(index);
-      }
-      m += msize;
-    }
-    off += next;
-  }
-  return [...found];
 }

@@ -9,7 +9,7 @@ import { encodeRuleHeader } from './entry.js';
 import type { EncodeContext } from './ext/ext.js';
 import { matchCodec, targetCodec, type Match } from './ext/index.js';
 import type { TableInfo } from './decode.js';
-import { copySource, LazyChain, sourceSize } from './lazy.js';
+import { closingVerdict, copySource, JumpIndex, type CopyTarget, LazyChain, sourceSize, TableSource } from './lazy.js';
 import { BUILTIN_CHAINS, type Chain, type Rule, type TableData, type Target } from './types.js';
 import {
   align8, CHAIN_NAME_LEN, ERROR_TARGET_SIZE, EXT_HEADER, EXT_NAME_LEN, HOOK_NAMES, layoutOf, put16, put32,
@@ -20,19 +20,40 @@ export interface Encoded {
   /** REPLACE_HEADER bytes of room for struct ipt_replace, then the entries. */
   blob: Buffer;
   info: TableInfo;
-  /** Each entry's counters (packets, bytes), for the 'set' counter mode. */
+  /** Each entry's counters (packets, bytes), for the 'set' counter mode (empty unless asked for). */
   counters: BigUint64Array;
+  /**
+   * For each entry copied from an unread chain, its index in the table it
+   * was read from (else -1); that read was at mapGeneration. Lets replace()
+   * carry those entries' counters without comparing them.
+   */
+  map?: Int32Array;
+  mapGeneration?: bigint;
 }
 
 /** Chains in the order the blob has them: built-ins in hook order, then user chains in strcmp order. */
 export function blobOrder(table: TableData): Chain[] {
-  const builtins = BUILTIN_CHAINS[table.name];
-  const byName = new Map(table.chains.map((c) => [c.name, c]));
-  const user = table.chains.filter((c) => !(builtins as readonly string[]).includes(c.name));
-  const ascii = user.every((c) => /^[\x00-\x7f]*$/.test(c.name));
-  user.sort(ascii ? (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
-    : (a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
-  return [...builtins.map((n) => byName.get(n) ?? { name: n, policy: 'ACCEPT' as const, rules: [] }), ...user];
+  const builtins: readonly string[] = BUILTIN_CHAINS[table.name];
+  const found: (Chain | undefined)[] = builtins.map(() => undefined);
+  const user: Chain[] = [];
+  let ascii = true;
+  let sorted = true;
+  for (const c of table.chains) {
+    const b = builtins.indexOf(c.name);
+    if (b >= 0) {
+      found[b] ??= c;
+      continue;
+    }
+    if (ascii && !/^[\x00-\x7f]*$/.test(c.name)) ascii = false;
+    if (sorted && user.length > 0 && !(user[user.length - 1]!.name < c.name)) sorted = false;
+    user.push(c);
+  }
+  // Chains read from the kernel are in this order already.
+  if (!sorted || !ascii) {
+    user.sort(ascii ? (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+      : (a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  }
+  return [...builtins.map((n, i) => found[i] ?? { name: n, policy: 'ACCEPT' as const, rules: [] }), ...user];
 }
 
 function extensionSize(v: Match | Target, kind: 'match' | 'target', family: Family): number {
@@ -85,16 +106,24 @@ function writeFoot(b: Buffer, off: number, family: Family, verdict: number): voi
   writeStandard(b, off + l.size, verdict);
 }
 
+export interface EncodeOptions {
+  /** Fill Encoded.counters from the rules' counters (default true). */
+  counters?: boolean;
+  /** Fill Encoded.map, when the unread chains all come from one read with a generation (default false). */
+  map?: boolean;
+}
+
 /** Lays out and writes a validated table. */
-export function encodeTable(table: TableData, ctx: EncodeContext): Encoded {
+export function encodeTable(table: TableData, ctx: EncodeContext, options: EncodeOptions = {}): Encoded {
   const family = table.family;
   const l = layoutOf(family);
   const chains = blobOrder(table);
   const headSize = l.size + ERROR_TARGET_SIZE;
   const footSize = l.size + STANDARD_TARGET_SIZE;
   // First pass: offsets.
-  const sizes: number[][] = [];
-  const firstRule = new Map<string, number>();
+  const sizes: (number[] | undefined)[] = [];
+  const starts: number[] = [];
+  let sources: TableSource | undefined | null; // null: more than one
   let size = 0;
   let entries = 0;
   for (const c of chains) {
@@ -103,13 +132,15 @@ export function encodeTable(table: TableData, ctx: EncodeContext): Encoded {
       size += headSize;
       entries++;
     }
-    firstRule.set(c.name, size);
+    starts.push(size);
     const source = c instanceof LazyChain ? c.source : undefined;
     if (source !== undefined) {
       // Unread since it was read from the kernel: its bytes go back as they were.
-      sizes.push([]);
+      sizes.push(undefined);
       size += sourceSize(source) + footSize;
       entries += source.to - source.from + 1;
+      if (sources === undefined) sources = source.table;
+      else if (sources !== source.table) sources = null;
       continue;
     }
     const rs = c.rules.map((r, i) => {
@@ -126,8 +157,22 @@ export function encodeTable(table: TableData, ctx: EncodeContext): Encoded {
   size += headSize;
   entries++;
   const blob = Buffer.alloc(REPLACE_HEADER + size);
-  const counters = new BigUint64Array(2 * entries);
+  const counters = new BigUint64Array(options.counters === false ? 0 : 2 * entries);
+  const useMap = options.map === true && sources instanceof TableSource && sources.generation !== undefined;
+  const map = useMap ? new Int32Array(entries).fill(-1) : undefined;
   const info: TableInfo = { validHooks: 0, hookEntry: [0, 0, 0, 0, 0], underflow: [0, 0, 0, 0, 0], numEntries: entries, size };
+  // Jumps by name (typed rules; made on first use) and by ordinal of the read they came from (unread chains).
+  let byName: Map<string, number> | undefined;
+  const firstRule = (name: string): number => {
+    byName ??= new Map(chains.map((c, i) => [c.name, starts[i]!]));
+    return byName.get(name)!;
+  };
+  const jumps = new JumpIndex(chains);
+  const startsBySource = new Map<TableSource, Int32Array>();
+  const copyTo: CopyTarget = {
+    blob, words: blob.byteOffset % 4 === 0 ? new Int32Array(blob.buffer, blob.byteOffset, blob.length >> 2) : undefined,
+    base: REPLACE_HEADER, starts: new Int32Array(0), counters: options.counters === false ? undefined : counters, map,
+  };
   // Second pass: bytes. Offsets below are relative to the entries, which start at REPLACE_HEADER.
   let off = 0;
   let index = 0;
@@ -144,38 +189,49 @@ export function encodeTable(table: TableData, ctx: EncodeContext): Encoded {
     }
     const source = c instanceof LazyChain ? c.source : undefined;
     if (source !== undefined) {
-      copySource(source, blob, REPLACE_HEADER + off, off, firstRule, counters, index);
+      let s = startsBySource.get(source.table);
+      if (s === undefined) {
+        const at = jumps.of(source.table);
+        s = new Int32Array(at.length);
+        for (let k = 0; k < at.length; k++) s[k] = at[k]! < 0 ? -1 : starts[at[k]!]!;
+        startsBySource.set(source.table, s);
+      }
+      copyTo.starts = s;
+      // A renamed chain's rules are other rules for the counters (as when they are compared).
+      copyTo.map = source.table.names[source.ordinal] === c.name ? map : undefined;
+      copySource(source, copyTo, off, index);
       off += sourceSize(source);
       index += source.to - source.from;
-    }
-    if (source === undefined) c.rules.forEach((r, ri) => {
-      const rsize = sizes[ci]![ri]!;
-      writeRule(blob, REPLACE_HEADER + off, off, rsize, r, firstRule, ctx);
-      if (r.counters !== undefined) {
-        counters[2 * index] = BigInt(r.counters.packets);
-        counters[2 * index + 1] = BigInt(r.counters.bytes);
-      }
-      off += rsize;
-      index++;
-    });
-    if (builtin) {
-      info.underflow[HOOK_NAMES.indexOf(c.name as (typeof HOOK_NAMES)[number])] = off;
-      writeFoot(blob, REPLACE_HEADER + off, family, c.policy === 'DROP' ? VERDICT.DROP : VERDICT.ACCEPT);
-      if (c.counters !== undefined) {
-        counters[2 * index] = BigInt(c.counters.packets);
-        counters[2 * index + 1] = BigInt(c.counters.bytes);
-      }
     } else {
-      writeFoot(blob, REPLACE_HEADER + off, family, VERDICT.RETURN);
+      const rs = sizes[ci]!;
+      c.rules.forEach((r, ri) => {
+        const rsize = rs[ri]!;
+        writeRule(blob, REPLACE_HEADER + off, off, rsize, r, firstRule, ctx);
+        if (r.counters !== undefined && options.counters !== false) {
+          counters[2 * index] = BigInt(r.counters.packets);
+          counters[2 * index + 1] = BigInt(r.counters.bytes);
+        }
+        off += rsize;
+        index++;
+      });
     }
+    const verdict = builtin ? (c.policy === 'DROP' ? VERDICT.DROP : VERDICT.ACCEPT) : VERDICT.RETURN;
+    if (builtin) info.underflow[HOOK_NAMES.indexOf(c.name as (typeof HOOK_NAMES)[number])] = off;
+    writeFoot(blob, REPLACE_HEADER + off, family, verdict);
+    if (builtin && c.counters !== undefined && options.counters !== false) {
+      counters[2 * index] = BigInt(c.counters.packets);
+      counters[2 * index + 1] = BigInt(c.counters.bytes);
+    }
+    // The closing entry keeps its counters when it closes the same chain with the same verdict.
+    if (copyTo.map !== undefined && source !== undefined && closingVerdict(source) === verdict) map![index] = source.to;
     off += footSize;
     index++;
   });
   writeError(blob, REPLACE_HEADER + off, family, 'ERROR');
-  return { blob, info, counters };
+  return { blob, info, counters, ...(map !== undefined ? { map, mapGeneration: (sources as TableSource).generation! } : {}) };
 }
 
-function writeRule(b: Buffer, at: number, off: number, size: number, r: Rule, firstRule: Map<string, number>, ctx: EncodeContext): void {
+function writeRule(b: Buffer, at: number, off: number, size: number, r: Rule, firstRule: (name: string) => number, ctx: EncodeContext): void {
   const family = ctx.family;
   const l = layoutOf(family);
   const t = r.target;
@@ -191,7 +247,7 @@ function writeRule(b: Buffer, at: number, off: number, size: number, r: Rule, fi
   put16(b, at + l.target_offset, m - at);
   put16(b, at + l.next_offset, size);
   if (t === undefined) writeStandard(b, m, off + size);
-  else if (t.name === 'jump' || t.name === 'goto') writeStandard(b, m, firstRule.get(t.chain)!);
+  else if (t.name === 'jump' || t.name === 'goto') writeStandard(b, m, firstRule(t.chain));
   else if (t.name === 'ACCEPT' || t.name === 'DROP' || t.name === 'RETURN' || t.name === 'QUEUE') writeStandard(b, m, VERDICT[t.name]);
   else writeExtension(t, 'target', b, m, at + size - m, ctx);
 }

@@ -6,7 +6,7 @@
 import { binding, type NativeXtHandle } from '../binding.js';
 import { fromSystemError } from '../errors.js';
 import { netnsWire, SerialHandle, type NetnsOption } from '../handle.js';
-import { decodeTable, setIndexes } from './decode.js';
+import { decodeTable, scanTable } from './decode.js';
 import { LazyChain } from './lazy.js';
 import { encodeTable } from './encode.js';
 import { IptablesConflictError, IptablesError } from './errors.js';
@@ -46,6 +46,12 @@ export interface ReplaceOptions {
 export interface GetOptions {
   /** Decode each rule's counters (default true). */
   counters?: boolean;
+  /**
+   * Decode each chain's rules when they are first read (default true); the
+   * structure of the whole table is checked either way. Chains nobody read
+   * are written back by replace() as the bytes they were read as.
+   */
+  lazy?: boolean;
 }
 
 /** The interface Iptables and FakeIptables share. */
@@ -157,7 +163,8 @@ export class Iptables extends SerialHandle<NativeXtHandle> implements IptablesIn
     return this.run('iptables.get', async (n) => {
       const r = await n.get(table);
       if (r.error !== undefined) throw new IptablesError('iptables.get', table, r.error);
-      const indexes = setIndexes(r.entries, r.info.size, this.family);
+      const layout = scanTable(r.entries, r.info, this.family);
+      const indexes = layout.sets;
       const names = new Map<number, string>();
       const byName = new Map<string, number>();
       if (indexes.length > 0) {
@@ -169,7 +176,7 @@ export class Iptables extends SerialHandle<NativeXtHandle> implements IptablesIn
         });
       }
       const ctx = { family: this.family, setName: (i: number) => names.get(i), setIndex: (s: string) => byName.get(s) ?? 0xffff };
-      const data = decodeTable(table, this.family, r.info, r.entries, ctx, options);
+      const data = decodeTable(table, this.family, r.info, r.entries, ctx, { ...options, generation: r.generation }, layout);
       return new IptablesTable(data, r.generation);
     });
   }
@@ -197,10 +204,11 @@ export class Iptables extends SerialHandle<NativeXtHandle> implements IptablesIn
           indexes.set(s, v);
         });
       }
-      const enc = encodeTable(data, { family: this.family, setIndex: (s) => indexes.get(s)! });
       const mode = options.counters ?? 'zero';
+      const enc = encodeTable(data, { family: this.family, setIndex: (s) => indexes.get(s)! }, { counters: mode === 'set', map: mode === 'keep' });
       const r = await n.replace({
         table, ...enc.info, counters: COUNTER_MODES[mode], ...(mode === 'set' ? { set: enc.counters } : {}),
+        ...(enc.map !== undefined ? { map: enc.map, mapGeneration: enc.mapGeneration! } : {}),
         ...(options.generation !== undefined ? { generation: options.generation } : {}),
         ...(this.#lock !== undefined ? { lockPath: this.#lock, lockWaitMs: this.#lockWait } : {}),
       }, enc.blob);

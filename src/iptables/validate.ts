@@ -4,7 +4,7 @@
 // Throws TypeError/RangeError naming the chain and rule.
 import { checkRuleHeader } from './entry.js';
 import { ruleSize } from './encode.js';
-import { chainJumps, hasStrayJump, LazyChain } from './lazy.js';
+import { JumpIndex, LazyChain, STRAY } from './lazy.js';
 import { knownTargets, matchCodec, targetCodec, type Match } from './ext/index.js';
 import { BUILTIN_CHAINS, TABLE_NAMES, type Chain, type Counters, type Rule, type TableData, type Target } from './types.js';
 import type { Family } from './wire.js';
@@ -90,8 +90,22 @@ function checkRule(r: Rule, family: Family, chains: Chains, what: string): void 
 }
 
 /** Throws RangeError when jumps go round in a loop (the kernel would refuse it with ELOOP). */
-function checkLoops(table: TableData, index: Map<string, number>): void {
-  const edges: number[][] = table.chains.map((c) => chainJumps(c).map((name) => index.get(name)!));
+function checkLoops(table: TableData, index: Map<string, number>, jumps: JumpIndex): void {
+  const edges: number[][] = table.chains.map((c) => {
+    const s = c instanceof LazyChain ? c.source : undefined;
+    const out: number[] = [];
+    if (s === undefined) {
+      for (const r of c.rules) {
+        const t = r.target;
+        if (t !== undefined && (t.name === 'jump' || t.name === 'goto')) out.push(index.get((t as { chain: string }).chain)!);
+      }
+      return out;
+    }
+    const targets = s.table.targets();
+    const at = jumps.of(s.table);
+    for (let i = s.from; i < s.to; i++) if (targets[i]! >= 0) out.push(at[targets[i]!]!);
+    return out;
+  });
   // Iterative depth-first search: 0 unseen, 1 on the path, 2 done.
   const state = new Uint8Array(table.chains.length);
   const next = new Uint32Array(table.chains.length);
@@ -143,17 +157,22 @@ export function validateTable(table: TableData): void {
   });
   const missing = builtins.filter((b) => !chains.index.has(b));
   if (missing.length > 0) throw new TypeError(`the ${table.name} table needs its built-in chains: missing ${missing.join(', ')}`);
+  const jumps = new JumpIndex(table.chains);
   // Checked first without naming where (no strings built for half a million rules); a rule that
   // fails is checked again with its name, for the message.
   for (const c of table.chains) {
     const source = c instanceof LazyChain ? c.source : undefined;
     if (source !== undefined) {
       // Unread since read from the kernel: written back as it is; only where it jumps is checked.
-      if (hasStrayJump(source)) throw new TypeError(`chain ${c.name}: a jump into the middle of a chain (as read) cannot be written`);
-      for (const to of chainJumps(c)) {
-        const i = chains.index.get(to);
-        if (i === undefined) throw new TypeError(`chain ${c.name}: no chain ${JSON.stringify(to)} to jump to`);
-        if (chains.list[i]!.policy !== undefined) throw new TypeError(`chain ${c.name}: cannot jump to the built-in chain ${to}`);
+      const targets = source.table.targets();
+      const at = jumps.of(source.table);
+      for (let i = source.from; i < source.to; i++) {
+        const t = targets[i]!;
+        if (t === STRAY) throw new TypeError(`chain ${c.name}: a jump into the middle of a chain (as read) cannot be written`);
+        if (t < 0) continue;
+        const to = at[t]!;
+        if (to < 0) throw new TypeError(`chain ${c.name}: no chain ${JSON.stringify(source.table.names[t])} to jump to`);
+        if (chains.list[to]!.policy !== undefined) throw new TypeError(`chain ${c.name}: cannot jump to the built-in chain ${chains.list[to]!.name}`);
       }
       continue;
     }
@@ -167,5 +186,5 @@ export function validateTable(table: TableData): void {
       }
     }
   }
-  checkLoops(table, chains.index);
+  checkLoops(table, chains.index, jumps);
 }

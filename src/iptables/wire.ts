@@ -74,12 +74,11 @@ export function readCString(b: Uint8Array, at: number, max: number): string {
   let end = at;
   const limit = at + max;
   while (end < limit && b[end] !== 0) end++;
-  // ASCII is by far the common case; latin1 would garble UTF-8 comments.
-  for (let i = at; i < end; i++) if (b[i]! >= 0x80) return Buffer.from(b.buffer, b.byteOffset + at, end - at).toString('utf8');
-  let s = '';
-  for (let i = at; i < end; i++) s += String.fromCharCode(b[i]!);
-  return s;
+  // One flat string (appending characters one by one builds a chain of partial strings, hundreds of bytes per name).
+  return UTF8.decode(b.subarray(at, end));
 }
+
+const UTF8 = new TextDecoder();
 
 /** Writes s (UTF-8) into a zeroed field of `max` bytes, leaving room for the NUL. */
 export function writeCString(b: Uint8Array, at: number, s: string, max: number): void {

@@ -278,6 +278,33 @@ describe('iptables against iptables-legacy 1.8.9 (host kernel, fresh netns each)
     }
   });
 
+  it('counters: chains left unread keep theirs across a replace, also when the table changed since it was read', async () => {
+    const ipt = await Iptables.open({ netns: ns.name, lock: false });
+    try {
+      await ipt.restore('*filter\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:COUNT - [0:0]\n:OTHER - [0:0]\n-A OUTPUT -j COUNT\n' +
+        '-A COUNT -o lo -p udp -m udp --dport 9999 -j ACCEPT\n-A OTHER -j RETURN\nCOMMIT\n');
+      sh('ip', ['netns', 'exec', ns.name, 'ip', 'link', 'set', 'lo', 'up']);
+      sh('ip', ['netns', 'exec', ns.name, process.execPath, '-e',
+        "const s=require('dgram').createSocket('udp4');let n=0;const go=()=>s.send('x',9999,'127.0.0.1',()=>{if(++n<3)go();else s.close();});go();"]);
+      const counted = (): string => legacySave(ns.name, 4, 'filter', true).split('\n').filter((l) => / -A (OUTPUT|COUNT) /.test(l)).join('\n');
+      const before = counted();
+      assert.match(before, /^\[[1-9]\d*:\d+\] -A OUTPUT -j COUNT\n\[3:\d+\] -A COUNT -o lo -p udp -m udp --dport 9999 -j ACCEPT$/);
+      // OUTPUT and COUNT are never read: their bytes are copied, and their counters carried by position.
+      const table = await ipt.get('filter');
+      const stale = await ipt.get('filter');
+      table.chains.find((c) => c.name === 'OTHER')!.rules.unshift({ protocol: 'tcp', target: { name: 'DROP' } });
+      await ipt.replace('filter', table.chains, { counters: 'keep' });
+      assert.equal(counted(), before);
+      assert.match(legacySave(ns.name, 4, 'filter'), /-A OTHER -p tcp -j DROP\n-A OTHER -j RETURN\n/);
+      // `stale` was read before that replace: its chains are compared with the table's instead.
+      await ipt.replace('filter', stale.chains, { counters: 'keep' });
+      assert.equal(counted(), before);
+      assert.doesNotMatch(legacySave(ns.name, 4, 'filter'), /-p tcp -j DROP/);
+    } finally {
+      await ipt.close();
+    }
+  });
+
   it('dataplane iptables save prints what iptables-legacy-save prints, less its comment lines', async () => {
     legacyRestore(ns.name, 4, kubeProxyRules({ services: 30 }));
     legacyRestore(ns.name, 6, kubeProxyRules({ services: 30, family: 6 }));
