@@ -15,11 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Ipvs, type IpvsOperation } from '../../src/index.js';
+import { arg, fmt, ours, percentile, theirs, type Cost } from './common.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const SERVICES = arg('services', 10_000);
 const DESTS = arg('dests', 10);
 const UPDATES = arg('updates', 200);
@@ -52,37 +49,9 @@ function table(n: number, m: number): { ops: IpvsOperation[]; text: string } {
   return { ops, text: `${lines.join('\n')}\n` };
 }
 
-interface Cost { wall: number; user: number; sys: number }
-
-async function ours(fn: () => Promise<unknown>): Promise<Cost> {
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await fn();
-  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
-  const c = process.cpuUsage(c0);
-  return { wall, user: c.user / 1000, sys: c.system / 1000 };
-}
-
-// Runs a shell snippet and reads its children's CPU from bash's `times`.
-function theirs(script: string): Cost {
-  const t0 = process.hrtime.bigint();
-  const out = sh('bash', ['-c', `${script}\ntimes`]);
-  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
-  const lines = out.trim().split('\n');
-  const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s/.exec(lines[lines.length - 1]!);
-  const ms = (min: string, s: string) => (Number(min) * 60 + Number(s)) * 1000;
-  return { wall, user: m ? ms(m[1]!, m[2]!) : NaN, sys: m ? ms(m[3]!, m[4]!) : NaN };
-}
-
-const fmt = (c: Cost) => `${(c.wall / 1000).toFixed(2)} s wall (user ${(c.user / 1000).toFixed(2)} s, sys ${(c.sys / 1000).toFixed(2)} s)`;
-
 // The round with the median wall time (its user/sys with it).
 function median(rounds: Cost[]): Cost {
   return [...rounds].sort((x, y) => x.wall - y.wall)[Math.floor(rounds.length / 2)]!;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 // Updates one real server's weight, alternating between the two tables

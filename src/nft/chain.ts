@@ -61,13 +61,18 @@ export function validateChain(c: Chain, where: string): void {
   }
   if (c.device !== undefined) checkDevice(c.device, where);
   if (c.devices !== undefined) checkDevices(c.devices, where);
+  // Both are given when a listing has one device (the kernel lists it both ways); otherwise one of them says it.
+  if (c.device !== undefined && c.devices !== undefined && c.devices.length > 0 && !(c.devices.length === 1 && c.devices[0] === c.device)) {
+    throw new NftValidationError(`${where}: device ${JSON.stringify(c.device)} and devices ${JSON.stringify(c.devices)} disagree`);
+  }
   if (c.flags !== undefined) checkUint(c.flags, 0xffffffff, `${where}: chain flags`);
 }
 
 /** NFT_MSG_NEWCHAIN body, in nft's attribute order. */
-export function encodeChain(w: Writer, c: Chain): void {
+export function encodeChain(w: Writer, c: Chain, chainId?: number): void {
   w.strz(U.NFTA_CHAIN_TABLE, c.table);
-  w.strz(U.NFTA_CHAIN_NAME, c.name);
+  // A chain bound to a rule goes without a name (the kernel makes one, __chainN), by its id.
+  if (chainId === undefined) w.strz(U.NFTA_CHAIN_NAME, c.name);
   if (c.hook !== undefined) {
     w.strz(U.NFTA_CHAIN_TYPE, c.type!);
     if (c.policy !== undefined) w.be32(U.NFTA_CHAIN_POLICY, c.policy === 'accept' ? U.NF_ACCEPT : U.NF_DROP);
@@ -77,7 +82,9 @@ export function encodeChain(w: Writer, c: Chain): void {
     // A prefix (`veth*`) travels only in the device list.
     const prefix = c.device?.endsWith('*') === true;
     if (c.device !== undefined && !prefix) w.strz(U.NFTA_HOOK_DEV, c.device);
-    const devices = c.devices !== undefined && c.devices.length > 0 ? c.devices : prefix ? [c.device!] : undefined;
+    // One device goes as NFTA_HOOK_DEV only (the kernel lists it both ways).
+    const one = c.devices !== undefined && c.devices.length === 1 && c.devices[0] === c.device && !prefix;
+    const devices = c.devices !== undefined && c.devices.length > 0 && !one ? c.devices : prefix ? [c.device!] : undefined;
     if (devices !== undefined) {
       const d = w.nest(U.NFTA_HOOK_DEVS);
       encodeDevices(w, devices);
@@ -85,6 +92,10 @@ export function encodeChain(w: Writer, c: Chain): void {
     }
     w.end(h);
   }
+  if (chainId !== undefined) w.be32(U.NFTA_CHAIN_ID, chainId);
+  // The flags nft sets (offload, binding); the kernel lists base chains with NFT_CHAIN_BASE, which is its own.
+  const flags = ((c.flags ?? 0) & ~U.NFT_CHAIN_BASE) >>> 0;
+  if (flags !== 0) w.be32(U.NFTA_CHAIN_FLAGS, flags);
   const ud = c.userdata ?? (c.comment !== undefined ? commentUserdata(c.comment) : undefined);
   if (ud !== undefined) w.attr(U.NFTA_CHAIN_USERDATA, ud);
 }

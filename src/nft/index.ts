@@ -15,5 +15,5 @@ export { NftValidationError } from './names.js';
 export { DecodeError } from './wire.js';
 export { ExpressionError, knownExpressions, type Data, type Expression, type Verdict, type VerdictKind } from './expr/index.js';
 export type * from './expr/index.js';
-export { printExpressions, printRule, printRuleset, printTable } from './print.js';
+export { printExpressions, printRule, printRuleset, printTable, type PrintOptions } from './print.js';
 export * as nft from './builders.js';

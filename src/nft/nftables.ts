@@ -7,11 +7,13 @@ import { randomInt } from 'node:crypto';
 import type { NativeHandle } from '../binding.js';
 import { isNotFound, NetlinkError, type NativeErrorInfo } from '../errors.js';
 import { check, NetlinkHandle, type OpenOptions } from '../handle.js';
+import { Rtnl } from '../rtnl.js';
 import { decodeChainAt, type Chain } from './chain.js';
 import { FAMILIES, type Family } from './enums.js';
 import { decodeFlowtableAt, type Flowtable } from './flowtable.js';
 import { NftValidationError } from './names.js';
 import { decodeObject, type NamedObject } from './object.js';
+import { namesInterfaces, type Expr } from './expr/spec.js';
 import { decodeRuleAt, type Rule, type RuleNames } from './rule.js';
 import { decodeSet, decodeSetAt, fillElements, ShapeCache, type NftSet, type SetElement } from './set.js';
 import { decodeTable, type Table } from './table.js';
@@ -113,6 +115,9 @@ function request(type: number, flags: number, family: number, body?: (w: Writer)
  */
 export class Nftables extends NetlinkHandle implements NftablesInterface {
   readonly #options: OpenOptions;
+  // A route-netlink handle in the same namespace, opened the first time a
+  // listing prints an interface by its index (see #interfaces).
+  #rtnl: Promise<Rtnl> | undefined;
 
   private constructor(native: NativeHandle, options: OpenOptions) {
     super(native);
@@ -285,8 +290,33 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
         throw e;
       }
       if (after !== undefined && (await after) !== generation) continue;  // changed while reading
-      return new Ruleset({ generation, tables, chains, rules, sets, objects, flowtables });
+      const interfaces = await this.#interfaces(rules, sets);
+      return new Ruleset({ generation, tables, chains, rules, sets, objects, flowtables, ...(interfaces !== undefined ? { interfaces } : {}) });
     }
+  }
+
+  // nft prints an interface index by its name (`meta iif "eth0"`, a set of
+  // type iface_index): when a rule or set holds one, the names of the
+  // namespace's links, read once per listing. Undefined if none is needed
+  // (or the links cannot be read: the indexes then print as numbers).
+  async #interfaces(rules: Rule[], sets: NftSet[]): Promise<ReadonlyMap<number, string> | undefined> {
+    if (!rules.some((r) => r.expressions.some((e) => namesInterfaces(e as Expr))) && !sets.some(holdsIfindex)) return undefined;
+    try {
+      this.#rtnl ??= Rtnl.open(this.#options);
+      const links = await (await this.#rtnl).listLinks();
+      return new Map(links.map((l) => [l.index, l.name]));
+    } catch {
+      this.#rtnl = undefined;
+      return undefined;
+    }
+  }
+
+  /** Closes the socket (and the route-netlink one a listing may have opened). */
+  override async close(): Promise<void> {
+    const rtnl = this.#rtnl;
+    this.#rtnl = undefined;
+    await super.close();
+    if (rtnl !== undefined) await (await rtnl.catch(() => undefined))?.close();
   }
 
   // One rule dump resumes by walking every rule already sent, so on big
@@ -347,9 +377,12 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
     return (await this.#read(filter, { ...NONE, rules: true })).rules;
   }
 
-  /** Sets and maps with their elements. Equivalent to: `nft list sets`. */
-  async listSets(filter: ListFilter = {}): Promise<NftSet[]> {
-    return (await this.#read(filter, { ...NONE, sets: true, elements: true })).sets;
+  /**
+   * Sets and maps with their elements (`elements: false`: their definitions
+   * only, one dump instead of one more per set). Equivalent to: `nft list sets`.
+   */
+  async listSets(filter: ListFilter = {}, options: { elements?: boolean } = {}): Promise<NftSet[]> {
+    return (await this.#read(filter, { ...NONE, sets: true, elements: options.elements ?? true })).sets;
   }
 
   /** The elements of one set. Equivalent to: `nft list set FAMILY TABLE NAME`. */
@@ -403,6 +436,15 @@ function readGeneration(reply: { data: Buffer }): number {
   const id = m === undefined ? undefined : messageAttrs(m as NfMessage)[U.NFTA_GEN_ID];
   if (id === undefined) throw new NetlinkError('nft.generation', { errno: 74, code: 'EBADMSG', message: 'Bad message', detail: 'no generation id in reply' });
   return be32(id, 'generation');
+}
+
+// A set whose key or data is (or has a part of) type iface_index (20; concatenations use 6 bits a part).
+function holdsIfindex(s: NftSet): boolean {
+  for (const id of [s.keyTypeId, s.dataTypeId]) {
+    if (id === undefined || id === 0xffffff00) continue;
+    for (let t = id; t !== 0; t = Math.floor(t / 64)) if (t % 64 === 20) return true;
+  }
+  return false;
 }
 
 function pickType(s: NftSet): Pick<NftSet, 'type' | 'map' | 'flags'> {

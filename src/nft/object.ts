@@ -1,6 +1,7 @@
 // Named stateful objects: `counter NAME { packets 0 bytes 0 }`,
 // `quota NAME { over 100 mbytes used 0 bytes }`. Other kinds are kept raw.
 import { FAMILIES, type Family } from './enums.js';
+import { dataAsSent, objectKind } from './obj/index.js';
 import { OBJECT_TYPES, type ObjectType } from './expr/objref.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
 import { checkComment, commentOf, commentUserdata } from './udata.js';
@@ -43,7 +44,8 @@ export function encodeObject(w: Writer, o: NamedObject): void {
   w.strz(U.NFTA_OBJ_NAME, o.name);
   w.be32(U.NFTA_OBJ_TYPE, OBJECT_TYPES.number(o.type));
   if (o.data !== undefined) {
-    w.attr(U.NFTA_OBJ_DATA | 0x8000, o.data);
+    // Raw data (a listing's) goes as libnftnl would send it: its kind's attribute order and string forms.
+    w.attr(U.NFTA_OBJ_DATA | 0x8000, dataAsSent(objectKind(OBJECT_TYPES.number(o.type)), o.data));
   } else {
     const d = w.nest(U.NFTA_OBJ_DATA);
     if (o.type === 'counter') {

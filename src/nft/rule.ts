@@ -7,7 +7,7 @@ import type { Expr } from './expr/spec.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
 import { checkComment, commentOf, commentUserdata } from './udata.js';
 import * as U from './uapi.js';
-import { attrLen, attrType, be64NumberAt, DecodeError, nextAttr, strAt, type NameCache, type NfMessage, type Writer } from './wire.js';
+import { attrLen, attrType, be32At, be64NumberAt, DecodeError, nextAttr, strAt, type NameCache, type NfMessage, type Writer } from './wire.js';
 
 export interface Rule {
   family: Family;
@@ -20,6 +20,12 @@ export interface Rule {
   /** add: place after the rule with this handle; insert: before it. */
   position?: number;
   userdata?: Uint8Array;
+  /**
+   * NFTA_RULE_COMPAT: what iptables-nft tells the kernel's xtables matches of
+   * the rule (`-p udp` for `-m udp`: the layer-4 protocol, and flag 1 for
+   * `! -p`); their checks refuse the rule without it.
+   */
+  compat?: { proto: number; flags: number };
 }
 
 export function validateRule(r: Rule, where: string): void {
@@ -31,17 +37,29 @@ export function validateRule(r: Rule, where: string): void {
   if (r.comment !== undefined) checkComment(r.comment, where);
   if (r.handle !== undefined) checkUint(r.handle, Number.MAX_SAFE_INTEGER, `${where}: handle`);
   if (r.position !== undefined) checkUint(r.position, Number.MAX_SAFE_INTEGER, `${where}: position`);
+  if (r.compat !== undefined) {
+    checkUint(r.compat.proto, 0xffffffff, `${where}: compat.proto`);
+    checkUint(r.compat.flags, 0xffffffff, `${where}: compat.flags`);
+  }
 }
 
 /** NFT_MSG_NEWRULE body. */
-export function encodeRule(w: Writer, r: Rule, withHandle: boolean): void {
+export function encodeRule(w: Writer, r: Rule, withHandle: boolean, chainId?: number): void {
   w.strz(U.NFTA_RULE_TABLE, r.table);
-  w.strz(U.NFTA_RULE_CHAIN, r.chain);
+  // A rule of a chain bound to another rule names it by its transaction id, as nft does.
+  if (chainId !== undefined) w.be32(U.NFTA_RULE_CHAIN_ID, chainId);
+  else w.strz(U.NFTA_RULE_CHAIN, r.chain);
   if (withHandle && r.handle !== undefined) w.be64(U.NFTA_RULE_HANDLE, BigInt(r.handle));
   if (r.position !== undefined) w.be64(U.NFTA_RULE_POSITION, BigInt(r.position));
   const t = w.nest(U.NFTA_RULE_EXPRESSIONS);
   for (const e of r.expressions) encodeExpr(w, e as Expr);
   w.end(t);
+  if (r.compat !== undefined) {
+    const c = w.nest(U.NFTA_RULE_COMPAT);
+    w.be32(U.NFTA_RULE_COMPAT_PROTO, r.compat.proto);
+    w.be32(U.NFTA_RULE_COMPAT_FLAGS, r.compat.flags);
+    w.end(c);
+  }
   const ud = r.userdata ?? (r.comment !== undefined ? commentUserdata(r.comment) : undefined);
   if (ud !== undefined) w.attr(U.NFTA_RULE_USERDATA, ud);
 }
@@ -70,7 +88,7 @@ export interface RuleNames {
  */
 export function decodeRuleAt(buf: Buffer, off: number, end: number, family: number, names?: RuleNames): Rule {
   let tableAt = -1, tableLen = 0, chainAt = -1, chainLen = 0, exAt = -1, exLen = 0;
-  let handleAt = -1, handleLen = 0, posAt = -1, posLen = 0, udAt = -1, udLen = 0;
+  let handleAt = -1, handleLen = 0, posAt = -1, posLen = 0, udAt = -1, udLen = 0, compatAt = -1, compatLen = 0;
   for (let p = off; end - p >= 4;) {
     const len = attrLen(buf, p, end);
     switch (attrType(buf, p)) {
@@ -80,6 +98,7 @@ export function decodeRuleAt(buf: Buffer, off: number, end: number, family: numb
       case U.NFTA_RULE_HANDLE: handleAt = p + 4; handleLen = len - 4; break;
       case U.NFTA_RULE_POSITION: posAt = p + 4; posLen = len - 4; break;
       case U.NFTA_RULE_USERDATA: udAt = p + 4; udLen = len - 4; break;
+      case U.NFTA_RULE_COMPAT: compatAt = p + 4; compatLen = len - 4; break;
     }
     p = nextAttr(p, len);
   }
@@ -97,6 +116,18 @@ export function decodeRuleAt(buf: Buffer, off: number, end: number, family: numb
       r.expressions.push(decodeExprBodyAt(buf, p + 4, len - 4) as Expression);
       p = nextAttr(p, len);
     }
+  }
+  if (compatAt >= 0) {
+    let proto = 0, flags = 0;
+    const cEnd = compatAt + compatLen;
+    for (let p = compatAt; cEnd - p >= 4;) {
+      const len = attrLen(buf, p, cEnd);
+      const type = attrType(buf, p);
+      if (type === U.NFTA_RULE_COMPAT_PROTO) proto = be32At(buf, p + 4, len - 4, 'rule compat proto');
+      else if (type === U.NFTA_RULE_COMPAT_FLAGS) flags = be32At(buf, p + 4, len - 4, 'rule compat flags');
+      p = nextAttr(p, len);
+    }
+    r.compat = { proto, flags };
   }
   if (handleAt >= 0) r.handle = be64NumberAt(buf, handleAt, handleLen, 'rule handle');
   if (posAt >= 0) r.position = be64NumberAt(buf, posAt, posLen, 'rule position');

@@ -6,10 +6,10 @@ import { parseCidr } from '../addr.js';
 import { decodeKey, encodeKey, keyLength, splitType, typeId, typesOfId, type DataType, type Value } from './datatypes.js';
 import { FAMILIES, type Family } from './enums.js';
 import { decodeDataAt, encodeData, isVerdict, type Verdict } from './expr/data.js';
-import { decodeExprBody, encodeExpr } from './expr/index.js';
-import { decodeExprBodyAt } from './expr/spec.js';
+import { decodeExprBody } from './expr/index.js';
+import { decodeExprBodyAt, encodeExprBody, type Expr } from './expr/spec.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
-import { checkComment, commentOf, commentValue, encodeTlvs, UDATA_COMMENT, UDATA_SET_COMMENT, UDATA_SET_DATABYTEORDER, UDATA_SET_KEYBYTEORDER, type Tlv } from './udata.js';
+import { checkComment, commentOf, commentValue, encodeTlvs, UDATA_COMMENT, UDATA_SET_COMMENT, UDATA_SET_DATA_INTERVAL, UDATA_SET_DATABYTEORDER, UDATA_SET_KEYBYTEORDER, type Tlv } from './udata.js';
 import * as U from './uapi.js';
 import { attrLen, attrList, attrTable, attrType, be32, be32At, be64NumberAt, copyBytes, DecodeError, eachMessage, NLA_F_NESTED, nextAttr, strAt, type ConcatReplies, type NameCache, type NfMessage, type Writer } from './wire.js';
 
@@ -37,6 +37,10 @@ export interface NftSet {
   size?: number;
   /** Attach a counter to every element (`counter` in the set). */
   counter?: boolean;
+  /** Object maps (`map m { type ipv4_addr : counter; }`): the NFT_OBJECT_* type of the values. */
+  objType?: number;
+  /** NFT_SET_POL_*: 0 performance (the default), 1 memory. */
+  policy?: number;
   comment?: string;
   elements?: SetElement[];
   handle?: number;
@@ -68,6 +72,8 @@ export interface SetElement {
   value?: ElementValue;
   /** Verdict map value: `goto svc-x`. */
   verdict?: Verdict;
+  /** Object map value: the name of a stateful object of the set's type. */
+  objref?: string;
   /** ms */
   timeout?: number;
   /** ms left before expiry (from the kernel; sent to set it). */
@@ -86,14 +92,17 @@ export interface SetElement {
 export interface SetShape {
   keyParts?: DataType[];
   dataParts?: DataType[];
+  /** The key length the set was made with, when it is not the type's (a listed `typeof` key narrower than its type, a raw load). */
+  keyLen?: number;
   verdictMap: boolean;
   /** `flags interval`: ranges and prefixes are expanded as nft does. */
   interval?: boolean;
 }
 
-export function setShape(s: Pick<NftSet, 'type' | 'map'> & { flags?: SetFlag[] }): SetShape {
+export function setShape(s: Pick<NftSet, 'type' | 'map'> & { flags?: SetFlag[]; keyLen?: number }): SetShape {
   return {
     ...(s.flags?.includes('interval') ? { interval: true } : {}),
+    ...(s.keyLen !== undefined ? { keyLen: s.keyLen } : {}),
     keyParts: s.type.startsWith('0x') ? undefined : splitType(s.type),
     dataParts: s.map === undefined || s.map === 'verdict' || s.map.startsWith('0x') ? undefined : splitType(s.map),
     verdictMap: s.map === 'verdict',
@@ -194,10 +203,13 @@ export function validateElement(e: SetElement, shape: SetShape | undefined, wher
     }
     return;
   }
+  // A catch-all element (`*`) has no key.
+  const catchall = ((e.flags ?? 0) & U.NFT_SET_ELEM_CATCHALL) !== 0 && e.key instanceof Uint8Array && e.key.length === 0;
   if (shape !== undefined) {
     const key = encodeValue(e.key, shape.keyParts, `${where}: key`);
-    if (shape.keyParts !== undefined && key.length !== keyLength(shape.keyParts)) {
-      throw new NftValidationError(`${where}: key is ${key.length} bytes, the set's keys are ${keyLength(shape.keyParts)}`);
+    const want = shape.keyLen ?? (shape.keyParts !== undefined ? keyLength(shape.keyParts) : undefined);
+    if (!catchall && want !== undefined && key.length !== want) {
+      throw new NftValidationError(`${where}: key is ${key.length} bytes, the set's keys are ${want}`);
     }
     if (e.keyEnd !== undefined) encodeValue(e.keyEnd, shape.keyParts, `${where}: keyEnd`);
     if (shape.verdictMap && e.verdict === undefined && !e.intervalEnd) throw new NftValidationError(`${where}: verdict map elements need a verdict`);
@@ -207,6 +219,8 @@ export function validateElement(e: SetElement, shape: SetShape | undefined, wher
   if (e.verdict !== undefined && !isVerdict(e.verdict)) throw new NftValidationError(`${where}: bad verdict`);
   if (e.verdict?.chain !== undefined) checkName(e.verdict.chain, `${where}: verdict chain`);
   for (const k of ['timeout', 'expires'] as const) if (e[k] !== undefined) checkUint(e[k], 2 ** 48, `${where}: ${k}`);
+  // Counter values past 2^53 do not survive as numbers (a kernel counter that high would be 9 petabytes).
+  if (e.counter !== undefined) for (const k of ['packets', 'bytes'] as const) checkUint(e.counter[k], Number.MAX_SAFE_INTEGER, `${where}: counter ${k}`);
   if (e.comment !== undefined) checkComment(e.comment, where);
 }
 
@@ -227,6 +241,8 @@ export function setUserdata(s: NftSet): Uint8Array {
   const shape = setShape(s);
   const items: Tlv[] = [[UDATA_SET_KEYBYTEORDER, u32le(byteOrderCode(shape.keyParts))]];
   if (s.map !== undefined) items.push([UDATA_SET_DATABYTEORDER, u32le(byteOrderCode(shape.dataParts))]);
+  // nft notes for every map whether its values are intervals (they are not, here).
+  if (s.map !== undefined) items.push([UDATA_SET_DATA_INTERVAL, u32le(0)]);
   if (s.comment !== undefined) items.push([UDATA_SET_COMMENT, commentValue(s.comment)]);
   return encodeTlvs(items);
 }
@@ -241,17 +257,24 @@ export function encodeSet(w: Writer, s: NftSet): void {
   w.be32(U.NFTA_SET_KEY_LEN, s.keyLen ?? keyLength(shape.keyParts!));
   if (s.map !== undefined) {
     w.be32(U.NFTA_SET_DATA_TYPE, s.dataTypeId ?? (shape.verdictMap ? 0xffffff00 : typeId(shape.dataParts!)));
-    w.be32(U.NFTA_SET_DATA_LEN, s.dataLen ?? (shape.verdictMap ? 0 : keyLength(shape.dataParts!)));
+    // nft sends 0 for a verdict map (the kernel takes any length there and lists its own, 16).
+    const verdict = s.dataTypeId !== undefined ? s.dataTypeId === 0xffffff00 : shape.verdictMap;
+    w.be32(U.NFTA_SET_DATA_LEN, verdict ? 0 : s.dataLen ?? keyLength(shape.dataParts!));
   }
+  if (s.objType !== undefined) w.be32(U.NFTA_SET_OBJ_TYPE, s.objType);
   if (s.id !== undefined) w.be32(U.NFTA_SET_ID, s.id);
-  if (s.timeout !== undefined) w.be64(U.NFTA_SET_TIMEOUT, BigInt(s.timeout));
-  if (s.gcInterval !== undefined) w.be32(U.NFTA_SET_GC_INTERVAL, s.gcInterval);
-  if (s.desc !== undefined) {
-    w.attr(U.NFTA_SET_DESC | 0x8000, s.desc);
+  if (s.policy !== undefined) w.be32(U.NFTA_SET_POLICY, s.policy);
+  // The kernel lists NFTA_SET_DESC always, empty when there is no size nor
+  // concatenation; nft sends it only with something in it.
+  if (s.desc !== undefined && s.desc.length > 0) {
+    w.attr(U.NFTA_SET_DESC | 0x8000, descAsSent(s.desc));
+  } else if (s.desc !== undefined) {
+    // nothing to send
   } else if (s.size !== undefined || (shape.keyParts !== undefined && shape.keyParts.length > 1 && (setFlagBits(s) & U.NFT_SET_INTERVAL) !== 0)) {
     const d = w.nest(U.NFTA_SET_DESC);
     if (s.size !== undefined) w.be32(U.NFTA_SET_DESC_SIZE, s.size);
-    if (shape.keyParts !== undefined && shape.keyParts.length > 1) {
+    // The field lengths only for an interval set: the kernel refuses them on another (EINVAL).
+    if (shape.keyParts !== undefined && shape.keyParts.length > 1 && (setFlagBits(s) & U.NFT_SET_INTERVAL) !== 0) {
       const c = w.nest(U.NFTA_SET_DESC_CONCAT);
       for (const p of shape.keyParts) {
         const f = w.nest(U.NFTA_LIST_ELEM);
@@ -262,6 +285,8 @@ export function encodeSet(w: Writer, s: NftSet): void {
     }
     w.end(d);
   }
+  if (s.timeout !== undefined) w.be64(U.NFTA_SET_TIMEOUT, BigInt(s.timeout));
+  if (s.gcInterval !== undefined) w.be32(U.NFTA_SET_GC_INTERVAL, s.gcInterval);
   w.attr(U.NFTA_SET_USERDATA, s.userdata ?? setUserdata(s));
   if (s.exprs !== undefined) {
     const one = (setFlagBits(s) & U.NFT_SET_EXPR) === 0 ? onlyListElement(s.exprs, 0, s.exprs.length) : undefined;
@@ -269,13 +294,31 @@ export function encodeSet(w: Writer, s: NftSet): void {
     else w.attr(U.NFTA_SET_EXPRESSIONS | 0x8000, s.exprs);
   } else if (s.counter === true) {
     const t = w.nest(U.NFTA_SET_EXPR);
-    w.strz(U.NFTA_EXPR_NAME, 'counter');
-    const d = w.nest(U.NFTA_EXPR_DATA);
-    w.be64(U.NFTA_COUNTER_BYTES, 0n);
-    w.be64(U.NFTA_COUNTER_PACKETS, 0n);
-    w.end(d);
+    encodeExprBody(w, counterExpr(0, 0));
     w.end(t);
   }
+}
+
+// A listed NFTA_SET_DESC as libnftnl sends it: the kernel lists the
+// NFTA_SET_DESC_CONCAT nest and its NFTA_LIST_ELEMs without NLA_F_NESTED,
+// libnftnl sets it.
+export function descAsSent(desc: Uint8Array): Uint8Array {
+  const out = Uint8Array.from(desc);
+  const nested = (at: number) => { out[at + 3] = out[at + 3]! | (NLA_F_NESTED >>> 8); };
+  const walk = (from: number, end: number, each: (at: number, len: number, type: number) => void): void => {
+    for (let p = from; p + 4 <= end;) {
+      const len = out[p]! | (out[p + 1]! << 8);
+      if (len < 4 || p + len > end) return;
+      each(p, len, (out[p + 2]! | (out[p + 3]! << 8)) & 0x3fff);
+      p += (len + 3) & ~3;
+    }
+  };
+  walk(0, out.length, (at, len, type) => {
+    if (type !== U.NFTA_SET_DESC_CONCAT) return;
+    nested(at);
+    walk(at + 4, at + len, (el, _n, t) => { if (t === U.NFTA_LIST_ELEM) nested(el); });
+  });
+  return out;
 }
 
 export function encodeSetRef(w: Writer, s: { table: string; name: string }): void {
@@ -337,6 +380,8 @@ export function decodeSetAt(buf: Buffer, off: number, end: number, family: numbe
   if (at[U.NFTA_SET_TIMEOUT]! >= 0) s.timeout = be64NumberAt(buf, at[U.NFTA_SET_TIMEOUT]!, ln[U.NFTA_SET_TIMEOUT]!, 'set timeout');
   if (at[U.NFTA_SET_GC_INTERVAL]! >= 0) s.gcInterval = u32(U.NFTA_SET_GC_INTERVAL, 'set gc interval');
   if (at[U.NFTA_SET_HANDLE]! >= 0) s.handle = be64NumberAt(buf, at[U.NFTA_SET_HANDLE]!, ln[U.NFTA_SET_HANDLE]!, 'set handle');
+  if (at[U.NFTA_SET_OBJ_TYPE]! >= 0) s.objType = u32(U.NFTA_SET_OBJ_TYPE, 'set object type');
+  if (at[U.NFTA_SET_POLICY]! >= 0) s.policy = u32(U.NFTA_SET_POLICY, 'set policy');
   const descAt = at[U.NFTA_SET_DESC]!;
   if (descAt >= 0) {
     const desc = buf.subarray(descAt, descAt + ln[U.NFTA_SET_DESC]!);
@@ -400,24 +445,35 @@ const SET_ATTR_LEN = new Int32Array(U.NFTA_SET_MAX + 1);
 
 // ---- elements ----
 
+// A counter as nft sends it: its values only when they are not 0.
+function counterExpr(packets: number, bytes: number): Expr {
+  return { type: 'counter', ...(bytes !== 0 ? { bytes } : {}), ...(packets !== 0 ? { packets } : {}) };
+}
+
 /** Writes one element, in libnftnl's order; like libnftnl, the n-th element of a message is nest type n (from 1). */
 export function encodeElement(w: Writer, e: SetElement, shape: SetShape | undefined, nth = U.NFTA_LIST_ELEM): void {
   const t = w.nest(nth);
-  const flags = (e.flags ?? 0) | (e.intervalEnd === true ? U.NFT_SET_ELEM_INTERVAL_END : 0);
+  const flags = ((e.flags ?? 0) | (e.intervalEnd === true ? U.NFT_SET_ELEM_INTERVAL_END : 0)) >>> 0;
   if (flags !== 0) w.be32(U.NFTA_SET_ELEM_FLAGS, flags);
   if (e.timeout !== undefined) w.be64(U.NFTA_SET_ELEM_TIMEOUT, BigInt(e.timeout));
   if (e.expires !== undefined) w.be64(U.NFTA_SET_ELEM_EXPIRATION, BigInt(e.expires));
-  encodeData(w, U.NFTA_SET_ELEM_KEY, encodeValue(e.key, shape?.keyParts, 'key'));
+  // A catch-all element goes without a key.
+  const key = encodeValue(e.key, shape?.keyParts, 'key');
+  if (key.length > 0 || (flags & U.NFT_SET_ELEM_CATCHALL) === 0) encodeData(w, U.NFTA_SET_ELEM_KEY, key);
   if (e.keyEnd !== undefined) encodeData(w, U.NFTA_SET_ELEM_KEY_END, encodeValue(e.keyEnd, shape?.keyParts, 'keyEnd'));
   if (e.verdict !== undefined) encodeData(w, U.NFTA_SET_ELEM_DATA, e.verdict);
   else if (e.value !== undefined) encodeData(w, U.NFTA_SET_ELEM_DATA, encodeValue(e.value, shape?.dataParts, 'value'));
   const ud = e.userdata ?? (e.comment !== undefined ? encodeTlvs([[UDATA_COMMENT, commentValue(e.comment)]]) : undefined);
   if (ud !== undefined) w.attr(U.NFTA_SET_ELEM_USERDATA, ud);
+  if (e.objref !== undefined) w.strz(U.NFTA_SET_ELEM_OBJREF, e.objref);
+  // Like libnftnl: one expression as NFTA_SET_ELEM_EXPR, several as NFTA_SET_ELEM_EXPRESSIONS.
   if (e.exprs !== undefined) {
-    w.attr(U.NFTA_SET_ELEM_EXPRESSIONS | 0x8000, e.exprs);
+    const one = onlyListElement(e.exprs, 0, e.exprs.length);
+    if (one !== undefined) w.attr(U.NFTA_SET_ELEM_EXPR | 0x8000, e.exprs.subarray(one[0], one[0] + one[1]));
+    else w.attr(U.NFTA_SET_ELEM_EXPRESSIONS | 0x8000, e.exprs);
   } else if (e.counter !== undefined) {
-    const x = w.nest(U.NFTA_SET_ELEM_EXPRESSIONS);
-    encodeExpr(w, { type: 'counter', bytes: e.counter.bytes, packets: e.counter.packets });
+    const x = w.nest(U.NFTA_SET_ELEM_EXPR);
+    encodeExprBody(w, counterExpr(e.counter.packets, e.counter.bytes));
     w.end(x);
   }
   w.end(t);
@@ -431,7 +487,7 @@ export function decodeElement(buf: Buffer, shape: SetShape | undefined): SetElem
 /** Decodes the element nest in buf[off, end), in place. */
 export function decodeElementAt(buf: Buffer, off: number, end: number, shape: SetShape | undefined): SetElement {
   let keyAt = -1, keyLen = 0, keyEndAt = -1, keyEndLen = 0, flagsAt = -1, flagsLen = 0, dataAt = -1, dataLen = 0;
-  let timeoutAt = -1, timeoutLen = 0, expAt = -1, expLen = 0, udAt = -1, udLen = 0, exprAt = -1, exprLen = 0, exprsAt = -1, exprsLen = 0;
+  let timeoutAt = -1, timeoutLen = 0, expAt = -1, expLen = 0, udAt = -1, udLen = 0, exprAt = -1, exprLen = 0, exprsAt = -1, exprsLen = 0, objAt = -1, objLen = 0;
   for (let p = off; end - p >= 4;) {
     const len = attrLen(buf, p, end);
     const a = p + 4, n = len - 4;
@@ -445,6 +501,7 @@ export function decodeElementAt(buf: Buffer, off: number, end: number, shape: Se
       case U.NFTA_SET_ELEM_USERDATA: udAt = a; udLen = n; break;
       case U.NFTA_SET_ELEM_EXPR: exprAt = a; exprLen = n; break;
       case U.NFTA_SET_ELEM_EXPRESSIONS: exprsAt = a; exprsLen = n; break;
+      case U.NFTA_SET_ELEM_OBJREF: objAt = a; objLen = n; break;
     }
     p = nextAttr(p, len);
   }
@@ -458,13 +515,14 @@ export function decodeElementAt(buf: Buffer, off: number, end: number, shape: Se
   if (flagsAt >= 0) {
     const f = be32At(buf, flagsAt, flagsLen, 'element flags');
     if ((f & U.NFT_SET_ELEM_INTERVAL_END) !== 0) e.intervalEnd = true;
-    if ((f & ~U.NFT_SET_ELEM_INTERVAL_END) !== 0) e.flags = f & ~U.NFT_SET_ELEM_INTERVAL_END;
+    if ((f & ~U.NFT_SET_ELEM_INTERVAL_END) !== 0) e.flags = (f & ~U.NFT_SET_ELEM_INTERVAL_END) >>> 0;
   }
   if (dataAt >= 0) {
     const d = decodeDataAt(buf, dataAt, dataLen);
     if (d instanceof Uint8Array) e.value = typed(d, shape?.dataParts);
     else e.verdict = d;
   }
+  if (objAt >= 0) e.objref = strAt(buf, objAt, objLen);
   if (timeoutAt >= 0) e.timeout = be64NumberAt(buf, timeoutAt, timeoutLen, 'element timeout');
   if (expAt >= 0) e.expires = be64NumberAt(buf, expAt, expLen, 'element expiration');
   if (udAt >= 0) {

@@ -3,37 +3,31 @@
 // nothing. The first invalid operation latches: later ones are ignored and
 // commit() throws that error before anything is sent.
 import type { Chain } from './chain.js';
-import { encodeChain, encodeChainRef, validateChain } from './chain.js';
-import { FAMILIES, type Family } from './enums.js';
-import type { Expression } from './expr/index.js';
+import { validateChain } from './chain.js';
+import type { Family } from './enums.js';
 import type { LookupExpr } from './expr/lookup.js';
 import { validateExpr } from './expr/spec.js';
 import { checkFamily, checkName, NftValidationError } from './names.js';
 import type { NamedObject } from './object.js';
-import { encodeObject, encodeObjectRef, validateObject } from './object.js';
+import { validateObject } from './object.js';
 import type { ObjectType } from './expr/objref.js';
-import { encodeRule, encodeRuleRef, validateRule, type Rule } from './rule.js';
-import { keyLength, typeId, type DataType } from './datatypes.js';
-import { encodeElement, encodeSet, encodeSetRef, expandIntervals, setFlagBits, setShape, setUserdata, validateElement, validateSet, type NftSet, type SetElement, type SetShape } from './set.js';
-import { encodeTable, encodeTableRef, validateTable, type Table } from './table.js';
-import { encodeFlowtable, encodeFlowtableRef, validateFlowtable, validateFlowtableRef, type Flowtable, type FlowtableRef } from './flowtable.js';
-import * as U from './uapi.js';
+import { validateRule, type Rule } from './rule.js';
+import { setShape, validateElement, validateSet, type NftSet, type SetElement, type SetShape } from './set.js';
+import { validateTable, type Table } from './table.js';
+import { validateFlowtable, validateFlowtableRef, type Flowtable, type FlowtableRef } from './flowtable.js';
 import { Writer } from './wire.js';
 import { commitOrder } from './plan.js';
-import { printChainHeader, printElements, printFlowtableBody, printObject, printRule, printSet } from './print.js';
+import { isInline, kindOf, setKey, type SetIds } from './kinds/index.js';
 
-export const NLM_F_REPLACE = 0x100;
-export const NLM_F_EXCL = 0x200;
-export const NLM_F_CREATE = 0x400;
-export const NLM_F_APPEND = 0x800;
-/** Kernel 6.3+: delete that succeeds when the object does not exist. */
-export const NFT_MSG_DESTROYTABLE = 26;
-export const NFT_MSG_DESTROYCHAIN = 27;
-export const NFT_MSG_DESTROYRULE = 28;
-export const NFT_MSG_DESTROYSET = 29;
-export const NFT_MSG_DESTROYSETELEM = 30;
-export const NFT_MSG_DESTROYOBJ = 31;
-export const NFT_MSG_DESTROYFLOWTABLE = 32;
+export { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from './kinds/kind.js';
+/** Kernel 6.3+: deletes that succeed when the object does not exist. */
+export { NFT_MSG_DESTROYTABLE } from './kinds/table.js';
+export { NFT_MSG_DESTROYCHAIN } from './kinds/chain.js';
+export { NFT_MSG_DESTROYRULE } from './kinds/rule.js';
+export { NFT_MSG_DESTROYSET } from './kinds/set.js';
+export { NFT_MSG_DESTROYSETELEM } from './kinds/elements.js';
+export { NFT_MSG_DESTROYOBJ } from './kinds/object.js';
+export { NFT_MSG_DESTROYFLOWTABLE } from './kinds/flowtable.js';
 
 export type Verb = 'add' | 'create' | 'insert' | 'replace' | 'delete' | 'destroy' | 'flush';
 
@@ -44,15 +38,27 @@ export interface SetRef {
   name: string;
 }
 
-/** A map or set written inline in a rule (`vmap { 0 : goto a, 1 : goto b }`), made anonymous by the kernel. */
-export interface AnonymousSet {
+/**
+ * A map or set written inline in a rule (`vmap { 0 : goto a, 1 : goto b }`),
+ * made anonymous by the kernel. The optional fields carry what a listing
+ * gives of an anonymous set (its key and data lengths and type ids, its
+ * userdata with nft's `typeof`, ...), so it is recreated as it was sent.
+ */
+export interface AnonymousSet extends Partial<Pick<NftSet, 'flagBits' | 'keyTypeId' | 'keyLen' | 'dataTypeId' | 'dataLen' | 'userdata' | 'desc' |
+  'size' | 'objType' | 'policy' | 'timeout' | 'gcInterval' | 'counter' | 'exprs'>> {
   type: string;
   map?: string;
   flags?: NftSet['flags'];
   elements: SetElement[];
+  /** A meter's name (`meter flood size 128 { ... }`): anonymous, but named by the rule. */
+  name?: string;
 }
 
-/** A lookup whose set is given inline: the transaction creates it as an anonymous set. */
+/**
+ * A lookup whose set is given inline: the transaction creates it as an
+ * anonymous set. A dynset (a meter) or an objref (`counter name tcp dport
+ * map { ... }`) may carry its set inline the same way.
+ */
 export interface InlineLookup extends Omit<LookupExpr, 'set'> {
   set: AnonymousSet;
 }
@@ -68,7 +74,6 @@ export type Operation =
   | { verb: Verb; kind: 'flowtable'; flowtable: Flowtable | FlowtableRef }
   | { verb: 'flush'; kind: 'ruleset'; family?: Family };
 
-const MSG = (m: number): number => (U.NFNL_SUBSYS_NFTABLES << 8) | m;
 
 /** The encoded batch body, and which operation each message came from. */
 export interface EncodedBatch {
@@ -190,8 +195,9 @@ export class Transaction {
       if (inline) rule.expressions.forEach((e, i) => {
         if (!isInline(e)) return;
         const s = (e as unknown as InlineLookup).set;
-        validateExpr({ ...(e as object), type: 'lookup', set: 'inline' } as never, `${where}: expression ${i}`);
-        validateSet({ family: rule.family, table: rule.table, name: '', type: s.type, ...(s.map !== undefined ? { map: s.map } : {}), elements: s.elements }, `${where}: expression ${i}`, true);
+        validateExpr({ ...(e as object), set: 'inline' } as never, `${where}: expression ${i}`);
+        validateSet({ family: rule.family, table: rule.table, name: '', type: s.type, ...(s.map !== undefined ? { map: s.map } : {}),
+          ...(s.keyLen !== undefined ? { keyLen: s.keyLen } : {}), elements: s.elements }, `${where}: expression ${i}`, true);
       });
     });
   }
@@ -285,7 +291,10 @@ export class Transaction {
    * operation. Equivalent to what `nft -f` would be given to do the same.
    */
   toString(): string {
-    return this.operations.map((op) => printOperation(op, this.#shapes)).join('\n') + (this.operations.length > 0 ? '\n' : '');
+    // Rules print their lookups with the sets this transaction adds.
+    const sets = new Map<string, NftSet>();
+    for (const op of this.operations) if (op.kind === 'set' && (op.verb === 'add' || op.verb === 'create')) sets.set(setKey(op.set), op.set as NftSet);
+    return this.operations.map((op) => printOperation(op, this.#shapes, sets)).join('\n') + (this.operations.length > 0 ? '\n' : '');
   }
 
   /** Sets named in element operations whose types this transaction does not define. */
@@ -308,312 +317,28 @@ export class Transaction {
     if (this.#error !== undefined) throw this.#error;
     const w = new Writer(1 << 16);
     const opOfMessage: number[] = [];
-    const ids: SetIds = { next: 1, byName: new Map<string, number>(), anonymousId: options.anonymousId, named: 0, kinds: new Map() };
+    const ids: SetIds = { next: 1, byName: new Map<string, number>(), anonymousId: options.anonymousId, named: 0, kinds: new Map(), chains: new Map() };
     const order = options.reorder === true ? commitOrder(this.operations) : undefined;
+    const ctx = { shapes: this.#shapes, ids };
     const n = this.operations.length;
     for (let k = 0; k < n; k++) {
       const i = order === undefined ? k : order[k]!;
       const before = w.count;
-      encodeOperation(w, this.operations[i]!, this.#shapes, ids);
+      const op = this.operations[i]!;
+      kindOf(op).encode(w, op as never, ctx);
       for (let m = before; m < w.count; m++) opOfMessage.push(i);
     }
     return { bytes: w.bytes(), opOfMessage, optimized: order !== undefined || ids.named > 0 };
   }
 }
 
-export function setKey(s: { family: string; table: string; name: string }): string {
-  return `${s.family}\0${s.table}\0${s.name}`;
-}
+export { setKey, isInline };
 
-function isInline(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { type?: string }).type === 'lookup' && typeof (e as { set?: unknown }).set === 'object';
-}
-
-const MAX_ELEMENTS_BYTES = 60000;  // NFTA_SET_ELEM_LIST_ELEMENTS is a nest: its length is 16 bits
-
-function messageType(kind: Operation['kind'], verb: Verb): number {
-  const del = verb === 'delete' || verb === 'flush';
-  switch (kind) {
-    case 'table': return verb === 'destroy' ? NFT_MSG_DESTROYTABLE : del && verb !== 'flush' ? U.NFT_MSG_DELTABLE : U.NFT_MSG_NEWTABLE;
-    case 'chain': return verb === 'destroy' ? NFT_MSG_DESTROYCHAIN : verb === 'delete' ? U.NFT_MSG_DELCHAIN : U.NFT_MSG_NEWCHAIN;
-    case 'rule': return verb === 'destroy' ? NFT_MSG_DESTROYRULE : verb === 'delete' ? U.NFT_MSG_DELRULE : U.NFT_MSG_NEWRULE;
-    case 'set': return verb === 'destroy' ? NFT_MSG_DESTROYSET : verb === 'delete' ? U.NFT_MSG_DELSET : U.NFT_MSG_NEWSET;
-    case 'elements': return verb === 'destroy' ? NFT_MSG_DESTROYSETELEM : verb === 'delete' ? U.NFT_MSG_DELSETELEM : U.NFT_MSG_NEWSETELEM;
-    case 'object': return verb === 'destroy' ? NFT_MSG_DESTROYOBJ : verb === 'delete' ? U.NFT_MSG_DELOBJ : U.NFT_MSG_NEWOBJ;
-    case 'flowtable': return verb === 'destroy' ? NFT_MSG_DESTROYFLOWTABLE : verb === 'delete' ? U.NFT_MSG_DELFLOWTABLE : U.NFT_MSG_NEWFLOWTABLE;
-    case 'ruleset': return U.NFT_MSG_DELTABLE;
-  }
-}
-
-// Without a name (anonymous sets of an optimized batch) the kernel finds the set by id alone.
-function encodeElementMessages(w: Writer, type: number, flags: number, family: Family, set: { table: string; name?: string; id?: number },
-  given: SetElement[], shape: SetShape | undefined): void {
-  const elements = expandIntervals(given, shape);
-  let i = 0;
-  do {
-    const m = w.beginMessage(MSG(type), flags, FAMILIES.number(family));
-    w.strz(U.NFTA_SET_ELEM_LIST_TABLE, set.table);
-    if (set.name !== undefined) w.strz(U.NFTA_SET_ELEM_LIST_SET, set.name);
-    if (set.id !== undefined) w.be32(U.NFTA_SET_ELEM_LIST_SET_ID, set.id);
-    if (elements.length > 0) {
-      const list = w.nest(U.NFTA_SET_ELEM_LIST_ELEMENTS);
-      const start = w.length;
-      let nth = 1;
-      while (i < elements.length && w.length - start < MAX_ELEMENTS_BYTES) encodeElement(w, elements[i++]!, shape, nth++ & 0x3fff || 1);
-      w.end(list);
-    }
-    w.endMessage(m);
-  } while (i < elements.length);
-}
-
-// Sets added in this batch get NFTA_SET_ID numbers; rules and elements that
-// name them carry the id too, as nft does (anonymous sets are found only by it).
-interface SetIds {
-  next: number;
-  byName: Map<string, number>;
-  /** EncodeOptions.anonymousId, and how many anonymous sets it named. */
-  anonymousId?: (() => number) | undefined;
-  named: number;
-  kinds: Map<string, AnonymousKind>;
-}
-
-function withSetId(e: Expression, family: Family, table: string, ids: SetIds): Expression {
-  const x = e as unknown as { type: string; set?: unknown; setId?: number };
-  if ((x.type !== 'lookup' && x.type !== 'dynset') || typeof x.set !== 'string' || x.setId !== undefined) return e;
-  const id = ids.byName.get(setKey({ family, table, name: x.set }));
-  return id === undefined ? e : ({ ...x, setId: id } as unknown as Expression);
-}
-
-// What every anonymous set of one type shares, worked out once per encode.
-interface AnonymousKind {
-  shape: SetShape;
-  raw: Pick<NftSet, 'flags' | 'flagBits' | 'keyTypeId' | 'keyLen' | 'dataTypeId' | 'dataLen' | 'userdata'>;
-}
-
-function anonymousKind(inline: InlineLookup, ids: SetIds): AnonymousKind {
-  const key = `${inline.set.type}\0${inline.set.map ?? ''}\0${(inline.set.flags ?? []).join(',')}`;
-  let k = ids.kinds.get(key);
-  if (k !== undefined) return k;
-  const s: NftSet = {
-    family: 'ip', table: '', name: '', type: inline.set.type, ...(inline.set.map !== undefined ? { map: inline.set.map } : {}),
-    flags: ['anonymous', 'constant', ...(inline.set.flags ?? [])],
-  };
-  const shape = setShape(s);
-  const verdict = shape.verdictMap;
-  // A type we have no name for (`0x…`, from a listing) has its id in the name; its
-  // elements are raw bytes, so their length is the key (or data) length.
-  const id = (type: string, parts: DataType[] | undefined): number => (parts !== undefined ? typeId(parts) : Number.parseInt(type.slice(2), 16));
-  const len = (parts: DataType[] | undefined, values: (SetElement['key'] | undefined)[]): number =>
-    (parts !== undefined ? keyLength(parts) : (values.find((v) => v instanceof Uint8Array) as Uint8Array | undefined)?.length ?? 0);
-  k = {
-    shape,
-    raw: {
-      flags: s.flags!, flagBits: setFlagBits(s),
-      keyTypeId: id(s.type, shape.keyParts), keyLen: len(shape.keyParts, inline.set.elements.map((e) => e.key)),
-      ...(s.map !== undefined ? {
-        dataTypeId: verdict ? 0xffffff00 : id(s.map, shape.dataParts),
-        dataLen: verdict ? 0 : len(shape.dataParts, inline.set.elements.map((e) => e.value)),
-      } : {}),
-      userdata: setUserdata(s),
-    },
-  };
-  ids.kinds.set(key, k);
-  return k;
-}
-
-// An inline set's NEWSET and NEWSETELEM messages; returns the lookup that refers to it.
-function encodeAnonymousSet(w: Writer, r: Rule, inline: InlineLookup, shapes: Map<string, SetShape>, ids: SetIds): Expression {
-  const template = inline.set.map !== undefined ? '__map%d' : '__set%d';
-  const number = ids.anonymousId?.();
-  const kind = anonymousKind(inline, ids);
-  const anon: NftSet = {
-    family: r.family, table: r.table, name: number === undefined ? template : template.replace('%d', String(number)), type: inline.set.type,
-    ...(inline.set.map !== undefined ? { map: inline.set.map } : {}),
-    ...kind.raw, id: ids.next++, size: inline.set.elements.length,
-  };
-  // A chosen name must not update a set that happens to carry it: create (EXCL) fails instead.
-  encodeOperation(w, { verb: number === undefined ? 'add' : 'create', kind: 'set', set: anon }, shapes, ids);
-  if (number !== undefined) ids.named++;
-  encodeElementMessages(w, U.NFT_MSG_NEWSETELEM, NLM_F_CREATE, r.family, number === undefined ? anon : { table: anon.table, id: anon.id! },
-    inline.set.elements, kind.shape);
-  // The lookup names the template, as nft does: no set is ever called that, so the kernel goes straight to the id.
-  return { ...inline, set: template, setId: anon.id } as unknown as Expression;
-}
-
-function encodeOperation(w: Writer, op: Operation, shapes: Map<string, SetShape>, ids: SetIds): void {
-  const type = messageType(op.kind, op.verb);
-  const create = op.verb === 'create' ? NLM_F_CREATE | NLM_F_EXCL : op.verb === 'add' ? NLM_F_CREATE : 0;
-  switch (op.kind) {
-    case 'ruleset': {
-      const m = w.beginMessage(MSG(type), 0, op.family === undefined ? 0 : FAMILIES.number(op.family));
-      w.endMessage(m);
-      return;
-    }
-    case 'table': {
-      const t = op.table;
-      if (op.verb === 'flush') {
-        const m = w.beginMessage(MSG(U.NFT_MSG_DELRULE), 0, FAMILIES.number(t.family));
-        w.strz(U.NFTA_RULE_TABLE, t.name);
-        w.endMessage(m);
-        return;
-      }
-      // nft sends `add table` without NLM_F_CREATE; the kernel creates it anyway.
-      const m = w.beginMessage(MSG(type), op.verb === 'create' ? NLM_F_EXCL : 0, FAMILIES.number(t.family));
-      if (op.verb === 'add' || op.verb === 'create') encodeTable(w, t);
-      else encodeTableRef(w, t);
-      w.endMessage(m);
-      return;
-    }
-    case 'chain': {
-      const c = op.chain;
-      if (op.verb === 'flush') {
-        const m = w.beginMessage(MSG(U.NFT_MSG_DELRULE), 0, FAMILIES.number(c.family));
-        encodeRuleRef(w, { table: c.table, chain: c.name });
-        w.endMessage(m);
-        return;
-      }
-      const m = w.beginMessage(MSG(type), create, FAMILIES.number(c.family));
-      if (op.verb === 'add' || op.verb === 'create') encodeChain(w, c);
-      else encodeChainRef(w, c);
-      w.endMessage(m);
-      return;
-    }
-    case 'rule': {
-      const r = op.rule;
-      if (op.verb === 'delete' || op.verb === 'destroy') {
-        const m = w.beginMessage(MSG(type), 0, FAMILIES.number(r.family));
-        encodeRuleRef(w, r);
-        w.endMessage(m);
-        return;
-      }
-      // Inline sets become anonymous sets, created just before the rule.
-      // The expressions are copied only when one of them changes.
-      let expressions = r.expressions;
-      for (let k = 0; k < r.expressions.length; k++) {
-        const e = r.expressions[k]!;
-        const x = isInline(e) ? encodeAnonymousSet(w, r, e as unknown as InlineLookup, shapes, ids) : withSetId(e, r.family, r.table, ids);
-        if (x === e) continue;
-        if (expressions === r.expressions) expressions = r.expressions.slice();
-        expressions[k] = x;
-      }
-      const flags = op.verb === 'replace' ? NLM_F_REPLACE : op.verb === 'insert' ? NLM_F_CREATE : NLM_F_CREATE | NLM_F_APPEND;
-      const m = w.beginMessage(MSG(type), flags, FAMILIES.number(r.family));
-      encodeRule(w, expressions === r.expressions ? r : { ...r, expressions }, op.verb === 'replace');
-      w.endMessage(m);
-      return;
-    }
-    case 'set': {
-      const s = op.set;
-      if (op.verb === 'flush') {
-        const m = w.beginMessage(MSG(U.NFT_MSG_DELSETELEM), 0, FAMILIES.number(s.family));
-        w.strz(U.NFTA_SET_ELEM_LIST_TABLE, s.table);
-        w.strz(U.NFTA_SET_ELEM_LIST_SET, s.name);
-        w.endMessage(m);
-        return;
-      }
-      const m = w.beginMessage(MSG(type), create, FAMILIES.number(s.family));
-      if (op.verb === 'add' || op.verb === 'create') {
-        const id = s.id ?? ids.next++;
-        ids.byName.set(setKey(s), id);
-        encodeSet(w, { ...s, id });
-        w.endMessage(m);
-        if (s.elements !== undefined && s.elements.length > 0) {
-          encodeElementMessages(w, U.NFT_MSG_NEWSETELEM, NLM_F_CREATE, s.family, { table: s.table, name: s.name, id }, s.elements, shapes.get(setKey(s)) ?? setShape(s));
-        }
-      } else {
-        encodeSetRef(w, s);
-        w.endMessage(m);
-      }
-      return;
-    }
-    case 'elements': {
-      const flags = op.verb === 'create' ? NLM_F_CREATE | NLM_F_EXCL : op.verb === 'add' ? NLM_F_CREATE : 0;
-      const id = ids.byName.get(setKey(op.set));
-      encodeElementMessages(w, type, flags, op.set.family, { ...op.set, ...(id !== undefined ? { id } : {}) }, op.elements, shapes.get(setKey(op.set)));
-      return;
-    }
-    case 'object': {
-      const o = op.object;
-      const m = w.beginMessage(MSG(type), create, FAMILIES.number(o.family));
-      if (op.verb === 'add' || op.verb === 'create') encodeObject(w, o);
-      else encodeObjectRef(w, o);
-      w.endMessage(m);
-      return;
-    }
-    case 'flowtable': {
-      const f = op.flowtable;
-      const m = w.beginMessage(MSG(type), create, FAMILIES.number(f.family));
-      if (op.verb === 'add' || op.verb === 'create') encodeFlowtable(w, f as Flowtable);
-      else encodeFlowtableRef(w, f);
-      w.endMessage(m);
-      return;
-    }
-  }
-}
-
-function printOperation(op: Operation, shapes: Map<string, SetShape>): string {
-  const verb = op.verb;
-  switch (op.kind) {
-    case 'ruleset': return `flush ruleset${op.family !== undefined ? ` ${op.family}` : ''}`;
-    case 'table': {
-      const t = op.table;
-      const body = [t.flags !== undefined && t.flags & 1 ? 'flags dormant;' : '', t.comment !== undefined ? `comment "${t.comment}";` : ''].filter(Boolean).join(' ');
-      return `${verb} table ${t.family} ${t.name}${(verb === 'add' || verb === 'create') && body ? ` { ${body} }` : ''}`;
-    }
-    case 'chain': {
-      const c = op.chain;
-      const head = verb === 'add' || verb === 'create' ? printChainHeader(c, false) : undefined;
-      const comment = (verb === 'add' || verb === 'create') && c.comment !== undefined ? ` comment "${c.comment}";` : '';
-      return `${verb} chain ${c.family} ${c.table} ${c.name}${head !== undefined || comment ? ` {${head !== undefined ? ` ${head}` : ''}${comment} }` : ''}`;
-    }
-    case 'rule': {
-      const r = op.rule;
-      const where = `${r.family} ${r.table} ${r.chain}`;
-      if (verb === 'delete' || verb === 'destroy') return `${verb} rule ${where} handle ${r.handle}`;
-      const pos = verb === 'replace' ? ` handle ${r.handle}` : r.position !== undefined ? ` position ${r.position}` : '';
-      return `${verb} rule ${where}${pos} ${printRule(r)}`;
-    }
-    case 'set': {
-      const s = op.set;
-      const kind = s.map !== undefined ? 'map' : 'set';
-      if (verb !== 'add' && verb !== 'create') return `${verb} ${kind} ${s.family} ${s.table} ${s.name}`;
-      const lines = printSet(s, '').slice(1, -1).map((l) => l.trim());
-      return `${verb} ${kind} ${s.family} ${s.table} ${s.name} { ${lines.map((l) => `${l};`).join(' ')} }`;
-    }
-    case 'elements': {
-      const shape = shapes.get(setKey(op.set));
-      const fake: NftSet = { ...op.set, type: shape?.keyParts?.map((p) => p.name).join(' . ') ?? '0x0', elements: op.elements,
-        ...(shape?.verdictMap ? { map: 'verdict' } : shape?.dataParts ? { map: shape.dataParts.map((p) => p.name).join(' . ') } : {}) };
-      return `${verb} element ${op.set.family} ${op.set.table} ${op.set.name} { ${printElements(fake)} }`;
-    }
-    case 'object': {
-      const o = op.object;
-      if (verb !== 'add' && verb !== 'create') return `${verb} ${String(o.type)} ${o.family} ${o.table} ${o.name}`;
-      const body = printObject(o, '').slice(1, -1).map((l) => l.trim()).join(' ');
-      return `${verb} ${String(o.type)} ${o.family} ${o.table} ${o.name}${body && o.type !== 'counter' ? ` { ${body} }` : ''}`;
-    }
-    case 'flowtable': {
-      const f = op.flowtable;
-      const id = f.name !== undefined ? f.name : `handle ${f.handle}`;
-      const body = verb === 'add' || verb === 'create' ? printFlowtableBody(f as Flowtable, true, false) : f.devices !== undefined ? printFlowtableBody({ ...f, name: f.name! }, false, false) : [];
-      return `${verb} flowtable ${f.family} ${f.table} ${id}${body.length > 0 ? ` { ${body.map((l) => `${l};`).join(' ')} }` : ''}`;
-    }
-  }
+function printOperation(op: Operation, shapes: Map<string, SetShape>, sets: Map<string, NftSet>): string {
+  return kindOf(op).print(op as never, { shapes, sets });
 }
 
 /** Describes an operation for error messages: `add rule ip kube-proxy svc1`. */
 export function describeOperation(op: Operation): string {
-  switch (op.kind) {
-    case 'ruleset': return `flush ruleset${op.family !== undefined ? ` ${op.family}` : ''}`;
-    case 'table': return `${op.verb} table ${op.table.family} ${op.table.name}`;
-    case 'chain': return `${op.verb} chain ${op.chain.family} ${op.chain.table} ${op.chain.name}`;
-    case 'rule': return `${op.verb} rule ${op.rule.family} ${op.rule.table} ${op.rule.chain}${op.rule.handle !== undefined ? ` handle ${op.rule.handle}` : ''}`;
-    case 'set': return `${op.verb} ${op.set.map !== undefined ? 'map' : 'set'} ${op.set.family} ${op.set.table} ${op.set.name}`;
-    case 'elements': return `${op.verb} element ${op.set.family} ${op.set.table} ${op.set.name} (${op.elements.length})`;
-    case 'object': return `${op.verb} ${String(op.object.type)} ${op.object.family} ${op.object.table} ${op.object.name}`;
-    case 'flowtable': {
-      const f = op.flowtable;
-      return `${op.verb} flowtable ${f.family} ${f.table} ${f.name !== undefined ? f.name : `handle ${f.handle}`}${f.devices !== undefined && (op.verb === 'delete' || op.verb === 'destroy') ? ` (devices ${f.devices.join(', ')})` : ''}`;
-    }
-  }
+  return kindOf(op).describe(op as never);
 }

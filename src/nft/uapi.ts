@@ -517,6 +517,11 @@ export const NFTA_OSF_DREG = 1;
 export const NFTA_OSF_TTL = 2;
 export const NFTA_OSF_FLAGS = 3;
 export const NFT_OSF_F_VERSION = 1;
+/** NF_SYNPROXY_OPT_*: the options a synproxy object (or statement) sets. */
+export const NF_SYNPROXY_OPT_MSS = 1;
+export const NF_SYNPROXY_OPT_WSCALE = 2;
+export const NF_SYNPROXY_OPT_SACK_PERM = 4;
+export const NF_SYNPROXY_OPT_TIMESTAMP = 8;
 export const NFTA_SYNPROXY_UNSPEC = 0;
 export const NFTA_SYNPROXY_MSS = 1;
 export const NFTA_SYNPROXY_WSCALE = 2;

@@ -8,6 +8,7 @@ export const UDATA_COMMENT = 0;
 /** In set userdata. */
 export const UDATA_SET_KEYBYTEORDER = 0;
 export const UDATA_SET_DATABYTEORDER = 1;
+export const UDATA_SET_DATA_INTERVAL = 6;
 export const UDATA_SET_COMMENT = 7;
 
 export type Tlv = [type: number, value: Uint8Array];
@@ -58,7 +59,20 @@ export function commentOf(ud: Uint8Array, type = UDATA_COMMENT): string | undefi
   }
   if (at < 0) return undefined;
   while (len > 0 && ud[at + len - 1] === 0) len--;
-  return Buffer.from(ud.buffer, ud.byteOffset + at, len).toString('utf8');
+  return bytesText(Buffer.from(ud.buffer, ud.byteOffset + at, len));
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Bytes as nft prints them (as they are): read as UTF-8 when they are that,
+ * else one character per byte (Buffer.from(text, 'latin1') gives them back).
+ */
+export function bytesText(b: Uint8Array): string {
+  for (let i = 0; i < b.length; i++) if (b[i]! >= 0x80) {
+    try { return UTF8.decode(b); } catch { return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1'); }
+  }
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
 /** Throws unless s is a comment nft accepts (at most 128 bytes). */

@@ -1,5 +1,6 @@
 // byteorder: convert a register between host and network order (`meta mark . ip daddr` keys, ranges).
 import { fromPrefix } from '../enums.js';
+import type { RuleParser } from '../print/delinearize.js';
 import * as U from '../uapi.js';
 import { register } from './spec.js';
 
@@ -15,6 +16,12 @@ export interface ByteorderExpr {
   size: number;
 }
 
+// netlink_parse_byteorder: transparent to the printer (an EXPR_UNARY around the value).
+function delinearize(e: ByteorderExpr, p: RuleParser): void {
+  const arg = p.need(e.sreg, 'Byteorder expression');
+  p.regs.set(e.dreg, { k: 'unary', op: e.op === 'hton' ? 'hton' : 'ntoh', arg, len: arg.len, dtype: arg.dtype, order: arg.order, flags: 0 });
+}
+
 export const byteorder = register({
   name: 'byteorder',
   fields: [
@@ -24,4 +31,5 @@ export const byteorder = register({
     { key: 'len', attr: U.NFTA_BYTEORDER_LEN, kind: 'be32' },
     { key: 'size', attr: U.NFTA_BYTEORDER_SIZE, kind: 'be32' },
   ],
+  delinearize: delinearize as never,
 });

@@ -15,6 +15,11 @@ export interface Verdict {
   chain?: string;
   /** Queue number for 'queue'. */
   num?: number;
+  /**
+   * Target of jump/goto by its transaction id: a chain bound to the rule
+   * (`jump { ... }`), made in the same batch (set by the encoder).
+   */
+  chainId?: number;
 }
 
 /** A register value (bytes, network order as the kernel compares them) or a verdict. */
@@ -47,7 +52,8 @@ export function isVerdict(d: unknown): d is Verdict {
 export function encodeVerdict(w: Writer, attr: number, v: Verdict): void {
   const t = w.nest(attr);
   w.be32(U.NFTA_VERDICT_CODE, verdictCode(v) >>> 0);
-  if (v.chain !== undefined) w.strz(U.NFTA_VERDICT_CHAIN, v.chain);
+  if (v.chainId !== undefined) w.be32(U.NFTA_VERDICT_CHAIN_ID, v.chainId);
+  else if (v.chain !== undefined) w.strz(U.NFTA_VERDICT_CHAIN, v.chain);
   w.end(t);
 }
 

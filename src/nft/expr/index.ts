@@ -26,8 +26,26 @@ import type { QuotaExpr } from './quota.js';
 import type { RangeExpr } from './range.js';
 import type { RedirExpr } from './redir.js';
 import type { RejectExpr } from './reject.js';
+import type { DupExpr } from './dup.js';
+import type { ExthdrExpr } from './exthdr.js';
+import type { FwdExpr } from './fwd.js';
+import type { OsfExpr } from './osf.js';
+import type { RtExpr } from './rt.js';
+import type { SocketExpr } from './socket.js';
+import type { SynproxyExpr } from './synproxy.js';
+import type { TproxyExpr } from './tproxy.js';
+import type { XfrmExpr } from './xfrm.js';
 import type { RawExpr } from './spec.js';
 
+import './dup.js';
+import './exthdr.js';
+import './fwd.js';
+import './osf.js';
+import './rt.js';
+import './socket.js';
+import './synproxy.js';
+import './tproxy.js';
+import './xfrm.js';
 import './bitwise.js';
 import './byteorder.js';
 import './cmp.js';
@@ -59,12 +77,14 @@ import './reject.js';
 export type Expression =
   | PayloadExpr | MetaExpr | CmpExpr | BitwiseExpr | ByteorderExpr | RangeExpr | LookupExpr | DynsetExpr
   | ImmediateExpr | CounterExpr | CtExpr | NatExpr | MasqExpr | RedirExpr | NumgenExpr | HashExpr | FibExpr
-  | RejectExpr | LimitExpr | LogExpr | NotrackExpr | ObjrefExpr | QuotaExpr | ConnlimitExpr | QueueExpr | FlowOffloadExpr | RawExpr;
+  | RejectExpr | LimitExpr | LogExpr | NotrackExpr | ObjrefExpr | QuotaExpr | ConnlimitExpr | QueueExpr | FlowOffloadExpr
+  | ExthdrExpr | RtExpr | SocketExpr | OsfExpr | XfrmExpr | TproxyExpr | DupExpr | FwdExpr | SynproxyExpr | RawExpr;
 
 export type {
   BitwiseExpr, ByteorderExpr, CmpExpr, ConnlimitExpr, CounterExpr, CtExpr, DynsetExpr, FibExpr, FlowOffloadExpr, HashExpr,
   ImmediateExpr, LimitExpr, LogExpr, LookupExpr, MasqExpr, MetaExpr, NatExpr, NotrackExpr, NumgenExpr, ObjrefExpr,
   PayloadExpr, QueueExpr, QuotaExpr, RangeExpr, RawExpr, RedirExpr, RejectExpr,
+  ExthdrExpr, RtExpr, SocketExpr, OsfExpr, XfrmExpr, TproxyExpr, DupExpr, FwdExpr, SynproxyExpr,
 };
 export { decodeExprBody, encodeExpr, encodeExprBody, ExpressionError, knownExpressions, validateExpr } from './spec.js';
 export { decodeData, encodeData, isVerdict, type Data, type Verdict, type VerdictKind } from './data.js';

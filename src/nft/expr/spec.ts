@@ -7,6 +7,7 @@ import type { KernelEnum } from '../enums.js';
 import * as U from '../uapi.js';
 import { attrLen, attrList, attrType, copyBytes, DecodeError, nextAttr, readBe32, type Attr, type Writer } from '../wire.js';
 import { decodeDataAt, encodeData, type Data, type Verdict } from './data.js';
+import type { Delinearize } from '../print/delinearize.js';
 
 export type FieldKind =
   | 'be32' | 'be16' | 'be64' | 'u8'
@@ -33,6 +34,34 @@ export interface ExprSpec {
   /** The kernel's expression name (NFTA_EXPR_NAME). */
   name: string;
   fields: Field[];
+  /**
+   * How the expression reads back into nft's statements when a rule is
+   * printed (netlink_delinearize.c): a load into a register, or a statement.
+   */
+  delinearize?: Delinearize;
+  /**
+   * The rule prints an interface index this expression loads or sends by its
+   * name (`meta iif "eth0"`), so a listing needs the namespace's links.
+   */
+  namesInterfaces?: (e: Record<string, unknown>) => boolean;
+  /**
+   * What nft sends for the statement a listed expression prints as, where
+   * that is not what the kernel lists (Ruleset.toTransaction()): the kernel
+   * fills in defaults nft leaves out (a counter's zeros, a log level of
+   * warn), and leaves out some nft sends (a socket's level 0). `hint` is
+   * what the printer learnt of the expression's statement.
+   */
+  recreate?: (e: Record<string, unknown>, hint: RecreateHint, rule: RuleEdit) => Record<string, unknown> | undefined;
+  /** libnftnl sends no NFTA_EXPR_DATA at all for it (notrack). */
+  noData?: boolean;
+  /**
+   * The chains, sets, objects and flowtables it names (commit()'s
+   * reordering keeps it after what makes them); false when that is not
+   * known. Without it, the expression names nothing.
+   */
+  refs?: (e: Record<string, unknown>, r: ExprRefs) => boolean;
+  /** The fields that hold expressions (filled in by register). */
+  nested?: Field[];
   /** Fields by attribute type (filled in by register). */
   byAttr?: (Field | undefined)[];
 }
@@ -65,6 +94,8 @@ const nameSlots: (NameEntry | undefined)[] = new Array<NameEntry | undefined>(NA
 export function register(spec: ExprSpec): ExprSpec {
   spec.byAttr = [];
   for (const f of spec.fields) spec.byAttr[f.attr] = f;
+  const nested = spec.fields.filter((f) => f.kind === 'expr' || f.kind === 'exprs');
+  if (nested.length > 0) spec.nested = nested;
   specs.set(spec.name, spec);
   nameSlots.fill(undefined);
   return spec;
@@ -72,6 +103,116 @@ export function register(spec: ExprSpec): ExprSpec {
 
 export function specOf(name: string): ExprSpec | undefined {
   return specs.get(name);
+}
+
+/** How an expression tells what it names (ExprSpec.refs). */
+export interface ExprRefs {
+  verdict(v: Verdict): void;
+  set(name: string): void;
+  /** A set given inline (the rule makes it), with its elements. */
+  inlineSet(elements: { verdict?: Verdict }[] | undefined): void;
+  object(name: string): void;
+  flowtable(name: string): void;
+}
+
+/** What the printer learnt of a listed expression's statement that changes what nft sends for it. */
+export interface RecreateHint {
+  /** A bitwise that prints as a prefix or a flag list: nft sends it without NFTA_BITWISE_OP. */
+  bitwiseWithoutOp?: boolean;
+  /** A bitwise that prints as nothing (a mask of every bit): nft sends none. */
+  bitwiseDropped?: boolean;
+  /** A bitwise that prints as a prefix of whole bytes: nft loads and compares those bytes only, without a mask. */
+  prefixBytes?: number;
+  /** A NAT statement that prints a port of its own (`dnat to 10.0.0.1:80`): nft adds proto-specified to its flags. */
+  natProto?: boolean;
+}
+
+const NO_HINT: RecreateHint = {};
+
+/** A rule's expressions while they are recreated: a hook may change the ones around it (replace, never mutate). */
+export interface RuleEdit {
+  readonly exprs: (Expr | undefined)[];
+  /** The index of the last expression before `at` that loads into `reg`, or -1. */
+  loaderOf(reg: number, at: number): number;
+  /** The index of the first expression after `at` that reads `reg`, or -1. */
+  readerOf(reg: number, at: number): number;
+}
+
+/**
+ * A listed rule's expressions as nft sends them for the statements they
+ * print as (see ExprSpec.recreate); nested expressions (a dynset's) too.
+ */
+export function recreateRule(exprs: Expr[], hints?: ReadonlyMap<number, RecreateHint>): Expr[] {
+  // Most rules come back as they are: the array is copied only when an expression changes.
+  let out: (Expr | undefined)[] = exprs;
+  let edit: RuleEdit | undefined;
+  const editOf = (): RuleEdit => {
+    if (out === exprs) out = exprs.slice();
+    const arr = out;
+    return edit ??= {
+      exprs: arr,
+      loaderOf: (reg, at) => {
+        for (let i = at - 1; i >= 0; i--) if ((arr[i] as { dreg?: number } | undefined)?.dreg === reg) return i;
+        return -1;
+      },
+      readerOf: (reg, at) => {
+        for (let i = at + 1; i < arr.length; i++) if ((arr[i] as { sreg?: number } | undefined)?.sreg === reg) return i;
+        return -1;
+      },
+    };
+  };
+  let dropped = false;
+  for (let i = 0; i < out.length; i++) {
+    const e = out[i]!;
+    const spec = specs.get(e.type);
+    // An expression without a hook or nested expressions is sent as listed.
+    if (spec === undefined || (spec.recreate === undefined && spec.nested === undefined)) continue;
+    const x = recreateOne(e, spec, hints?.get(i) ?? NO_HINT, spec.recreate !== undefined && spec.recreate.length > 2 ? editOf() : NO_EDIT);
+    if (x === e) continue;
+    if (out === exprs) out = exprs.slice();
+    out[i] = x;
+    if (x === undefined) dropped = true;
+  }
+  if (out === exprs) return exprs;
+  return dropped ? out.filter((x): x is Expr => x !== undefined) : (out as Expr[]);
+}
+
+const NO_EDIT: RuleEdit = { exprs: [], loaderOf: () => -1, readerOf: () => -1 };
+
+/** One listed expression as nft sends it (see recreateRule), or undefined if nft sends nothing for it. */
+export function recreateExpr(e: Expr, hint: RecreateHint = NO_HINT): Expr | undefined {
+  const spec = specs.get(e.type);
+  return spec === undefined ? e : recreateOne(e, spec, hint, NO_EDIT);
+}
+
+function recreateOne(e: Expr, spec: ExprSpec, hint: RecreateHint, edit: RuleEdit): Expr | undefined {
+  const first = spec.recreate !== undefined ? spec.recreate(e, hint, edit) : e;
+  if (first === undefined) return undefined;
+  let out: Record<string, unknown> = first;
+  for (const f of spec.nested ?? []) {
+    const v = out[f.key];
+    if (v === undefined) continue;
+    const x = f.kind === 'expr' ? recreateExpr(v as Expr) ?? v : recreateRule(v as Expr[]);
+    if (x !== v) out = { ...out, [f.key]: x };
+  }
+  return out as Expr;
+}
+
+/** A copy of `e` without the keys whose values `drop` picks (or `e` itself if none). */
+export function without(e: Record<string, unknown>, drop: (key: string, v: unknown) => boolean): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const k of Object.keys(e)) {
+    if (e[k] === undefined || !drop(k, e[k])) continue;
+    out ??= { ...e };
+    delete out[k];
+  }
+  return out ?? e;
+}
+
+/** True if printing the expression names an interface by its index (see ExprSpec.namesInterfaces). */
+export function namesInterfaces(e: Expr): boolean {
+  const f = specs.get(e.type)?.namesInterfaces;
+  return f !== undefined && f(e);
 }
 
 export function knownExpressions(): string[] {
@@ -188,7 +329,7 @@ function encodeField(w: Writer, f: Field, v: unknown): void {
   switch (f.kind) {
     case 'reg': case 'be32': w.be32(f.attr, f.enum ? f.enum.number(v as string) : (v as number)); break;
     case 'be16': w.be16(f.attr, f.enum ? f.enum.number(v as string) : (v as number)); break;
-    case 'u8': w.u8(f.attr, v as number); break;
+    case 'u8': w.u8(f.attr, f.enum ? f.enum.number(v as string) : (v as number)); break;
     case 'be64': w.be64(f.attr, BigInt(v as number)); break;
     case 'str': w.strz(f.attr, v as string); break;
     case 'strn': w.attr(f.attr, Buffer.from(v as string)); break;
@@ -214,7 +355,8 @@ export function encodeExprBody(w: Writer, e: Expr): void {
   const spec = specs.get(e.type);
   if (spec === undefined) throw new ExpressionError(`unknown expression type ${JSON.stringify(e.type)}`);
   w.strz(U.NFTA_EXPR_NAME, spec.name);
-  // libnftnl always sends NFTA_EXPR_DATA, even for expressions without attributes.
+  // libnftnl sends NFTA_EXPR_DATA even for expressions without attributes, but not for the ones it has no builder for.
+  if (spec.noData === true) return;
   const t = w.nest(U.NFTA_EXPR_DATA);
   for (const f of spec.fields) {
     const v = e[f.key];

@@ -4,6 +4,7 @@
 import type { IpFamily } from '../../addr.js';
 import type { NetnsOption } from '../../handle.js';
 import type { ProxyState } from '../model/types.js';
+import type { IpvsOptions } from './ipvs/options.js';
 
 export type ProxyMode = 'nftables' | 'ipvs' | 'iptables';
 
@@ -28,6 +29,8 @@ export interface BackendOptions {
   readonly masqueradeBit: number;
   /** NodePorts listen on the node's primary IPs, or on local addresses inside these CIDRs (0.0.0.0/0, ::/0: all). */
   readonly nodePortAddresses: { readonly primary: true } | { readonly cidrs: readonly string[] };
+  /** IPVS mode's settings (the `ipvs:` section, --ipvs-* flags; durations in ms); other modes ignore them. Defaults: kube-proxy's. */
+  readonly ipvs?: Partial<IpvsOptions>;
 }
 
 /** What one sync must bring into line. */

@@ -1,0 +1,95 @@
+// nftables' own py tests (tests/py/**/*.t of nft 1.0.6) as the measure of
+// our fidelity to nft: for every `;ok` rule line, in every table family the
+// file names, nft adds it on the host kernel and
+//   - our list() + printRule() prints the line `nft list` prints,
+//   - list().toTransaction().encode() sends nft's batch byte for byte
+//     (the rule with its anonymous sets; sets, elements and objects too),
+//   - our printed text, loaded with nft, lists as the original or is
+//     refused (it never means something else), and
+//   - list().toTransaction(), committed elsewhere, lists as the original.
+// test/fixtures/nft-py/known.json lists what differs today, file by file,
+// with what this kernel refuses: any change (worse or better) fails the
+// file's test, so each one shows in review. NFT_PY_UPDATE=1 rewrites it;
+// NFT_PY_REPORT=FILE writes every rule's result as JSON. The closing test
+// prints the figures per directory and per table family.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+
+import { sh } from '../helpers.js';
+import { CORPUS, corpusFiles, parseTestFile, runFile, type FileResult, type RuleResult } from '../fixtures/nft-py/corpus.js';
+
+const KNOWN = `${CORPUS}known.json`;
+
+/** What differs from nft for one file, one line per rule and aspect: `12 ip print`, `ip test-ip4 table-encode`. */
+function differences(r: FileResult): string[] {
+  const out: string[] = [];
+  for (const x of r.rules) {
+    const at = `${x.line} ${x.family}`;
+    if (x.refused !== undefined) { out.push(`${at} refused: ${x.refused}`); continue; }
+    if (x.nft !== x.ours) out.push(`${at} print`);
+    if (x.encoded !== true) out.push(`${at} encode`);
+    if (x.reload !== 'same') out.push(`${at} reload-${x.reload ?? 'missing'}`);
+    if (x.recreate !== 'same') out.push(`${at} recreate-${x.recreate ?? 'missing'}`);
+  }
+  for (const t of r.tables) {
+    for (const k of ['print', 'encode', 'reload', 'recreate'] as const) if (t[k] !== undefined) out.push(`${t.family} ${t.table} table-${k}`);
+  }
+  return [...new Set(out)].sort();
+}
+
+const percent = (n: number, d: number) => (d === 0 ? '-' : `${((100 * n) / d).toFixed(1)}%`);
+
+function summary(results: FileResult[]): string {
+  const groups = new Map<string, RuleResult[]>();
+  const add = (k: string, x: RuleResult) => { if (!groups.has(k)) groups.set(k, []); groups.get(k)!.push(x); };
+  for (const r of results) {
+    for (const x of r.rules) {
+      add(`dir ${r.file.split('/')[0]}`, x);
+      add(`family ${x.family}`, x);
+      add('all', x);
+    }
+  }
+  const rows = [['', 'rules', 'refused', 'print', 'encode', 'reload ok', 'changed', 'recreate']];
+  for (const [k, xs] of [...groups].sort()) {
+    const ok = xs.filter((x) => x.refused === undefined);
+    rows.push([k, String(ok.length), String(xs.length - ok.length), percent(ok.filter((x) => x.nft === x.ours).length, ok.length),
+      percent(ok.filter((x) => x.encoded).length, ok.length), percent(ok.filter((x) => x.reload !== 'changed').length, ok.length),
+      String(ok.filter((x) => x.reload === 'changed').length), percent(ok.filter((x) => x.recreate === 'same').length, ok.length)]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+describe('nft 1.0.6 py test corpus: print, encode, reload and recreate as nft does', function () {
+  this.timeout(120_000);
+  const known = JSON.parse(readFileSync(KNOWN, 'utf8')) as Record<string, string[]>;
+  const results: FileResult[] = [];
+
+  before(() => {
+    assert.match(sh('nft', ['--version']), /v1\.0\.6\b/, 'the corpus is nft 1.0.6\'s: its nft must be the oracle');
+    sh('strace', ['-V']);
+  });
+
+  for (const file of corpusFiles()) {
+    it(file, async () => {
+      const r = await runFile(parseTestFile(file, readFileSync(`${CORPUS}${file}`, 'utf8')));
+      results.push(r);
+      const got = differences(r);
+      if (process.env.NFT_PY_UPDATE === '1') return;
+      assert.deepEqual(got, known[file] ?? [], `${file}: differences from nft changed (NFT_PY_UPDATE=1 rewrites ${KNOWN})`);
+    });
+  }
+
+  after(() => {
+    if (process.env.NFT_PY_UPDATE === '1' && results.length === corpusFiles().length) {
+      const next: Record<string, string[]> = {};
+      for (const r of [...results].sort((a, b) => a.file.localeCompare(b.file))) {
+        const d = differences(r);
+        if (d.length > 0) next[r.file] = d;
+      }
+      writeFileSync(KNOWN, `${JSON.stringify(next, null, 1)}\n`);
+    }
+    if (process.env.NFT_PY_REPORT !== undefined) writeFileSync(process.env.NFT_PY_REPORT, JSON.stringify(results, null, 1));
+    if (results.length > 0) console.log(`\n${summary(results)}\n`);
+  });
+});
