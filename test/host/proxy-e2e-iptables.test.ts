@@ -6,21 +6,9 @@
 import assert from 'node:assert/strict';
 
 import { sh } from '../helpers.js';
-import { clusterIPs, echoService, eventually, startE2E, type E2E } from '../fixtures/proxy/harness.js';
+import { answers, clusterIPs, echoService, eventually, startE2E, uniq, type E2E } from '../fixtures/proxy/harness.js';
 import { runProxy } from '../fixtures/proxy/process.js';
-import type { Agent } from '../fixtures/proxy/topology.js';
 
-/** Who answered `n` fresh TCP connections (the pod names), or the error codes. */
-async function answers(agent: Agent, host: string, port: number, n = 12): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const a = await agent.tcp(host, port, 1500);
-    out.push(a.ok ? a.reply!.split(' ')[0]! : a.error!);
-  }
-  return out;
-}
-
-const uniq = (xs: string[]): string[] => [...new Set(xs)].sort();
 
 /** iptables-legacy-save (or ip6tables-legacy-save) of the node, less its comment lines. */
 function save(ns: string, family: 4 | 6 = 4, table = 'nat'): string {

@@ -6,11 +6,10 @@
 // copied as the kernel holds them (never decoded).
 import { parseCidr, type IpFamily } from '../../../addr.js';
 import { Iptables, type IptablesInterface } from '../../../iptables/index.js';
-import { Rtnl } from '../../../rtnl.js';
-import { cidrContains } from '../../model/cidr.js';
 import type { NodeInfo, ProxyState } from '../../model/types.js';
 import type { Backend, BackendOptions, SyncRequest, SyncResult } from '../backend.js';
-import { filterTable, localTraffic, natTable, nodePortDestinations, type NodePortMatch } from './base.js';
+import { localAddresses, nodePortMatch, type NodePortMatch } from '../node-ports.js';
+import { filterTable, localTraffic, natTable, nodePortDestinations } from './base.js';
 import { isOurs } from './names.js';
 import { planService, type PlanContext, type ServiceRules } from './plan.js';
 import { removeOurs, writeTable } from './write.js';
@@ -174,30 +173,9 @@ export class IptablesBackend implements Backend {
     return written;
   }
 
-  // kube-proxy's --nodeport-addresses: `primary` is the node's IP of the
-  // family; CIDRs select the node's addresses in them (loopback never), and
-  // a family with no CIDR, or a /0, means every local address.
-  async #nodePorts(family: IpFamily, node: NodeInfo): Promise<NodePortMatch> {
-    const o = this.#options.nodePortAddresses;
-    if ('primary' in o) {
-      const ip = node.primaryIPs[family];
-      return { all: false, addresses: ip !== undefined ? [ip] : [] };
-    }
-    const cidrs = o.cidrs.filter((c) => (c.includes(':') ? 6 : 4) === family);
-    if (cidrs.length === 0 || cidrs.some((c) => c.endsWith('/0'))) return { all: true };
-    const loopback = family === 4 ? '127.0.0.0/8' : '::1/128';
-    const addresses = await this.#localAddresses(family);
-    return { all: false, addresses: addresses.filter((a) => !cidrContains(loopback, a) && cidrs.some((c) => cidrContains(c, a))) };
-  }
-
-  async #localAddresses(family: IpFamily): Promise<string[]> {
-    if (this.#deps.localAddresses !== undefined) return this.#deps.localAddresses(family);
-    const rtnl = await Rtnl.open(this.#options.netns !== undefined ? { netns: this.#options.netns } : {});
-    try {
-      return (await rtnl.listAddresses({ family })).map((a) => a.address);
-    } finally {
-      await rtnl.close();
-    }
+  #nodePorts(family: IpFamily, node: NodeInfo): Promise<NodePortMatch> {
+    return nodePortMatch(this.#options.nodePortAddresses, family, node,
+      (f) => this.#deps.localAddresses?.(f) ?? localAddresses(this.#options.netns, f));
   }
 
   /**

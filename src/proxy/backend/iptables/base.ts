@@ -5,11 +5,10 @@
 // drops in filter INPUT, FORWARD and OUTPUT for new connections.
 import type { IptablesMatch as Match, IptablesRule as Rule } from '../../../iptables/index.js';
 import type { DetectLocal } from '../backend.js';
+import type { NodePortMatch } from '../node-ports.js';
 import { CHAIN } from './names.js';
 import { comment, jump, merge, type LocalTraffic, type ServiceRules } from './plan.js';
 
-/** Where NodePorts listen: every local address, or these. */
-export type NodePortMatch = { readonly all: true } | { readonly all: false; readonly addresses: readonly string[] };
 
 /** What a table of ours should hold: rules first in built-in chains, and our chains. */
 export interface DesiredTable {

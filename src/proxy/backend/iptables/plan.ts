@@ -12,7 +12,7 @@
 // (none at all) or dropped (none here, Local policy) in the filter table,
 // where the destination is still the service's.
 import type { Endpoint, NodeInfo, ServicePort } from '../../model/types.js';
-import { categorizeEndpoints, externallyAccessible, usesClusterEndpoints, usesLocalEndpoints } from '../../model/categorize.js';
+import { categorizeEndpoints, reachOf } from '../../model/categorize.js';
 import { cidrContains } from '../../model/cidr.js';
 import type { IptablesMatch as Match, IptablesRule as Rule, IptablesTarget as Target } from '../../../iptables/index.js';
 import { CHAIN, endpointChain, portComment, serviceChains } from './names.js';
@@ -78,13 +78,8 @@ const byKey = (a: Endpoint, b: Endpoint): number => (a.key < b.key ? -1 : a.key 
 export function planService(svc: ServicePort, endpoints: readonly Endpoint[], ctx: PlanContext): ServiceRules {
   const cat = categorizeEndpoints(endpoints, svc, ctx.node);
   const names = serviceChains(svc.key);
-  const hasEndpoints = cat.hasAnyEndpoints;
-  const usesCluster = cat.clusterEndpoints.length > 0 && usesClusterEndpoints(svc);
-  const usesLocal = cat.localEndpoints.length > 0 && usesLocalEndpoints(svc);
+  const { hasEndpoints, usesCluster, usesLocal, hasInternal, hasExternal, usesExternal } = reachOf(svc, cat);
   const internal = svc.internalPolicyLocal ? names.local : names.cluster;
-  const hasInternal = hasEndpoints && (!svc.internalPolicyLocal || cat.localEndpoints.length > 0);
-  const hasExternal = hasEndpoints && (!svc.externalPolicyLocal || cat.localEndpoints.length > 0);
-  const usesExternal = hasEndpoints && externallyAccessible(svc);
   const usesFirewall = usesExternal && svc.loadBalancerVIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
   const name = portComment(svc);
   const port = protoPort(svc.protocol, svc.port);
