@@ -13,7 +13,7 @@ import type { ProxyState } from '../../src/proxy/model/types.js';
 import { assertAll, assertLanded } from '../fixtures/proxy-nft/expect.js';
 import { endpoint, proxyState, servicePort } from '../fixtures/proxy-nft/model.js';
 import { nodeOptions } from '../fixtures/proxy-nft/node.js';
-import { CLIENT, CLIENT_BLOCKED, NODE_IP, PORT, podIP, Topology } from '../fixtures/proxy-nft/topology.js';
+import { CLIENT, CLIENT_BLOCKED, NODE_IP, NODE_IP_ALT, PORT, podIP, Topology } from '../fixtures/proxy-nft/topology.js';
 import { sh } from '../helpers.js';
 
 const CIP = '172.30.0.41';
@@ -202,5 +202,43 @@ describe('iptables proxy: session affinity, partial syncs, foreign rules, cleanu
     assert.doesNotMatch(node.save('filter'), /DP-/);
     assert.match(node.save('filter'), /-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT/);
     assert.doesNotMatch(node.save('nat', 6), /DP-/);
+  });
+});
+
+describe('iptables proxy: which traffic is masqueraded, and where NodePorts answer', function () {
+  this.timeout(60_000);
+  const svc = servicePort({ name: 'svc1', clusterIP: CIP, port: 80, loadBalancerVIPs: [LB1], externalPolicyLocal: true, healthCheckNodePort: 30000 });
+
+  describe('masqueradeAll', () => {
+    const node = useNode(2, { masqueradeAll: true });
+    it('masquerades pod traffic to the cluster IP too; Local-policy outside traffic keeps its source', async () => {
+      await node.sync(proxyState([[svc, [ep(1, true)]]]));
+      assertLanded(await node.t.probe('p2', 'tcp', CIP, 80, 3), ['p1'], 'node');
+      assertLanded(await node.t.probe('client', 'tcp', LB1, 80, 3, { src: CLIENT[4] }), ['p1'], CLIENT[4]);
+    });
+  });
+
+  describe('InterfaceNamePrefix', () => {
+    const node = useNode(3, { detectLocal: { mode: 'InterfaceNamePrefix', prefix: 'vp' } });
+    it('treats traffic from pod interfaces (-i vp+) as the cluster\'s, the rest as outside', async () => {
+      await node.sync(proxyState([[svc, [ep(1, true), ep(2)]]]));
+      assertLanded(await node.t.probe('p3', 'tcp', CIP, 80, 10), ['p1', 'p2'], podIP(3));
+      assertLanded(await node.t.probe('client', 'tcp', CIP, 80, 10, { src: CLIENT[4] }), ['p1', 'p2'], 'node');
+      assertLanded(await node.t.probe('p3', 'tcp', LB1, 80, 20), ['p1', 'p2'], podIP(3), { all: true });
+      assertLanded(await node.t.probe('client', 'tcp', LB1, 80, 10, { src: CLIENT[4] }), ['p1'], CLIENT[4]);
+      assert.match(node.save('nat'), /-d 172\.30\.0\.41\/32 ! -i vp\+ -p tcp .* -j DP-MARK-MASQ/);
+    });
+  });
+
+  describe('on every local address (0.0.0.0/0, ::/0)', () => {
+    const node = useNode(1, { nodePortAddresses: { cidrs: ['0.0.0.0/0', '::/0'] } });
+    it('takes NodePorts on any local address (addrtype LOCAL), IPv4 and IPv6', async () => {
+      await node.sync(proxyState([[servicePort({ name: 'svc1', clusterIP: CIP, port: 80, nodePort: NODEPORT }), [ep(1)]],
+        [servicePort({ name: 'svc1', clusterIP: CIP6, port: 80, nodePort: NODEPORT }), [endpoint(podIP(1, 6), PORT)]]]));
+      assertLanded(await node.t.probe('client', 'tcp', NODE_IP[4], NODEPORT, 2, { src: CLIENT[4] }), ['p1'], 'node');
+      assertLanded(await node.t.probe('client', 'tcp', NODE_IP_ALT[4], NODEPORT, 2, { src: CLIENT[4] }), ['p1'], 'node');
+      assertLanded(await node.t.probe('client', 'tcp', NODE_IP_ALT[6], NODEPORT, 2, { src: CLIENT[6] }), ['p1'], 'node', { family: 6 });
+      assert.match(node.save('nat'), /-A DP-SERVICES ! -d 127\.0\.0\.0\/8 -m addrtype --dst-type LOCAL -m comment --comment "[^"]*" -j DP-NODEPORTS/);
+    });
   });
 });
