@@ -83,10 +83,10 @@ describe('npm run demo', function () {
     assert.deepEqual(leftovers(r.pid, r.stdout), []);
   });
 
-  it('--proxy-mode=iptables: says the backend is in progress, exits 2, creates nothing', async () => {
+  it('--proxy-mode=iptables: says the demo has no iptables steps yet (the proxy has the mode), exits 2, creates nothing', async () => {
     const r = await runDemo(['--proxy-mode=iptables']);
     assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
-    assert.match(r.stdout, /--proxy-mode=iptables needs:\n- dataplane-proxy's iptables backend \(in progress\)/);
+    assert.match(r.stdout, /--proxy-mode=iptables needs:\n- the demo's iptables steps \(showing the kernel state, scripts\/demo\/mode-iptables\.ts\)/);
     assert.deepEqual(leftovers(r.pid, r.stdout), []);
   });
 });
