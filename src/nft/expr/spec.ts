@@ -125,6 +125,13 @@ export interface RecreateHint {
   prefixBytes?: number;
   /** A NAT statement that prints a port of its own (`dnat to 10.0.0.1:80`): nft adds proto-specified to its flags. */
   natProto?: boolean;
+  /**
+   * Send what nft sends for the printed text even where the kernel then
+   * holds other bytes that match the same packets (a mask of every bit
+   * dropped, a prefix of whole bytes loaded shorter); without it the rule
+   * is recreated as the kernel held it.
+   */
+  reread?: boolean;
 }
 
 const NO_HINT: RecreateHint = {};
@@ -142,7 +149,7 @@ export interface RuleEdit {
  * A listed rule's expressions as nft sends them for the statements they
  * print as (see ExprSpec.recreate); nested expressions (a dynset's) too.
  */
-export function recreateRule(exprs: Expr[], hints?: ReadonlyMap<number, RecreateHint>): Expr[] {
+export function recreateRule(exprs: Expr[], hints?: ReadonlyMap<number, RecreateHint>, reread = false): Expr[] {
   // Most rules come back as they are: the array is copied only when an expression changes.
   let out: (Expr | undefined)[] = exprs;
   let edit: RuleEdit | undefined;
@@ -167,7 +174,8 @@ export function recreateRule(exprs: Expr[], hints?: ReadonlyMap<number, Recreate
     const spec = specs.get(e.type);
     // An expression without a hook or nested expressions is sent as listed.
     if (spec === undefined || (spec.recreate === undefined && spec.nested === undefined)) continue;
-    const x = recreateOne(e, spec, hints?.get(i) ?? NO_HINT, spec.recreate !== undefined && spec.recreate.length > 2 ? editOf() : NO_EDIT);
+    const hint = hints?.get(i) ?? NO_HINT;
+    const x = recreateOne(e, spec, reread ? { ...hint, reread } : hint, spec.recreate !== undefined && spec.recreate.length > 2 ? editOf() : NO_EDIT);
     if (x === e) continue;
     if (out === exprs) out = exprs.slice();
     out[i] = x;
