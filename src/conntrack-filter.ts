@@ -3,6 +3,7 @@
 // TypeScript (older kernels ignore parts of the dump filter; the kernel
 // cannot filter by port without a protocol, nor by tuple without a family).
 import { parseIp, type IpFamily } from './addr.js';
+import { own, show } from './check.js';
 import type { ConntrackOpWire, CtTupleMatchWire, NativeCtEntry, NativeCtTuple } from './binding.js';
 import type { ConntrackFilter, ConntrackProtocol, ConntrackTupleFilter } from './conntrack.js';
 
@@ -40,15 +41,15 @@ function isObject(v: unknown): boolean {
 
 function checkKeys(o: object, allowed: Set<string>, what: string): void {
   for (const k of Object.keys(o)) {
-    if (!allowed.has(k)) throw new TypeError(`${what}: unknown key ${JSON.stringify(k)} (expected ${[...allowed].join(', ')})`);
+    if (!allowed.has(k)) throw new TypeError(`${what}: unknown key ${show(k)} (expected ${[...allowed].join(', ')})`);
   }
 }
 
 /** A protocol name or number (0..255) to its number. */
 export function protocolNumber(p: unknown, what = 'protocol'): number {
   if (typeof p === 'string') {
-    const n = PROTOCOLS[p];
-    if (n === undefined) throw new TypeError(`${what}: unknown protocol ${JSON.stringify(p)} (expected ${Object.keys(PROTOCOLS).join(', ')} or a number)`);
+    const n = own(PROTOCOLS, p);
+    if (n === undefined) throw new TypeError(`${what}: unknown protocol ${show(p)} (expected ${Object.keys(PROTOCOLS).join(', ')} or a number)`);
     return n;
   }
   if (typeof p !== 'number' || !Number.isInteger(p)) throw new TypeError(`${what}: expected a protocol name or number`);
@@ -116,7 +117,7 @@ export function compileFilter(filter: ConntrackFilter | undefined): CompiledFilt
   if (filter.protocol !== undefined) out.protocol = protocolNumber(filter.protocol, 'filter.protocol');
   const ports = [out.original, out.reply].some((t) => t.sourcePort !== undefined || t.destinationPort !== undefined);
   if (ports && out.protocol !== undefined && PORTLESS.has(out.protocol)) {
-    throw new TypeError(`filter: ports make no sense with protocol ${String(filter.protocol)}`);
+    throw new TypeError(`filter: ports make no sense with protocol ${show(filter.protocol)}`);
   }
   if (filter.mark !== undefined) out.mark = (u32(filter.mark, 'filter.mark') & out.markMask) >>> 0;
   else if (filter.markMask !== undefined) throw new TypeError('filter.markMask: needs filter.mark');

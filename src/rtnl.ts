@@ -1,5 +1,6 @@
 // rtnetlink: links and addresses, the parts a proxy and its tests need.
 import { formatIp, parseCidr, type IpFamily } from './addr.js';
+import { own, show } from './check.js';
 import type { NativeAddress, NativeLink, RtnlOpWire, RtnlResultWire } from './binding.js';
 import { NetlinkError } from './errors.js';
 import { check, netnsWire, NetlinkHandle, type NetnsOption, type OpenOptions } from './handle.js';
@@ -83,7 +84,7 @@ export type LinkRef = string | number;
 function linkName(name: string, what = 'name'): string {
   if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) >= IFNAMSIZ ||
     name === '.' || name === '..' || /[\s/:\0]/.test(name)) {
-    throw new TypeError(`${what}: invalid interface name ${JSON.stringify(name)} (1-15 bytes, no '/', ':' or spaces)`);
+    throw new TypeError(`${what}: invalid interface name ${show(name)} (1-15 bytes, no '/', ':' or spaces)`);
   }
   return name;
 }
@@ -104,8 +105,9 @@ function mtu(v: number | undefined): number | undefined {
 
 function scopeNumber(s: Scope): number {
   if (typeof s === 'number' && Number.isInteger(s) && s >= 0 && s <= 255) return s;
-  if (typeof s === 'string' && s in SCOPES) return SCOPES[s]!;
-  throw new TypeError(`invalid scope ${JSON.stringify(s)}`);
+  const n = own(SCOPES, s);
+  if (n !== undefined) return n;
+  throw new TypeError(`scope: invalid scope ${show(s)} (${Object.keys(SCOPES).join(', ')} or 0..255)`);
 }
 
 function scopeName(n: number): Scope {

@@ -1,6 +1,7 @@
 // Chains: base chains attached to a hook (`type nat hook prerouting priority
 // dstnat; policy accept;`, `type filter hook ingress device eth0 priority 0;`)
 // and regular chains reached by jump/goto.
+import { show } from '../check.js';
 import { checkDevice, checkDevices, decodeDevices, encodeDevices } from './devices.js';
 import { FAMILIES, hooksOf, type Family, type Hook } from './enums.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
@@ -48,9 +49,9 @@ export function validateChain(c: Chain, where: string): void {
   if (c.comment !== undefined) checkComment(c.comment, where);
   const base = c.hook !== undefined || c.type !== undefined || c.priority !== undefined || c.policy !== undefined;
   if (!base) return;
-  if (c.type === undefined || !TYPES.includes(c.type)) throw new NftValidationError(`${where}: unknown chain type ${JSON.stringify(c.type)} (filter, nat, route)`);
+  if (c.type === undefined || !TYPES.includes(c.type)) throw new NftValidationError(`${where}: unknown chain type ${show(c.type)} (filter, nat, route)`);
   if (c.hook === undefined || !hooksOf(c.family).byName.has(c.hook)) {
-    throw new NftValidationError(`${where}: unknown hook ${JSON.stringify(c.hook)} for family ${c.family} (${[...hooksOf(c.family).byName.keys()].join(', ')})`);
+    throw new NftValidationError(`${where}: unknown hook ${show(c.hook)} for family ${c.family} (${[...hooksOf(c.family).byName.keys()].join(', ')})`);
   }
   if (c.priority === undefined || !Number.isInteger(c.priority) || c.priority < -0x80000000 || c.priority > 0x7fffffff) {
     throw new NftValidationError(`${where}: base chain needs an integer priority`);
@@ -63,7 +64,7 @@ export function validateChain(c: Chain, where: string): void {
   if (c.devices !== undefined) checkDevices(c.devices, where);
   // Both are given when a listing has one device (the kernel lists it both ways); otherwise one of them says it.
   if (c.device !== undefined && c.devices !== undefined && c.devices.length > 0 && !(c.devices.length === 1 && c.devices[0] === c.device)) {
-    throw new NftValidationError(`${where}: device ${JSON.stringify(c.device)} and devices ${JSON.stringify(c.devices)} disagree`);
+    throw new NftValidationError(`${where}: device ${show(c.device)} and devices ${show(c.devices)} disagree`);
   }
   if (c.flags !== undefined) checkUint(c.flags, 0xffffffff, `${where}: chain flags`);
 }

@@ -2,6 +2,7 @@
 // `map NAME { type ipv4_addr . inet_proto . inet_service : verdict; }`) and
 // their elements (`10.96.0.10 . tcp . 80 : goto svc-x`, with timeout,
 // expiry, comment and counter).
+import { show } from '../check.js';
 import { parseCidr } from '../addr.js';
 import { decodeKey, encodeKey, keyLength, splitType, typeId, typesOfId, type DataType, type Value } from './datatypes.js';
 import { FAMILIES, type Family } from './enums.js';
@@ -124,9 +125,13 @@ export function validateSet(s: NftSet, where: string, anonymous = false): void {
   checkFamily(s.family, where);
   checkName(s.table, `${where}: table`);
   if (!anonymous) checkName(s.name, `${where}: set`);
-  if (!s.type?.startsWith('0x')) splitType(s.type);
+  if (typeof s.type !== 'string') throw new NftValidationError(`${where}: type must be a string like 'ipv4_addr . inet_service', got ${show(s.type)}`);
+  if (s.map !== undefined && typeof s.map !== 'string') throw new NftValidationError(`${where}: map must be a type name or 'verdict', got ${show(s.map)}`);
+  if (s.elements !== undefined && !Array.isArray(s.elements)) throw new NftValidationError(`${where}: elements must be an array, got ${show(s.elements)}`);
+  if (!s.type.startsWith('0x')) splitType(s.type);
   if (s.map !== undefined && s.map !== 'verdict' && !s.map.startsWith('0x')) splitType(s.map);
-  for (const f of s.flags ?? []) if (!(f in FLAG_BITS)) throw new NftValidationError(`${where}: unknown set flag ${JSON.stringify(f)}`);
+  if (s.flags !== undefined && !Array.isArray(s.flags)) throw new NftValidationError(`${where}: flags must be an array`);
+  for (const f of s.flags ?? []) if (typeof f !== 'string' || !Object.hasOwn(FLAG_BITS, f)) throw new NftValidationError(`${where}: unknown set flag ${typeof f === 'string' ? show(f.slice(0, 40)) : typeof f}`);
   for (const k of ['timeout', 'gcInterval', 'size'] as const) if (s[k] !== undefined) checkUint(s[k], 2 ** 48, `${where}: ${k}`);
   if (s.comment !== undefined) checkComment(s.comment, where);
   const shape = setShape(s);

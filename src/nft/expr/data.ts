@@ -1,5 +1,6 @@
 // NFTA_DATA_*: the value or verdict carried by cmp, immediate, range,
 // bitwise and set elements.
+import { own, show } from '../../check.js';
 import * as U from '../uapi.js';
 import { attrLen, attrType, copyBytes, DecodeError, nextAttr, readBe32, type Writer } from '../wire.js';
 
@@ -31,9 +32,14 @@ const CODES: Record<Exclude<VerdictKind, 'queue'>, number> = {
 };
 
 export function verdictCode(v: Verdict): number {
-  if (v.kind === 'queue') return U.NF_QUEUE | ((v.num ?? 0) << 16);
-  const c = CODES[v.kind];
-  if (c === undefined) throw new TypeError(`unknown verdict ${JSON.stringify(v.kind)}`);
+  if (typeof v !== 'object' || v === null) throw new TypeError(`verdict: expected { kind }, got ${show(v)}`);
+  if (v.kind === 'queue') {
+    const num = v.num ?? 0;
+    if (!Number.isInteger(num) || num < 0 || num > 0xffff) throw new RangeError(`verdict.num: expected a queue number 0..65535, got ${show(num)}`);
+    return U.NF_QUEUE | (num << 16);
+  }
+  const c = own(CODES, v.kind);
+  if (c === undefined) throw new TypeError(`verdict.kind: unknown verdict ${show(v.kind)} (${[...Object.keys(CODES), 'queue'].join(', ')})`);
   return c;
 }
 

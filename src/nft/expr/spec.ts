@@ -3,6 +3,7 @@
 // is encoded. One generic encoder/decoder serves them all; an attribute the
 // spec does not know makes the whole expression decode as 'raw', so what we
 // do not understand still re-encodes byte for byte.
+import { show } from '../../check.js';
 import type { KernelEnum } from '../enums.js';
 import * as U from '../uapi.js';
 import { attrLen, attrList, attrType, copyBytes, DecodeError, nextAttr, readBe32, type Attr, type Writer } from '../wire.js';
@@ -222,7 +223,7 @@ export function knownExpressions(): string[] {
 // Registers: NFT_REG_VERDICT (0), the four 16-byte registers 1..4, or the
 // sixteen 32-bit registers 8..23 (NFT_REG32_00..15). They alias: 1 = 8..11.
 function regSpan(reg: number, len: number | undefined, what: string): void {
-  if (!Number.isInteger(reg)) throw new ExpressionError(`${what}: register must be an integer, got ${String(reg)}`);
+  if (!Number.isInteger(reg)) throw new ExpressionError(`${what}: register must be an integer, got ${show(reg)}`);
   let start: number;
   if (reg >= U.NFT_REG_1 && reg <= U.NFT_REG_4) start = (reg - U.NFT_REG_1) * 4;
   else if (reg >= U.NFT_REG32_00 && reg <= U.NFT_REG32_15) start = reg - U.NFT_REG32_00;
@@ -247,9 +248,10 @@ export function validateFields(spec: ExprSpec, e: Record<string, unknown>, where
         if (typeof v !== 'number' || !regInRange(v, f.regLen?.(e))) regSpan(v as number, f.regLen?.(e), what(f));
         break;
       case 'be32': case 'be16': case 'u8': case 'be64': {
-        const n = f.enum !== undefined ? f.enum.number(v as string) : v;
+        const n = f.enum !== undefined ? (f.enum.has(v) ? f.enum.number(v as string) : undefined) : v;
+        if (n === undefined) throw new ExpressionError(`${what(f)}: unknown ${f.enum!.what} ${typeof v === 'string' ? show(v.slice(0, 40)) : typeof v}; known: ${[...f.enum!.byName.keys()].join(', ')}`);
         const max = f.kind === 'be32' ? 0xffffffff : f.kind === 'be16' ? 0xffff : f.kind === 'u8' ? 0xff : Number.MAX_SAFE_INTEGER;
-        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) throw new ExpressionError(`${what(f)}: expected an integer 0..${max}, got ${String(v)}`);
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) throw new ExpressionError(`${what(f)}: expected an integer 0..${max}, got ${show(v)}`);
         break;
       }
       case 'str': case 'strn':
@@ -301,7 +303,7 @@ export function validateExpr(e: Expr, where: string): void {
     return;
   }
   const spec = specs.get(e.type);
-  if (spec === undefined) throw new ExpressionError(`${where}: unknown expression type ${JSON.stringify(e.type)}`);
+  if (spec === undefined) throw new ExpressionError(`${where}: unknown expression type ${show(e.type)}`);
   validateFields(spec, e, where);
 }
 
@@ -353,7 +355,7 @@ export function encodeExprBody(w: Writer, e: Expr): void {
     return;
   }
   const spec = specs.get(e.type);
-  if (spec === undefined) throw new ExpressionError(`unknown expression type ${JSON.stringify(e.type)}`);
+  if (spec === undefined) throw new ExpressionError(`unknown expression type ${show(e.type)}`);
   w.strz(U.NFTA_EXPR_NAME, spec.name);
   // libnftnl sends NFTA_EXPR_DATA even for expressions without attributes, but not for the ones it has no builder for.
   if (spec.noData === true) return;
