@@ -1,6 +1,6 @@
 // rtnetlink: links and addresses, the parts a proxy and its tests need.
 import { formatIp, parseCidr, type IpFamily } from './addr.js';
-import { own, show } from './check.js';
+import { denseArray, own, show } from './check.js';
 import type { NativeAddress, NativeLink, RtnlOpWire, RtnlResultWire } from './binding.js';
 import { NetlinkError } from './errors.js';
 import { check, netnsWire, NetlinkHandle, type NetnsOption, type OpenOptions } from './handle.js';
@@ -266,8 +266,8 @@ export class Rtnl extends NetlinkHandle {
 
   async #addresses(operation: string, op: 'addAddress' | 'replaceAddress' | 'deleteAddress', link: LinkRef,
     cidrs: string[], options: AddAddressOptions): Promise<AddressResult[]> {
-    if (!Array.isArray(cidrs)) throw new TypeError('addresses must be an array of strings');
-    const parsed = cidrs.map((c) => parseCidr(c));
+    const parsed = denseArray<string>(cidrs, 'addresses').map((c, i) => parseCidr(c, `addresses[${i}]`));
+    if (typeof options !== 'object' || options === null) throw new TypeError(`options: expected an object, got ${show(options)}`);
     const scope = options.scope === undefined ? undefined : scopeNumber(options.scope);
     if (options.label !== undefined && (parsed.some((a) => a.family !== 4) || typeof options.label !== 'string' ||
       Buffer.byteLength(options.label) >= IFNAMSIZ)) {
