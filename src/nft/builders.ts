@@ -7,7 +7,9 @@
 //   rule('ip', 'kube-proxy', 'services',
 //     vmap(['ip daddr', 'meta l4proto', 'th dport'], 'service-ips'))
 import { parseCidr } from '../addr.js';
-import { boolean, denseArray, integer, own, show } from '../check.js';
+import { boolean, denseArray, integer, own, plainObject, show } from '../check.js';
+import { checkName } from './names.js';
+import { verdictCode } from './expr/data.js';
 import { encodeKey, keyLength, type Value } from './datatypes.js';
 import type { Family } from './enums.js';
 import type { Expression } from './expr/index.js';
@@ -68,6 +70,10 @@ function cmpOp(op: unknown, what: string): 'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 
 export function match(name: FieldName, value: Value | [Value, Value], op: Op = '=='): Expression[] {
   const f = field(name);
   cmpOp(op, 'match');
+  const scalar = (v: unknown): boolean => typeof v === 'string' || typeof v === 'number';
+  if (!(scalar(value) || (Array.isArray(value) && value.length === 2 && scalar(value[0]) && scalar(value[1])))) {
+    throw new TypeError(`match: ${name} takes a string, a number or a [from, to] pair, got ${show(value)}`);
+  }
   const load = f.load(R1) as Expression & { len?: number };
   const out: Expression[] = [...dependency(name)];
   if (f.mask !== undefined) {
@@ -133,10 +139,18 @@ export function markMasked(mask: number, value: number, op: '==' | '!=' = '=='):
     { type: 'cmp', sreg: R1, op: cmpOp(op, 'match'), data: le(value) }];
 }
 
+// A single field name or a list of them, as a list (TypeError for anything else).
+function fieldNames(names: unknown, what: string): FieldName[] {
+  const ns = Array.isArray(names) ? denseArray<FieldName>(names, what) : [names as FieldName];
+  if (ns.length === 0) throw new TypeError(`${what}: at least one field is needed`);
+  ns.forEach((n, i) => { if (typeof n !== 'string') throw new TypeError(`${what}[${i}]: expected a field name like 'ip daddr', got ${show(n)}`); });
+  return ns;
+}
+
 /** Loads fields into consecutive registers as a (possibly concatenated) key; returns the loads. */
 export function loadKey(names: FieldName[]): Expression[] {
   let word = 0;
-  return names.map((n) => {
+  return fieldNames(names, 'key fields').map((n) => {
     const f = field(n);
     const e = f.load(keyReg(word));
     word += ((f.type.len + 3) & ~3) / 4;
@@ -147,13 +161,15 @@ export function loadKey(names: FieldName[]): Expression[] {
 /** `KEY @set` (membership) or `KEY != @set`. */
 export function inSet(names: FieldName | FieldName[], set: string, negate = false): Expression[] {
   boolean(negate, 'inSet: negate');
-  const ns = Array.isArray(names) ? names : [names];
+  checkName(set, 'inSet: set');
+  const ns = fieldNames(names, 'inSet: names');
   return [...loadKey(ns), { type: 'lookup', set, sreg: R1, ...(negate ? { flags: U.NFT_LOOKUP_F_INV } : {}) }];
 }
 
 /** `KEY vmap @map`: jump/goto by a verdict map. */
 export function vmap(names: FieldName | FieldName[], map: string): Expression[] {
-  const ns = Array.isArray(names) ? names : [names];
+  checkName(map, 'vmap: map');
+  const ns = fieldNames(names, 'vmap: names');
   return [...loadKey(ns), { type: 'lookup', set: map, sreg: R1, dreg: U.NFT_REG_VERDICT }];
 }
 
@@ -164,6 +180,7 @@ export function vmap(names: FieldName | FieldName[], map: string): Expression[] 
 export function numgenVmap(targets: Verdict[], mode: 'random' | 'inc' = 'random'): Expression[] {
   if (denseArray(targets, 'numgenVmap: targets').length === 0) throw new RangeError('numgenVmap: targets must not be empty');
   if (mode !== 'random' && mode !== 'inc') throw new TypeError(`numgenVmap: mode must be random or inc, got ${show(mode)}`);
+  targets.forEach((v, i) => checkVerdict(v, `numgenVmap: targets[${i}]`));
   const elements: SetElement[] = targets.map((v, i) => ({ key: i, verdict: v }));
   const lookup: InlineLookup = { type: 'lookup', sreg: R1, dreg: U.NFT_REG_VERDICT, set: { type: 'integer', map: 'verdict', elements } };
   return [{ type: 'numgen', dreg: R1, modulus: targets.length, mode, offset: 0 }, lookup as unknown as Expression];
@@ -171,11 +188,25 @@ export function numgenVmap(targets: Verdict[], mode: 'random' | 'inc' = 'random'
 
 /** `update @set { KEY }` (refresh or add, with the set's timeout), or `add @set { KEY timeout T }`. */
 export function updateSet(set: string, names: FieldName | FieldName[], options: { op?: 'add' | 'update'; timeoutMs?: number } = {}): Expression[] {
-  const ns = Array.isArray(names) ? names : [names];
+  checkName(set, 'updateSet: set');
+  const ns = fieldNames(names, 'updateSet: names');
+  plainObject(options, 'updateSet: options');
+  if (options.op !== undefined && options.op !== 'add' && options.op !== 'update') throw new TypeError(`updateSet: options.op must be add or update, got ${show(options.op)}`);
+  if (options.timeoutMs !== undefined) integer(options.timeoutMs, 'updateSet: options.timeoutMs', 0, 2 ** 48);
   return [...loadKey(ns), { type: 'dynset', set, op: options.op ?? 'update', sregKey: R1, ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}) }];
 }
 
-export const verdict = (v: Verdict): Expression => ({ type: 'immediate', dreg: U.NFT_REG_VERDICT, data: v });
+// A verdict's kind and chain, checked (a chain name as nft takes it).
+function checkVerdict(v: Verdict, what: string): Verdict {
+  plainObject(v, what);
+  verdictCode(v);
+  if (v.kind === 'jump' || v.kind === 'goto') { if (v.chainId === undefined) checkName(v.chain, `${what}.chain`); }
+  else if (v.chain !== undefined) throw new TypeError(`${what}.chain: only jump and goto name a chain`);
+  return v;
+}
+
+/** An immediate verdict (`accept`, `jump CHAIN`, ...). */
+export const verdict = (v: Verdict): Expression => ({ type: 'immediate', dreg: U.NFT_REG_VERDICT, data: checkVerdict(v, 'verdict') });
 /** `accept` */
 export const accept = (): Expression => verdict({ kind: 'accept' });
 /** `drop` */
@@ -189,7 +220,7 @@ export const goto = (chain: string): Expression => verdict({ kind: 'goto', chain
 /** `counter` (sent without values, as nft sends it; the kernel starts at 0) */
 export const counter = (): Expression => ({ type: 'counter' });
 /** `flow add @FLOWTABLE`: offload the connection to a flowtable of the rule's table (forward chains only). */
-export const flowAdd = (flowtable: string): Expression => ({ type: 'flow_offload', flowtable });
+export const flowAdd = (flowtable: string): Expression => ({ type: 'flow_offload', flowtable: checkName(flowtable, 'flowAdd: flowtable') });
 
 /** `dnat to ADDR[:PORT]` (ip or ip6 by the address). */
 export function dnat(address: string, port?: number, options: { flags?: number; family?: 'ip' | 'ip6' } = {}): Expression[] {
@@ -290,7 +321,8 @@ export function limit(rate: number, per: 'second' | 'minute' | 'hour' | 'day' = 
 
 /** An element key for a set of these fields (validates widths). */
 export function key(names: FieldName[], values: Value[]): Uint8Array {
-  const parts = names.map((n) => field(n).type);
+  const parts = fieldNames(names, 'key: names').map((n) => field(n).type);
+  if (denseArray(values, 'key: values').length !== parts.length) throw new TypeError(`key: ${parts.length} fields but ${values.length} values`);
   const b = encodeKey(parts, values);
   if (b.length !== keyLength(parts)) throw new TypeError('key: wrong width');
   return b;

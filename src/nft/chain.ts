@@ -57,6 +57,7 @@ export function validateChain(c: Chain, where: string): void {
     throw new NftValidationError(`${where}: base chain needs an integer priority`);
   }
   if (c.policy !== undefined && c.policy !== 'accept' && c.policy !== 'drop') throw new NftValidationError(`${where}: policy must be accept or drop`);
+  if (c.devices !== undefined && !Array.isArray(c.devices)) throw new NftValidationError(`${where}: devices must be an array, got ${show(c.devices)}`);
   if (c.family === 'netdev' && c.device === undefined && (c.devices === undefined || c.devices.length === 0)) {
     throw new NftValidationError(`${where}: netdev base chains need a device`);
   }

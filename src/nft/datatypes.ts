@@ -299,6 +299,10 @@ export function keyLength(parts: DataType[]): number {
 /** Encodes a key of one or more parts; concatenations pad each part to 4 bytes. */
 export function encodeKey(parts: DataType[], v: Value | Value[], what = 'key'): Uint8Array {
   const values = Array.isArray(v) ? v : [v];
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (typeof x !== 'string' && typeof x !== 'number') throw new TypeError(`${what}${values.length > 1 ? `[${i}]` : ''}: expected a string or a number, got ${show(x)}`);
+  }
   if (values.length !== parts.length) throw new TypeError(`${what}: expected ${parts.length} value(s) for ${parts.map((p) => p.name).join(' . ')}, got ${values.length}`);
   if (parts.length === 1) return parts[0]!.parse(values[0]!);
   const out = Buffer.alloc(keyLength(parts));

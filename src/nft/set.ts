@@ -6,7 +6,7 @@ import { show } from '../check.js';
 import { parseCidr } from '../addr.js';
 import { decodeKey, encodeKey, keyLength, splitType, typeId, typesOfId, type DataType, type Value } from './datatypes.js';
 import { FAMILIES, type Family } from './enums.js';
-import { decodeDataAt, encodeData, isVerdict, type Verdict } from './expr/data.js';
+import { checkVerdict, decodeDataAt, encodeData, isVerdict, type Verdict } from './expr/data.js';
 import { decodeExprBody } from './expr/index.js';
 import { decodeExprBodyAt, encodeExprBody, type Expr } from './expr/spec.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
@@ -222,6 +222,9 @@ export function validateElement(e: SetElement, shape: SetShape | undefined, wher
     if (e.value !== undefined) encodeValue(e.value, shape.dataParts, `${where}: value`);
   }
   if (e.verdict !== undefined && !isVerdict(e.verdict)) throw new NftValidationError(`${where}: bad verdict`);
+  if (e.verdict !== undefined) {
+    try { checkVerdict(e.verdict, `${where}: verdict`); } catch (err) { throw new NftValidationError((err as Error).message); }
+  }
   if (e.verdict?.chain !== undefined) checkName(e.verdict.chain, `${where}: verdict chain`);
   for (const k of ['timeout', 'expires'] as const) if (e[k] !== undefined) checkUint(e[k], 2 ** 48, `${where}: ${k}`);
   // Counter values past 2^53 do not survive as numbers (a kernel counter that high would be 9 petabytes).

@@ -17,6 +17,7 @@ import { validateTable, type Table } from './table.js';
 import { validateFlowtable, validateFlowtableRef, type Flowtable, type FlowtableRef } from './flowtable.js';
 import { Writer } from './wire.js';
 import { frozenCopy } from './copy.js';
+import { isPlainObject, show } from '../check.js';
 import { commitOrder } from './plan.js';
 import { isInline, kindOf, setKey, type SetIds } from './kinds/index.js';
 
@@ -137,7 +138,11 @@ export class Transaction {
   #queue<O extends Operation>(op: O, check: (op: O) => void): this {
     if (this.#error !== undefined) return this;
     try {
-      const copy = frozenCopy(op, this.#where(op.verb, op.kind));
+      const where = this.#where(op.verb, op.kind);
+      const copy = frozenCopy(op, where);
+      // The object the operation is about (a table, a chain, ...; a set reference for elements).
+      const main = op.kind === 'ruleset' ? {} : (copy as unknown as Record<string, unknown>)[op.kind === 'elements' ? 'set' : op.kind];
+      if (!isPlainObject(main)) throw new NftValidationError(`${where}: expected a plain object, got ${show(main)}`);
       check(copy);
       this.#ops.push(copy);
       this.#view = undefined;

@@ -50,6 +50,19 @@ export function verdictFromCode(code: number, chain?: string): Verdict {
   return chain !== undefined ? { kind, chain } : { kind };
 }
 
+/** Checks a verdict before it is encoded: its kind, the chain of jump/goto (1-255 bytes, no NUL), a queue number. */
+export function checkVerdict(v: unknown, what: string): Verdict {
+  verdictCode(v as Verdict);
+  const { kind, chain, chainId } = v as Verdict;
+  if (chain !== undefined || ((kind === 'jump' || kind === 'goto') && chainId === undefined)) {
+    if (typeof chain !== 'string' || chain.length === 0 || chain.includes('\0') || (chain.length > 85 && Buffer.byteLength(chain) > 255)) {
+      throw new TypeError(`${what}.chain: expected a chain name of 1-255 bytes without NUL, got ${show(chain)}`);
+    }
+  }
+  if (chainId !== undefined && (!Number.isInteger(chainId) || chainId < 0 || chainId > 0xffffffff)) throw new RangeError(`${what}.chainId: expected an integer, got ${show(chainId)}`);
+  return v as Verdict;
+}
+
 export function isVerdict(d: unknown): d is Verdict {
   return typeof d === 'object' && d !== null && !(d instanceof Uint8Array) && typeof (d as Verdict).kind === 'string';
 }

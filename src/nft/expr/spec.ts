@@ -7,7 +7,7 @@ import { show } from '../../check.js';
 import type { KernelEnum } from '../enums.js';
 import * as U from '../uapi.js';
 import { attrLen, attrList, attrType, copyBytes, DecodeError, nextAttr, readBe32, type Attr, type Writer } from '../wire.js';
-import { decodeDataAt, encodeData, type Data, type Verdict } from './data.js';
+import { checkVerdict, decodeDataAt, encodeData, type Data, type Verdict } from './data.js';
 import type { Delinearize } from '../print/delinearize.js';
 
 export type FieldKind =
@@ -63,6 +63,8 @@ export interface ExprSpec {
   refs?: (e: Record<string, unknown>, r: ExprRefs) => boolean;
   /** The fields that hold expressions (filled in by register). */
   nested?: Field[];
+  /** The fields with the registers last, for validation (filled in by register). */
+  regsLast?: Field[];
   /** Fields by attribute type (filled in by register). */
   byAttr?: (Field | undefined)[];
 }
@@ -94,6 +96,7 @@ const nameSlots: (NameEntry | undefined)[] = new Array<NameEntry | undefined>(NA
 
 export function register(spec: ExprSpec): ExprSpec {
   spec.byAttr = [];
+  spec.regsLast = [...spec.fields.filter((f) => f.kind !== 'reg'), ...spec.fields.filter((f) => f.kind === 'reg')];
   for (const f of spec.fields) spec.byAttr[f.attr] = f;
   const nested = spec.fields.filter((f) => f.kind === 'expr' || f.kind === 'exprs');
   if (nested.length > 0) spec.nested = nested;
@@ -237,7 +240,8 @@ function regSpan(reg: number, len: number | undefined, what: string): void {
 export function validateFields(spec: ExprSpec, e: Record<string, unknown>, where: string): void {
   // Runs for every expression queued: the field's description is only built for an error.
   const what = (f: Field): string => `${where}: ${spec.name}.${f.key}`;
-  for (const f of spec.fields) {
+  // Registers last: their checks read the other fields (a load's len).
+  for (const f of spec.regsLast ?? spec.fields) {
     const v = e[f.key];
     if (v === undefined) {
       if (f.required === true) throw new ExpressionError(`${what(f)}: missing`);
@@ -264,6 +268,9 @@ export function validateFields(spec: ExprSpec, e: Record<string, unknown>, where
         break;
       case 'data':
         if (!(v instanceof Uint8Array) && (typeof v !== 'object' || v === null || !('kind' in v))) throw new ExpressionError(`${what(f)}: expected bytes or a verdict`);
+        if (!(v instanceof Uint8Array)) {
+          try { checkVerdict(v, what(f)); } catch (err) { throw new ExpressionError((err as Error).message); }
+        }
         break;
       case 'expr':
         validateExpr(v as Expr, what(f));
