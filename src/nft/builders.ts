@@ -199,7 +199,7 @@ export function updateSet(set: string, names: FieldName | FieldName[], options: 
 // A verdict's kind and chain, checked (a chain name as nft takes it).
 function checkVerdict(v: Verdict, what: string): Verdict {
   plainObject(v, what);
-  verdictCode(v);
+  verdictCode(v, what);
   if (v.kind === 'jump' || v.kind === 'goto') { if (v.chainId === undefined) checkName(v.chain, `${what}.chain`); }
   else if (v.chain !== undefined) throw new TypeError(`${what}.chain: only jump and goto name a chain`);
   return v;

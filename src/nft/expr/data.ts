@@ -31,15 +31,15 @@ const CODES: Record<Exclude<VerdictKind, 'queue'>, number> = {
   jump: U.NFT_JUMP, goto: U.NFT_GOTO, break: U.NFT_BREAK,
 };
 
-export function verdictCode(v: Verdict): number {
-  if (typeof v !== 'object' || v === null) throw new TypeError(`verdict: expected { kind }, got ${show(v)}`);
+export function verdictCode(v: Verdict, what = 'verdict'): number {
+  if (typeof v !== 'object' || v === null) throw new TypeError(`${what}: expected { kind }, got ${show(v)}`);
   if (v.kind === 'queue') {
     const num = v.num ?? 0;
-    if (!Number.isInteger(num) || num < 0 || num > 0xffff) throw new RangeError(`verdict.num: expected a queue number 0..65535, got ${show(num)}`);
+    if (!Number.isInteger(num) || num < 0 || num > 0xffff) throw new RangeError(`${what}.num: expected a queue number 0..65535, got ${show(num)}`);
     return U.NF_QUEUE | (num << 16);
   }
   const c = own(CODES, v.kind);
-  if (c === undefined) throw new TypeError(`verdict.kind: unknown verdict ${show(v.kind)} (${[...Object.keys(CODES), 'queue'].join(', ')})`);
+  if (c === undefined) throw new TypeError(`${what}.kind: unknown verdict ${show(v.kind)} (${[...Object.keys(CODES), 'queue'].join(', ')})`);
   return c;
 }
 
@@ -52,7 +52,7 @@ export function verdictFromCode(code: number, chain?: string): Verdict {
 
 /** Checks a verdict before it is encoded: its kind, the chain of jump/goto (1-255 bytes, no NUL), a queue number. */
 export function checkVerdict(v: unknown, what: string): Verdict {
-  verdictCode(v as Verdict);
+  verdictCode(v as Verdict, what);
   const { kind, chain, chainId } = v as Verdict;
   if (chain !== undefined || ((kind === 'jump' || kind === 'goto') && chainId === undefined)) {
     if (typeof chain !== 'string' || chain.length === 0 || chain.includes('\0') || (chain.length > 85 && Buffer.byteLength(chain) > 255)) {
