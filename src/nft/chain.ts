@@ -5,7 +5,7 @@ import { show } from '../check.js';
 import { checkDevice, checkDevices, decodeDevices, encodeDevices } from './devices.js';
 import { FAMILIES, hooksOf, type Family, type Hook } from './enums.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
-import { checkComment, commentOf, commentUserdata } from './udata.js';
+import { checkComment, commentOf, commentUserdata, checkUserdata } from './udata.js';
 import * as U from './uapi.js';
 import { attrLen, attrTable, attrType, be32, be32At, be64NumberAt, nextAttr, str, strAt, type NameCache, type NfMessage, type Writer } from './wire.js';
 
@@ -44,6 +44,7 @@ export function isBaseChain(c: Chain): boolean {
 
 export function validateChain(c: Chain, where: string): void {
   checkFamily(c.family, where);
+  if (c.userdata !== undefined) checkUserdata(c.userdata, where);
   checkName(c.table, `${where}: table`);
   checkName(c.name, `${where}: chain`);
   if (c.comment !== undefined) checkComment(c.comment, where);

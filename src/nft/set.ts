@@ -10,7 +10,7 @@ import { checkVerdict, decodeDataAt, encodeData, isVerdict, type Verdict } from 
 import { decodeExprBody } from './expr/index.js';
 import { decodeExprBodyAt, encodeExprBody, type Expr } from './expr/spec.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
-import { checkComment, commentOf, commentValue, encodeTlvs, UDATA_COMMENT, UDATA_SET_COMMENT, UDATA_SET_DATA_INTERVAL, UDATA_SET_DATABYTEORDER, UDATA_SET_KEYBYTEORDER, type Tlv } from './udata.js';
+import { checkComment, commentOf, commentValue, encodeTlvs, UDATA_COMMENT, UDATA_SET_COMMENT, UDATA_SET_DATA_INTERVAL, UDATA_SET_DATABYTEORDER, UDATA_SET_KEYBYTEORDER, type Tlv, checkUserdata } from './udata.js';
 import * as U from './uapi.js';
 import { attrLen, attrList, attrTable, attrType, be32, be32At, be64NumberAt, copyBytes, DecodeError, eachMessage, NLA_F_NESTED, nextAttr, strAt, type ConcatReplies, type NameCache, type NfMessage, type Writer } from './wire.js';
 
@@ -134,6 +134,7 @@ export function validateSet(s: NftSet, where: string, anonymous = false): void {
   for (const f of s.flags ?? []) if (typeof f !== 'string' || !Object.hasOwn(FLAG_BITS, f)) throw new NftValidationError(`${where}: unknown set flag ${typeof f === 'string' ? show(f.slice(0, 40)) : typeof f}`);
   for (const k of ['timeout', 'gcInterval', 'size'] as const) if (s[k] !== undefined) checkUint(s[k], 2 ** 48, `${where}: ${k}`);
   if (s.comment !== undefined) checkComment(s.comment, where);
+  if (s.userdata !== undefined) checkUserdata(s.userdata, where);
   const shape = setShape(s);
   s.elements?.forEach((e, i) => validateElement(e, shape, `${where}: element ${i}`));
 }
@@ -200,6 +201,7 @@ function increment(b: Uint8Array): Uint8Array | undefined {
 
 export function validateElement(e: SetElement, shape: SetShape | undefined, where: string): void {
   if (typeof e !== 'object' || e === null || e.key === undefined) throw new NftValidationError(`${where}: element needs a key`);
+  if (e.userdata !== undefined) checkUserdata(e.userdata, where);
   if (shape?.interval === true && !(e.key instanceof Uint8Array) && e.intervalEnd !== true) {
     try {
       expandIntervals([e], shape);

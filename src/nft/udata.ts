@@ -75,6 +75,11 @@ export function bytesText(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
+/** Throws unless u is userdata the kernel keeps (bytes, at most NFT_USERDATA_MAXLEN = 256). */
+export function checkUserdata(u: unknown, where: string): void {
+  if (!(u instanceof Uint8Array) || u.length > 256) throw new TypeError(`${where}: userdata must be at most 256 bytes (a Uint8Array)`);
+}
+
 /** Throws unless s is a comment nft accepts (at most 128 bytes). */
 export function checkComment(s: unknown, where: string): string {
   if (typeof s !== 'string' || Buffer.byteLength(s) > 128 || s.includes('\0')) throw new TypeError(`${where}: comment must be a string of at most 128 bytes`);
