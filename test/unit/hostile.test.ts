@@ -106,7 +106,10 @@ describe('hostile input: every public call, every place, every hostile value', f
         const path = all[p.at % all.length]!;
         return p.how === 'set' ? { path, how: 'set', value: p.value } : { path, how: p.how === 'hole' && typeof path[path.length - 1] === 'number' && path.length > 1 ? 'hole' : 'delete' };
       });
-      const multi: Call = muts.length === 1 ? call : { ...call, valid: call.args, args: () => muts.slice(1).reduce(mutate, call.args()) };
+      // Other places only, not above or below the checked one (which would undo it).
+      const first = muts[0]!.path.join('.');
+      const others = muts.slice(1).filter((m) => { const p = m.path.join('.'); return !first.startsWith(p) && !p.startsWith(first); });
+      const multi: Call = others.length === 0 ? call : { ...call, valid: call.args, args: () => others.reduce(mutate, call.args()) };
       const failure = await runOne(multi, muts[0]!, useFake ? fakes : real, tally, counter,
         useFake ? snapFake(call.target) : async () => undefined);
       return report || failure === undefined;
