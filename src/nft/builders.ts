@@ -9,7 +9,7 @@
 import { parseCidr } from '../addr.js';
 import { boolean, denseArray, integer, own, plainObject, show } from '../check.js';
 import { checkName } from './names.js';
-import { verdictCode } from './expr/data.js';
+import { checkVerdict } from './expr/data.js';
 import { encodeKey, keyLength, type Value } from './datatypes.js';
 import type { Family } from './enums.js';
 import type { Expression } from './expr/index.js';
@@ -53,13 +53,6 @@ function prefixBytes(len: number, plen: number): Uint8Array {
   return m;
 }
 
-/**
- * A match on one field: `ip saddr 10.0.0.0/8`, `tcp dport 80`, `tcp dport 1000-2000`
- * (pass [1000, 2000]), `meta l4proto tcp`, `iifname "eth0"`, `meta mark 0x4000`,
- * `ether type ip6`, `vlan id 10`. Only the l4 protocol is checked first: where
- * nft adds `meta iiftype ether`, `ether type 8021q` or `meta protocol ip` (netdev
- * and bridge tables), add those matches in front.
- */
 // The cmp op of a match's operator (TypeError for anything else).
 function cmpOp(op: unknown, what: string): 'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 'gte' {
   const c = own(CMP, op);
@@ -67,6 +60,13 @@ function cmpOp(op: unknown, what: string): 'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 
   return c;
 }
 
+/**
+ * A match on one field: `ip saddr 10.0.0.0/8`, `tcp dport 80`, `tcp dport 1000-2000`
+ * (pass [1000, 2000]), `meta l4proto tcp`, `iifname "eth0"`, `meta mark 0x4000`,
+ * `ether type ip6`, `vlan id 10`. Only the l4 protocol is checked first: where
+ * nft adds `meta iiftype ether`, `ether type 8021q` or `meta protocol ip` (netdev
+ * and bridge tables), add those matches in front.
+ */
 export function match(name: FieldName, value: Value | [Value, Value], op: Op = '=='): Expression[] {
   const f = field(name);
   cmpOp(op, 'match');
@@ -136,7 +136,7 @@ export function markMasked(mask: number, value: number, op: '==' | '!=' = '=='):
   if (op !== '==' && op !== '!=') throw new TypeError(`markMasked: op must be == or !=, got ${show(op)}`);
   const le = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n >>> 0); return b; };
   return [{ type: 'meta', key: 'mark', dreg: R1 }, { type: 'bitwise', sreg: R1, dreg: R1, len: 4, op: 'mask_xor', mask: le(mask), xor: le(0) },
-    { type: 'cmp', sreg: R1, op: cmpOp(op, 'match'), data: le(value) }];
+    { type: 'cmp', sreg: R1, op: cmpOp(op, 'markMasked'), data: le(value) }];
 }
 
 // A single field name or a list of them, as a list (TypeError for anything else).
@@ -180,7 +180,7 @@ export function vmap(names: FieldName | FieldName[], map: string): Expression[] 
 export function numgenVmap(targets: Verdict[], mode: 'random' | 'inc' = 'random'): Expression[] {
   if (denseArray(targets, 'numgenVmap: targets').length === 0) throw new RangeError('numgenVmap: targets must not be empty');
   if (mode !== 'random' && mode !== 'inc') throw new TypeError(`numgenVmap: mode must be random or inc, got ${show(mode)}`);
-  targets.forEach((v, i) => checkVerdict(v, `numgenVmap: targets[${i}]`));
+  targets.forEach((v, i) => verdictOf(v, `numgenVmap: targets[${i}]`));
   const elements: SetElement[] = targets.map((v, i) => ({ key: i, verdict: v }));
   const lookup: InlineLookup = { type: 'lookup', sreg: R1, dreg: U.NFT_REG_VERDICT, set: { type: 'integer', map: 'verdict', elements } };
   return [{ type: 'numgen', dreg: R1, modulus: targets.length, mode, offset: 0 }, lookup as unknown as Expression];
@@ -196,17 +196,14 @@ export function updateSet(set: string, names: FieldName | FieldName[], options: 
   return [...loadKey(ns), { type: 'dynset', set, op: options.op ?? 'update', sregKey: R1, ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}) }];
 }
 
-// A verdict's kind and chain, checked (a chain name as nft takes it).
-function checkVerdict(v: Verdict, what: string): Verdict {
+// A verdict's kind and chain, checked (a plain object, not a class instance).
+function verdictOf(v: Verdict, what: string): Verdict {
   plainObject(v, what);
-  verdictCode(v, what);
-  if (v.kind === 'jump' || v.kind === 'goto') { if (v.chainId === undefined) checkName(v.chain, `${what}.chain`); }
-  else if (v.chain !== undefined) throw new TypeError(`${what}.chain: only jump and goto name a chain`);
-  return v;
+  return checkVerdict(v, what);
 }
 
 /** An immediate verdict (`accept`, `jump CHAIN`, ...). */
-export const verdict = (v: Verdict): Expression => ({ type: 'immediate', dreg: U.NFT_REG_VERDICT, data: checkVerdict(v, 'verdict') });
+export const verdict = (v: Verdict): Expression => ({ type: 'immediate', dreg: U.NFT_REG_VERDICT, data: verdictOf(v, 'verdict') });
 /** `accept` */
 export const accept = (): Expression => verdict({ kind: 'accept' });
 /** `drop` */
