@@ -1,5 +1,6 @@
 // The shared base of every handle: one native netlink socket opened inside a
 // network namespace, with its operations run one after another.
+import { show } from './check.js';
 import { binding, type NativeHandle, type NetnsWire } from './binding.js';
 import { fromSystemError, NetlinkError, type NativeErrorInfo } from './errors.js';
 
@@ -28,7 +29,7 @@ export function netnsWire(ns: NetnsOption | undefined, what = 'netns'): NetnsWir
   if (typeof ns === 'string') {
     if (ns.startsWith('/')) return { path: ns };
     if (!NETNS_NAME.test(ns) || ns === '.' || ns === '..') {
-      throw new TypeError(`${what}: invalid namespace name ${JSON.stringify(ns)}`);
+      throw new TypeError(`${what}: invalid namespace name ${show(ns)}`);
     }
     return { path: `/run/netns/${ns}` };
   }
