@@ -1,4 +1,5 @@
 // Generic netlink: the controller, which maps family names to ids.
+import { show } from './check.js';
 import { NetlinkError } from './errors.js';
 import { NetlinkHandle, type OpenOptions } from './handle.js';
 
@@ -34,7 +35,7 @@ export class Genl extends NetlinkHandle {
    */
   async resolveFamily(name: string): Promise<GenlFamily> {
     if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) >= 16 || name.includes('\0')) {
-      throw new TypeError(`family name must be 1-15 bytes: ${JSON.stringify(name)}`);
+      throw new TypeError(`family name must be 1-15 bytes: ${show(name)}`);
     }
     const f = await this.run('genl.resolveFamily', (n) => n.genlFamily(name));
     if (f.error !== undefined) {

@@ -67,6 +67,11 @@ export function commentOf(ud: Uint8Array, type = UDATA_COMMENT): string | undefi
 }
 
 
+/** Throws unless u is userdata the kernel keeps (bytes, at most NFT_USERDATA_MAXLEN = 256). */
+export function checkUserdata(u: unknown, where: string): void {
+  if (!(u instanceof Uint8Array) || u.length > 256) throw new TypeError(`${where}: userdata must be at most 256 bytes (a Uint8Array)`);
+}
+
 /** Throws unless s is a comment nft accepts (at most 128 bytes). */
 export function checkComment(s: unknown, where: string): string {
   // Escaped bytes (see bytesText) take 3 bytes in UTF-8 and 1 as nft's: only a long comment needs counting them.
