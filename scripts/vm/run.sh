@@ -80,8 +80,9 @@ esac
 # qemu runs in the background so that a signal to us (Ctrl-C, a test runner's
 # SIGTERM) can be forwarded to it instead of leaving it behind.
 mkfifo "$XFER/stdin"
+ACCEL=${DATAPLANE_VM_ACCEL:-tcg,thread=multi}
 timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
-  -accel tcg,thread=multi -cpu max -M microvm,x-option-roms=off,rtc=on \
+  -accel "$ACCEL" -cpu "${DATAPLANE_VM_CPU:-max}" -M microvm,x-option-roms=off,rtc=on \
   -smp "${DATAPLANE_VM_SMP:-2}" -m "${DATAPLANE_VM_MEM:-1G}" \
   -nodefaults -no-user-config -display none -no-reboot -nic none \
   -chardev file,id=con,path="$XFER/console.log" -serial chardev:con \
