@@ -166,12 +166,39 @@ export interface Binding {
 
 let loaded: Binding | undefined;
 
+/**
+ * Why the addon could not be loaded, with the fix: node-gyp-build found
+ * neither a prebuild for this platform nor a build from `npm install`
+ * (`code: 'ERR_DATAPLANE_ADDON_MISSING'`, the loader's own error as `cause`).
+ */
+export function addonMissingError(packageDir: string, cause: unknown): Error {
+  const why = cause instanceof Error ? cause.message.split('\n')[0]! : String(cause);
+  const e = new Error(
+    `dataplane: the native addon is not built (${why}; looked in ${join(packageDir, 'prebuilds')} ` +
+      `and ${join(packageDir, 'build', 'Release')}). The package ships a prebuild for linux-x64 only; ` +
+      'elsewhere its install script builds it with node-gyp, which did not run or failed. ' +
+      'npm skips install scripts under --ignore-scripts, and npm 11 may skip those of packages ' +
+      'not approved in package.json "allowScripts": run `npm install-scripts approve dataplane` ' +
+      '(or `npm install -g --allow-scripts=dataplane` for a global install), then `npm rebuild dataplane`, ' +
+      'with a C++17 compiler, make and python3 installed.',
+    { cause },
+  );
+  (e as Error & { code: string }).code = 'ERR_DATAPLANE_ADDON_MISSING';
+  return e;
+}
+
 /** The addon, loaded on first use (so importing the package has no side effect). */
 export function binding(): Binding {
   if (loaded === undefined) {
     const require = createRequire(import.meta.url);
     const load = require('node-gyp-build') as (dir: string) => Binding;
-    loaded = load(join(dirname(fileURLToPath(import.meta.url)), '..'));
+    const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+    try {
+      loaded = load(packageDir);
+    } catch (e) {
+      if (e instanceof Error && e.message.startsWith('No native build was found')) throw addonMissingError(packageDir, e);
+      throw e;
+    }
   }
   return loaded;
 }

@@ -1,6 +1,7 @@
 // Shared by the privileged suites: throwaway network namespaces and the
 // real command-line tools as oracles.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 
 let counter = 0;
 
@@ -28,4 +29,10 @@ export function freshNetnsPerTest(): { name: string } {
   beforeEach(() => { ns = makeNetns(); current.name = ns.name; });
   afterEach(() => { ns?.remove(); ns = undefined; });
   return current;
+}
+
+/** Runs the `dataplane` command from the sources (dist/cli/main.js once built) with ARGS; never throws. */
+export function dataplaneCli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: resolve(import.meta.dirname, '..'), encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

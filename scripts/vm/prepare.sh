@@ -155,10 +155,12 @@ cp modules.builtin modules.order "$TREE/"
 # skipped).  Stage 1 comes from the initramfs and mounts the shares; stage 2
 # from the host tree.  tun: /dev/net/tun only exists once it is loaded.  fou:
 # its genetlink family is not autoloaded by 6.1 (fou6 is not preloaded: it pulls
-# ip6_tunnel, which adds ip6tnl0 to every netns; modprobe it).
+# ip6_tunnel, which adds ip6tnl0 to every netns; modprobe it).  sctp: the
+# first SCTP sockets of several processes at once race its autoload (the
+# losers get EPROTONOSUPPORT while the winner's modprobe is still running).
 STAGE1="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_mmio
   virtio_console 9pnet 9pnet_virtio netfs fscache 9p overlay"
-STAGE2="crc32c_generic libcrc32c nf_defrag_ipv6 nf_defrag_ipv4 nf_conntrack ip_vs veth dummy tun fou"
+STAGE2="crc32c_generic libcrc32c nf_defrag_ipv6 nf_defrag_ipv4 nf_conntrack ip_vs veth dummy tun fou sctp"
 declare -A DEPS=() DONE=()
 while IFS=: read -r ko deps; do DEPS[$ko]=$deps; done <"$TREE/modules.dep"
 emit() {

@@ -1,49 +1,58 @@
-// `dataplane nft list [--netns NAME] [TABLE | FAMILY TABLE]`: the nftables
-// ruleset read over nfnetlink and printed in nft syntax.
-import { Nftables } from '../nft/nftables.js';
+// `dataplane nft list [--netns NAME] [[FAMILY] TABLE]`: the nftables ruleset
+// read over nfnetlink and printed in nft syntax.
+import { Command, Option } from 'commander';
+
 import type { Family } from '../nft/enums.js';
+import { NETNS_FLAGS, NETNS_HELP, subcommand, UsageError } from './usage.js';
 
-const USAGE = 'usage: dataplane nft list [--netns NAME] [[FAMILY] TABLE]\n';
-const FAMILIES = ['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev'];
+const FAMILIES: readonly string[] = ['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev'];
 
-export async function run(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub !== 'list') {
-    process.stderr.write(USAGE);
-    return 2;
+interface ListOptions {
+  netns?: string;
+  numeric?: boolean;
+}
+
+/** `dataplane nft`: the nftables commands. */
+export function nftCommand(): Command {
+  const nft = subcommand('nft', 'nftables rulesets')
+    .usage('<command> [options]')
+    .helpCommand('help [command]', 'print help for a command');
+  const list = subcommand('list', 'print the ruleset, or one table, in nft syntax')
+    .usage('[options] [[FAMILY] TABLE]')
+    .argument('[family]', `address family: ${FAMILIES.join(', ')} (default: every family)`)
+    .argument('[table]', 'table name (default: every table)')
+    .option(NETNS_FLAGS, NETNS_HELP)
+    // -n means numeric in every dataplane command; nft's -n (numeric protocols,
+    // priorities, times) is not what this printer does, so it is refused
+    .addOption(new Option('-n, --numeric').hideHelp())
+    .addHelpText('after', '\nEquivalent to: nft list ruleset | nft list table [FAMILY] TABLE (ip netns exec NAME nft ... for --netns)\n' +
+      'A TABLE without FAMILY lists the tables of that name in every family.')
+    .action((a: string | undefined, b: string | undefined, opts: ListOptions) => listRuleset(list, a, b, opts));
+  nft.addCommand(list);
+  return nft;
+}
+
+async function listRuleset(cmd: Command, a: string | undefined, b: string | undefined, opts: ListOptions): Promise<void> {
+  if (opts.numeric) {
+    throw new UsageError(cmd, '-n/--numeric (nft -n) is not supported: rules print as `nft list ruleset` prints them; a namespace is --netns NAME');
   }
-  let netns: string | undefined;
-  const positional: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    if (a === '--netns' || a === '-n') netns = rest[++i];
-    else if (a.startsWith('--netns=')) netns = a.slice('--netns='.length);
-    else if (a === '-h' || a === '--help') { process.stdout.write(USAGE); return 0; }
-    else if (a.startsWith('-')) { process.stderr.write(`dataplane nft: unknown option ${a}\n${USAGE}`); return 2; }
-    else positional.push(a);
+  const [family, table] = b === undefined ? [undefined, a] : [a, b];
+  if (family !== undefined && !FAMILIES.includes(family)) {
+    throw new UsageError(cmd, `unknown family ${JSON.stringify(family)} (one of ${FAMILIES.join(', ')})`);
   }
-  if (rest.includes('--netns') && netns === undefined) { process.stderr.write(USAGE); return 2; }
-  let family: Family | undefined;
-  let table: string | undefined;
-  if (positional.length === 2) {
-    if (!FAMILIES.includes(positional[0]!)) { process.stderr.write(`dataplane nft: unknown family ${positional[0]}\n`); return 2; }
-    family = positional[0] as Family;
-    table = positional[1];
-  } else if (positional.length === 1) {
-    table = positional[0];
-  } else if (positional.length > 2) {
-    process.stderr.write(USAGE);
-    return 2;
-  }
-  const nft = await Nftables.open(netns !== undefined ? { netns } : {});
+  const { Nftables } = await import('../nft/nftables.js');
+  const { isNotFound } = await import('../errors.js');
+  const nft = await Nftables.open(opts.netns !== undefined ? { netns: opts.netns } : {});
   try {
-    const rs = await nft.list({ ...(family !== undefined ? { family } : {}), ...(table !== undefined ? { table } : {}) });
-    if (table !== undefined && rs.tables.length === 0) {
-      process.stderr.write(`dataplane nft: no table ${table}\n`);
-      return 1;
+    const filter = { ...(family !== undefined ? { family: family as Family } : {}), ...(table !== undefined ? { table } : {}) };
+    const rs = await nft.list(filter).catch((e: unknown) => {
+      if (table !== undefined && isNotFound(e)) return undefined;  // a family and a table the kernel does not have
+      throw e;
+    });
+    if (rs === undefined || (table !== undefined && rs.tables.length === 0)) {
+      throw new Error(`no such table: ${family !== undefined ? `${family} ` : ''}${table}`);
     }
     process.stdout.write(rs.toString());
-    return 0;
   } finally {
     await nft.close();
   }
