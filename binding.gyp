@@ -3,7 +3,7 @@
     {
       "target_name": "dataplane",
       "sources": [
-        "<!@(ls native/nl/*.cc native/codec/*.cc native/napi/*.cc)"
+        "<!@(ls native/nl/*.cc native/codec/*.cc native/xt/*.cc native/napi/*.cc)"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

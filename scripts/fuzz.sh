@@ -6,8 +6,8 @@
 # fixtures first (the same file built with -DDATAPLANE_FUZZ_WRITE_SEEDS) and
 # only read.
 #
-# Then the JavaScript target, nft: the nftables decoders (TypeScript, src/nft)
-# under libFuzzer, with edge coverage from JS (native/fuzz/js/):
+# Then the JavaScript targets: the nftables and x_tables decoders (TypeScript,
+# src/nft, src/iptables) under libFuzzer, with edge coverage from JS (native/fuzz/js/):
 #   - driver.cc, an N-API addon linked with libFuzzer's runtime without main
 #     (libclang_rt.fuzzer_no_main), runs the fuzzing loop in node and
 #     registers 8-bit counters that the JS code increments;
@@ -16,10 +16,13 @@
 #   - selfcheck.mjs runs first: libFuzzer must find a 5-byte magic prefix
 #     that only the JS counters lead it to (planted.ts) within 30 s, or the
 #     run fails;
-#   - fuzz_nft.mjs is the target (what it checks is described there); its
-#     seeds come from test/fixtures/nft/*.json (fuzz_nft.mjs --write-seeds).
+#   - the targets, native/fuzz/js/fuzz_NAME.mjs, each run for SECONDS (what
+#     each checks is described in it): fuzz_nft.mjs, seeds from
+#     test/fixtures/nft/*.json; fuzz_iptables_decode.mjs (the x_tables
+#     decoder, src/iptables), seeds from test/fixtures/iptables/*.replace.json;
+#     each writes its seeds with --write-seeds.
 # Both are rebuilt only when their inputs changed. A crashing input is
-# replayed with `node native/fuzz/js/fuzz_nft.mjs FILE`.
+# replayed with `node native/fuzz/js/fuzz_NAME.mjs FILE`.
 #
 # Exits non-zero on any crash, leak or sanitizer report; the last line says
 # how many inputs ran in all.
@@ -34,7 +37,7 @@ fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/native/fuzz/build"
 cxx="${FUZZ_CXX:-clang++}"
-sources=("$root"/native/nl/*.cc "$root"/native/codec/*.cc)
+sources=("$root"/native/nl/*.cc "$root"/native/codec/*.cc "$root"/native/xt/*.cc)
 common=(-std=c++17 -g -Wall -Wextra -pthread)
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
@@ -43,7 +46,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 up_to_date() {
   local target="$1" target_src="$2" f
   [[ -f "$target" ]] || return 1
-  for f in "$root"/native/nl/* "$root"/native/codec/* "$target_src" "$root"/native/test/fixtures_*.h \
+  for f in "$root"/native/nl/* "$root"/native/codec/* "$root"/native/xt/* "$target_src" "$root"/native/test/fixtures_*.h "$root"/native/test/xt_blob.h \
       "${BASH_SOURCE[0]}"; do
     [[ "$f" -nt "$target" ]] && return 1
   done
@@ -124,7 +127,7 @@ newer_than_inputs() {
   return 0
 }
 
-# The JS target: the driver addon, the instrumented build, the self-check, then nft.
+# The JS targets: the driver addon, the instrumented build, the self-check, then each target.
 fuzz_js() {
   local js="$root/native/fuzz/js" out="$build/js" include runtime log rc start elapsed execs magic
   include="$(node -p "require('path').resolve(process.execPath, '../../include/node')")"
@@ -160,13 +163,18 @@ fuzz_js() {
   fi
   echo "fuzz js-selfcheck: libFuzzer found the planted 5-byte magic after ${execs:-?} execs in $((elapsed / 10)).$((elapsed % 10)) s"
 
-  node "$js/fuzz_nft.mjs" --write-seeds "$root/native/fuzz/corpus/nft" >/dev/null || { echo "fuzz nft: writing seeds failed" >&2; return 1; }
-  run_target nft node --enable-source-maps "$js/fuzz_nft.mjs" || return 1
-  # libFuzzer's cov: counts the counters ever hit; the target says how many the modules it loaded have.
-  local cov of
-  cov=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$build/fuzz-nft.log" | tail -n 1 | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
-  of=$(sed -n 's/^INFO: JS counters: \([0-9]*\) in the \([0-9]*\) modules loaded.*/\1 counters in the \2 modules it loads/p' "$build/fuzz-nft.log")
-  echo "fuzz nft: JS coverage ${cov:-?} of ${of:-?}, $(sed -n 's/^stat::average_exec_per_sec: *//p' "$build/fuzz-nft.log") execs/s"
+  local src name
+  for src in "$js"/fuzz_*.mjs; do
+    name="$(basename "$src" .mjs)"
+    name="${name#fuzz_}"
+    node "$src" --write-seeds "$root/native/fuzz/corpus/$name" >/dev/null || { echo "fuzz $name: writing seeds failed" >&2; return 1; }
+    run_target "$name" node --enable-source-maps "$src" || return 1
+    # libFuzzer's cov: counts the counters ever hit; the target says how many the modules it loaded have.
+    local cov of
+    cov=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$build/fuzz-$name.log" | tail -n 1 | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
+    of=$(sed -n 's/^INFO: JS counters: \([0-9]*\) in the \([0-9]*\) modules loaded.*/\1 counters in the \2 modules it loads/p' "$build/fuzz-$name.log")
+    echo "fuzz $name: JS coverage ${cov:-?} of ${of:-?}, $(sed -n 's/^stat::average_exec_per_sec: *//p' "$build/fuzz-$name.log") execs/s"
+  done
 }
 
 total=0

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the native unit tests (native/test/*.cc with the netlink core and
-# the rtnl codec; no N-API) under AddressSanitizer and UBSan into
+# Builds the native unit tests (native/test/*.cc with the netlink core, the
+# codecs and the x_tables layer; no N-API) under AddressSanitizer and UBSan into
 # native/test/build/, runs them, and exits with their result. The last line
 # of output is the ##dataplane-stats line. Extra arguments go to the test
 # binary (a substring of test names to run only those).
@@ -14,8 +14,8 @@ cxx="${CXX:-g++}"
 flags=(-std=c++17 -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
        -fno-sanitize-recover=undefined -Wall -Wextra -pthread)
 
-sources=("$root"/native/nl/*.cc "$root"/native/codec/*.cc "$root"/native/test/*.cc)
-headers=("$root"/native/nl/*.h "$root"/native/codec/*.h "$root"/native/test/*.h)
+sources=("$root"/native/nl/*.cc "$root"/native/codec/*.cc "$root"/native/xt/*.cc "$root"/native/test/*.cc)
+headers=("$root"/native/nl/*.h "$root"/native/codec/*.h "$root"/native/xt/*.h "$root"/native/test/*.h)
 
 # The newest header: any change to one rebuilds every object (simple and safe).
 newest_header=0

@@ -1,3 +1,4 @@
+import { show } from './check.js';
 // IP address text <-> bytes, strict: no zone ids, no leading zeros in IPv4.
 
 export type IpFamily = 4 | 6;
@@ -76,7 +77,7 @@ export function tryParseIp(s: string): IpAddress | undefined {
 /** Parses an IP address or throws a TypeError naming `what`. */
 export function parseIp(s: string, what = 'address'): IpAddress {
   const ip = tryParseIp(s);
-  if (ip === undefined) throw new TypeError(`${what}: not an IPv4 or IPv6 address: ${JSON.stringify(s)}`);
+  if (ip === undefined) throw new TypeError(`${what}: not an IPv4 or IPv6 address: ${show(s)}`);
   return ip;
 }
 
@@ -89,7 +90,7 @@ export function parseCidr(s: string, what = 'address'): IpAddress & { prefixLeng
   if (slash < 0) return { ...ip, prefixLength: max };
   const p = s.slice(slash + 1);
   if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > max) {
-    throw new RangeError(`${what}: prefix length must be 0..${max}: ${JSON.stringify(s)}`);
+    throw new RangeError(`${what}: prefix length must be 0..${max}: ${show(s)}`);
   }
   return { ...ip, prefixLength: Number(p) };
 }

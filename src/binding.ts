@@ -159,8 +159,45 @@ export interface NfnlBatchResultWire {
   lost: boolean;
 }
 
+/** The x_tables handle (native/napi/iptables_ops.h): a raw socket's sockopts. */
+export interface NativeXtHandle {
+  open(where: NetnsWire): Promise<void>;
+  close(): void;
+  /** IPT_SO_GET_INFO + IPT_SO_GET_ENTRIES (EAGAIN retried); entries is the kernel's blob. */
+  get(table: string): Promise<{ error?: NativeErrorInfo; info: XtInfoWire; entries: Buffer; generation: bigint }>;
+  /** IPT_SO_SET_REPLACE (+ IPT_SO_SET_ADD_COUNTERS); blob starts with 96 bytes of room for struct ipt_replace. */
+  replace(params: XtReplaceWire, blob: Uint8Array): Promise<{ error?: NativeErrorInfo; step?: string; conflict: boolean; attempts: number }>;
+  /** /proc/net/ip_tables_names (ip6_tables_names) of the socket's namespace. */
+  tables(): Promise<string[]>;
+  /** ipset name -> index (negative errno when missing), index -> name (negative errno when missing). */
+  ipset(query: { names?: string[]; indexes?: number[] }): Promise<{ indexes: number[]; names: (string | number)[] }>;
+}
+
+export interface XtInfoWire {
+  validHooks: number;
+  hookEntry: number[];
+  underflow: number[];
+  numEntries: number;
+  size: number;
+}
+
+export interface XtReplaceWire extends XtInfoWire {
+  table: string;
+  /** 0 zero, 1 set (from `set`), 2 keep. */
+  counters: 0 | 1 | 2;
+  set?: BigUint64Array;
+  generation?: bigint;
+  /** Keep mode: entry i of the new table was entry map[i] (-1: none) of the table read at mapGeneration. */
+  map?: Int32Array;
+  mapGeneration?: bigint;
+  lockPath?: string;
+  lockWaitMs?: number;
+  attempts?: number;
+}
+
 export interface Binding {
   Handle: new (protocol: number) => NativeHandle;
+  XtHandle: new (family: 4 | 6) => NativeXtHandle;
   protocols: { route: number; generic: number; netfilter: number };
 }
 

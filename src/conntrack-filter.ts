@@ -3,6 +3,7 @@
 // TypeScript (older kernels ignore parts of the dump filter; the kernel
 // cannot filter by port without a protocol, nor by tuple without a family).
 import { parseIp, type IpFamily } from './addr.js';
+import { isPlainObject, own, show } from './check.js';
 import type { ConntrackOpWire, CtTupleMatchWire, NativeCtEntry, NativeCtTuple } from './binding.js';
 import type { ConntrackFilter, ConntrackProtocol, ConntrackTupleFilter } from './conntrack.js';
 
@@ -35,20 +36,26 @@ export interface CompiledFilter {
 }
 
 function isObject(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return isPlainObject(v);
+}
+
+// For delete(): a key given with the value undefined is a mistake (`{ reply: { source: ep.ip } }`
+// with `ep = {}`), not "any": it would widen what is deleted.
+function noUndefined(o: object, what: string): void {
+  for (const [k, v] of Object.entries(o)) if (v === undefined) throw new TypeError(`${what}.${k}: undefined (leave the key out to match any)`);
 }
 
 function checkKeys(o: object, allowed: Set<string>, what: string): void {
   for (const k of Object.keys(o)) {
-    if (!allowed.has(k)) throw new TypeError(`${what}: unknown key ${JSON.stringify(k)} (expected ${[...allowed].join(', ')})`);
+    if (!allowed.has(k)) throw new TypeError(`${what}: unknown key ${show(k)} (expected ${[...allowed].join(', ')})`);
   }
 }
 
 /** A protocol name or number (0..255) to its number. */
 export function protocolNumber(p: unknown, what = 'protocol'): number {
   if (typeof p === 'string') {
-    const n = PROTOCOLS[p];
-    if (n === undefined) throw new TypeError(`${what}: unknown protocol ${JSON.stringify(p)} (expected ${Object.keys(PROTOCOLS).join(', ')} or a number)`);
+    const n = own(PROTOCOLS, p);
+    if (n === undefined) throw new TypeError(`${what}: unknown protocol ${show(p)} (expected ${Object.keys(PROTOCOLS).join(', ')} or a number)`);
     return n;
   }
   if (typeof p !== 'number' || !Number.isInteger(p)) throw new TypeError(`${what}: expected a protocol name or number`);
@@ -80,10 +87,14 @@ export function zoneNumber(v: unknown, what = 'zone'): number {
   return v;
 }
 
-function tupleMatch(t: ConntrackTupleFilter | undefined, what: string, families: Set<IpFamily>): TupleMatch {
+function tupleMatch(t: ConntrackTupleFilter | undefined, what: string, families: Set<IpFamily>, strict: boolean): TupleMatch {
   if (t === undefined) return {};
-  if (!isObject(t)) throw new TypeError(`${what}: expected an object`);
+  if (!isObject(t)) throw new TypeError(`${what}: expected a plain object, got ${show(t)}`);
   checkKeys(t, TUPLE_KEYS, what);
+  if (strict) {
+    noUndefined(t, what);
+    if (Object.keys(t).length === 0) throw new TypeError(`${what}: empty (leave it out to match any)`);
+  }
   const out: TupleMatch = {};
   for (const key of ['source', 'destination'] as const) {
     if (t[key] === undefined) continue;
@@ -96,19 +107,33 @@ function tupleMatch(t: ConntrackTupleFilter | undefined, what: string, families:
   return out;
 }
 
-/** Validates a public filter; throws TypeError/RangeError on anything wrong. */
-export function compileFilter(filter: ConntrackFilter | undefined): CompiledFilter {
-  if (filter === undefined) return { original: {}, reply: {}, markMask: 0xffffffff };
-  if (!isObject(filter)) throw new TypeError('filter: expected an object');
-  checkKeys(filter, FILTER_KEYS, 'filter');
+/**
+ * Validates a public filter; throws TypeError/RangeError on anything wrong.
+ * `strict` (delete): every key given has a value, and a filter that selects
+ * everything must say so with `{ all: true }`.
+ */
+export function compileFilter(filter: ConntrackFilter | undefined, strict = false): CompiledFilter {
+  if (filter === undefined && !strict) return { original: {}, reply: {}, markMask: 0xffffffff };
+  if (!isObject(filter)) throw new TypeError(`filter: expected a plain object, got ${show(filter)}${strict ? ' (use { all: true } to delete every entry)' : ''}`);
+  const all = (filter as { all?: unknown }).all;
+  if (strict && all !== undefined) {
+    if (all !== true || Object.keys(filter!).length !== 1) throw new TypeError('filter.all: must be true and alone ({ all: true } deletes every entry)');
+    return { original: {}, reply: {}, markMask: 0xffffffff };
+  }
+  checkKeys(filter!, FILTER_KEYS, 'filter');
+  if (strict) {
+    noUndefined(filter!, 'filter');
+    if (Object.keys(filter!).length === 0) throw new TypeError('filter: empty, which selects every entry (use { all: true } to delete them all)');
+  }
+  filter = filter!;
   const families = new Set<IpFamily>();
   if (filter.family !== undefined) {
     if (filter.family !== 4 && filter.family !== 6) throw new TypeError('filter.family: must be 4 or 6');
     families.add(filter.family);
   }
   const out: CompiledFilter = {
-    original: tupleMatch(filter.original, 'filter.original', families),
-    reply: tupleMatch(filter.reply, 'filter.reply', families),
+    original: tupleMatch(filter.original, 'filter.original', families, strict),
+    reply: tupleMatch(filter.reply, 'filter.reply', families, strict),
     markMask: filter.markMask === undefined ? 0xffffffff : u32(filter.markMask, 'filter.markMask'),
   };
   if (families.size > 1) throw new TypeError('filter: addresses and family must all be IPv4 or all IPv6');
@@ -116,7 +141,7 @@ export function compileFilter(filter: ConntrackFilter | undefined): CompiledFilt
   if (filter.protocol !== undefined) out.protocol = protocolNumber(filter.protocol, 'filter.protocol');
   const ports = [out.original, out.reply].some((t) => t.sourcePort !== undefined || t.destinationPort !== undefined);
   if (ports && out.protocol !== undefined && PORTLESS.has(out.protocol)) {
-    throw new TypeError(`filter: ports make no sense with protocol ${String(filter.protocol)}`);
+    throw new TypeError(`filter: ports make no sense with protocol ${show(filter.protocol)}`);
   }
   if (filter.mark !== undefined) out.mark = (u32(filter.mark, 'filter.mark') & out.markMask) >>> 0;
   else if (filter.markMask !== undefined) throw new TypeError('filter.markMask: needs filter.mark');

@@ -6,6 +6,7 @@ import type { ConntrackOpWire, NativeCtEntry, NativeCtTuple } from './binding.js
 import {
   AF_INET, AF_INET6, compileFilter, listOps, matches, port, protocolName, protocolNumber, u32, zoneNumber,
 } from './conntrack-filter.js';
+import { denseArray } from './check.js';
 import { NetlinkError, type NativeErrorInfo } from './errors.js';
 import { check, NetlinkHandle, type OpenOptions } from './handle.js';
 
@@ -218,13 +219,15 @@ export class Conntrack extends NetlinkHandle {
    * Deletes the entries matching the filter and returns how many were
    * deleted. Lists (kernel-filtered where possible), matches exactly, then
    * deletes every match by tuple and id in one pipelined call; an entry that
-   * expired in between is not counted. An empty filter deletes everything.
+   * expired in between is not counted. The filter must be a plain object
+   * whose keys all have values: an empty one, a key set to undefined or a
+   * Date/Map/class instance is a TypeError (they would select everything);
+   * `{ all: true }` deletes every entry.
    *
    * Equivalent to: `conntrack -D -p udp --reply-src 10.244.1.5`.
    */
-  async delete(filter: ConntrackFilter): Promise<number> {
-    if (filter === undefined) throw new TypeError('filter: required (use {} to delete every entry)');
-    const f = compileFilter(filter);
+  async delete(filter: ConntrackFilter | { all: true }): Promise<number> {
+    const f = compileFilter(filter as ConntrackFilter, true);
     const ops = listOps(f);
     return this.run('conntrack.delete', async (n) => {
       const listed = await n.conntrack(ops);
@@ -249,8 +252,7 @@ export class Conntrack extends NetlinkHandle {
    * Equivalent to one `conntrack -D -p P -s SRC -d DST --sport S --dport D [--zone Z]` per entry.
    */
   async deleteEntries(entries: ConntrackEntryRef[]): Promise<number> {
-    if (!Array.isArray(entries)) throw new TypeError('entries: expected an array');
-    const ops = entries.map(deleteOp);
+    const ops = denseArray<ConntrackEntryRef>(entries, 'entries').map(deleteOp);
     if (ops.length === 0) return 0;
     return this.run('conntrack.deleteEntries', async (n) => countDeleted(await n.conntrack(ops), 'conntrack.deleteEntries'));
   }

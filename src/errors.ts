@@ -57,6 +57,7 @@ export function isExists(e: unknown): e is NetlinkError {
 
 /** Wraps an error thrown by the native layer (a system error) as a NetlinkError. */
 export function fromSystemError(operation: string, e: unknown): unknown {
+  if (e instanceof NetlinkError) return e; // already says which operation failed
   if (e instanceof Error && typeof (e as { errno?: unknown }).errno === 'number') {
     const se = e as Error & { errno: number; code: string; syscall?: string };
     return new NetlinkError(operation, {

@@ -1,4 +1,5 @@
 // Generic netlink: the controller, which maps family names to ids.
+import { show } from './check.js';
 import { check, NetlinkHandle, type OpenOptions } from './handle.js';
 
 export interface GenlFamily {
@@ -33,7 +34,7 @@ export class Genl extends NetlinkHandle {
    */
   async resolveFamily(name: string): Promise<GenlFamily> {
     if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) >= 16 || name.includes('\0')) {
-      throw new TypeError(`family name must be 1-15 bytes: ${JSON.stringify(name)}`);
+      throw new TypeError(`family name must be 1-15 bytes: ${show(name)}`);
     }
     const f = check('genl.resolveFamily', await this.run('genl.resolveFamily', (n) => n.genlFamily(name)));
     return { name: f.name, id: f.id, version: f.version, headerSize: f.hdrsize, maxAttribute: f.maxattr, groups: f.groups };

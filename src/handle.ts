@@ -1,5 +1,6 @@
 // The shared base of every handle: one native netlink socket opened inside a
 // network namespace, with its operations run one after another.
+import { show } from './check.js';
 import { binding, type NativeHandle, type NetnsWire } from './binding.js';
 import { fromSystemError, NetlinkError, type NativeErrorInfo } from './errors.js';
 
@@ -28,7 +29,7 @@ export function netnsWire(ns: NetnsOption | undefined, what = 'netns'): NetnsWir
   if (typeof ns === 'string') {
     if (ns.startsWith('/')) return { path: ns };
     if (!NETNS_NAME.test(ns) || ns === '.' || ns === '..') {
-      throw new TypeError(`${what}: invalid namespace name ${JSON.stringify(ns)}`);
+      throw new TypeError(`${what}: invalid namespace name ${show(ns)}`);
     }
     return { path: `/run/netns/${ns}` };
   }
@@ -47,16 +48,58 @@ function bufferSize(v: number | undefined, what: string): number | undefined {
   return v;
 }
 
-/** Base class of Rtnl, Genl and the family handles. */
-export abstract class NetlinkHandle {
-  readonly #native: NativeHandle;
+/** What a native handle must offer for SerialHandle: release its socket. */
+export interface NativeCloseable {
+  close(): void;
+}
+
+/**
+ * Base class of every handle: one native socket, its operations run one
+ * after another, close() after the queued ones.
+ */
+export abstract class SerialHandle<N extends NativeCloseable> {
+  readonly #native: N;
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  protected constructor(native: NativeHandle) {
+  protected constructor(native: N) {
     this.#native = native;
   }
 
+  /** True once close() was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The native handle, for synchronous calls that need no queueing. */
+  protected get native(): N {
+    return this.#native;
+  }
+
+  /**
+   * Releases the socket once the operations already queued have finished.
+   * Later calls fail. Handles that are garbage-collected are closed too.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#tail.catch(() => undefined);
+    this.#native.close();
+  }
+
+  /** Queues fn behind the handle's earlier operations. */
+  protected run<T>(operation: string, fn: (native: N) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error(`${operation}: handle is closed`));
+    const result = this.#tail.then(() => fn(this.#native)).catch((e: unknown) => {
+      throw fromSystemError(operation, e);
+    });
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** Base class of Rtnl, Genl and the netlink family handles. */
+export abstract class NetlinkHandle extends SerialHandle<NativeHandle> {
   /** Creates the native socket of `protocol` inside the requested namespace. */
   protected static async openNative(protocol: 'route' | 'generic' | 'netfilter', options: OpenOptions = {},
     operation: string): Promise<NativeHandle> {
@@ -76,36 +119,10 @@ export abstract class NetlinkHandle {
     return native;
   }
 
-  /** True once close() was called. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
   /** The socket's port id and buffer sizes, for diagnostics. */
   socketInfo(): { portid: number; receiveBuffer: number; sendBuffer: number } {
-    const i = this.#native.info();
+    const i = this.native.info();
     return { portid: i.portid, receiveBuffer: i.rcvbuf, sendBuffer: i.sndbuf };
-  }
-
-  /**
-   * Releases the socket once the operations already queued have finished.
-   * Later calls fail. Handles that are garbage-collected are closed too.
-   */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#tail.catch(() => undefined);
-    this.#native.close();
-  }
-
-  /** Queues fn behind the handle's earlier operations. */
-  protected run<T>(operation: string, fn: (native: NativeHandle) => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(new Error(`${operation}: handle is closed`));
-    const result = this.#tail.then(() => fn(this.#native)).catch((e: unknown) => {
-      throw fromSystemError(operation, e);
-    });
-    this.#tail = result.catch(() => undefined);
-    return result;
   }
 }
 

@@ -38,3 +38,5 @@ export type { Daemon, DaemonRole, DaemonSpec } from './ipvs/daemon.js';
 export type { Stats } from './ipvs/stats.js';
 export { formatList, type ListFormat } from './ipvs/format.js';
 export * from './nft/index.js';
+// iptables (legacy x_tables): Iptables, FakeIptables, the typed table model, iptables-save/-restore text.
+export * from './iptables/index.js';

@@ -1,5 +1,6 @@
 // rtnetlink: links and addresses, the parts a proxy and its tests need.
 import { formatIp, parseCidr, type IpFamily } from './addr.js';
+import { denseArray, own, show } from './check.js';
 import type { NativeAddress, NativeLink, RtnlOpWire, RtnlResultWire } from './binding.js';
 import { NetlinkError } from './errors.js';
 import { check, netnsWire, NetlinkHandle, type NetnsOption, type OpenOptions } from './handle.js';
@@ -83,7 +84,7 @@ export type LinkRef = string | number;
 function linkName(name: string, what = 'name'): string {
   if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) >= IFNAMSIZ ||
     name === '.' || name === '..' || /[\s/:\0]/.test(name)) {
-    throw new TypeError(`${what}: invalid interface name ${JSON.stringify(name)} (1-15 bytes, no '/', ':' or spaces)`);
+    throw new TypeError(`${what}: invalid interface name ${show(name)} (1-15 bytes, no '/', ':' or spaces)`);
   }
   return name;
 }
@@ -98,14 +99,22 @@ function linkRef(ref: LinkRef): { index: number } | { name: string } {
 
 function mtu(v: number | undefined): number | undefined {
   if (v === undefined) return undefined;
-  if (!Number.isInteger(v) || v < 68 || v > 0xffff * 4) throw new RangeError(`mtu must be an integer of at least 68: ${v}`);
+  if (typeof v !== 'number') throw new TypeError(`mtu: expected an integer of at least 68, got ${show(v)}`);
+  if (!Number.isInteger(v) || v < 68 || v > 0xffff * 4) throw new RangeError(`mtu must be an integer of at least 68: ${show(v)}`);
   return v;
+}
+
+// The options object of a call (TypeError naming it when it is not one).
+function options<T extends object>(o: T, what: string): T {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new TypeError(`${what}: expected an object, got ${show(o)}`);
+  return o;
 }
 
 function scopeNumber(s: Scope): number {
   if (typeof s === 'number' && Number.isInteger(s) && s >= 0 && s <= 255) return s;
-  if (typeof s === 'string' && s in SCOPES) return SCOPES[s]!;
-  throw new TypeError(`invalid scope ${JSON.stringify(s)}`);
+  const n = own(SCOPES, s);
+  if (n !== undefined) return n;
+  throw new TypeError(`scope: invalid scope ${show(s)} (${Object.keys(SCOPES).join(', ')} or 0..255)`);
 }
 
 function scopeName(n: number): Scope {
@@ -182,10 +191,11 @@ export class Rtnl extends NetlinkHandle {
   }
 
   /** Creates a dummy link. Equivalent to: `ip link add NAME [mtu N] type dummy && ip link set NAME up`. */
-  async addDummy(name: string, options: { mtu?: number; up?: boolean } = {}): Promise<void> {
-    const m = mtu(options.mtu);
+  async addDummy(name: string, opts: { mtu?: number; up?: boolean } = {}): Promise<void> {
+    const o = options(opts, 'addDummy: options');
+    const m = mtu(o.mtu);
     await this.#one('rtnl.addDummy', {
-      op: 'addLink', name: linkName(name), kind: 'dummy', ...(m !== undefined ? { mtu: m } : {}), up: options.up === true,
+      op: 'addLink', name: linkName(name), kind: 'dummy', ...(m !== undefined ? { mtu: m } : {}), up: o.up === true,
     });
   }
 
@@ -193,12 +203,13 @@ export class Rtnl extends NetlinkHandle {
    * Creates a veth pair, the peer optionally in another namespace.
    * Equivalent to: `ip link add NAME type veth peer name PEER [netns NS]`.
    */
-  async addVeth(name: string, peer: string, options: { peerNetns?: NetnsOption; mtu?: number; up?: boolean } = {}): Promise<void> {
-    const m = mtu(options.mtu);
+  async addVeth(name: string, peer: string, opts: { peerNetns?: NetnsOption; mtu?: number; up?: boolean } = {}): Promise<void> {
+    const o = options(opts, 'addVeth: options');
+    const m = mtu(o.mtu);
     await this.#one('rtnl.addVeth', {
       op: 'addLink', name: linkName(name), kind: 'veth', peerName: linkName(peer, 'peer'),
-      ...(options.peerNetns !== undefined ? { peerNetns: netnsWire(options.peerNetns, 'peerNetns') } : {}),
-      ...(m !== undefined ? { mtu: m } : {}), up: options.up === true,
+      ...(o.peerNetns !== undefined ? { peerNetns: netnsWire(o.peerNetns, 'peerNetns') } : {}),
+      ...(m !== undefined ? { mtu: m } : {}), up: o.up === true,
     });
   }
 
@@ -227,6 +238,7 @@ export class Rtnl extends NetlinkHandle {
    * Equivalent to: `ip [-4|-6] addr show [dev NAME]`.
    */
   async listAddresses(filter: { family?: IpFamily; link?: LinkRef } = {}): Promise<Address[]> {
+    options(filter, 'listAddresses: filter');
     if (filter.family !== undefined && filter.family !== 4 && filter.family !== 6) throw new TypeError('family must be 4 or 6');
     const family = filter.family === 4 ? AF_INET : filter.family === 6 ? AF_INET6 : 0;
     const index = filter.link === undefined ? undefined : await this.#index(filter.link);
@@ -252,9 +264,9 @@ export class Rtnl extends NetlinkHandle {
    * anything is sent; each gets its own outcome (e.g. EEXIST for one does
    * not stop the others). Equivalent to: `ip -batch` of `addr add` lines.
    */
-  async addAddresses(link: LinkRef, cidrs: string[], options: AddAddressOptions = {}): Promise<AddressResult[]> {
-    const op = options.replace === true ? 'replaceAddress' : 'addAddress';
-    return this.#addresses(`rtnl.${op}`, op, link, cidrs, options);
+  async addAddresses(link: LinkRef, cidrs: string[], opts: AddAddressOptions = {}): Promise<AddressResult[]> {
+    const op = options(opts, 'options').replace === true ? 'replaceAddress' : 'addAddress';
+    return this.#addresses(`rtnl.${op}`, op, link, cidrs, opts);
   }
 
   /** Deletes many addresses from one link in a single pipelined exchange; one outcome each. */
@@ -263,12 +275,12 @@ export class Rtnl extends NetlinkHandle {
   }
 
   async #addresses(operation: string, op: 'addAddress' | 'replaceAddress' | 'deleteAddress', link: LinkRef,
-    cidrs: string[], options: AddAddressOptions): Promise<AddressResult[]> {
-    if (!Array.isArray(cidrs)) throw new TypeError('addresses must be an array of strings');
-    const parsed = cidrs.map((c) => parseCidr(c));
-    const scope = options.scope === undefined ? undefined : scopeNumber(options.scope);
-    if (options.label !== undefined && (parsed.some((a) => a.family !== 4) || typeof options.label !== 'string' ||
-      Buffer.byteLength(options.label) >= IFNAMSIZ)) {
+    cidrs: string[], opts: AddAddressOptions): Promise<AddressResult[]> {
+    const parsed = denseArray<string>(cidrs, 'addresses').map((c, i) => parseCidr(c, `addresses[${i}]`));
+    options(opts, 'options');
+    const scope = opts.scope === undefined ? undefined : scopeNumber(opts.scope);
+    if (opts.label !== undefined && (parsed.some((a) => a.family !== 4) || typeof opts.label !== 'string' ||
+      Buffer.byteLength(opts.label) >= IFNAMSIZ || opts.label.includes('\0'))) {
       throw new TypeError('label: only for IPv4 addresses, at most 15 bytes');
     }
     const ref = linkRef(link);
@@ -277,8 +289,8 @@ export class Rtnl extends NetlinkHandle {
     const ops: RtnlOpWire[] = parsed.map((a) => ({
       op, index, family: a.family === 4 ? AF_INET : AF_INET6, prefixLength: a.prefixLength, address: a.bytes,
       ...(scope !== undefined ? { scope } : {}),
-      ...(options.nodad === true ? { flags: IFA_F_NODAD } : {}),
-      ...(options.label !== undefined ? { label: options.label } : {}),
+      ...(opts.nodad === true ? { flags: IFA_F_NODAD } : {}),
+      ...(opts.label !== undefined ? { label: opts.label } : {}),
     }));
     const results = await this.run(operation, (n) => n.rtnl(ops));
     return results.map((r, i) => {

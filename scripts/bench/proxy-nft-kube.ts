@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 
 import { cidrContains } from '../../src/proxy/backend/nftables/ranges.js';
 import type { Endpoint, ServicePort } from '../../src/proxy/model/types.js';
+import { nftFile } from './proxy-util.js';
 
 const T = 'ip kube-proxy';
 const MARK = '0x00004000';
@@ -163,4 +164,25 @@ export function kubeProxyService(svc: ServicePort, endpoints: readonly Endpoint[
 /** kube-proxy's partial sync after one endpoint of `svc` was replaced: the service rewritten, the old endpoint's chain flushed. */
 export function kubeProxyChange(svc: ServicePort, endpoints: readonly Endpoint[], gone: Endpoint, nodeIP: string): string[] {
   return [...kubeProxyService(svc, endpoints, nodeIP), `flush chain ${T} ${endpointNames(svc, gone).chain}`];
+}
+
+/**
+ * kube-proxy's full sync of these service ports loaded with `nft -f` in
+ * `ns` (`dir` holds the script): wall and CPU milliseconds, and how many
+ * lines the script had.
+ */
+export function kubeProxyLoad(ns: string, dir: string, services: Iterable<ServicePort>, endpointsOf: (key: string) => readonly Endpoint[],
+  nodeIP: string): { wall: number; cpu: number; lines: number } {
+  const lines = kubeProxySetup(nodeIP);
+  for (const s of services) lines.push(...kubeProxyService(s, endpointsOf(s.key), nodeIP));
+  return { ...nftFile(ns, dir, lines, true), lines: lines.length };
+}
+
+/**
+ * One service port changed as kube-proxy's partial sync writes it, with
+ * `nft -f`: rewritten with its `endpoints`, and `gone`'s endpoint chain
+ * flushed when an endpoint went away. Wall milliseconds.
+ */
+export function kubeProxyApply(ns: string, dir: string, svc: ServicePort, endpoints: readonly Endpoint[], gone: Endpoint | undefined, nodeIP: string): number {
+  return nftFile(ns, dir, gone !== undefined ? kubeProxyChange(svc, endpoints, gone, nodeIP) : kubeProxyService(svc, endpoints, nodeIP)).wall;
 }

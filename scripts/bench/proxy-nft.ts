@@ -17,8 +17,8 @@
 // (scripts/bench/proxy-nft-kube.ts) is loaded with `nft -f` as kube-proxy
 // does, and changed the same way with the transaction kube-proxy's partial
 // sync would send.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -27,13 +27,10 @@ import { NftablesBackend } from '../../src/proxy/backend/nftables/index.js';
 import type { Endpoint } from '../../src/proxy/model/types.js';
 import { DEFAULT_SHARDS } from '../../src/proxy/backend/nftables/names.js';
 import { benchState, NODE_IP, replaceEndpoint, scaleEndpoints, servicePortOf } from './proxy-nft-state.js';
-import { kubeProxyChange, kubeProxyService, kubeProxySetup } from './proxy-nft-kube.js';
+import { kubeProxyApply, kubeProxyLoad } from './proxy-nft-kube.js';
 import { newFlowCost } from './proxy-nft-conn.js';
+import { arg, latency, mib, ms, showLatency as lat, withNetns, type Latency } from './proxy-util.js';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : def;
-}
 const SERVICES = Number(arg('services', '10000'));
 const ENDPOINTS = Number(arg('endpoints', '10'));
 const CHANGES = Number(arg('changes', '200'));
@@ -43,17 +40,6 @@ const KUBE_CHANGES = Number(arg('kube-changes', '20'));
 const SHARDS = Number(arg('shards', String(DEFAULT_SHARDS)));
 const SWEEP = arg('shard-sweep', '').split(',').filter(Boolean).map(Number);
 
-const ms = (t: number): string => (t < 10 ? t.toFixed(2) : t.toFixed(0));
-const mib = (b: number): string => (b / 2 ** 20).toFixed(0);
-const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
-
-let nsCount = 0;
-function withNetns<T>(f: (ns: string) => Promise<T>): Promise<T> {
-  const ns = `dp-bench-${process.pid}-${++nsCount}`;
-  execFileSync('ip', ['netns', 'add', ns]);
-  execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-  return f(ns).finally(() => execFileSync('ip', ['netns', 'del', ns]));
-}
 
 /** Random one-endpoint changes: service i, endpoint j, a new address each time. */
 function* changes(services: number, n: number, seed = 1): Generator<{ i: number; j: number; generation: number }> {
@@ -62,10 +48,8 @@ function* changes(services: number, n: number, seed = 1): Generator<{ i: number;
   for (let k = 0; k < n; k++) yield { i: Math.floor(rnd() * services), j: Math.floor(rnd() * ENDPOINTS), generation: 1 + (k % 50) };
 }
 
-interface Latency { p50: number; p99: number; cpu50?: number }
 interface Ours { full: number; fullCpu: number; fullAgain: number; replace: Latency; scale: Latency; written: number; rss: number; maxRss: number; heapState?: number; heapAfter?: number }
 
-const latency = (xs: number[], cpu?: number[]): Latency => ({ p50: pct(xs, 50), p99: pct(xs, 99), ...(cpu !== undefined ? { cpu50: pct(cpu, 50) } : {}) });
 
 // The live JS heap after a full collection (node --expose-gc), else undefined.
 function liveHeap(): number | undefined {
@@ -120,35 +104,14 @@ async function ours(services: number, n: number, shards = SHARDS, ns?: string): 
   return ns !== undefined ? run(ns) : withNetns(run);
 }
 
-// Runs a command and reports its CPU time (user + system of the child, from getrusage(RUSAGE_CHILDREN)).
-const RUSAGE = 'import resource, subprocess, sys\nr = subprocess.run(sys.argv[1:], stderr=subprocess.PIPE)\n' +
-  'sys.stderr.write(r.stderr.decode()[:2000])\nu = resource.getrusage(resource.RUSAGE_CHILDREN)\nprint(u.ru_utime + u.ru_stime)\nsys.exit(r.returncode)';
-
-/** `nft -f` of these lines in `ns`: wall milliseconds, and with `cpu` its CPU milliseconds (through a small python wrapper). */
-function nftFile(ns: string, dir: string, lines: string[], cpu = false): { wall: number; cpu: number } {
-  const file = join(dir, 'rules.nft');
-  writeFileSync(file, lines.join('\n') + '\n');
-  const cmd = ['ip', 'netns', 'exec', ns, 'nft', '-f', file];
-  const t = performance.now();
-  const r = cpu ? spawnSync('python3', ['-c', RUSAGE, ...cmd], { encoding: 'utf8' }) : spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8' });
-  const wall = performance.now() - t;
-  if (r.status !== 0) throw new Error(`nft -f failed: ${r.stderr.slice(0, 2000)}`);
-  return { wall, cpu: cpu ? Number(r.stdout) * 1000 : NaN };
-}
-
 /** kube-proxy's layout: nft -f of its full sync, then `n` changes of each kind as its partial syncs, and the per-flow cost. */
 function kubeProxy(services: number, n: number): Promise<{ full: number; fullCpu: number; replace: Latency; scale: Latency; lines: number; flow: { service: number; direct: number } }> {
   return withNetns(async (ns) => {
     const dir = mkdtempSync(join(tmpdir(), 'dp-bench-'));
     try {
       const state = benchState(services, ENDPOINTS);
-      const lines = kubeProxySetup(NODE_IP);
-      for (const s of state.services.values()) lines.push(...kubeProxyService(s, state.endpoints.get(s.key)!, NODE_IP));
-      const { wall: full, cpu: fullCpu } = nftFile(ns, dir, lines, true);
-      const change = (key: string, gone: Endpoint | undefined): { wall: number; cpu: number } => {
-        const svc = state.services.get(key)!;
-        return nftFile(ns, dir, gone !== undefined ? kubeProxyChange(svc, state.endpoints.get(key)!, gone, NODE_IP) : kubeProxyService(svc, state.endpoints.get(key)!, NODE_IP));
-      };
+      const { wall: full, cpu: fullCpu, lines } = kubeProxyLoad(ns, dir, state.services.values(), (key) => state.endpoints.get(key)!, NODE_IP);
+      const change = (key: string, gone: Endpoint | undefined): number => kubeProxyApply(ns, dir, state.services.get(key)!, state.endpoints.get(key)!, gone, NODE_IP);
       const replace: number[] = [];
       const scale: number[] = [];
       for (const c of changes(services, n)) {
@@ -165,7 +128,7 @@ function kubeProxy(services: number, n: number): Promise<{ full: number; fullCpu
         change(key, gone);
         scale.push(performance.now() - t);
       }
-      return { full, fullCpu, replace: latency(replace), scale: latency(scale), lines: lines.length, flow: newFlowCost(ns) };
+      return { full, fullCpu, replace: latency(replace), scale: latency(scale), lines, flow: newFlowCost(ns) };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -176,7 +139,6 @@ async function main(): Promise<void> {
   console.log(`# nftables proxy benchmark: ${SERVICES} services x ${ENDPOINTS} endpoints, ${SHARDS} shards, kernel ${execFileSync('uname', ['-r']).toString().trim()}, ` +
     `nft ${execFileSync('nft', ['--version']).toString().trim()}`);
   const main = await ours(SERVICES, CHANGES);
-  const lat = (l: Latency) => `p50 ${ms(l.p50)} ms p99 ${ms(l.p99)} ms${l.cpu50 !== undefined ? ` (CPU p50 ${ms(l.cpu50)} ms)` : ''}`;
   console.log(`ours: first full sync ${ms(main.full)} ms (CPU ${ms(main.fullCpu)} ms, ${main.written} operations), again ${ms(main.fullAgain)} ms; ` +
     `pod replaced ${lat(main.replace)}, scaled by one ${lat(main.scale)} (${CHANGES} each); RSS ${mib(main.rss)} MiB (peak ${mib(main.maxRss)} MiB)` +
     (main.heapState !== undefined ? `; live heap: the model ${mib(main.heapState)} MiB, with the backend ${mib(main.heapAfter!)} MiB` : ''));

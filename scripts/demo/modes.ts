@@ -6,6 +6,7 @@
 import { Genl, isNotFound } from '../../src/index.js';
 import { implementedModes } from '../../src/proxy/backend/registry.js';
 import type { ProxyMode } from '../../src/proxy/backend/backend.js';
+import { iptablesMode } from './mode-iptables.js';
 import { ipvsMode } from './mode-ipvs.js';
 import { nftablesMode } from './mode-nftables.js';
 
@@ -88,4 +89,5 @@ export async function missingFor(mode: ProxyMode): Promise<string[]> {
 export const demoModes: Partial<Record<ProxyMode, DemoMode>> = {
   nftables: nftablesMode,
   ipvs: ipvsMode,
+  iptables: iptablesMode,
 };

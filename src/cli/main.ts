@@ -10,17 +10,19 @@
 // would clash with numeric), `-h`/`--help` is help.
 import { Command, CommanderError } from 'commander';
 
+import { iptablesCommand } from './iptables.js';
 import { ipvsCommand } from './ipvs.js';
 import { nftCommand } from './nft.js';
 import { commandPath, subcommand, UsageError, usageLines } from './usage.js';
 
 /** The whole command tree; `run` and the tests parse with it. */
 function program(): Command {
-  const root = subcommand('dataplane', 'Read-only views of the Linux dataplane (IPVS, nftables) over netlink, with no tools needed.')
+  const root = subcommand('dataplane', 'Read-only views of the Linux dataplane (IPVS, nftables, legacy iptables) straight from the kernel, with no tools needed.')
     .usage('<command> [options]')
     .helpCommand('help [command]', 'print help for a command')
     .addHelpText('after', '\nEvery command takes --help. Exit status: 0 done, 1 the operation failed, 2 bad usage.');
   root.addCommand(ipvsCommand());
+  root.addCommand(iptablesCommand());
   root.addCommand(nftCommand());
   return root;
 }

@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 
 import type { Family } from '../nft/enums.js';
+import { nftTextBytes } from '../nft/text.js';
 import { NETNS_FLAGS, NETNS_HELP, subcommand, UsageError } from './usage.js';
 
 const FAMILIES: readonly string[] = ['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev'];
@@ -52,7 +53,7 @@ async function listRuleset(cmd: Command, a: string | undefined, b: string | unde
     if (rs === undefined || (table !== undefined && rs.tables.length === 0)) {
       throw new Error(`no such table: ${family !== undefined ? `${family} ` : ''}${table}`);
     }
-    process.stdout.write(rs.toString());
+    process.stdout.write(nftTextBytes(rs.toString()));
   } finally {
     await nft.close();
   }

@@ -1,6 +1,7 @@
 // The IPVS API shared by the kernel-backed Ipvs and the in-memory FakeIpvs:
 // validation into wire ops (before anything is sent), results back into
 // public types. Subclasses only execute wire ops.
+import { denseArray } from '../check.js';
 import { NetlinkError } from '../errors.js';
 import { daemonFromWire, daemonRole, daemonWire, type Daemon, type DaemonRole, type DaemonSpec } from './daemon.js';
 import { destKeyWire, destWire, type Dest, type DestKey, type DestSpec } from './dest.js';
@@ -44,7 +45,7 @@ const WIRE_OP = { addService: 'addService', updateService: 'editService', delete
 
 /** Validates one bulk operation into its wire op (throws TypeError/RangeError). */
 export function operationWire(o: IpvsOperation, what: string): IpvsOpWire {
-  if (typeof o !== 'object' || o === null || !(o.op in WIRE_OP)) throw new TypeError(`${what}.op must be one of ${Object.keys(WIRE_OP).join(', ')}`);
+  if (typeof o !== 'object' || o === null || typeof o.op !== 'string' || !Object.hasOwn(WIRE_OP, o.op)) throw new TypeError(`${what}.op must be one of ${Object.keys(WIRE_OP).join(', ')}`);
   switch (o.op) {
     case 'addService':
     case 'updateService':
@@ -143,12 +144,14 @@ export abstract class IpvsClient {
    * with a TypeError/RangeError and nothing is sent. Equivalent to: `ipvsadm -R`.
    */
   async apply(operations: IpvsOperation[]): Promise<IpvsOperationResult[]> {
-    if (!Array.isArray(operations)) throw new TypeError('operations must be an array');
-    const ops = operations.map((o, i) => operationWire(o, `operations[${i}]`));
+    // A plain loop, not map(): map() skips holes, which would reach the binding as all-zero ops.
+    const given = denseArray<IpvsOperation>(operations, 'operations');
+    const ops: IpvsOpWire[] = [];
+    for (let i = 0; i < given.length; i++) ops.push(operationWire(given[i]!, `operations[${i}]`));
     if (ops.length === 0) return [];
     const results = await this.exec('ipvs.apply', ops);
     return results.map((r, i) => {
-      const op = operations[i]!.op;
+      const op = given[i]!.op;
       return r.error === undefined ? { op } : { op, error: new NetlinkError(`ipvs.${op}`, r.error) };
     });
   }

@@ -1,4 +1,5 @@
 // IPVS connection-synchronisation daemons: public types and wire conversion.
+import { own, show } from '../check.js';
 import { checkPort, checkU32, ipFamily } from './service.js';
 import { AF_INET, AF_INET6, type DaemonOut, type DaemonWire } from './wire.js';
 
@@ -35,8 +36,8 @@ export interface Daemon {
 export const STATE: Record<DaemonRole, number> = { master: 1, backup: 2 };
 
 export function daemonRole(role: unknown): number {
-  const s = typeof role === 'string' ? STATE[role as DaemonRole] : undefined;
-  if (s === undefined) throw new TypeError(`daemon role must be 'master' or 'backup': ${JSON.stringify(role)}`);
+  const s = own(STATE, role);
+  if (s === undefined) throw new TypeError(`daemon role must be 'master' or 'backup': ${show(role)}`);
   return s;
 }
 
@@ -44,7 +45,7 @@ export function daemonWire(spec: DaemonSpec): DaemonWire {
   if (typeof spec !== 'object' || spec === null) throw new TypeError('daemon must be an object');
   const state = daemonRole(spec.role);
   if (typeof spec.interface !== 'string' || !/^[^\s/:\0]{1,15}$/.test(spec.interface)) {
-    throw new TypeError(`daemon.interface: invalid interface name ${JSON.stringify(spec.interface)}`);
+    throw new TypeError(`daemon.interface: invalid interface name ${show(spec.interface)}`);
   }
   const w: DaemonWire = { state, ifname: spec.interface, syncid: spec.syncId === undefined ? 0 : checkU32(spec.syncId, 'daemon.syncId', 255) };
   if (spec.maxLength !== undefined) w.maxlen = checkU32(spec.maxLength, 'daemon.maxLength', 65535);

@@ -1,5 +1,6 @@
 // IPVS real servers (destinations): public types, validation into the wire shape, and back.
 import type { IpFamily } from '../addr.js';
+import { own, show } from '../check.js';
 import { checkPort, checkU32, ipFamily } from './service.js';
 import type { Stats } from './stats.js';
 import { AF_INET, AF_INET6, type DestWire, type ServiceWire } from './wire.js';
@@ -72,8 +73,8 @@ export function destKeyWire(svc: ServiceWire, key: DestKey, what = 'dest'): Dest
 export function destWire(svc: ServiceWire, spec: DestSpec, what = 'dest'): DestWire {
   const w = destKeyWire(svc, spec, what);
   const forward = spec.forward ?? 'route';
-  const fwd = FORWARD[forward];
-  if (fwd === undefined) throw new TypeError(`${what}.forward must be one of ${FORWARD_NAMES.join(', ')}: ${JSON.stringify(spec.forward)}`);
+  const fwd = own(FORWARD, forward);
+  if (fwd === undefined) throw new TypeError(`${what}.forward must be one of ${FORWARD_NAMES.join(', ')}: ${show(spec.forward)}`);
   if (w.af !== svc.af && forward !== 'tunnel') {
     throw new TypeError(`${what}: an IPv${w.af === AF_INET6 ? 6 : 4} real server behind an IPv${svc.af === AF_INET6 ? 6 : 4} service needs forward 'tunnel'`);
   }
@@ -86,9 +87,10 @@ export function destWire(svc: ServiceWire, spec: DestSpec, what = 'dest'): DestW
   if (spec.tunnel !== undefined) {
     if (forward !== 'tunnel') throw new TypeError(`${what}.tunnel needs forward 'tunnel'`);
     const t = spec.tunnel;
-    const type = TUNNEL[t.type];
-    if (type === undefined) throw new TypeError(`${what}.tunnel.type must be ipip, gue or gre: ${JSON.stringify(t.type)}`);
-    const csum = t.checksum === undefined ? 0 : CSUM[t.checksum];
+    if (typeof t !== 'object' || t === null) throw new TypeError(`${what}.tunnel must be an object`);
+    const type = own(TUNNEL, t.type);
+    if (type === undefined) throw new TypeError(`${what}.tunnel.type must be ipip, gue or gre: ${show(t.type)}`);
+    const csum = t.checksum === undefined ? 0 : own(CSUM, t.checksum);
     if (csum === undefined) throw new TypeError(`${what}.tunnel.checksum must be none, csum or remcsum`);
     if (t.type === 'gue') {
       if (t.port === undefined || checkPort(t.port, `${what}.tunnel.port`) === 0) throw new RangeError(`${what}.tunnel.port is required for GUE (1..65535)`);

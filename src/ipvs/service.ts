@@ -2,6 +2,7 @@
 import { isIP } from 'node:net';
 
 import type { IpFamily } from '../addr.js';
+import { own, show } from '../check.js';
 import type { Stats } from './stats.js';
 import { AF_INET, AF_INET6, IPPROTO, type ServiceWire } from './wire.js';
 
@@ -79,17 +80,17 @@ const SCHED_BITS: Record<SchedulerFlag, number> = {
 const NAME = /^[\x21-\x7e]{1,15}$/;  // IP_VS_SCHEDNAME_MAXLEN / IP_VS_PENAME_MAXLEN, NUL included
 
 export function checkPort(v: unknown, what = 'port'): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535) throw new RangeError(`${what} must be an integer 0..65535: ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535) throw new RangeError(`${what} must be an integer 0..65535: ${show(v)}`);
   return v;
 }
 
 export function checkU32(v: unknown, what: string, max = 0xffffffff): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`${what} must be an integer 0..${max}: ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`${what} must be an integer 0..${max}: ${show(v)}`);
   return v;
 }
 
 function checkName(v: unknown, what: string): string {
-  if (typeof v !== 'string' || !NAME.test(v)) throw new TypeError(`${what} must be 1..15 printable characters: ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !NAME.test(v)) throw new TypeError(`${what} must be 1..15 printable characters: ${show(v)}`);
   return v;
 }
 
@@ -99,7 +100,7 @@ function checkName(v: unknown, what: string): string {
  */
 export function ipFamily(v: unknown, what: string): IpFamily {
   const f = typeof v === 'string' && !v.includes('%') ? isIP(v) : 0;
-  if (f === 0) throw new TypeError(`${what}: not an IPv4 or IPv6 address: ${JSON.stringify(v)}`);
+  if (f === 0) throw new TypeError(`${what}: not an IPv4 or IPv6 address: ${show(v)}`);
   return f as IpFamily;
 }
 
@@ -115,8 +116,8 @@ export function serviceKeyWire(key: ServiceKey, what = 'service'): ServiceWire {
     return { af: family === 6 ? AF_INET6 : AF_INET, protocol: 0, port: 0, fwmark };
   }
   const k = key as AddressKey;
-  const protocol = IPPROTO[k.protocol];
-  if (typeof k.protocol !== 'string' || protocol === undefined) throw new TypeError(`${what}.protocol must be 'tcp', 'udp' or 'sctp': ${JSON.stringify(k.protocol)}`);
+  const protocol = own(IPPROTO, k.protocol);
+  if (typeof k.protocol !== 'string' || protocol === undefined) throw new TypeError(`${what}.protocol must be 'tcp', 'udp' or 'sctp': ${show(k.protocol)}`);
   const family = ipFamily(k.address, `${what}.address`);
   return { af: family === 6 ? AF_INET6 : AF_INET, protocol, addr: k.address, port: checkPort(k.port, `${what}.port`), fwmark: 0 };
 }
@@ -154,8 +155,8 @@ export function serviceWire(spec: ServiceSpec, what = 'service'): ServiceWire {
   if (spec.schedulerFlags !== undefined) {
     if (!Array.isArray(spec.schedulerFlags)) throw new TypeError(`${what}.schedulerFlags must be an array`);
     for (const f of spec.schedulerFlags) {
-      const bit = SCHED_BITS[f];
-      if (bit === undefined) throw new TypeError(`${what}.schedulerFlags: unknown flag ${JSON.stringify(f)}`);
+      const bit = own(SCHED_BITS, f);
+      if (bit === undefined) throw new TypeError(`${what}.schedulerFlags: unknown flag ${show(f)}`);
       flags |= bit;
     }
   }

@@ -7,6 +7,9 @@
 //   rule('ip', 'kube-proxy', 'services',
 //     vmap(['ip daddr', 'meta l4proto', 'th dport'], 'service-ips'))
 import { parseCidr } from '../addr.js';
+import { boolean, denseArray, integer, own, plainObject, show } from '../check.js';
+import { checkName } from './names.js';
+import { checkVerdict } from './expr/data.js';
 import { encodeKey, keyLength, type Value } from './datatypes.js';
 import type { Family } from './enums.js';
 import type { Expression } from './expr/index.js';
@@ -50,6 +53,13 @@ function prefixBytes(len: number, plen: number): Uint8Array {
   return m;
 }
 
+// The cmp op of a match's operator (TypeError for anything else).
+function cmpOp(op: unknown, what: string): 'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 'gte' {
+  const c = own(CMP, op);
+  if (c === undefined) throw new TypeError(`${what}: op must be one of ${Object.keys(CMP).join(' ')}, got ${show(op)}`);
+  return c;
+}
+
 /**
  * A match on one field: `ip saddr 10.0.0.0/8`, `tcp dport 80`, `tcp dport 1000-2000`
  * (pass [1000, 2000]), `meta l4proto tcp`, `iifname "eth0"`, `meta mark 0x4000`,
@@ -59,6 +69,11 @@ function prefixBytes(len: number, plen: number): Uint8Array {
  */
 export function match(name: FieldName, value: Value | [Value, Value], op: Op = '=='): Expression[] {
   const f = field(name);
+  cmpOp(op, 'match');
+  const scalar = (v: unknown): boolean => typeof v === 'string' || typeof v === 'number';
+  if (!(scalar(value) || (Array.isArray(value) && value.length === 2 && scalar(value[0]) && scalar(value[1])))) {
+    throw new TypeError(`match: ${name} takes a string, a number or a [from, to] pair, got ${show(value)}`);
+  }
   const load = f.load(R1) as Expression & { len?: number };
   const out: Expression[] = [...dependency(name)];
   if (f.mask !== undefined) {
@@ -69,12 +84,12 @@ export function match(name: FieldName, value: Value | [Value, Value], op: Op = '
     const len = f.mask.length;
     const data = Buffer.alloc(len);
     data.writeUIntBE(n * 2 ** f.shift!, 0, len);
-    out.push(load, { type: 'bitwise', sreg: R1, dreg: R1, op: 'mask_xor', len, mask: f.mask, xor: new Uint8Array(len) }, { type: 'cmp', sreg: R1, op: CMP[op], data });
+    out.push(load, { type: 'bitwise', sreg: R1, dreg: R1, op: 'mask_xor', len, mask: f.mask, xor: new Uint8Array(len) }, { type: 'cmp', sreg: R1, op: cmpOp(op, 'match'), data });
     return out;
   }
   if (Array.isArray(value)) {
     if (op !== '==' && op !== '!=') throw new TypeError('match: ranges take == or !=');
-    out.push(load, { type: 'range', sreg: R1, op: CMP[op] as 'eq' | 'neq', from: f.type.parse(value[0]), to: f.type.parse(value[1]) });
+    out.push(load, { type: 'range', sreg: R1, op: cmpOp(op, 'match') as 'eq' | 'neq', from: f.type.parse(value[0]), to: f.type.parse(value[1]) });
     return out;
   }
   if (typeof value === 'string' && value.includes('/') && (f.type.name === 'ipv4_addr' || f.type.name === 'ipv6_addr')) {
@@ -83,18 +98,18 @@ export function match(name: FieldName, value: Value | [Value, Value], op: Op = '
     if (c.prefixLength % 8 === 0 && c.prefixLength < len * 8) {
       // nft compares only the prefix bytes: `ip daddr 127.0.0.0/8` loads 1 byte.
       const n = c.prefixLength / 8;
-      out.push({ ...(load as object), len: n } as Expression, { type: 'cmp', sreg: R1, op: CMP[op], data: c.bytes.subarray(0, n) });
+      out.push({ ...(load as object), len: n } as Expression, { type: 'cmp', sreg: R1, op: cmpOp(op, 'match'), data: c.bytes.subarray(0, n) });
       return out;
     }
     if (c.prefixLength < len * 8) {
       const mask = prefixBytes(len, c.prefixLength);
       out.push(load, { type: 'bitwise', sreg: R1, dreg: R1, len, mask, xor: new Uint8Array(len) },
-        { type: 'cmp', sreg: R1, op: CMP[op], data: c.bytes.map((b, i) => b & mask[i]!) });
+        { type: 'cmp', sreg: R1, op: cmpOp(op, 'match'), data: c.bytes.map((b, i) => b & mask[i]!) });
       return out;
     }
     value = value.slice(0, value.indexOf('/'));
   }
-  out.push(load, { type: 'cmp', sreg: R1, op: CMP[op], data: f.type.parse(value) });
+  out.push(load, { type: 'cmp', sreg: R1, op: cmpOp(op, 'match'), data: f.type.parse(value) });
   return out;
 }
 
@@ -102,10 +117,12 @@ export function match(name: FieldName, value: Value | [Value, Value], op: Op = '
 export function ctState(...states: ('new' | 'established' | 'related' | 'invalid' | 'untracked')[]): Expression[] {
   const bits: Record<string, number> = { invalid: 1, established: 2, related: 4, new: 8, untracked: 64 };
   let m = 0;
-  for (const s of states) {
-    if (bits[s] === undefined) throw new TypeError(`unknown ct state ${JSON.stringify(s)}`);
-    m |= bits[s]!;
-  }
+  denseArray(states, 'ctState: states').forEach((s, i) => {
+    const bit = own(bits, s);
+    if (bit === undefined) throw new TypeError(`ctState: states[${i}]: unknown ct state ${show(s)} (${Object.keys(bits).join(', ')})`);
+    m |= bit;
+  });
+  if (states.length === 0) throw new TypeError('ctState: at least one state is needed');
   const mask = Buffer.alloc(4);
   mask.writeUInt32LE(m);
   return [{ type: 'ct', key: 'state', dreg: R1 }, { type: 'bitwise', sreg: R1, dreg: R1, len: 4, mask, xor: new Uint8Array(4) },
@@ -114,15 +131,26 @@ export function ctState(...states: ('new' | 'established' | 'related' | 'invalid
 
 /** `meta mark & MASK == VALUE` (`== 0` with value 0: the bit is clear). */
 export function markMasked(mask: number, value: number, op: '==' | '!=' = '=='): Expression[] {
+  integer(mask, 'markMasked: mask', 0, 0xffffffff);
+  integer(value, 'markMasked: value', 0, 0xffffffff);
+  if (op !== '==' && op !== '!=') throw new TypeError(`markMasked: op must be == or !=, got ${show(op)}`);
   const le = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n >>> 0); return b; };
   return [{ type: 'meta', key: 'mark', dreg: R1 }, { type: 'bitwise', sreg: R1, dreg: R1, len: 4, op: 'mask_xor', mask: le(mask), xor: le(0) },
-    { type: 'cmp', sreg: R1, op: CMP[op], data: le(value) }];
+    { type: 'cmp', sreg: R1, op: cmpOp(op, 'markMasked'), data: le(value) }];
+}
+
+// A single field name or a list of them, as a list (TypeError for anything else).
+function fieldNames(names: unknown, what: string): FieldName[] {
+  const ns = Array.isArray(names) ? denseArray<FieldName>(names, what) : [names as FieldName];
+  if (ns.length === 0) throw new TypeError(`${what}: at least one field is needed`);
+  ns.forEach((n, i) => { if (typeof n !== 'string') throw new TypeError(`${what}[${i}]: expected a field name like 'ip daddr', got ${show(n)}`); });
+  return ns;
 }
 
 /** Loads fields into consecutive registers as a (possibly concatenated) key; returns the loads. */
 export function loadKey(names: FieldName[]): Expression[] {
   let word = 0;
-  return names.map((n) => {
+  return fieldNames(names, 'key fields').map((n) => {
     const f = field(n);
     const e = f.load(keyReg(word));
     word += ((f.type.len + 3) & ~3) / 4;
@@ -132,13 +160,16 @@ export function loadKey(names: FieldName[]): Expression[] {
 
 /** `KEY @set` (membership) or `KEY != @set`. */
 export function inSet(names: FieldName | FieldName[], set: string, negate = false): Expression[] {
-  const ns = Array.isArray(names) ? names : [names];
+  boolean(negate, 'inSet: negate');
+  checkName(set, 'inSet: set');
+  const ns = fieldNames(names, 'inSet: names');
   return [...loadKey(ns), { type: 'lookup', set, sreg: R1, ...(negate ? { flags: U.NFT_LOOKUP_F_INV } : {}) }];
 }
 
 /** `KEY vmap @map`: jump/goto by a verdict map. */
 export function vmap(names: FieldName | FieldName[], map: string): Expression[] {
-  const ns = Array.isArray(names) ? names : [names];
+  checkName(map, 'vmap: map');
+  const ns = fieldNames(names, 'vmap: names');
   return [...loadKey(ns), { type: 'lookup', set: map, sreg: R1, dreg: U.NFT_REG_VERDICT }];
 }
 
@@ -147,6 +178,9 @@ export function vmap(names: FieldName | FieldName[], map: string): Expression[] 
  * chains (an anonymous verdict map made with the rule).
  */
 export function numgenVmap(targets: Verdict[], mode: 'random' | 'inc' = 'random'): Expression[] {
+  if (denseArray(targets, 'numgenVmap: targets').length === 0) throw new RangeError('numgenVmap: targets must not be empty');
+  if (mode !== 'random' && mode !== 'inc') throw new TypeError(`numgenVmap: mode must be random or inc, got ${show(mode)}`);
+  targets.forEach((v, i) => verdictOf(v, `numgenVmap: targets[${i}]`));
   const elements: SetElement[] = targets.map((v, i) => ({ key: i, verdict: v }));
   const lookup: InlineLookup = { type: 'lookup', sreg: R1, dreg: U.NFT_REG_VERDICT, set: { type: 'integer', map: 'verdict', elements } };
   return [{ type: 'numgen', dreg: R1, modulus: targets.length, mode, offset: 0 }, lookup as unknown as Expression];
@@ -154,11 +188,22 @@ export function numgenVmap(targets: Verdict[], mode: 'random' | 'inc' = 'random'
 
 /** `update @set { KEY }` (refresh or add, with the set's timeout), or `add @set { KEY timeout T }`. */
 export function updateSet(set: string, names: FieldName | FieldName[], options: { op?: 'add' | 'update'; timeoutMs?: number } = {}): Expression[] {
-  const ns = Array.isArray(names) ? names : [names];
+  checkName(set, 'updateSet: set');
+  const ns = fieldNames(names, 'updateSet: names');
+  plainObject(options, 'updateSet: options');
+  if (options.op !== undefined && options.op !== 'add' && options.op !== 'update') throw new TypeError(`updateSet: options.op must be add or update, got ${show(options.op)}`);
+  if (options.timeoutMs !== undefined) integer(options.timeoutMs, 'updateSet: options.timeoutMs', 0, 2 ** 48);
   return [...loadKey(ns), { type: 'dynset', set, op: options.op ?? 'update', sregKey: R1, ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}) }];
 }
 
-export const verdict = (v: Verdict): Expression => ({ type: 'immediate', dreg: U.NFT_REG_VERDICT, data: v });
+// A verdict's kind and chain, checked (a plain object, not a class instance).
+function verdictOf(v: Verdict, what: string): Verdict {
+  plainObject(v, what);
+  return checkVerdict(v, what);
+}
+
+/** An immediate verdict (`accept`, `jump CHAIN`, ...). */
+export const verdict = (v: Verdict): Expression => ({ type: 'immediate', dreg: U.NFT_REG_VERDICT, data: verdictOf(v, 'verdict') });
 /** `accept` */
 export const accept = (): Expression => verdict({ kind: 'accept' });
 /** `drop` */
@@ -172,7 +217,7 @@ export const goto = (chain: string): Expression => verdict({ kind: 'goto', chain
 /** `counter` (sent without values, as nft sends it; the kernel starts at 0) */
 export const counter = (): Expression => ({ type: 'counter' });
 /** `flow add @FLOWTABLE`: offload the connection to a flowtable of the rule's table (forward chains only). */
-export const flowAdd = (flowtable: string): Expression => ({ type: 'flow_offload', flowtable });
+export const flowAdd = (flowtable: string): Expression => ({ type: 'flow_offload', flowtable: checkName(flowtable, 'flowAdd: flowtable') });
 
 /** `dnat to ADDR[:PORT]` (ip or ip6 by the address). */
 export function dnat(address: string, port?: number, options: { flags?: number; family?: 'ip' | 'ip6' } = {}): Expression[] {
@@ -184,8 +229,14 @@ export function snat(address: string, port?: number, options: { flags?: number; 
   return natTo('snat', address, port, options);
 }
 
-function natTo(kind: 'snat' | 'dnat', address: string, port: number | undefined, options: { flags?: number }): Expression[] {
+function natTo(kind: 'snat' | 'dnat', address: string, port: number | undefined, options: { flags?: number; family?: 'ip' | 'ip6' }): Expression[] {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${kind}: options must be an object, got ${show(options)}`);
+  if (port !== undefined) integer(port, `${kind}: port`, 0, 0xffff);
+  if (options.flags !== undefined) integer(options.flags, `${kind}: options.flags`, 0, 0xffffffff);
   const a = parseCidr(address, kind);
+  if (options.family !== undefined && options.family !== (a.family === 4 ? 'ip' : 'ip6')) {
+    throw new TypeError(`${kind}: options.family ${show(options.family)} does not match the address ${show(address)}`);
+  }
   // As nft sends it: min registers only; the kernel fills in max and NF_NAT_RANGE_MAP_IPS.
   const out: Expression[] = [{ type: 'immediate', dreg: R1, data: a.bytes }];
   let flags = options.flags ?? 0;
@@ -206,12 +257,17 @@ export const NAT_FLAGS = { random: U.NF_NAT_RANGE_PROTO_RANDOM, persistent: U.NF
 
 /** `masquerade [random|persistent|fully-random]`. */
 export function masquerade(...flags: (keyof typeof NAT_FLAGS)[]): Expression {
-  const f = flags.reduce((n, x) => n | NAT_FLAGS[x], 0);
+  const f = flags.reduce((n, x, i) => {
+    const bit = own(NAT_FLAGS, x);
+    if (bit === undefined) throw new TypeError(`masquerade: flags[${i}]: unknown flag ${show(x)} (${Object.keys(NAT_FLAGS).join(', ')})`);
+    return n | bit;
+  }, 0);
   return f === 0 ? { type: 'masq' } : { type: 'masq', flags: f };
 }
 
 /** `meta mark set meta mark | BITS` (kube-proxy's masquerade marking). */
 export function orMark(bits: number): Expression[] {
+  integer(bits, 'orMark: bits', 0, 0xffffffff);
   const le = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n >>> 0); return b; };
   return [{ type: 'meta', key: 'mark', dreg: R1 }, { type: 'bitwise', sreg: R1, dreg: R1, op: 'mask_xor', len: 4, mask: le(~bits), xor: le(bits) },
     { type: 'meta', key: 'mark', sreg: R1 }];
@@ -219,6 +275,7 @@ export function orMark(bits: number): Expression[] {
 
 /** `meta mark set VALUE`. */
 export function setMark(value: number): Expression[] {
+  integer(value, 'setMark: value', 0, 0xffffffff);
   const b = Buffer.alloc(4);
   b.writeUInt32LE(value >>> 0);
   return [{ type: 'immediate', dreg: R1, data: b }, { type: 'meta', key: 'mark', sreg: R1 }];
@@ -237,24 +294,32 @@ export function reject(kind: 'icmp port-unreachable' | 'tcp reset' | 'icmpx port
     case 'tcp reset': return { type: 'reject', rejectType: 'tcp reset', code: 0 };
     case 'icmpx port-unreachable': return { type: 'reject', rejectType: 'icmpx', code: U.NFT_REJECT_ICMPX_PORT_UNREACH };
     case 'icmpx admin-prohibited': return { type: 'reject', rejectType: 'icmpx', code: U.NFT_REJECT_ICMPX_ADMIN_PROHIBITED };
-    default: return { type: 'reject', rejectType: 'icmp', code: 3 };
+    case 'icmp port-unreachable': return { type: 'reject', rejectType: 'icmp', code: 3 };
+    default: throw new TypeError(`reject: unknown kind ${show(kind)} (icmp port-unreachable, tcp reset, icmpx port-unreachable, icmpx admin-prohibited)`);
   }
 }
 
 /** `log [prefix "..."]`. */
 export function log(prefix?: string): Expression {
+  if (prefix !== undefined && (typeof prefix !== 'string' || prefix.includes('\0') || Buffer.byteLength(prefix) > 127)) {
+    throw new TypeError(`log: prefix must be a string of at most 127 bytes without NUL, got ${show(prefix)}`);
+  }
   return prefix === undefined ? { type: 'log' } : { type: 'log', prefix };
 }
 
 /** `limit rate N/second [burst B packets]`. */
 export function limit(rate: number, per: 'second' | 'minute' | 'hour' | 'day' = 'second', burst = 5): Expression {
-  const unit = { second: 1, minute: 60, hour: 3600, day: 86400 }[per];
+  const unit = own({ second: 1, minute: 60, hour: 3600, day: 86400 }, per);
+  if (unit === undefined) throw new TypeError(`limit: per must be second, minute, hour or day, got ${show(per)}`);
+  integer(rate, 'limit: rate', 1, Number.MAX_SAFE_INTEGER);
+  integer(burst, 'limit: burst', 0, 0xffffffff);
   return { type: 'limit', rate, unit, burst, limitType: 'packets', flags: 0 };
 }
 
 /** An element key for a set of these fields (validates widths). */
 export function key(names: FieldName[], values: Value[]): Uint8Array {
-  const parts = names.map((n) => field(n).type);
+  const parts = fieldNames(names, 'key: names').map((n) => field(n).type);
+  if (denseArray(values, 'key: values').length !== parts.length) throw new TypeError(`key: ${parts.length} fields but ${values.length} values`);
   const b = encodeKey(parts, values);
   if (b.length !== keyLength(parts)) throw new TypeError('key: wrong width');
   return b;

@@ -1,10 +1,11 @@
 // Chains: base chains attached to a hook (`type nat hook prerouting priority
 // dstnat; policy accept;`, `type filter hook ingress device eth0 priority 0;`)
 // and regular chains reached by jump/goto.
+import { show } from '../check.js';
 import { checkDevice, checkDevices, decodeDevices, encodeDevices } from './devices.js';
 import { FAMILIES, hooksOf, type Family, type Hook } from './enums.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
-import { checkComment, commentOf, commentUserdata } from './udata.js';
+import { checkComment, commentOf, commentUserdata, checkUserdata } from './udata.js';
 import * as U from './uapi.js';
 import { attrLen, attrTable, attrType, be32, be32At, be64NumberAt, nextAttr, str, strAt, type NameCache, type NfMessage, type Writer } from './wire.js';
 
@@ -43,19 +44,21 @@ export function isBaseChain(c: Chain): boolean {
 
 export function validateChain(c: Chain, where: string): void {
   checkFamily(c.family, where);
+  if (c.userdata !== undefined) checkUserdata(c.userdata, where);
   checkName(c.table, `${where}: table`);
   checkName(c.name, `${where}: chain`);
   if (c.comment !== undefined) checkComment(c.comment, where);
   const base = c.hook !== undefined || c.type !== undefined || c.priority !== undefined || c.policy !== undefined;
   if (!base) return;
-  if (c.type === undefined || !TYPES.includes(c.type)) throw new NftValidationError(`${where}: unknown chain type ${JSON.stringify(c.type)} (filter, nat, route)`);
+  if (c.type === undefined || !TYPES.includes(c.type)) throw new NftValidationError(`${where}: unknown chain type ${show(c.type)} (filter, nat, route)`);
   if (c.hook === undefined || !hooksOf(c.family).byName.has(c.hook)) {
-    throw new NftValidationError(`${where}: unknown hook ${JSON.stringify(c.hook)} for family ${c.family} (${[...hooksOf(c.family).byName.keys()].join(', ')})`);
+    throw new NftValidationError(`${where}: unknown hook ${show(c.hook)} for family ${c.family} (${[...hooksOf(c.family).byName.keys()].join(', ')})`);
   }
   if (c.priority === undefined || !Number.isInteger(c.priority) || c.priority < -0x80000000 || c.priority > 0x7fffffff) {
     throw new NftValidationError(`${where}: base chain needs an integer priority`);
   }
   if (c.policy !== undefined && c.policy !== 'accept' && c.policy !== 'drop') throw new NftValidationError(`${where}: policy must be accept or drop`);
+  if (c.devices !== undefined && !Array.isArray(c.devices)) throw new NftValidationError(`${where}: devices must be an array, got ${show(c.devices)}`);
   if (c.family === 'netdev' && c.device === undefined && (c.devices === undefined || c.devices.length === 0)) {
     throw new NftValidationError(`${where}: netdev base chains need a device`);
   }
@@ -63,7 +66,7 @@ export function validateChain(c: Chain, where: string): void {
   if (c.devices !== undefined) checkDevices(c.devices, where);
   // Both are given when a listing has one device (the kernel lists it both ways); otherwise one of them says it.
   if (c.device !== undefined && c.devices !== undefined && c.devices.length > 0 && !(c.devices.length === 1 && c.devices[0] === c.device)) {
-    throw new NftValidationError(`${where}: device ${JSON.stringify(c.device)} and devices ${JSON.stringify(c.devices)} disagree`);
+    throw new NftValidationError(`${where}: device ${show(c.device)} and devices ${show(c.devices)} disagree`);
   }
   if (c.flags !== undefined) checkUint(c.flags, 0xffffffff, `${where}: chain flags`);
 }

@@ -2,6 +2,7 @@
 // in bytes, how it is written in nft syntax, and what nft needs to print it
 // (byte order, size in bits, base type, symbols, number format). The ids
 // are nft's own (datatype.h); concatenated types combine them 6 bits at a time.
+import { own, show } from '../check.js';
 import { formatIp, tryParseIp } from '../addr.js';
 import * as S from './symbols.js';
 
@@ -85,9 +86,10 @@ function integer(name: string, id: number, len: number, order: ByteOrder, extra:
     name, id, len, order, bits: len * 8, printer: 'integer', base: INTEGER, ...extra,
     parse(v) {
       if (typeof v === 'string') {
-        if (accepted?.[v] !== undefined) return intBytes(accepted[v]!, len, order, name);
+        const known = accepted !== undefined ? own(accepted, v) : undefined;
+        if (known !== undefined) return intBytes(known, len, order, name);
         if (/^(0x[0-9a-f]+|\d+)$/i.test(v)) return intBytes(Number(v), len, order, name);
-        throw new TypeError(`${name}: cannot parse ${JSON.stringify(v)}`);
+        throw new TypeError(`${name}: cannot parse ${show(v)}`);
       }
       return intBytes(v, len, order, name);
     },
@@ -104,7 +106,7 @@ function address(name: string, id: number, family: 4 | 6): DataType {
     name, id, len, bits: len * 8, order: 'big', base: INTEGER, prefix: true, printer: family === 4 ? 'ipv4' : 'ipv6',
     parse(v) {
       const ip = typeof v === 'string' ? tryParseIp(v) : undefined;
-      if (ip === undefined || ip.family !== family) throw new TypeError(`${name}: not an IPv${family} address: ${JSON.stringify(v)}`);
+      if (ip === undefined || ip.family !== family) throw new TypeError(`${name}: not an IPv${family} address: ${show(v)}`);
       return ip.bytes;
     },
     format: (b) => formatIp(b),
@@ -115,7 +117,7 @@ function ifname(): DataType {
   const t: DataType = {
     name: 'ifname', id: 41, len: 16, bits: 128, order: 'host', base: STRING, printer: 'string',
     parse(v) {
-      if (typeof v !== 'string' || Buffer.byteLength(v) > 15) throw new TypeError(`ifname: not an interface name: ${JSON.stringify(v)}`);
+      if (typeof v !== 'string' || Buffer.byteLength(v) > 15) throw new TypeError(`ifname: not an interface name: ${show(v)}`);
       const b = Buffer.alloc(16);
       b.write(v);
       return b;
@@ -134,7 +136,7 @@ function etherAddr(): DataType {
   return {
     name: 'ether_addr', id: 9, len: 6, bits: 48, order: 'big', base: LLADDR, printer: 'lladdr',
     parse(v) {
-      if (typeof v !== 'string' || !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(v)) throw new TypeError(`ether_addr: ${JSON.stringify(v)}`);
+      if (typeof v !== 'string' || !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(v)) throw new TypeError(`ether_addr: ${show(v)}`);
       return Buffer.from(v.replace(/:/g, ''), 'hex');
     },
     format: (b) => Buffer.from(b).toString('hex').replace(/(..)(?!$)/g, '$1:'),
@@ -147,7 +149,7 @@ function basic(name: string, id: number, len: number, order: ByteOrder, printer:
     name, id, len, bits: len * 8, order, printer, ...(base !== undefined ? { base } : {}),
     parse(v) {
       if (typeof v === 'number' || /^(0x[0-9a-f]+|\d+)$/i.test(v)) return intBytes(Number(v), len, order, name);
-      throw new TypeError(`${name}: cannot parse ${JSON.stringify(v)}`);
+      throw new TypeError(`${name}: cannot parse ${show(v)}`);
     },
     format: (b) => bytesInt(b, order),
   };
@@ -227,7 +229,7 @@ const TYPE_BITS = 6;
 
 export function dataType(name: string): DataType {
   const t = BY_NAME.get(name);
-  if (t === undefined) throw new TypeError(`unknown data type ${JSON.stringify(name)}; known: ${[...BY_NAME.keys()].join(', ')}`);
+  if (t === undefined) throw new TypeError(`unknown data type ${show(name)}; known: ${[...BY_NAME.keys()].join(', ')}`);
   return t;
 }
 
@@ -297,6 +299,10 @@ export function keyLength(parts: DataType[]): number {
 /** Encodes a key of one or more parts; concatenations pad each part to 4 bytes. */
 export function encodeKey(parts: DataType[], v: Value | Value[], what = 'key'): Uint8Array {
   const values = Array.isArray(v) ? v : [v];
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (typeof x !== 'string' && typeof x !== 'number') throw new TypeError(`${what}${values.length > 1 ? `[${i}]` : ''}: expected a string or a number, got ${show(x)}`);
+  }
   if (values.length !== parts.length) throw new TypeError(`${what}: expected ${parts.length} value(s) for ${parts.map((p) => p.name).join(' . ')}, got ${values.length}`);
   if (parts.length === 1) return parts[0]!.parse(values[0]!);
   const out = Buffer.alloc(keyLength(parts));

@@ -6,6 +6,7 @@
 // order it was written. A name ending in `*` (`"veth*"`, kernel
 // 6.17+) matches every device with that prefix and travels as
 // NFTA_DEVICE_PREFIX, without the `*`.
+import { show } from '../check.js';
 import { NftValidationError } from './names.js';
 import * as U from './uapi.js';
 import { attrLen, attrType, DecodeError, nextAttr, strAt, type Writer } from './wire.js';
@@ -19,7 +20,7 @@ export const MAX_DEVICES = 256;
 export function checkDevice(d: unknown, what: string): string {
   const star = typeof d === 'string' ? d.indexOf('*') : -1;
   if (typeof d !== 'string' || d.length === 0 || d.includes('\0') || Buffer.byteLength(d) > 15 || d === '*' || (star >= 0 && star !== d.length - 1)) {
-    throw new NftValidationError(`${what}: bad device name ${JSON.stringify(d)} (1-15 bytes; a trailing * matches a prefix)`);
+    throw new NftValidationError(`${what}: bad device name ${show(d)} (1-15 bytes; a trailing * matches a prefix)`);
   }
   return d;
 }
@@ -31,7 +32,7 @@ export function checkDevices(ds: unknown, what: string): string[] {
   const seen = new Set<string>();
   for (const d of ds) {
     checkDevice(d, what);
-    if (seen.has(d as string)) throw new NftValidationError(`${what}: device ${JSON.stringify(d)} is listed twice`);
+    if (seen.has(d as string)) throw new NftValidationError(`${what}: device ${show(d)} is listed twice`);
     seen.add(d as string);
   }
   return ds as string[];

@@ -1,5 +1,6 @@
 // Kernel enums as lower-case names, derived from the uapi constants so the
 // numbers are never typed twice: NFT_META_L4PROTO <-> 'l4proto'.
+import { show } from '../check.js';
 import * as uapi from './uapi.js';
 
 /** A two-way map between a kernel enum's names and numbers. */
@@ -18,7 +19,7 @@ export class KernelEnum<N extends string = string> {
   number(v: N | number): number {
     if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
     const n = this.byName.get(v as string);
-    if (n === undefined) throw new TypeError(`unknown ${this.what} ${JSON.stringify(v)}; known: ${[...this.byName.keys()].join(', ')}`);
+    if (n === undefined) throw new TypeError(`unknown ${this.what} ${show(v)}; known: ${[...this.byName.keys()].join(', ')}`);
     return n;
   }
 

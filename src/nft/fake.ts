@@ -7,7 +7,7 @@
 import type { NativeErrorInfo } from '../errors.js';
 import type { Chain } from './chain.js';
 import type { Verdict } from './expr/data.js';
-import { NftCommitError, type CommitOptions, type ListFilter, type NftablesInterface } from './nftables.js';
+import { checkCommit, checkListFilter, NftCommitError, type CommitOptions, type ListFilter, type NftablesInterface } from './nftables.js';
 import type { Rule } from './rule.js';
 import { Ruleset } from './ruleset.js';
 import { setFlagBits, setUserdata, type NftSet, type SetElement } from './set.js';
@@ -51,6 +51,7 @@ export class FakeNftables implements NftablesInterface {
 
   async commit(tx: Transaction, options: CommitOptions = {}): Promise<void> {
     if (this.#closed) throw new Error('nft.commit: handle is closed');
+    checkCommit(tx, options);
     if (tx.error !== undefined) throw tx.error;
     for (const ref of tx.unknownSets()) {
       const s = this.#state.sets.find((x) => setKey(x) === setKey(ref));
@@ -88,6 +89,7 @@ export class FakeNftables implements NftablesInterface {
   }
 
   async list(filter: ListFilter = {}): Promise<Ruleset> {
+    checkListFilter(filter);
     const s = clone(this.#state);
     const keep = (o: { family: string; table?: string; name?: string }, isTable = false) =>
       (filter.family === undefined || o.family === filter.family) && (filter.table === undefined || (isTable ? o.name : o.table) === filter.table);

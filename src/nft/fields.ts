@@ -2,6 +2,7 @@
 // `vlan id`, `meta l4proto`, `ct state`, ...): which expression loads each,
 // and the data type of what it loads. The builders use it forwards, the
 // printer backwards.
+import { show } from '../check.js';
 import { dataType, fieldInteger, type DataType } from './datatypes.js';
 import type { Expression } from './expr/index.js';
 
@@ -130,7 +131,7 @@ export type FieldName =
 
 export function field(name: FieldName | string): Field {
   const f = BY_NAME.get(name);
-  if (f === undefined) throw new TypeError(`unknown field ${JSON.stringify(name)}; known: ${[...BY_NAME.keys()].join(', ')}`);
+  if (f === undefined) throw new TypeError(`unknown field ${show(name)}; known: ${[...BY_NAME.keys()].join(', ')}`);
   return f;
 }
 

@@ -10,6 +10,7 @@
 //
 // The kernel has them in ip, ip6 and inet tables only, always at the
 // netdev ingress hook of the listed devices.
+import { show } from '../check.js';
 import { FAMILIES, type Family } from './enums.js';
 import { checkDevices, decodeDevices, encodeDevices } from './devices.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
@@ -56,7 +57,7 @@ const INGRESS = 0;
 
 function checkFlowtableFamily(family: unknown, where: string): Family {
   checkFamily(family, where);
-  if (!FLOWTABLE_FAMILIES.includes(family as Family)) throw new NftValidationError(`${where}: flowtables exist in ip, ip6 and inet tables, not ${String(family)}`);
+  if (!FLOWTABLE_FAMILIES.includes(family as Family)) throw new NftValidationError(`${where}: flowtables exist in ip, ip6 and inet tables, not ${typeof family === 'string' ? family.slice(0, 40) : show(family)}`);
   return family as Family;
 }
 
@@ -66,9 +67,9 @@ export function validateFlowtable(f: Flowtable, where: string): void {
   checkFlowtableFamily(f.family, where);
   checkName(f.table, `${where}: table`);
   checkName(f.name, `${where}: flowtable`);
-  if (f.hook !== undefined && f.hook !== 'ingress') throw new NftValidationError(`${where}: a flowtable's hook is ingress, not ${JSON.stringify(f.hook)}`);
+  if (f.hook !== undefined && f.hook !== 'ingress') throw new NftValidationError(`${where}: a flowtable's hook is ingress, not ${show(f.hook)}`);
   if (f.priority !== undefined && (!Number.isInteger(f.priority) || f.priority < -0x80000000 || f.priority > 0x7fffffff)) {
-    throw new NftValidationError(`${where}: flowtable priority must be a 32-bit signed integer, got ${String(f.priority)}`);
+    throw new NftValidationError(`${where}: flowtable priority must be a 32-bit signed integer, got ${show(f.priority)}`);
   }
   if (f.devices !== undefined) checkDevices(f.devices, `${where}: flowtable`);
   if (f.flags !== undefined) flagBits(f.flags, where);
@@ -97,7 +98,7 @@ export function flagBits(flags: readonly FlowtableFlag[], where = 'flowtable'): 
   let bits = 0;
   for (const f of flags) {
     const b = FLAG_BITS[f as FlowtableFlag];
-    if (typeof f !== 'string' || b === undefined || !Object.hasOwn(FLAG_BITS, f)) throw new NftValidationError(`${where}: unknown flowtable flag ${JSON.stringify(f)} (offload, counter)`);
+    if (typeof f !== 'string' || b === undefined || !Object.hasOwn(FLAG_BITS, f)) throw new NftValidationError(`${where}: unknown flowtable flag ${show(f)} (offload, counter)`);
     if (bits & b) throw new NftValidationError(`${where}: flowtable flag ${f} given twice`);
     bits |= b;
   }

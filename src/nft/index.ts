@@ -16,4 +16,5 @@ export { DecodeError } from './wire.js';
 export { ExpressionError, knownExpressions, type Data, type Expression, type Verdict, type VerdictKind } from './expr/index.js';
 export type * from './expr/index.js';
 export { printExpressions, printRule, printRuleset, printTable, type PrintOptions } from './print.js';
+export { nftTextBytes } from './text.js';
 export * as nft from './builders.js';

@@ -11,7 +11,8 @@ import { Rtnl } from '../rtnl.js';
 import { decodeChainAt, type Chain } from './chain.js';
 import { FAMILIES, type Family } from './enums.js';
 import { decodeFlowtableAt, type Flowtable } from './flowtable.js';
-import { NftValidationError } from './names.js';
+import { checkFamily, checkName, NftValidationError } from './names.js';
+import { plainObject, show } from '../check.js';
 import { decodeObject, type NamedObject } from './object.js';
 import { namesInterfaces, type Expr } from './expr/spec.js';
 import { decodeRuleAt, type Rule, type RuleNames } from './rule.js';
@@ -85,6 +86,25 @@ export interface CommitOptions {
   generation?: number;
 }
 
+/** Validates a listing's filter (family, table and chain names); shared with FakeNftables. */
+export function checkListFilter(filter: unknown, what = 'list: filter'): ListFilter {
+  const f = plainObject(filter, what);
+  for (const k of Object.keys(f)) if (k !== 'family' && k !== 'table' && k !== 'chain') throw new NftValidationError(`${what}: unknown key ${show(k)} (family, table, chain)`);
+  if (f.family !== undefined) checkFamily(f.family, `${what}.family`);
+  if (f.table !== undefined) checkName(f.table, `${what}.table`);
+  if (f.chain !== undefined) checkName(f.chain, `${what}.chain`);
+  return f as ListFilter;
+}
+
+/** Validates commit()'s options and its transaction; shared with FakeNftables. */
+export function checkCommit(tx: unknown, options: unknown): void {
+  if (!(tx instanceof Transaction)) throw new TypeError(`commit: expected a Transaction, got ${show(tx)}`);
+  const o = plainObject(options, 'commit: options');
+  if (o.generation !== undefined && (typeof o.generation !== 'number' || !Number.isInteger(o.generation) || o.generation < 0 || o.generation > 0xffffffff)) {
+    throw new NftValidationError(`commit: options.generation must be a 32-bit unsigned integer, got ${show(o.generation)}`);
+  }
+}
+
 /** The interface Nftables and FakeNftables share. */
 export interface NftablesInterface {
   transaction(): Transaction;
@@ -145,11 +165,8 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
    * a refusal throws NftCommitError naming the operation. Equivalent to: `nft -f FILE`.
    */
   async commit(tx: Transaction, options: CommitOptions = {}): Promise<void> {
-    if (!(tx instanceof Transaction)) throw new TypeError('commit: expected a Transaction');
+    checkCommit(tx, options);
     if (tx.error !== undefined) throw tx.error;
-    if (options.generation !== undefined && (!Number.isInteger(options.generation) || options.generation < 0 || options.generation > 0xffffffff)) {
-      throw new NftValidationError('commit: generation must be a 32-bit unsigned integer');
-    }
     await this.#learnSets(tx);
     // An optimized batch first (same effect, less kernel work: see plan.ts);
     // if the kernel refuses it, the plain one, whose errors are the ones a
@@ -204,7 +221,7 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
    * Equivalent to: `nft list ruleset` / `nft list table FAMILY NAME`.
    */
   async list(filter: ListFilter = {}): Promise<Ruleset> {
-    return this.#read(filter, ALL);
+    return this.#read(checkListFilter(filter), ALL);
   }
 
   // What list() reads, minus the parts a narrower listing does not return:
@@ -364,17 +381,17 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
 
   /** Tables only. Equivalent to: `nft list tables`. */
   async listTables(filter: Pick<ListFilter, 'family'> = {}): Promise<Table[]> {
-    return (await this.#read(filter, NONE)).tables;
+    return (await this.#read(checkListFilter(filter, 'listTables: filter'), NONE)).tables;
   }
 
   /** Chains, optionally of one family/table. Equivalent to: `nft list chains`. */
   async listChains(filter: ListFilter = {}): Promise<Chain[]> {
-    return (await this.#read(filter, { ...NONE, chains: true })).chains;
+    return (await this.#read(checkListFilter(filter, 'listChains: filter'), { ...NONE, chains: true })).chains;
   }
 
   /** Rules, optionally of one family/table/chain. Equivalent to: `nft -a list chain FAMILY TABLE CHAIN`. */
   async listRules(filter: ListFilter = {}): Promise<Rule[]> {
-    return (await this.#read(filter, { ...NONE, rules: true })).rules;
+    return (await this.#read(checkListFilter(filter, 'listRules: filter'), { ...NONE, rules: true })).rules;
   }
 
   /**
@@ -382,11 +399,17 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
    * only, one dump instead of one more per set). Equivalent to: `nft list sets`.
    */
   async listSets(filter: ListFilter = {}, options: { elements?: boolean } = {}): Promise<NftSet[]> {
-    return (await this.#read(filter, { ...NONE, sets: true, elements: options.elements ?? true })).sets;
+    const o = plainObject(options, 'listSets: options');
+    if (o.elements !== undefined && typeof o.elements !== 'boolean') throw new TypeError(`listSets: options.elements must be true or false, got ${show(o.elements)}`);
+    return (await this.#read(checkListFilter(filter, 'listSets: filter'), { ...NONE, sets: true, elements: options.elements ?? true })).sets;
   }
 
   /** The elements of one set. Equivalent to: `nft list set FAMILY TABLE NAME`. */
   async listElements(set: SetRef): Promise<SetElement[]> {
+    plainObject(set, 'listElements: set');
+    checkFamily(set.family, 'listElements: set.family');
+    checkName(set.table, 'listElements: set.table');
+    checkName(set.name, 'listElements: set.name');
     // The sets of the table as list() reads them, but only this one's elements.
     const s = (await this.#read({ family: set.family, table: set.table }, { ...NONE, sets: true, elements: set.name })).sets.find((x) => x.name === set.name);
     if (s === undefined) throw new NetlinkError('nft.listElements', { errno: 2, code: 'ENOENT', message: 'No such file or directory', detail: `set ${setKey(set).replace(/\0/g, ' ')}` });
@@ -395,12 +418,12 @@ export class Nftables extends NetlinkHandle implements NftablesInterface {
 
   /** Named counters and quotas. Equivalent to: `nft list counters` / `nft list quotas`. */
   async listObjects(filter: ListFilter = {}): Promise<NamedObject[]> {
-    return (await this.#read(filter, { ...NONE, objects: true })).objects;
+    return (await this.#read(checkListFilter(filter, 'listObjects: filter'), { ...NONE, objects: true })).objects;
   }
 
   /** Flowtables, optionally of one family/table. Equivalent to: `nft list flowtables`. */
   async listFlowtables(filter: Pick<ListFilter, 'family' | 'table'> = {}): Promise<Flowtable[]> {
-    return (await this.#read(filter, { ...NONE, flowtables: true })).flowtables;
+    return (await this.#read(checkListFilter(filter, 'listFlowtables: filter'), { ...NONE, flowtables: true })).flowtables;
   }
 
   /**

@@ -1,5 +1,6 @@
 // Named stateful objects: `counter NAME { packets 0 bytes 0 }`,
 // `quota NAME { over 100 mbytes used 0 bytes }`. Other kinds are kept raw.
+import { show } from '../check.js';
 import { FAMILIES, type Family } from './enums.js';
 import { dataAsSent, objectKind } from './obj/index.js';
 import { OBJECT_TYPES, type ObjectType } from './expr/objref.js';
@@ -31,8 +32,8 @@ export function validateObject(o: NamedObject, where: string): void {
   checkFamily(o.family, where);
   checkName(o.table, `${where}: table`);
   checkName(o.name, `${where}: object`);
-  if (!OBJECT_TYPES.has(o.type)) throw new NftValidationError(`${where}: unknown object type ${JSON.stringify(o.type)}`);
-  if (o.type !== 'counter' && o.type !== 'quota' && o.data === undefined) throw new NftValidationError(`${where}: ${String(o.type)} objects need raw data`);
+  if (!OBJECT_TYPES.has(o.type)) throw new NftValidationError(`${where}: unknown object type ${show(o.type)}`);
+  if (o.type !== 'counter' && o.type !== 'quota' && o.data === undefined) throw new NftValidationError(`${where}: ${show(o.type)} objects need raw data`);
   for (const k of ['packets', 'bytes', 'used'] as const) if (o[k] !== undefined) checkUint(o[k], Number.MAX_SAFE_INTEGER, `${where}: ${k}`);
   if (o.type === 'quota' && o.bytes === undefined) throw new NftValidationError(`${where}: a quota needs bytes`);
   if (o.comment !== undefined) checkComment(o.comment, where);

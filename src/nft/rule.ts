@@ -5,7 +5,7 @@ import { encodeExpr, validateExpr, type Expression } from './expr/index.js';
 import { decodeExprBodyAt } from './expr/spec.js';
 import type { Expr } from './expr/spec.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
-import { checkComment, commentOf, commentUserdata } from './udata.js';
+import { checkComment, commentOf, commentUserdata, checkUserdata } from './udata.js';
 import * as U from './uapi.js';
 import { attrLen, attrType, be32At, be64NumberAt, DecodeError, nextAttr, strAt, type NameCache, type NfMessage, type Writer } from './wire.js';
 
@@ -30,6 +30,7 @@ export interface Rule {
 
 export function validateRule(r: Rule, where: string): void {
   checkFamily(r.family, where);
+  if (r.userdata !== undefined) checkUserdata(r.userdata, where);
   checkName(r.table, `${where}: table`);
   checkName(r.chain, `${where}: chain`);
   if (!Array.isArray(r.expressions)) throw new NftValidationError(`${where}: expressions must be an array`);

@@ -10,7 +10,8 @@ import type { Rule } from './rule.js';
 import type { NftSet } from './set.js';
 import type { Table } from './table.js';
 import { recreateRule, type Expr } from './expr/spec.js';
-import { recreateHints } from './print/rule.js';
+import { recreateHints, type RuleContext } from './print/rule.js';
+import { reread } from './print/reread.js';
 import type { PrintEnv } from './print/value.js';
 import { Transaction, type AnonymousSet } from './transaction.js';
 import * as U from './uapi.js';
@@ -53,7 +54,12 @@ export class Ruleset implements RulesetData {
     if (d.interfaces !== undefined) this.interfaces = d.interfaces;
   }
 
-  /** The ruleset in nft syntax, laid out as `nft list ruleset` prints it. */
+  /**
+   * The ruleset in nft syntax, laid out as `nft list ruleset` prints it.
+   * Comments and strings that are not UTF-8 keep their bytes as U+DC80 +
+   * (byte - 0x80): nftTextBytes(text) is then what nft writes, byte for byte.
+   * Equivalent to: `nft list ruleset`.
+   */
   toString(): string {
     return printRuleset(this);
   }
@@ -64,8 +70,14 @@ export class Ruleset implements RulesetData {
    * Anonymous sets are recreated with the rules that use them. Flowtables,
    * like netdev chains, may need their devices to exist where the
    * transaction is committed (older kernels refuse a device they cannot find).
+   * The kernel then holds the rules as listed, byte for byte. With
+   * `{ asPrinted: true }` it sends instead what `nft -f` sends for the text
+   * toString() prints, where that differs (see src/nft/print/reread.ts: a
+   * dependency nft left out of the text is made again as nft makes it, which
+   * matches the same packets but is not the listed rule).
+   * Equivalent to: `nft list ruleset > f; nft -f f` (asPrinted).
    */
-  toTransaction(tx = new Transaction()): Transaction {
+  toTransaction(tx = new Transaction(), options: { asPrinted?: boolean } = {}): Transaction {
     const strip = <T extends { handle?: number; use?: number }>(o: T): T => {
       const c = { ...o };
       delete c.handle;
@@ -107,20 +119,21 @@ export class Ruleset implements RulesetData {
       }
       addOne(r);
     };
-    const addOne = (r: Rule): void => {
+    const contextOf = (r: Rule): RuleContext => ({ family: r.family, table: r.table, sets: (n) => sets.get(key(r.family, r.table, n)), env });
+    const addOne = (listed: Rule): void => {
+      const again = options.asPrinted === true ? reread(listed, contextOf(listed)) : undefined;
+      const r = again?.rule ?? listed;
       // What nft sends for the printed rule: the printer tells, for the few
       // expressions whose attributes depend on the statement they print as.
-      const hints = needsHints(r.expressions as Expr[])
-        ? recreateHints(r, { family: r.family, table: r.table, sets: (n) => sets.get(key(r.family, r.table, n)), env })
-        : undefined;
-      let expressions = recreateRule(r.expressions as Expr[], hints) as typeof r.expressions;
+      const hints = needsHints(r.expressions as Expr[]) ? recreateHints(r, contextOf(r)) : undefined;
+      let expressions = recreateRule(r.expressions as Expr[], hints, options.asPrinted === true) as typeof r.expressions;
       for (let i = 0; i < expressions.length; i++) {
         const x = expressions[i] as (typeof expressions)[number] & { set?: unknown; setId?: number };
         // An anonymous set goes inline: the transaction makes it again, as it was.
         if (typeof x.set !== 'string' || (x.type !== 'lookup' && x.type !== 'dynset' && x.type !== 'objref')) continue;
         const s = sets.get(key(r.family, r.table, x.set));
         if (!anonymous(s)) continue;
-        const copy = { ...x, set: inlineSet(s!) } as Record<string, unknown>;
+        const copy = { ...x, set: inlineSet(s!, again?.setUserdata.get(x.set)) } as Record<string, unknown>;
         delete copy.setId;
         if (expressions === r.expressions) expressions = expressions.slice();
         expressions[i] = copy as unknown as (typeof expressions)[number];
@@ -178,9 +191,10 @@ function compatOf(exprs: Expr[]): Rule['compat'] {
 }
 
 // A listed anonymous set as a rule gives it inline (AnonymousSet), with what the kernel holds of it.
-function inlineSet(s: NftSet): AnonymousSet {
+function inlineSet(s: NftSet, userdata?: Uint8Array): AnonymousSet {
   const { family: _f, table: _t, name, handle: _h, id: _i, comment: _c, flags, elements, ...rest } = s as NftSet & { use?: number };
   delete (rest as { use?: number }).use;
+  if (userdata !== undefined) rest.userdata = userdata;
   const out: AnonymousSet = { ...rest, flags: (flags ?? []).filter((f) => f !== 'anonymous' && f !== 'constant'), elements: elements ?? [] };
   // A meter keeps the name the rule gave it.
   if (((s.flagBits ?? 0) & U.NFT_SET_EVAL) !== 0) out.name = name;

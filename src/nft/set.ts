@@ -2,14 +2,15 @@
 // `map NAME { type ipv4_addr . inet_proto . inet_service : verdict; }`) and
 // their elements (`10.96.0.10 . tcp . 80 : goto svc-x`, with timeout,
 // expiry, comment and counter).
+import { show } from '../check.js';
 import { parseCidr } from '../addr.js';
 import { decodeKey, encodeKey, keyLength, splitType, typeId, typesOfId, type DataType, type Value } from './datatypes.js';
 import { FAMILIES, type Family } from './enums.js';
-import { decodeDataAt, encodeData, isVerdict, type Verdict } from './expr/data.js';
+import { checkVerdict, decodeDataAt, encodeData, isVerdict, type Verdict } from './expr/data.js';
 import { decodeExprBody } from './expr/index.js';
 import { decodeExprBodyAt, encodeExprBody, type Expr } from './expr/spec.js';
 import { checkFamily, checkName, checkUint, NftValidationError } from './names.js';
-import { checkComment, commentOf, commentValue, encodeTlvs, UDATA_COMMENT, UDATA_SET_COMMENT, UDATA_SET_DATA_INTERVAL, UDATA_SET_DATABYTEORDER, UDATA_SET_KEYBYTEORDER, type Tlv } from './udata.js';
+import { checkComment, commentOf, commentValue, encodeTlvs, UDATA_COMMENT, UDATA_SET_COMMENT, UDATA_SET_DATA_INTERVAL, UDATA_SET_DATABYTEORDER, UDATA_SET_KEYBYTEORDER, type Tlv, checkUserdata } from './udata.js';
 import * as U from './uapi.js';
 import { attrLen, attrList, attrTable, attrType, be32, be32At, be64NumberAt, copyBytes, DecodeError, eachMessage, NLA_F_NESTED, nextAttr, strAt, type ConcatReplies, type NameCache, type NfMessage, type Writer } from './wire.js';
 
@@ -124,11 +125,16 @@ export function validateSet(s: NftSet, where: string, anonymous = false): void {
   checkFamily(s.family, where);
   checkName(s.table, `${where}: table`);
   if (!anonymous) checkName(s.name, `${where}: set`);
-  if (!s.type?.startsWith('0x')) splitType(s.type);
+  if (typeof s.type !== 'string') throw new NftValidationError(`${where}: type must be a string like 'ipv4_addr . inet_service', got ${show(s.type)}`);
+  if (s.map !== undefined && typeof s.map !== 'string') throw new NftValidationError(`${where}: map must be a type name or 'verdict', got ${show(s.map)}`);
+  if (s.elements !== undefined && !Array.isArray(s.elements)) throw new NftValidationError(`${where}: elements must be an array, got ${show(s.elements)}`);
+  if (!s.type.startsWith('0x')) splitType(s.type);
   if (s.map !== undefined && s.map !== 'verdict' && !s.map.startsWith('0x')) splitType(s.map);
-  for (const f of s.flags ?? []) if (!(f in FLAG_BITS)) throw new NftValidationError(`${where}: unknown set flag ${JSON.stringify(f)}`);
+  if (s.flags !== undefined && !Array.isArray(s.flags)) throw new NftValidationError(`${where}: flags must be an array`);
+  for (const f of s.flags ?? []) if (typeof f !== 'string' || !Object.hasOwn(FLAG_BITS, f)) throw new NftValidationError(`${where}: unknown set flag ${typeof f === 'string' ? show(f.slice(0, 40)) : typeof f}`);
   for (const k of ['timeout', 'gcInterval', 'size'] as const) if (s[k] !== undefined) checkUint(s[k], 2 ** 48, `${where}: ${k}`);
   if (s.comment !== undefined) checkComment(s.comment, where);
+  if (s.userdata !== undefined) checkUserdata(s.userdata, where);
   const shape = setShape(s);
   s.elements?.forEach((e, i) => validateElement(e, shape, `${where}: element ${i}`));
 }
@@ -195,6 +201,7 @@ function increment(b: Uint8Array): Uint8Array | undefined {
 
 export function validateElement(e: SetElement, shape: SetShape | undefined, where: string): void {
   if (typeof e !== 'object' || e === null || e.key === undefined) throw new NftValidationError(`${where}: element needs a key`);
+  if (e.userdata !== undefined) checkUserdata(e.userdata, where);
   if (shape?.interval === true && !(e.key instanceof Uint8Array) && e.intervalEnd !== true) {
     try {
       expandIntervals([e], shape);
@@ -217,6 +224,9 @@ export function validateElement(e: SetElement, shape: SetShape | undefined, wher
     if (e.value !== undefined) encodeValue(e.value, shape.dataParts, `${where}: value`);
   }
   if (e.verdict !== undefined && !isVerdict(e.verdict)) throw new NftValidationError(`${where}: bad verdict`);
+  if (e.verdict !== undefined) {
+    try { checkVerdict(e.verdict, `${where}: verdict`); } catch (err) { throw new NftValidationError((err as Error).message); }
+  }
   if (e.verdict?.chain !== undefined) checkName(e.verdict.chain, `${where}: verdict chain`);
   for (const k of ['timeout', 'expires'] as const) if (e[k] !== undefined) checkUint(e[k], 2 ** 48, `${where}: ${k}`);
   // Counter values past 2^53 do not survive as numbers (a kernel counter that high would be 9 petabytes).

@@ -1,7 +1,7 @@
 // Tables: `table inet filter { flags dormant; comment "..." }`.
 import { FAMILIES, type Family } from './enums.js';
 import { checkFamily, checkName, checkUint } from './names.js';
-import { checkComment, commentOf, commentUserdata } from './udata.js';
+import { checkComment, commentOf, commentUserdata, checkUserdata } from './udata.js';
 import * as U from './uapi.js';
 import { be32, be64, messageAttrs, str, type NfMessage, type Writer } from './wire.js';
 
@@ -24,6 +24,7 @@ export function validateTable(t: Table, where: string): void {
   checkName(t.name, `${where}: table`);
   if (t.flags !== undefined) checkUint(t.flags, 3, `${where}: table flags`);
   if (t.comment !== undefined) checkComment(t.comment, where);
+  if (t.userdata !== undefined) checkUserdata(t.userdata, where);
 }
 
 export function tableUserdata(t: Table): Uint8Array | undefined {

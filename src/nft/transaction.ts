@@ -16,6 +16,8 @@ import { setShape, validateElement, validateSet, type NftSet, type SetElement, t
 import { validateTable, type Table } from './table.js';
 import { validateFlowtable, validateFlowtableRef, type Flowtable, type FlowtableRef } from './flowtable.js';
 import { Writer } from './wire.js';
+import { frozenCopy } from './copy.js';
+import { isPlainObject, show } from '../check.js';
 import { commitOrder } from './plan.js';
 import { isInline, kindOf, setKey, type SetIds } from './kinds/index.js';
 
@@ -113,20 +115,37 @@ export interface EncodeOptions {
  * ```
  */
 export class Transaction {
-  readonly operations: Operation[] = [];
+  readonly #ops: Operation[] = [];
+  #view: readonly Operation[] | undefined;
   #error: Error | undefined;
   #shapes = new Map<string, SetShape>();
+
+  /**
+   * The operations queued so far, read-only: each is a frozen copy of what
+   * the caller passed, taken before it was validated, so what commit()
+   * encodes is what was validated.
+   */
+  get operations(): readonly Operation[] {
+    return this.#view ??= Object.freeze(this.#ops.slice());
+  }
 
   /** The first validation error, if any operation was refused. */
   get error(): Error | undefined {
     return this.#error;
   }
 
-  #queue(op: Operation, check: () => void): this {
+  // Copies the operation (the copy is what is validated and kept), then checks it.
+  #queue<O extends Operation>(op: O, check: (op: O) => void): this {
     if (this.#error !== undefined) return this;
     try {
-      check();
-      this.operations.push(op);
+      const where = this.#where(op.verb, op.kind);
+      const copy = frozenCopy(op, where);
+      // The object the operation is about (a table, a chain, ...; a set reference for elements).
+      const main = op.kind === 'ruleset' ? {} : (copy as unknown as Record<string, unknown>)[op.kind === 'elements' ? 'set' : op.kind];
+      if (!isPlainObject(main)) throw new NftValidationError(`${where}: expected a plain object, got ${show(main)}`);
+      check(copy);
+      this.#ops.push(copy);
+      this.#view = undefined;
     } catch (e) {
       this.#error = e instanceof Error ? e : new Error(String(e));
     }
@@ -134,7 +153,7 @@ export class Transaction {
   }
 
   #where(verb: string, what: string): string {
-    return `operation ${this.operations.length} (${verb} ${what})`;
+    return `operation ${this.#ops.length} (${verb} ${what})`;
   }
 
   /** Equivalent to: `add table FAMILY NAME` (`create` fails if it exists). */
@@ -148,7 +167,7 @@ export class Transaction {
 
   #table(verb: Verb, table: Table): this {
     const where = this.#where(verb, 'table');
-    return this.#queue({ verb, kind: 'table', table }, () => {
+    return this.#queue({ verb, kind: 'table', table }, ({ table }) => {
       if (verb === 'add' || verb === 'create') validateTable(table, where);
       else { checkFamily(table?.family, where); checkName(table.name, `${where}: table`); }
     });
@@ -164,7 +183,7 @@ export class Transaction {
 
   #chain(verb: Verb, chain: Chain): this {
     const where = this.#where(verb, 'chain');
-    return this.#queue({ verb, kind: 'chain', chain }, () => {
+    return this.#queue({ verb, kind: 'chain', chain }, ({ chain }) => {
       if (verb === 'add' || verb === 'create') validateChain(chain, where);
       else { checkFamily(chain?.family, where); checkName(chain.table, `${where}: table`); checkName(chain.name, `${where}: chain`); }
     });
@@ -182,7 +201,7 @@ export class Transaction {
 
   #rule(verb: Verb, rule: Rule): this {
     const where = this.#where(verb, 'rule');
-    return this.#queue({ verb, kind: 'rule', rule }, () => {
+    return this.#queue({ verb, kind: 'rule', rule }, ({ rule }) => {
       if (verb === 'delete' || verb === 'destroy' || verb === 'replace') {
         if (!Number.isInteger(rule?.handle)) throw new NftValidationError(`${where}: a rule handle is needed`);
       }
@@ -212,7 +231,7 @@ export class Transaction {
 
   #set(verb: Verb, set: NftSet): this {
     const where = this.#where(verb, 'set');
-    return this.#queue({ verb, kind: 'set', set }, () => {
+    return this.#queue({ verb, kind: 'set', set }, ({ set }) => {
       if (verb === 'add' || verb === 'create') {
         validateSet(set, where);
         this.#shapes.set(setKey(set), setShape(set));
@@ -232,7 +251,7 @@ export class Transaction {
 
   #elements(verb: Verb, set: SetRef, elements: SetElement[]): this {
     const where = this.#where(verb, 'element');
-    return this.#queue({ verb, kind: 'elements', set, elements }, () => {
+    return this.#queue({ verb, kind: 'elements', set, elements }, ({ set, elements }) => {
       checkFamily(set?.family, where); checkName(set.table, `${where}: table`); checkName(set.name, `${where}: set`);
       if (!Array.isArray(elements)) throw new NftValidationError(`${where}: elements must be an array`);
       const shape = this.#shapes.get(setKey(set));
@@ -248,7 +267,7 @@ export class Transaction {
 
   #object(verb: Verb, object: NamedObject): this {
     const where = this.#where(verb, 'object');
-    return this.#queue({ verb, kind: 'object', object }, () => {
+    return this.#queue({ verb, kind: 'object', object }, ({ object }) => {
       if (verb === 'add' || verb === 'create') validateObject(object, where);
       else { checkFamily(object?.family, where); checkName(object.table, `${where}: table`); checkName(object.name, `${where}: object`); }
     });
@@ -272,7 +291,7 @@ export class Transaction {
 
   #flowtable(verb: Verb, flowtable: Flowtable | FlowtableRef): this {
     const where = this.#where(verb, 'flowtable');
-    return this.#queue({ verb, kind: 'flowtable', flowtable }, () => {
+    return this.#queue({ verb, kind: 'flowtable', flowtable }, ({ flowtable }) => {
       if (verb === 'add' || verb === 'create') validateFlowtable(flowtable as Flowtable, where);
       else validateFlowtableRef(flowtable as FlowtableRef, where, verb === 'destroy');
     });
@@ -281,8 +300,8 @@ export class Transaction {
   /** Equivalent to: `flush ruleset [FAMILY]`. */
   flushRuleset(family?: Family): this {
     const where = this.#where('flush', 'ruleset');
-    return this.#queue({ verb: 'flush', kind: 'ruleset', ...(family !== undefined ? { family } : {}) }, () => {
-      if (family !== undefined) checkFamily(family, where);
+    return this.#queue({ verb: 'flush', kind: 'ruleset', ...(family !== undefined ? { family } : {}) }, (op) => {
+      if (op.family !== undefined) checkFamily(op.family, where);
     });
   }
 
@@ -293,14 +312,14 @@ export class Transaction {
   toString(): string {
     // Rules print their lookups with the sets this transaction adds.
     const sets = new Map<string, NftSet>();
-    for (const op of this.operations) if (op.kind === 'set' && (op.verb === 'add' || op.verb === 'create')) sets.set(setKey(op.set), op.set as NftSet);
-    return this.operations.map((op) => printOperation(op, this.#shapes, sets)).join('\n') + (this.operations.length > 0 ? '\n' : '');
+    for (const op of this.#ops) if (op.kind === 'set' && (op.verb === 'add' || op.verb === 'create')) sets.set(setKey(op.set), op.set as NftSet);
+    return this.#ops.map((op) => printOperation(op, this.#shapes, sets)).join('\n') + (this.#ops.length > 0 ? '\n' : '');
   }
 
   /** Sets named in element operations whose types this transaction does not define. */
   unknownSets(): SetRef[] {
     const out = new Map<string, SetRef>();
-    for (const op of this.operations) {
+    for (const op of this.#ops) {
       if (op.kind !== 'elements' || this.#shapes.has(setKey(op.set))) continue;
       if (op.elements.some((e) => !(e.key instanceof Uint8Array) || (e.value !== undefined && !(e.value instanceof Uint8Array)))) out.set(setKey(op.set), op.set);
     }
@@ -318,13 +337,13 @@ export class Transaction {
     const w = new Writer(1 << 16);
     const opOfMessage: number[] = [];
     const ids: SetIds = { next: 1, byName: new Map<string, number>(), anonymousId: options.anonymousId, named: 0, kinds: new Map(), chains: new Map() };
-    const order = options.reorder === true ? commitOrder(this.operations) : undefined;
+    const order = options.reorder === true ? commitOrder(this.#ops) : undefined;
     const ctx = { shapes: this.#shapes, ids };
-    const n = this.operations.length;
+    const n = this.#ops.length;
     for (let k = 0; k < n; k++) {
       const i = order === undefined ? k : order[k]!;
       const before = w.count;
-      const op = this.operations[i]!;
+      const op = this.#ops[i]!;
       kindOf(op).encode(w, op as never, ctx);
       for (let m = before; m < w.count; m++) opOfMessage.push(i);
     }

@@ -1,6 +1,7 @@
 // nftnl "userdata": the opaque TLV blob (u8 type, u8 length, value) that
 // nft keeps beside tables, chains, rules, sets and elements for comments
 // and typing hints. The kernel stores it without looking inside.
+import { bytesText, nftTextBytes } from './text.js';
 import { DecodeError } from './wire.js';
 
 /** TLV type of a comment in table/chain/rule/element userdata. */
@@ -35,11 +36,14 @@ export function decodeTlvs(b: Uint8Array): Tlv[] {
 
 /** A comment TLV value: the text and its NUL. */
 export function commentValue(s: string): Uint8Array {
-  return Buffer.concat([Buffer.from(s, 'utf8'), Buffer.from([0])]);
+  return Buffer.concat([nftTextBytes(s), Buffer.from([0])]);
 }
 
+/** A comment TLV value's text (see bytesText). */
 export function commentText(v: Uint8Array): string {
-  return Buffer.from(v).toString('utf8').replace(/\0+$/, '');
+  let n = v.length;
+  while (n > 0 && v[n - 1] === 0) n--;
+  return bytesText(v.subarray(0, n));
 }
 
 /** Userdata holding only a comment, as nft writes it for tables, chains, rules and elements. */
@@ -62,21 +66,15 @@ export function commentOf(ud: Uint8Array, type = UDATA_COMMENT): string | undefi
   return bytesText(Buffer.from(ud.buffer, ud.byteOffset + at, len));
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/**
- * Bytes as nft prints them (as they are): read as UTF-8 when they are that,
- * else one character per byte (Buffer.from(text, 'latin1') gives them back).
- */
-export function bytesText(b: Uint8Array): string {
-  for (let i = 0; i < b.length; i++) if (b[i]! >= 0x80) {
-    try { return UTF8.decode(b); } catch { return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1'); }
-  }
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+/** Throws unless u is userdata the kernel keeps (bytes, at most NFT_USERDATA_MAXLEN = 256). */
+export function checkUserdata(u: unknown, where: string): void {
+  if (!(u instanceof Uint8Array) || u.length > 256) throw new TypeError(`${where}: userdata must be at most 256 bytes (a Uint8Array)`);
 }
 
 /** Throws unless s is a comment nft accepts (at most 128 bytes). */
 export function checkComment(s: unknown, where: string): string {
-  if (typeof s !== 'string' || Buffer.byteLength(s) > 128 || s.includes('\0')) throw new TypeError(`${where}: comment must be a string of at most 128 bytes`);
+  // Escaped bytes (see bytesText) take 3 bytes in UTF-8 and 1 as nft's: only a long comment needs counting them.
+  if (typeof s !== 'string' || (Buffer.byteLength(s) > 128 && nftTextBytes(s).length > 128) || s.includes('\0')) throw new TypeError(`${where}: comment must be a string of at most 128 bytes`);
   return s;
 }

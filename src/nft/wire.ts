@@ -2,6 +2,7 @@
 // whole netlink messages (nlmsghdr + nfgenmsg + attributes) back to back in
 // one buffer, and a reader that splits attribute streams. Everything nf_tables
 // puts on the wire is built and parsed here; the addon only moves bytes.
+import { bytesText, nftTextBytes } from './text.js';
 
 /** Bytes that do not decode as the kernel's nf_tables format. */
 export class DecodeError extends Error {
@@ -147,11 +148,12 @@ export class Writer {
 
   /** A NUL-terminated string. */
   strz(type: number, s: string): void {
-    // ASCII (names, almost always) is copied here; anything else through Buffer's UTF-8 encoder.
+    // ASCII (names, almost always) is copied here; anything else as nft's bytes (UTF-8, see nftTextBytes).
     const len = s.length;
     let ascii = len <= 256;
     for (let i = 0; ascii && i < len; i++) if (s.charCodeAt(i) > 0x7f) ascii = false;
-    const n = ascii ? len : Buffer.byteLength(s);
+    const bytes = ascii ? undefined : nftTextBytes(s);
+    const n = bytes === undefined ? len : bytes.length;
     if (n + 1 > 0xffff - 4) throw new RangeError(`netlink string attribute ${type} too long`);
     const at = this.#reserve(4 + n + 1);
     this.#header(at, 4 + n + 1, type);
@@ -159,7 +161,7 @@ export class Writer {
       const b = this.#buf;
       for (let i = 0; i < len; i++) b[at + 4 + i] = s.charCodeAt(i);
     } else {
-      this.#buf.write(s, at + 4, 'utf8');
+      this.#buf.set(bytes!, at + 4);
     }
     this.#buf[at + 4 + n] = 0;
   }
@@ -234,7 +236,7 @@ export function attrTable(buf: Buffer, off = 0, end = buf.length): AttrTable {
 export function str(a: Buffer): string {
   let n = a.length;
   while (n > 0 && a[n - 1] === 0) n--;
-  return a.toString('utf8', 0, n);
+  return bytesText(a.subarray(0, n));
 }
 
 export function be32(a: Buffer, what: string): number {
@@ -344,7 +346,7 @@ export function be64NumberAt(buf: Uint8Array, at: number, len: number, what: str
 export function strAt(buf: Buffer, at: number, len: number): string {
   let n = len;
   while (n > 0 && buf[at + n - 1] === 0) n--;
-  return n === 0 ? '' : buf.toString('utf8', at, at + n);
+  return n === 0 ? '' : bytesText(buf.subarray(at, at + n));
 }
 
 /**
@@ -371,7 +373,7 @@ export class NameCache {
     this.#buf = buf;
     this.#at = at;
     this.#len = n;
-    this.#s = n === 0 ? '' : buf.toString('utf8', at, at + n);
+    this.#s = n === 0 ? '' : bytesText(buf.subarray(at, at + n));
     return this.#s;
   }
 }

@@ -38,5 +38,6 @@ export { BoundedFrequencyRunner, type RunFn, type RunnerOptions, type RunReason 
 export { detectFamilies } from './host.js';
 export { ProxyServer, type ProxyServerOptions } from './server.js';
 export { loadKubeConfig, type ClientOptions } from './watch/client.js';
-export { ResilientInformer, type InformerHandlers, type InformerOptions } from './watch/informer.js';
+export { ResilientInformer, type InformerHandlers, type InformerOptions, type ListPage, type Named } from './watch/informer.js';
+export { interner, sliceStub, slimEndpointSlice, slimNode, slimService, type Intern } from './watch/slim.js';
 export { ENDPOINT_SLICES, NODES, SERVICES, WATCHED_RESOURCES, type WatchedResource } from './watch/resources.js';

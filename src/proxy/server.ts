@@ -3,7 +3,7 @@
 // its informers, the health and metrics servers, the service health checks
 // and the conntrack reconciler. Everything is closed again by stop().
 import { createServer, type Server } from 'node:http';
-import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Node, type V1Service } from '@kubernetes/client-node';
+import { CoreV1Api, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { IpFamily } from '../addr.js';
 import { Conntrack } from '../conntrack.js';
 import type { NetnsOption } from '../handle.js';
@@ -25,6 +25,7 @@ import { Proxier } from './proxier.js';
 import { loadKubeConfig } from './watch/client.js';
 import { ResilientInformer } from './watch/informer.js';
 import { ENDPOINT_SLICES, NODES, SERVICES } from './watch/resources.js';
+import { interner, sliceStub, slimEndpointSlice, slimNode, slimService } from './watch/slim.js';
 
 export interface ProxyServerOptions {
   readonly config: ProxyConfig;
@@ -149,10 +150,10 @@ export class ProxyServer {
     const fieldSelector = `metadata.name=${cfg.nodeName}`;
     let listed: () => void = () => {};
     const firstList = new Promise<void>((resolve) => { listed = resolve; });
-    const informer = new ResilientInformer<V1Node>(kc, {
-      path: NODES.path, fieldSelector, name: 'node', log, list: () => core.listNode({ fieldSelector }),
+    const informer = new ResilientInformer<Node>(kc, {
+      path: NODES.path, fieldSelector, name: 'node', log, list: (page) => core.listNode({ fieldSelector, ...page }), slim: (o) => slimNode(o, interner()),
     }, {
-      update: (_prev, node) => this.#onNode(node as Node),
+      update: (_prev, node) => this.#onNode(node),
       delete: () => this.#onNode(undefined),
       synced: () => listed(),
     });
@@ -202,20 +203,22 @@ export class ProxyServer {
     const labelSelector = proxyLabelSelector(cfg.serviceProxyName);
     const core = kc.makeApiClient(CoreV1Api);
     const discovery = kc.makeApiClient(DiscoveryV1Api);
-    const services = new ResilientInformer<V1Service>(kc, {
+    const selector = labelSelector !== undefined ? { labelSelector } : {};
+    const intern = interner();
+    const services = new ResilientInformer<Service>(kc, {
       path: SERVICES.path, labelSelector, name: 'services', log,
-      list: () => core.listServiceForAllNamespaces(labelSelector !== undefined ? { labelSelector } : {}),
+      list: (page) => core.listServiceForAllNamespaces({ ...selector, ...page }), slim: (o) => slimService(o, intern),
     }, {
-      update: (prev, svc) => p.onServiceUpdate(prev as Service | undefined, svc as Service),
-      delete: (svc) => p.onServiceDelete(svc as Service),
+      update: (prev, svc) => p.onServiceUpdate(prev, svc),
+      delete: (svc) => p.onServiceDelete(svc),
       synced: () => p.onServicesSynced(),
     });
-    const slices = new ResilientInformer<V1EndpointSlice>(kc, {
+    const slices = new ResilientInformer<EndpointSlice>(kc, {
       path: ENDPOINT_SLICES.path, labelSelector, name: 'endpointslices', log,
-      list: () => discovery.listEndpointSliceForAllNamespaces(labelSelector !== undefined ? { labelSelector } : {}),
+      list: (page) => discovery.listEndpointSliceForAllNamespaces({ ...selector, ...page }), slim: (o) => slimEndpointSlice(o, intern), keep: sliceStub,
     }, {
-      update: (_prev, s) => p.onEndpointSliceUpdate(s as EndpointSlice, false),
-      delete: (s) => p.onEndpointSliceDelete(s as EndpointSlice),
+      update: (_prev, s) => p.onEndpointSliceUpdate(s, false),
+      delete: (s) => p.onEndpointSliceDelete(s),
       synced: () => p.onEndpointSlicesSynced(),
     });
     this.#informers.push(services, slices);

@@ -327,6 +327,27 @@ describe('conntrack on the host kernel: entries made by `conntrack -I`', () => {
     assert.equal(toolList(ns.name).length, before);
   });
 
+  it('a filter that would select everything by mistake deletes nothing; { all: true } deletes every entry', async () => {
+    insertMix();
+    const before = toolList(ns.name);
+    assert.equal(before.length, 8);
+    const ep: { proto?: 'udp'; ip?: string } = {};
+    class Filter { protocol = 'udp'; }
+    const bad: unknown[] = [
+      {}, { protocol: ep.proto, reply: { source: ep.ip } }, { protocol: 'udp', reply: { source: undefined } }, { reply: {} },
+      new Date(), new Map([['protocol', 'udp']]), new Filter(), Object.assign(Object.create({ protocol: 'udp' }) as object, {}),
+      [], { all: false }, { all: true, protocol: 'udp' }, { all: 'yes' }, null, undefined,
+    ];
+    for (const f of bad) {
+      await assert.rejects(conntrack.delete(f as never), (e: Error) => e instanceof TypeError && /filter/.test(e.message), String(f));
+    }
+    assert.deepEqual(toolList(ns.name), before);
+    // list() still takes an empty or missing filter: it only reads.
+    assert.equal((await conntrack.list({})).length, 8);
+    assert.equal(await conntrack.delete({ all: true }), 8);
+    assert.equal(toolList(ns.name).length, 0);
+  });
+
   it('the kernel itself filters the dump by protocol, address, port, mark and zone', async () => {
     insertMix();
     // Straight to the binding: what comes back is what the kernel chose to send.

@@ -83,10 +83,19 @@ describe('npm run demo', function () {
     assert.deepEqual(leftovers(r.pid, r.stdout), []);
   });
 
-  it('--proxy-mode=iptables: says the backend is in progress, exits 2, creates nothing', async () => {
-    const r = await runDemo(['--proxy-mode=iptables']);
-    assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
-    assert.match(r.stdout, /--proxy-mode=iptables needs:\n- dataplane-proxy's iptables backend \(in progress\)/);
+  it('--proxy-mode=iptables: the same story through statistic and recent rules, shown as iptables-legacy-save prints them; leaves nothing', async () => {
+    const r = await runDemo(['--proxy-mode=iptables'], { npm: true });
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const [before, after] = rounds(r.stdout);
+    assert.ok(before !== undefined && after !== undefined, r.stdout);
+    assert.deepEqual(pods(before.get('nginx-no-affinity')), PODS, r.stdout);
+    const [stuck, ...others] = pods(before.get('nginx-service'));
+    assert.ok(stuck !== undefined && others.length === 0, r.stdout);
+    assert.deepEqual(pods(after.get('nginx-no-affinity')), PODS.filter((p) => p !== stuck), r.stdout);
+    assert.equal(pods(after.get('nginx-service')).length, 1, r.stdout);
+    assert.match(r.stdout, /-A DP-SVC-\w+ -m comment --comment "default\/nginx-no-affinity:http -> [\d.:]+" -m statistic --mode random --probability 0\.33333333349 -j DP-SEP-/);
+    assert.match(r.stdout, /-m recent --rcheck --seconds 50 --reap --name DP-SEP-\w+ --mask 255\.255\.255\.255 --rsource -j DP-SEP-/);
+    assert.match(r.stdout, /Right now: 192\.168\.\d+\.\d+ -> nginx-\d \(in the list DP-SEP-\w+\)/);
     assert.deepEqual(leftovers(r.pid, r.stdout), []);
   });
 });

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 
-import { NftCommitError, Nftables, Transaction, nft as build, printRule, type Rule } from '../../src/index.js';
+import { NftCommitError, Nftables, Transaction, nft as build, nftTextBytes, printRule, type Rule } from '../../src/index.js';
 import { decodeRule } from '../../src/nft/rule.js';
 import { DecodeError, messages } from '../../src/nft/wire.js';
 import { sh } from '../helpers.js';
@@ -166,9 +166,9 @@ describe('nftables fidelity on the host kernel (issue 13)', () => {
     try {
       const families = [...new Set([...mutants.values()].map((r) => r.family))];
       load(ns.name, families.map((f) => `add table ${f} t\nadd chain ${f} t c\n`).join(''));
-      // nft prints a name's bytes as they are: read as UTF-8 when they are, else byte for byte (as we print them).
-      const utf8 = new TextDecoder('utf-8', { fatal: true });
-      const text = (b: Buffer): string => { try { return utf8.decode(b); } catch { return b.toString('latin1'); } };
+      // nft prints a string's bytes as they are: compared byte for byte with nftTextBytes() of ours (shown as latin1).
+      const text = (b: Buffer): string => b.toString('latin1');
+      const bytesOf = (t: string): string => text(nftTextBytes(t));
       const lastRule = (family: string): string | undefined => {
         const out = execFileSync('ip', ['netns', 'exec', ns.name, 'nft', 'list', 'chain', family, 't', 'c'], { stdio: ['ignore', 'pipe', 'pipe'] });
         const lines: Buffer[] = [];
@@ -199,7 +199,7 @@ describe('nftables fidelity on the host kernel (issue 13)', () => {
         const listed = await nf.list({ family: r.family, table: 't' });
         const ours = printRule(listed.rules.at(-1)!, (n) => listed.sets.find((s) => s.name === n), listed);
         flush(r.family);
-        if (ours !== nftText) { misprinted.push(`${r.family}: ours ${ours}\n    nft  ${nftText}`); continue; }
+        if (bytesOf(ours) !== nftText) { misprinted.push(`${r.family}: ours ${bytesOf(ours)}\n    nft  ${nftText}`); continue; }
         try {
           load(ns.name, `add rule ${r.family} t c ${ours}\n`);
         } catch {
@@ -207,7 +207,7 @@ describe('nftables fidelity on the host kernel (issue 13)', () => {
         }
         const back = lastRule(r.family);
         flush(r.family);
-        if (back !== ours) changed.push(`${r.family}: ${ours}\n    nft lists: ${back}`);
+        if (back !== bytesOf(ours)) changed.push(`${r.family}: ${ours}\n    nft lists: ${back}`);
       }
     } finally {
       await nf.close();

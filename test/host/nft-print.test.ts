@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 
-import { Nftables, type NftSet } from '../../src/index.js';
+import { execFileSync } from 'node:child_process';
+import { Nftables, nftTextBytes, type NftSet } from '../../src/index.js';
 import { makeNetns, sh } from '../helpers.js';
 import { nftablesWithVeths, nftIn, nftList, veths, withFile } from '../fixtures/nft/flowtable-ruleset.js';
 import { linkLayerSample } from '../fixtures/nft/link-layer-sample.js';
@@ -49,6 +50,27 @@ describe('printing as nft list ruleset does: link layer and set elements', () =>
     const other = makeNetns();
     try {
       assert.throws(() => withFile(text, (f) => nftIn(other.name, '-f', f)), /unqualified type integer specified in set definition/);
+    } finally {
+      other.remove();
+    }
+  });
+
+  it('comments and strings that are not UTF-8: nftTextBytes(toString()) is what nft writes, byte for byte, and recreates them', async () => {
+    const bytes = (t: string) => Buffer.from(t, 'latin1');
+    // A table comment, an interface name and a rule comment mixing bytes that are not UTF-8 with `é` that is.
+    const script = bytes('table ip t {\n\tcomment "t\xe9\xff"\n\tchain c {\n\t\tiifname "x\xffy" accept comment "a\xffb\xe9 \xc3\xa9"\n\t}\n}\n');
+    const raw = (name: string) => execFileSync('ip', ['netns', 'exec', name, 'nft', 'list', 'ruleset']);
+    withFile(script.toString('latin1'), (f) => { writeFileSync(f, script); nftIn(ns.name, '-f', f); });
+    assert.deepEqual(raw(ns.name), script);
+    const listed = await nft.list();
+    assert.match(listed.toString(), /comment "a\udcffb\udce9 é"/);
+    assert.deepEqual(nftTextBytes(listed.toString()), script);
+    const other = makeNetns();
+    try {
+      const nft2 = await Nftables.open({ netns: other.name });
+      await nft2.commit(listed.toTransaction());
+      await nft2.close();
+      assert.deepEqual(raw(other.name), script);
     } finally {
       other.remove();
     }

@@ -7,23 +7,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 
 import { sh } from '../helpers.js';
-import { clusterIPs, echoService, eventually, startE2E, UDP_PORT, type E2E } from '../fixtures/proxy/harness.js';
+import { answers, clusterIPs, echoService, eventually, startE2E, uniq, UDP_PORT, type E2E } from '../fixtures/proxy/harness.js';
 import { runProxy } from '../fixtures/proxy/process.js';
-import type { Agent } from '../fixtures/proxy/topology.js';
 
 const SCTP_INIT = join(import.meta.dirname, '../fixtures/proxy/sctp_init.py');
 
-/** Who answered `n` fresh TCP connections (the pod names), or the error codes. */
-async function answers(agent: Agent, host: string, port: number, n = 12): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const a = await agent.tcp(host, port, 1500);
-    out.push(a.ok ? a.reply!.split(' ')[0]! : a.error!);
-  }
-  return out;
-}
-
-const uniq = (xs: string[]): string[] => [...new Set(xs)].sort();
 
 function ourTables(ns: string): string[] {
   const j = JSON.parse(sh('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'tables'])) as { nftables: { table?: { family: string; name: string } }[] };

@@ -26,6 +26,8 @@ describe('dataplane CLI usage', function () {
     [['help', 'nft'], /^Usage: dataplane nft <command> \[options\]/],
     [['nft', 'list', '--help'], /^Usage: dataplane nft list \[options\] \[\[FAMILY\] TABLE\]/],
     [['nft', 'help', 'list'], /^Usage: dataplane nft list \[options\] \[\[FAMILY\] TABLE\]/],
+    [['iptables', '--help'], /^Usage: dataplane iptables <command> \[options\]/],
+    [['iptables', 'save', '--help'], /^Usage: dataplane iptables save \[options\]/],
   ];
   for (const [args, usage] of helps) {
     it(`dataplane ${args.join(' ')}: help on stdout, exit 0`, () => {
@@ -38,7 +40,7 @@ describe('dataplane CLI usage', function () {
 
   it('the top-level help lists every command; without one, the help goes to stderr with status 2', () => {
     const help = dataplane('--help').stdout;
-    for (const c of ['ipvs', 'nft', 'help [command]']) assert.match(help, new RegExp(`^ {2}${c.replace(/[[\]]/g, '\\$&')} `, 'm'), c);
+    for (const c of ['ipvs', 'iptables', 'nft', 'help [command]']) assert.match(help, new RegExp(`^ {2}${c.replace(/[[\]]/g, '\\$&')} `, 'm'), c);
     const bare = dataplane();
     assert.equal(bare.status, 2);
     assert.equal(bare.stdout, '');
@@ -53,6 +55,11 @@ describe('dataplane CLI usage', function () {
     const netnsLine = (help: string) => /^ {2}--netns <name> +(.*(?:\n {18}.*)*)/m.exec(help)?.[1];
     assert.equal(netnsLine(ipvs), netnsLine(nft));
     assert.match(ipvs, /-n, --numeric +numeric addresses/);
+    const ipt = dataplane('iptables', 'save', '--help').stdout;
+    assert.deepEqual(optionsListed(ipt), ['-4', '--ipv4', '-6', '--ipv6', '-t', '--table', '-c', '--counters', '--netns', '-h', '--help']);
+    // Its option column is wider (-t, --table <table>): the same words, wrapped elsewhere.
+    const netnsText = (help: string) => /^ {2}--netns <name> +([\s\S]*?)\n {2}-/m.exec(help)?.[1]!.replace(/\s+/g, ' ');
+    assert.equal(netnsText(ipt), netnsText(nft));
   });
 
   it('-n is numeric everywhere: nft list refuses it (nft -n is not what it prints) and points at --netns', () => {
@@ -73,6 +80,8 @@ describe('dataplane CLI usage', function () {
     [['nft', 'list', '--netns'], "dataplane nft list: option '--netns <name>' argument missing"],
     [['nft', 'list', 'ipx', 't'], 'dataplane nft list: unknown family "ipx" (one of ip, ip6, inet, arp, bridge, netdev)'],
     [['nft', 'list', 'a', 'b', 'c'], "dataplane nft list: too many arguments for 'list'"],
+    [['iptables', 'save', '-t', 'nope'], "dataplane iptables save: option '-t, --table <table>' argument 'nope' is invalid. Allowed choices are filter, nat, mangle, raw, security."],
+    [['iptables', 'save', '-4', '-6'], "dataplane iptables save: option '-4, --ipv4' cannot be used with option '-6, --ipv6'"],
   ];
   for (const [args, message] of misuse) {
     it(`dataplane ${args.join(' ')}: exit 2, says what is wrong on stderr`, () => {

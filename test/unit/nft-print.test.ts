@@ -4,8 +4,9 @@
 // against `nft list ruleset`.
 import assert from 'node:assert/strict';
 
-import { nft, Ruleset, type Expression, type NftSet, type Rule } from '../../src/index.js';
+import { nft, nftTextBytes, Ruleset, type Expression, type NftSet, type Rule } from '../../src/index.js';
 import { printExpressions } from '../../src/nft/print.js';
+import { bytesText } from '../../src/nft/text.js';
 
 const hex = (h: string) => Buffer.from(h, 'hex');
 const rule = (family: Rule['family'], ...e: (Expression | Expression[])[]): Rule => nft.rule(family, 't', 'c', ...e);
@@ -154,5 +155,34 @@ describe('printing rules without their sets (printRule without sets)', () => {
   it('a NAT address alone keeps nft\'s form; registers no map layout explains stay raw', () => {
     assert.equal(printExpressions(natRule('ip', 'ip', { regAddrMin: 1, regAddrMax: 1 }, 1, ...lookup('d'))), 'dnat to ip saddr map @d');
     assert.match(printExpressions(natRule('ip', 'ip', { regAddrMin: 1, regAddrMax: 1, regProtoMin: 10, regProtoMax: 10 }, 3, ...tcp, ...lookup('x'))), /\[ nat /);
+  });
+});
+
+describe('text that is not UTF-8, as nft writes it', () => {
+  it('bytesText() keeps every byte: nftTextBytes() gives them back, for any bytes', () => {
+    let seed = 7;
+    const rand = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed >>> 16; };
+    for (let n = 0; n < 1000; n++) {
+      const b = Buffer.from(Array.from({ length: rand() % 24 }, () => (rand() % 4 === 0 ? 0x80 + (rand() % 0x80) : rand() % 0x100)));
+      assert.deepEqual(nftTextBytes(bytesText(b)), b, b.toString('hex'));
+    }
+  });
+
+  it('UTF-8 reads as itself; other bytes as U+DC80 + (byte - 0x80), which no UTF-8 text decodes to', () => {
+    assert.equal(bytesText(Buffer.from('é ok', 'utf8')), 'é ok');
+    assert.equal(bytesText(Buffer.from([0x61, 0xff, 0x62, 0xe9, 0x20, 0xc3, 0xa9])), 'a\udcffb\udce9 é');
+    // An overlong form, a surrogate and a truncated character are not UTF-8.
+    assert.equal(bytesText(Buffer.from([0xc0, 0xaf, 0xed, 0xa0, 0x80, 0xe2, 0x82])), '\udcc0\udcaf\udced\udca0\udc80\udce2\udc82');
+    // A surrogate pair (an emoji) is UTF-8 of its own.
+    assert.deepEqual(nftTextBytes('\u{1f600}\udcff'), Buffer.from([0xf0, 0x9f, 0x98, 0x80, 0xff]));
+  });
+
+  it('a comment so decoded encodes back to its bytes, counted as nft counts them', () => {
+    const comment = bytesText(Buffer.alloc(128, 0xff));
+    const rule: Rule = { family: 'ip', table: 't', chain: 'c', expressions: [], comment };
+    const rs = new Ruleset({ generation: 1, tables: [{ family: 'ip', name: 't' }], chains: [{ family: 'ip', table: 't', name: 'c' }], rules: [rule], sets: [], objects: [] });
+    const tx = rs.toTransaction();
+    assert.equal(tx.error, undefined);
+    assert.ok(tx.encode().bytes.includes(Buffer.concat([Buffer.alloc(128, 0xff), Buffer.of(0)])));
   });
 });

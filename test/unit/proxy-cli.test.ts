@@ -53,10 +53,14 @@ describe('proxy: dataplane-proxy command', function () {
     assert.equal(r.stderr, `dataplane-proxy: ${cfg}: nftables.syncPeriod: time: invalid duration "soon" (line 4)\ndataplane-proxy: ${cfg}: mystery: unknown field (line 5)\n`);
   });
 
-  it('--proxy-mode=iptables parses, then answers that iptables mode is not yet implemented', () => {
-    const r = proxy(['--proxy-mode=iptables']);
-    assert.equal(r.status, 2);
-    assert.equal(r.stderr, 'dataplane-proxy: --proxy-mode=iptables: not yet implemented in dataplane-proxy (nftables and ipvs are)\n');
+  it('--proxy-mode=iptables is a mode it has: the resolved config takes the iptables section', () => {
+    const out = join(dir, 'iptables.yaml');
+    const r = proxy(['--proxy-mode=iptables', '--write-config-to', out, '--iptables-min-sync-period=2s', '--iptables-masquerade-bit=13']);
+    assert.equal(r.status, 0, r.stderr);
+    const c = decodeConfiguration(readFileSync(out, 'utf8'));
+    assert.equal(c.mode, 'iptables');
+    assert.equal(c.iptables.minSyncPeriod, 2e9);
+    assert.equal(c.iptables.masqueradeBit, 13);
   });
 
   it('--write-config-to writes the resolved configuration and exits 0', () => {

@@ -19,20 +19,26 @@ interface Seen {
   synced: number;
 }
 
-function watchServices(cluster: TestCluster, labelSelector?: string): { informer: ResilientInformer<V1Service>; seen: Seen } {
+function watchServices(cluster: TestCluster, labelSelector?: string, pageSize?: number): { informer: ResilientInformer<V1Service>; seen: Seen; pages: number[] } {
   const { kc } = loadKubeConfig({ kubeconfig: cluster.kubeconfigPath });
   const core = kc.makeApiClient(CoreV1Api);
   const seen: Seen = { events: [], synced: 0 };
+  const pages: number[] = [];
   const informer = new ResilientInformer<V1Service>(kc, {
     path: SERVICES.path, name: 'services', backoffMs: 100, maxBackoffMs: 400,
     ...(labelSelector !== undefined ? { labelSelector } : {}),
-    list: () => core.listServiceForAllNamespaces(labelSelector !== undefined ? { labelSelector } : {}),
+    ...(pageSize !== undefined ? { pageSize } : {}),
+    list: async (page) => {
+      const list = await core.listServiceForAllNamespaces({ ...(labelSelector !== undefined ? { labelSelector } : {}), ...page });
+      pages.push(list.items.length);
+      return list;
+    },
   }, {
     update: (prev, svc) => seen.events.push(`${prev === undefined ? 'add' : 'update'} ${svc.metadata!.name}${prev !== undefined ? ` ${prev.metadata!.resourceVersion}->${svc.metadata!.resourceVersion}` : ''}`),
     delete: (svc) => seen.events.push(`delete ${svc.metadata!.name}`),
     synced: () => { seen.synced++; },
   });
-  return { informer, seen };
+  return { informer, seen, pages };
 }
 
 async function until(ok: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -107,6 +113,52 @@ describe('proxy: watch layer against the test cluster', function () {
     await until(() => w.seen.events.includes('delete a') && w.seen.events.includes('add c'));
     assert.ok(informer.lists >= 2);
     assert.equal(w.seen.synced, 1);
+  });
+
+  it('lists in pages (limit/continue), and a relist in pages deletes only what is gone from every page', async () => {
+    for (const n of ['a', 'b', 'c', 'd']) cluster.create(svc(n));
+    const w = watchServices(cluster, undefined, 2);
+    informer = w.informer;
+    await informer.start();
+    assert.deepEqual(w.pages, [2, 2, 1], 'five services (kubernetes too), two a page');
+    assert.deepEqual(w.seen.events.sort(), ['add a', 'add b', 'add c', 'add d', 'add kubernetes']);
+    assert.equal(informer.lists, 1);
+    w.seen.events.length = 0;
+    // One watch expired: the rewatch after the drop gets 410, then one relist (each expired watch would be one more).
+    cluster.compact();
+    cluster.expireNextWatches(1);
+    cluster.dropWatches();
+    cluster.delete('Service', 'c');
+    await until(() => w.seen.events.includes('delete c') && informer!.lists === 2);
+    assert.deepEqual(w.pages.slice(3), [2, 2], 'the relist, in pages too');
+    assert.deepEqual(w.seen.events, ['delete c'], 'unchanged objects of the relist are not delivered again');
+  });
+
+  it('keeps what `keep` leaves of an object and hands that back as previous and to delete; handlers get what `slim` makes', async () => {
+    const { kc } = loadKubeConfig({ kubeconfig: cluster.kubeconfigPath });
+    const core = kc.makeApiClient(CoreV1Api);
+    const seen: string[] = [];
+    type Slim = { metadata: { name?: string; namespace?: string; resourceVersion?: string }; ports?: number };
+    const slimmed = new ResilientInformer<Slim>(kc, {
+      path: SERVICES.path, list: (page) => core.listServiceForAllNamespaces(page),
+      slim: (o) => ({ metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace, resourceVersion: o.metadata?.resourceVersion },
+        ports: (o as V1Service).spec?.ports?.length }),
+      keep: (s) => ({ metadata: s.metadata }),
+    }, {
+      update: (prev, s) => seen.push(`${s.metadata.name} ports=${s.ports} previous=${prev === undefined ? '-' : `ports=${prev.ports}`}`),
+      delete: (s) => seen.push(`delete ${s.metadata.name} ports=${s.ports}`),
+    });
+    try {
+      await slimmed.start();
+      cluster.create(svc('web'));
+      cluster.apply({ ...svc('web'), metadata: { ...svc('web').metadata, annotations: { a: '1' } } });
+      cluster.delete('Service', 'web');
+      await until(() => seen.length === 4);
+      assert.deepEqual(seen, ['kubernetes ports=1 previous=-', 'web ports=1 previous=-', 'web ports=1 previous=ports=undefined', 'delete web ports=undefined']);
+      assert.deepEqual(slimmed.objects().map((o) => Object.keys(o)), [['metadata']]);
+    } finally {
+      await slimmed.stop();
+    }
   });
 
   it('restarts with backoff while the API server is gone, and catches up', async () => {

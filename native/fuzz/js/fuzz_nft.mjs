@@ -37,7 +37,8 @@
 //       would send for the printed text: the expressions' recreate hooks with
 //       the printer's hints), encoded and decoded again, prints as the rule
 //       did; and a whole ruleset recreated, encoded and decoded prints its
-//       rules as the listing did. (That nft itself reads the printed text as
+//       rules as the listing did, with toTransaction({ asPrinted: true })
+//       (what nft makes of the printed text) too. (That nft itself reads the printed text as
 //       the same rule is checked against the real nft by the host suite,
 //       test/host/nft-fidelity.test.ts, on a sample of mutated rules.)
 // Events and whole rulesets have no round trip of their own: their objects
@@ -316,6 +317,12 @@ function ruleset(body) {
     // in place of names of bound chains and anonymous sets).
     const back = readBack(bytes);
     if (back !== undefined && !text.includes('[ ')) same(rulesOf(back.toString()), rulesOf(text), 'no silent change: the recreated ruleset prints its rules differently');
+    // What nft would make of the printed text (toTransaction({ asPrinted })) prints the same rules too.
+    const printed = rs.toTransaction(undefined, { asPrinted: true });
+    if (printed.error === undefined) {
+      const again = readBack(printed.encode().bytes);
+      if (again !== undefined && !text.includes('[ ')) same(rulesOf(again.toString()), rulesOf(text), 'asPrinted: the rules nft would read from the printed text print differently');
+    }
   }
 }
 

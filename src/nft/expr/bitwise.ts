@@ -79,11 +79,13 @@ export const bitwise = register({
   ],
   delinearize: delinearize as never,
   // nft sends the operation for a binop or a shift, not for a prefix or flag match (the kernel lists it always).
+  // Read from the printed text, a mask of every bit is no mask, and a prefix
+  // of whole bytes loads and compares those bytes only: the same packets,
+  // other bytes in the kernel, so only when asked to (hint.reread).
   recreate: (e, hint, rule) => {
-    if ((hint.bitwiseDropped === true || fullMask(e)) && e.sreg === e.dreg) return undefined;
-    // A prefix of whole bytes: the load shrinks to them, the compare too, and no mask goes out.
+    if (hint.reread === true && (hint.bitwiseDropped === true || fullMask(e)) && e.sreg === e.dreg) return undefined;
     const bytes = hint.prefixBytes;
-    if (bytes !== undefined && e.sreg === e.dreg) {
+    if (hint.reread === true && bytes !== undefined && e.sreg === e.dreg) {
       const at = rule.exprs.indexOf(e as never);
       const load = rule.loaderOf(e.dreg as number, at), cmp = rule.readerOf(e.dreg as number, at);
       const l = rule.exprs[load] as Record<string, unknown> | undefined, c = rule.exprs[cmp] as Record<string, unknown> | undefined;

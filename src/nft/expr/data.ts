@@ -1,5 +1,6 @@
 // NFTA_DATA_*: the value or verdict carried by cmp, immediate, range,
 // bitwise and set elements.
+import { own, show } from '../../check.js';
 import * as U from '../uapi.js';
 import { attrLen, attrType, copyBytes, DecodeError, nextAttr, readBe32, type Writer } from '../wire.js';
 
@@ -30,10 +31,15 @@ const CODES: Record<Exclude<VerdictKind, 'queue'>, number> = {
   jump: U.NFT_JUMP, goto: U.NFT_GOTO, break: U.NFT_BREAK,
 };
 
-export function verdictCode(v: Verdict): number {
-  if (v.kind === 'queue') return U.NF_QUEUE | ((v.num ?? 0) << 16);
-  const c = CODES[v.kind];
-  if (c === undefined) throw new TypeError(`unknown verdict ${JSON.stringify(v.kind)}`);
+export function verdictCode(v: Verdict, what = 'verdict'): number {
+  if (typeof v !== 'object' || v === null) throw new TypeError(`${what}: expected { kind }, got ${show(v)}`);
+  if (v.kind === 'queue') {
+    const num = v.num ?? 0;
+    if (!Number.isInteger(num) || num < 0 || num > 0xffff) throw new RangeError(`${what}.num: expected a queue number 0..65535, got ${show(num)}`);
+    return U.NF_QUEUE | (num << 16);
+  }
+  const c = own(CODES, v.kind);
+  if (c === undefined) throw new TypeError(`${what}.kind: unknown verdict ${show(v.kind)} (${[...Object.keys(CODES), 'queue'].join(', ')})`);
   return c;
 }
 
@@ -42,6 +48,19 @@ export function verdictFromCode(code: number, chain?: string): Verdict {
   const kind = (Object.keys(CODES) as (keyof typeof CODES)[]).find((k) => CODES[k] === code);
   if (kind === undefined) throw new DecodeError(`unknown verdict code ${code}`);
   return chain !== undefined ? { kind, chain } : { kind };
+}
+
+/** Checks a verdict before it is encoded: its kind, the chain of jump/goto (1-255 bytes, no NUL), a queue number. */
+export function checkVerdict(v: unknown, what: string): Verdict {
+  verdictCode(v as Verdict, what);
+  const { kind, chain, chainId } = v as Verdict;
+  if (chain !== undefined || ((kind === 'jump' || kind === 'goto') && chainId === undefined)) {
+    if (typeof chain !== 'string' || chain.length === 0 || chain.includes('\0') || (chain.length > 85 && Buffer.byteLength(chain) > 255)) {
+      throw new TypeError(`${what}.chain: expected a chain name of 1-255 bytes without NUL, got ${show(chain)}`);
+    }
+  }
+  if (chainId !== undefined && (!Number.isInteger(chainId) || chainId < 0 || chainId > 0xffffffff)) throw new RangeError(`${what}.chainId: expected an integer, got ${show(chainId)}`);
+  return v as Verdict;
 }
 
 export function isVerdict(d: unknown): d is Verdict {

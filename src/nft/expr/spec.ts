@@ -3,10 +3,11 @@
 // is encoded. One generic encoder/decoder serves them all; an attribute the
 // spec does not know makes the whole expression decode as 'raw', so what we
 // do not understand still re-encodes byte for byte.
+import { show } from '../../check.js';
 import type { KernelEnum } from '../enums.js';
 import * as U from '../uapi.js';
 import { attrLen, attrList, attrType, copyBytes, DecodeError, nextAttr, readBe32, type Attr, type Writer } from '../wire.js';
-import { decodeDataAt, encodeData, type Data, type Verdict } from './data.js';
+import { checkVerdict, decodeDataAt, encodeData, type Data, type Verdict } from './data.js';
 import type { Delinearize } from '../print/delinearize.js';
 
 export type FieldKind =
@@ -62,6 +63,8 @@ export interface ExprSpec {
   refs?: (e: Record<string, unknown>, r: ExprRefs) => boolean;
   /** The fields that hold expressions (filled in by register). */
   nested?: Field[];
+  /** The fields with the registers last, for validation (filled in by register). */
+  regsLast?: Field[];
   /** Fields by attribute type (filled in by register). */
   byAttr?: (Field | undefined)[];
 }
@@ -93,6 +96,7 @@ const nameSlots: (NameEntry | undefined)[] = new Array<NameEntry | undefined>(NA
 
 export function register(spec: ExprSpec): ExprSpec {
   spec.byAttr = [];
+  spec.regsLast = [...spec.fields.filter((f) => f.kind !== 'reg'), ...spec.fields.filter((f) => f.kind === 'reg')];
   for (const f of spec.fields) spec.byAttr[f.attr] = f;
   const nested = spec.fields.filter((f) => f.kind === 'expr' || f.kind === 'exprs');
   if (nested.length > 0) spec.nested = nested;
@@ -125,6 +129,13 @@ export interface RecreateHint {
   prefixBytes?: number;
   /** A NAT statement that prints a port of its own (`dnat to 10.0.0.1:80`): nft adds proto-specified to its flags. */
   natProto?: boolean;
+  /**
+   * Send what nft sends for the printed text even where the kernel then
+   * holds other bytes that match the same packets (a mask of every bit
+   * dropped, a prefix of whole bytes loaded shorter); without it the rule
+   * is recreated as the kernel held it.
+   */
+  reread?: boolean;
 }
 
 const NO_HINT: RecreateHint = {};
@@ -142,7 +153,7 @@ export interface RuleEdit {
  * A listed rule's expressions as nft sends them for the statements they
  * print as (see ExprSpec.recreate); nested expressions (a dynset's) too.
  */
-export function recreateRule(exprs: Expr[], hints?: ReadonlyMap<number, RecreateHint>): Expr[] {
+export function recreateRule(exprs: Expr[], hints?: ReadonlyMap<number, RecreateHint>, reread = false): Expr[] {
   // Most rules come back as they are: the array is copied only when an expression changes.
   let out: (Expr | undefined)[] = exprs;
   let edit: RuleEdit | undefined;
@@ -167,7 +178,8 @@ export function recreateRule(exprs: Expr[], hints?: ReadonlyMap<number, Recreate
     const spec = specs.get(e.type);
     // An expression without a hook or nested expressions is sent as listed.
     if (spec === undefined || (spec.recreate === undefined && spec.nested === undefined)) continue;
-    const x = recreateOne(e, spec, hints?.get(i) ?? NO_HINT, spec.recreate !== undefined && spec.recreate.length > 2 ? editOf() : NO_EDIT);
+    const hint = hints?.get(i) ?? NO_HINT;
+    const x = recreateOne(e, spec, reread ? { ...hint, reread } : hint, spec.recreate !== undefined && spec.recreate.length > 2 ? editOf() : NO_EDIT);
     if (x === e) continue;
     if (out === exprs) out = exprs.slice();
     out[i] = x;
@@ -222,7 +234,7 @@ export function knownExpressions(): string[] {
 // Registers: NFT_REG_VERDICT (0), the four 16-byte registers 1..4, or the
 // sixteen 32-bit registers 8..23 (NFT_REG32_00..15). They alias: 1 = 8..11.
 function regSpan(reg: number, len: number | undefined, what: string): void {
-  if (!Number.isInteger(reg)) throw new ExpressionError(`${what}: register must be an integer, got ${String(reg)}`);
+  if (!Number.isInteger(reg)) throw new ExpressionError(`${what}: register must be an integer, got ${show(reg)}`);
   let start: number;
   if (reg >= U.NFT_REG_1 && reg <= U.NFT_REG_4) start = (reg - U.NFT_REG_1) * 4;
   else if (reg >= U.NFT_REG32_00 && reg <= U.NFT_REG32_15) start = reg - U.NFT_REG32_00;
@@ -236,7 +248,8 @@ function regSpan(reg: number, len: number | undefined, what: string): void {
 export function validateFields(spec: ExprSpec, e: Record<string, unknown>, where: string): void {
   // Runs for every expression queued: the field's description is only built for an error.
   const what = (f: Field): string => `${where}: ${spec.name}.${f.key}`;
-  for (const f of spec.fields) {
+  // Registers last: their checks read the other fields (a load's len).
+  for (const f of spec.regsLast ?? spec.fields) {
     const v = e[f.key];
     if (v === undefined) {
       if (f.required === true) throw new ExpressionError(`${what(f)}: missing`);
@@ -247,9 +260,10 @@ export function validateFields(spec: ExprSpec, e: Record<string, unknown>, where
         if (typeof v !== 'number' || !regInRange(v, f.regLen?.(e))) regSpan(v as number, f.regLen?.(e), what(f));
         break;
       case 'be32': case 'be16': case 'u8': case 'be64': {
-        const n = f.enum !== undefined ? f.enum.number(v as string) : v;
+        const n = f.enum !== undefined ? (f.enum.has(v) ? f.enum.number(v as string) : undefined) : v;
+        if (n === undefined) throw new ExpressionError(`${what(f)}: unknown ${f.enum!.what} ${typeof v === 'string' ? show(v.slice(0, 40)) : typeof v}; known: ${[...f.enum!.byName.keys()].join(', ')}`);
         const max = f.kind === 'be32' ? 0xffffffff : f.kind === 'be16' ? 0xffff : f.kind === 'u8' ? 0xff : Number.MAX_SAFE_INTEGER;
-        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) throw new ExpressionError(`${what(f)}: expected an integer 0..${max}, got ${String(v)}`);
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) throw new ExpressionError(`${what(f)}: expected an integer 0..${max}, got ${show(v)}`);
         break;
       }
       case 'str': case 'strn':
@@ -262,6 +276,9 @@ export function validateFields(spec: ExprSpec, e: Record<string, unknown>, where
         break;
       case 'data':
         if (!(v instanceof Uint8Array) && (typeof v !== 'object' || v === null || !('kind' in v))) throw new ExpressionError(`${what(f)}: expected bytes or a verdict`);
+        if (!(v instanceof Uint8Array)) {
+          try { checkVerdict(v, what(f)); } catch (err) { throw new ExpressionError((err as Error).message); }
+        }
         break;
       case 'expr':
         validateExpr(v as Expr, what(f));
@@ -301,7 +318,7 @@ export function validateExpr(e: Expr, where: string): void {
     return;
   }
   const spec = specs.get(e.type);
-  if (spec === undefined) throw new ExpressionError(`${where}: unknown expression type ${JSON.stringify(e.type)}`);
+  if (spec === undefined) throw new ExpressionError(`${where}: unknown expression type ${show(e.type)}`);
   validateFields(spec, e, where);
 }
 
@@ -353,7 +370,7 @@ export function encodeExprBody(w: Writer, e: Expr): void {
     return;
   }
   const spec = specs.get(e.type);
-  if (spec === undefined) throw new ExpressionError(`unknown expression type ${JSON.stringify(e.type)}`);
+  if (spec === undefined) throw new ExpressionError(`unknown expression type ${show(e.type)}`);
   w.strz(U.NFTA_EXPR_NAME, spec.name);
   // libnftnl sends NFTA_EXPR_DATA even for expressions without attributes, but not for the ones it has no builder for.
   if (spec.noData === true) return;

@@ -4,6 +4,7 @@
 // nft syntax, what it touches (for commit()'s reordering, plan.ts) and what
 // it does to a FakeNftables' state. transaction.ts, plan.ts and fake.ts
 // loop over this registry.
+import { show } from '../../check.js';
 import type { Keys, Access } from '../plan-keys.js';
 import type { Rule } from '../rule.js';
 import type { RulesetData } from '../ruleset.js';
@@ -114,7 +115,7 @@ export function registerKind<K extends Operation['kind']>(k: OperationKind<K>): 
 /** The kind of an operation (its methods take the operation as it is). */
 export function kindOf<O extends Operation>(op: O): OperationKind<O['kind']> {
   const k = kinds[op.kind];
-  if (k === undefined) throw new TypeError(`unknown operation kind ${JSON.stringify(op.kind)}`);
+  if (k === undefined) throw new TypeError(`unknown operation kind ${show(op.kind)}`);
   return k as never;
 }
 

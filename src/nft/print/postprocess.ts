@@ -36,13 +36,22 @@ export class RulePP {
   readonly pctx: ProtoCtx;
   readonly dep: DepCtx;
   stmt: Stmt | undefined;
+  /** The protocol matches left out as dependencies, each with the statement that implied it (in the order they were left out). */
+  readonly released: { dep: Stmt; by: Stmt | undefined }[] = [];
+  /** What a statement made here was made from: the statement read from the rule's expressions (see originOf). */
+  readonly #origin = new WeakMap<Stmt, Stmt>();
   #flags = 0;
 
   constructor(family: string, readonly stmts: Stmt[],
     /** Notes what the statements show of how nft would send an expression (RuleParser.hint). */
     readonly hint: (index: number | undefined, h: RecreateHint) => void = () => undefined) {
     this.pctx = new ProtoCtx(family);
-    this.dep = new DepCtx((s) => this.remove(s));
+    this.dep = new DepCtx((s) => { this.released.push({ dep: s, by: this.stmt }); this.remove(s); });
+  }
+
+  /** The statement read from the rule's expressions that s was made from (s itself if it is one). */
+  originOf(s: Stmt): Stmt {
+    return this.#origin.get(s) ?? s;
   }
 
   remove(s: Stmt): void {
@@ -53,12 +62,14 @@ export class RulePP {
   /** Puts s before the current statement. */
   insertBeforeCurrent(s: Stmt): void {
     const i = this.stmt === undefined ? -1 : this.stmts.indexOf(this.stmt);
+    if (this.stmt !== undefined) this.#origin.set(s, this.originOf(this.stmt));
     this.stmts.splice(i < 0 ? this.stmts.length : i, 0, s);
   }
 
   /** Replaces the current statement by s. */
   replaceCurrent(s: Stmt | undefined): void {
     if (this.stmt !== undefined) {
+      if (s !== undefined) this.#origin.set(s, this.originOf(this.stmt));
       const i = this.stmts.indexOf(this.stmt);
       if (i >= 0) { if (s !== undefined) this.stmts[i] = s; else this.stmts.splice(i, 1); }
     }

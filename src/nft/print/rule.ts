@@ -57,8 +57,21 @@ function inlineSet(ctx: RuleContext, s: { type: string; map?: string; flags?: Nf
   return set;
 }
 
+/**
+ * How the printed statements came from the rule's expressions: the
+ * expressions each statement read from the rule was made from (indexes,
+ * first and last), the dependencies left out, and the statement read from
+ * the rule that a statement made in post-processing comes from.
+ */
+export interface StatementTrace {
+  ranges: Map<Stmt, [number, number]>;
+  released: readonly { dep: Stmt; by: Stmt | undefined }[];
+  originOf(s: Stmt): Stmt;
+}
+
 /** The statements of a rule, as nft rebuilds them before printing. */
-export function ruleStatements(rule: Rule, ctx: RuleContext, o: Out, hints?: (h: Map<number, RecreateHint>) => void): Stmt[] {
+export function ruleStatements(rule: Rule, ctx: RuleContext, o: Out, hints?: (h: Map<number, RecreateHint>) => void,
+  trace?: (t: StatementTrace) => void): Stmt[] {
   const named = new Map<string, SetInfo>();
   const setCtx = { elementStmts: (e: SetElement) => elementStmts(e, ctx, o) };
   const sets = (ref: string | object): SetInfo | undefined => {
@@ -79,6 +92,8 @@ export function ruleStatements(rule: Rule, ctx: RuleContext, o: Out, hints?: (h:
     const p = new RuleParser(rule.family, sets, o, bound);
     p.parse = (e) => dispatch(e as never, p);
     let failed = -1;
+    const ranges = new Map<Stmt, [number, number]>();
+    let first = 0;
     for (let i = 0; i < exprs.length && failed < 0; i++) {
       const e = exprs[i]!;
       p.index = i;
@@ -89,17 +104,19 @@ export function ruleStatements(rule: Rule, ctx: RuleContext, o: Out, hints?: (h:
         if (!(err instanceof DelinearizeError) && !(err instanceof TypeError) && !(err instanceof RangeError)) throw err;
         failed = i;
       }
-      if (p.stmt !== undefined) { p.stmts.push(p.stmt); p.stmt = undefined; }
+      if (p.stmt !== undefined) { ranges.set(p.stmt, [first, i]); first = i + 1; p.stmts.push(p.stmt); p.stmt = undefined; }
     }
     if (failed >= 0 && !raw.has(failed)) { raw.add(failed); continue; }
+    const pp = new RulePP(rule.family, p.stmts, (i, h) => p.hint(i, h));
     try {
-      new RulePP(rule.family, p.stmts, (i, h) => p.hint(i, h)).run();
+      pp.run();
     } catch (err) {
       // Loads nft never makes can trip the rebuilding (a value of no length, ...): the rule is then shown as it is.
       if (!(err instanceof DelinearizeError) && !(err instanceof TypeError) && !(err instanceof RangeError)) throw err;
       return exprs.map((e) => rawStmt(e));
     }
     hints?.(p.hints);
+    trace?.({ ranges, released: pp.released, originOf: (s) => pp.originOf(s) });
     return p.stmts;
   }
 }

@@ -2,7 +2,7 @@
 // its types): symbols, numbers in the type's format, addresses, times,
 // strings, interface names. A value is nft's: an unsigned integer of `len`
 // bits in the byte order the printer expects (see ValueNode).
-import { bytesText } from '../udata.js';
+import { bytesText } from '../text.js';
 import { formatIp } from '../../addr.js';
 import { baseType, type DataType } from '../datatypes.js';
 import { PROTOCOL_NAMES, symbolOf, type Symbols } from '../symbols.js';

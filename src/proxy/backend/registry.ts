@@ -1,6 +1,6 @@
 // Which backend serves which --proxy-mode. A mode's module is imported only
 // when that mode runs (or at --cleanup), so the proxy loads only the code it
-// uses. A mode without a backend yet answers a clear "not yet implemented".
+// uses. A mode without a backend answers a clear "not yet implemented".
 import type { ProxyLogger } from '../log.js';
 import type { Backend, BackendOptions, ProxyMode } from './backend.js';
 
@@ -10,7 +10,7 @@ export type BackendFactory = (options: BackendOptions, log: ProxyLogger) => Back
 /** A mode whose backend does not exist yet. */
 export class ModeNotImplementedError extends Error {
   constructor(readonly mode: ProxyMode) {
-    super(`--proxy-mode=${mode}: not yet implemented in dataplane-proxy (nftables and ipvs are)`);
+    super(`--proxy-mode=${mode}: not yet implemented in dataplane-proxy (nftables, ipvs and iptables are)`);
     this.name = 'ModeNotImplementedError';
   }
 }
@@ -26,6 +26,10 @@ const loaders: Partial<Record<ProxyMode, Loader>> = {
     const { createBackend } = await import('./ipvs/index.js');
     return (options) => createBackend(options);
   },
+  iptables: async () => {
+    const { IptablesBackend } = await import('./iptables/index.js');
+    return (options) => new IptablesBackend(options);
+  },
 };
 
 /** The modes this build has a backend for. */
@@ -33,7 +37,7 @@ export function implementedModes(): ProxyMode[] {
   return (Object.keys(loaders) as ProxyMode[]).filter((m) => loaders[m] !== undefined);
 }
 
-/** The factory of `mode`; throws ModeNotImplementedError for iptables until its backend exists. */
+/** The factory of `mode`; throws ModeNotImplementedError for a mode without one. */
 export async function backendFactory(mode: ProxyMode): Promise<BackendFactory> {
   const load = loaders[mode];
   if (load === undefined) throw new ModeNotImplementedError(mode);

@@ -72,7 +72,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'show-hidden-metrics-for-version', kind: 'string', help: 'Accepted for compatibility (no hidden metrics here).',
     apply: set('showHiddenMetricsForVersion', (c, v: string) => { c.showHiddenMetricsForVersion = v; }) },
   { name: 'init-only', kind: 'bool', help: 'If true, check and prepare the kernel (the backend setup) and exit.' },
-  { name: 'proxy-mode', kind: 'string', help: "Which proxy mode to use: 'nftables' (default here), 'ipvs' or 'iptables' (not yet implemented). Ignored with --config.",
+  { name: 'proxy-mode', kind: 'string', help: "Which proxy mode to use: 'nftables' (default here), 'ipvs' or 'iptables'. Ignored with --config.",
     apply: set('mode', (c, v: string) => { c.mode = v; }) },
   { name: 'iptables-masquerade-bit', kind: 'int32', help: 'In iptables or ipvs mode, the fwmark bit that marks packets for SNAT, 0..31 (nftables mode: nftables.masqueradeBit in --config).',
     apply: set('iptables.masqueradeBit', (c, v: number) => { c.iptables.masqueradeBit = v; }) },

@@ -104,3 +104,33 @@ export function categorizeEndpoints(endpoints: readonly Endpoint[], svc: Service
   for (const ep of local) union.set(ep.key, ep);
   return { clusterEndpoints: cluster, localEndpoints: local, allReachableEndpoints: [...union.values()], hasAnyEndpoints: hasAny, topologyMode: mode };
 }
+
+/** What a service port's categorized endpoints make reachable from this node, as every backend decides it (kube-proxy's hasEndpoints, hasInternalEndpoints, ...). */
+export interface Reach {
+  /** Some usable endpoint exists. */
+  readonly hasEndpoints: boolean;
+  /** The Cluster-policy endpoints are used (and there are some). */
+  readonly usesCluster: boolean;
+  /** This node's endpoints are used for Local policy (and there are some). */
+  readonly usesLocal: boolean;
+  /** Traffic to the cluster IP has an endpoint under the internal policy. */
+  readonly hasInternal: boolean;
+  /** NodePort, external-IP and load-balancer traffic has an endpoint under the external policy. */
+  readonly hasExternal: boolean;
+  /** External traffic is handled at all (endpoints exist and the port is externally accessible). */
+  readonly usesExternal: boolean;
+}
+
+/** The reach of a service port from its categorized endpoints. */
+export function reachOf(svc: ServicePort, cat: Categorized): Reach {
+  const hasEndpoints = cat.hasAnyEndpoints;
+  const local = cat.localEndpoints.length > 0;
+  return {
+    hasEndpoints,
+    usesCluster: cat.clusterEndpoints.length > 0 && usesClusterEndpoints(svc),
+    usesLocal: local && usesLocalEndpoints(svc),
+    hasInternal: hasEndpoints && (!svc.internalPolicyLocal || local),
+    hasExternal: hasEndpoints && (!svc.externalPolicyLocal || local),
+    usesExternal: hasEndpoints && externallyAccessible(svc),
+  };
+}

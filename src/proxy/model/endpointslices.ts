@@ -1,9 +1,12 @@
 // EndpointSlices -> endpoints per service port, merged across a Service's
 // slices (kube-proxy's EndpointSliceCache: slices are kept by name, applied
 // and pending, so an endpoint moving between slices is never dropped on the
-// way). Pure.
+// way). A slice is kept as the Endpoint objects it makes, not as the
+// object it came in: every checkout shares them, and the informer need not
+// keep the slice's endpoints. Pure.
 import type { IpFamily } from '../../addr.js';
 import { canonicalIp } from './cidr.js';
+import { sameEndpoints } from './equal.js';
 import { LABEL_SERVICE_NAME, type EndpointSlice, type EndpointSliceEndpoint } from './k8s.js';
 import { l4Protocol, servicePortKey } from './service.js';
 import type { Endpoint } from './types.js';
@@ -14,18 +17,13 @@ const NO_HINTS: ReadonlySet<string> = new Set();
 /** Endpoints by service port key. */
 export type EndpointsMap = Map<string, readonly Endpoint[]>;
 
-/** A slice as the cache keeps it: only what endpoints are built from. */
+/** A slice as the cache keeps it: its endpoints by service port key. */
 interface SliceData {
-  readonly family: IpFamily;
-  readonly ports: readonly { name: string; protocol: string; port: number }[];
-  readonly endpoints: readonly EndpointSliceEndpoint[];
+  /** [service port key, endpoints] (an array: a slice has one or a few ports). */
+  readonly byPort: readonly (readonly [string, readonly Endpoint[]])[];
   readonly remove: boolean;
 }
 
-interface ServiceSlices {
-  readonly applied: Map<string, SliceData>;
-  readonly pending: Map<string, SliceData>;
-}
 
 /** The endpoints' identity: `ip:port`, `[ip]:port` for IPv6. */
 export function endpointKey(ip: string, port: number, family: IpFamily): string {
@@ -46,7 +44,10 @@ export function sliceFamily(slice: EndpointSlice): IpFamily | undefined {
   return slice.addressType === 'IPv4' ? 4 : slice.addressType === 'IPv6' ? 6 : undefined;
 }
 
-function toEndpoint(e: EndpointSliceEndpoint, port: number, family: IpFamily, nodeName: string): Endpoint | undefined {
+// One string per distinct node name and zone (there are few; every endpoint names one).
+type Intern = (s: string) => string;
+
+function toEndpoint(e: EndpointSliceEndpoint, port: number, family: IpFamily, nodeName: string, intern: Intern): Endpoint | undefined {
   const ip = canonicalIp(e.addresses?.[0] ?? '');
   if (ip === undefined || ip.family !== family) return undefined;
   const c = e.conditions ?? {};
@@ -61,29 +62,22 @@ function toEndpoint(e: EndpointSliceEndpoint, port: number, family: IpFamily, no
     ready,
     serving: c.serving === undefined || c.serving === null || c.serving,
     terminating: c.terminating === true,
-    ...(e.nodeName !== undefined && e.nodeName !== null ? { nodeName: e.nodeName } : {}),
-    ...(e.zone !== undefined && e.zone !== null ? { zone: e.zone } : {}),
+    ...(e.nodeName !== undefined && e.nodeName !== null ? { nodeName: intern(e.nodeName) } : {}),
+    ...(e.zone !== undefined && e.zone !== null ? { zone: intern(e.zone) } : {}),
     zoneHints,
     nodeHints,
   };
 }
 
 /** The endpoints map of one Service from its slices (kube-proxy's endpointInfoByServicePort). */
-function endpointsOf(service: string, slices: Iterable<SliceData>, nodeName: string): EndpointsMap {
-  const [namespace, name] = service.split('/') as [string, string];
+function endpointsOf(slices: Iterable<SliceData>): EndpointsMap {
   const byPort = new Map<string, Map<string, Endpoint>>();
   for (const s of slices) {
-    for (const p of s.ports) {
-      const protocol = l4Protocol(p.protocol);
-      if (protocol === undefined) continue;
-      const key = servicePortKey({ namespace, name, portName: p.name, protocol }, s.family);
+    for (const [key, eps] of s.byPort) {
       let set = byPort.get(key);
       if (set === undefined) byPort.set(key, set = new Map());
-      for (const e of s.endpoints) {
-        const ep = toEndpoint(e, p.port, s.family, nodeName);
-        // The same address in two slices (a move, or a reused pod IP): the non-terminating one wins.
-        if (ep !== undefined && (!set.has(ep.key) || !ep.terminating)) set.set(ep.key, ep);
-      }
+      // The same address in two slices (a move, or a reused pod IP): the non-terminating one wins.
+      for (const ep of eps) if (!set.has(ep.key) || !ep.terminating) set.set(ep.key, ep);
     }
   }
   const out: EndpointsMap = new Map();
@@ -93,16 +87,30 @@ function endpointsOf(service: string, slices: Iterable<SliceData>, nodeName: str
   return out;
 }
 
-function sliceData(slice: EndpointSlice, family: IpFamily, remove: boolean): SliceData {
-  const ports = (slice.ports ?? [])
-    .filter((p) => typeof p.port === 'number' && p.port !== 0)
-    .map((p) => ({ name: p.name ?? '', protocol: p.protocol ?? 'TCP', port: p.port! }));
-  // The slice's own endpoints (shared with the informer's cache, not copied); a change anywhere in them is a change.
-  const endpoints = (slice.endpoints ?? []).filter((e) => Array.isArray(e.addresses) && e.addresses.length > 0);
-  return { family, ports, endpoints, remove };
+// What a slice makes: for each of its ports, an Endpoint per address (the
+// first of each endpoint's addresses, as kube-proxy takes).
+function sliceData(slice: EndpointSlice, service: string, family: IpFamily, remove: boolean, nodeName: string, intern: Intern): SliceData {
+  const byPort = new Map<string, Endpoint[]>();
+  if (remove) return { byPort: [], remove };
+  const [namespace, name] = service.split('/') as [string, string];
+  for (const p of slice.ports ?? []) {
+    const protocol = l4Protocol(p.protocol ?? 'TCP');
+    if (typeof p.port !== 'number' || p.port === 0 || protocol === undefined) continue;
+    const key = servicePortKey({ namespace, name, portName: p.name ?? '', protocol }, family);
+    const eps = byPort.get(key) ?? [];
+    for (const e of slice.endpoints ?? []) {
+      const ep = Array.isArray(e.addresses) && e.addresses.length > 0 ? toEndpoint(e, p.port, family, nodeName, intern) : undefined;
+      if (ep !== undefined) eps.push(ep);
+    }
+    byPort.set(key, eps);
+  }
+  return { byPort: [...byPort], remove };
 }
 
-const same = (a: SliceData, b: SliceData): boolean => JSON.stringify(a) === JSON.stringify(b);
+function same(a: SliceData, b: SliceData): boolean {
+  return a.remove === b.remove && a.byPort.length === b.byPort.length &&
+    a.byPort.every(([key, eps], i) => b.byPort[i]![0] === key && sameEndpoints(eps, b.byPort[i]![1]));
+}
 
 /** One Service's endpoints before and after the pending slice changes were applied. */
 export interface EndpointsChange {
@@ -112,9 +120,17 @@ export interface EndpointsChange {
 
 /** kube-proxy's EndpointSliceCache, for the families this proxy serves. */
 export class EndpointSliceCache {
-  readonly #services = new Map<string, ServiceSlices>();
-  /** Services with pending slices: a checkout visits only these. */
-  readonly #pending = new Set<string>();
+  /** Applied slices by name, per Service (`ns/name`). */
+  readonly #applied = new Map<string, Map<string, SliceData>>();
+  /** Pending slices by name, per Service with any: a checkout visits only these. */
+  readonly #pending = new Map<string, Map<string, SliceData>>();
+  readonly #strings = new Map<string, string>();
+  readonly #intern: Intern = (s) => {
+    const have = this.#strings.get(s);
+    if (have !== undefined) return have;
+    this.#strings.set(s, s);
+    return s;
+  };
 
   constructor(readonly nodeName: string, readonly families: readonly IpFamily[]) {}
 
@@ -126,16 +142,14 @@ export class EndpointSliceCache {
     const keys = sliceKeys(slice);
     const family = sliceFamily(slice);
     if (keys === undefined || family === undefined || !this.families.includes(family)) return false;
-    const data = sliceData(slice, family, remove);
-    let svc = this.#services.get(keys.service);
-    if (svc === undefined) this.#services.set(keys.service, svc = { applied: new Map(), pending: new Map() });
-    const known = svc.pending.get(keys.slice) ?? svc.applied.get(keys.slice);
+    const data = sliceData(slice, keys.service, family, remove, this.nodeName, this.#intern);
+    let pending = this.#pending.get(keys.service);
+    const known = pending?.get(keys.slice) ?? this.#applied.get(keys.service)?.get(keys.slice);
     const changed = known !== undefined ? !same(known, data) : !remove;
     if (changed) {
-      svc.pending.set(keys.slice, data);
-      this.#pending.add(keys.service);
+      if (pending === undefined) this.#pending.set(keys.service, pending = new Map());
+      pending.set(keys.slice, data);
     }
-    else if (svc.applied.size === 0 && svc.pending.size === 0) this.#services.delete(keys.service);
     return changed;
   }
 
@@ -147,16 +161,16 @@ export class EndpointSliceCache {
   /** Applies every pending slice and returns, per Service (`ns/name`), its endpoints before and after. */
   checkoutChanges(): Map<string, EndpointsChange> {
     const out = new Map<string, EndpointsChange>();
-    for (const service of this.#pending) {
-      const s = this.#services.get(service)!;
-      const previous = endpointsOf(service, s.applied.values(), this.nodeName);
-      for (const [name, data] of s.pending) {
-        if (data.remove) s.applied.delete(name);
-        else s.applied.set(name, data);
+    for (const [service, pending] of this.#pending) {
+      let applied = this.#applied.get(service);
+      if (applied === undefined) this.#applied.set(service, applied = new Map());
+      const previous = endpointsOf(applied.values());
+      for (const [name, data] of pending) {
+        if (data.remove) applied.delete(name);
+        else applied.set(name, data);
       }
-      s.pending.clear();
-      if (s.applied.size === 0) this.#services.delete(service);
-      out.set(service, { previous, current: endpointsOf(service, s.applied.values(), this.nodeName) });
+      if (applied.size === 0) this.#applied.delete(service);
+      out.set(service, { previous, current: endpointsOf(applied.values()) });
     }
     this.#pending.clear();
     return out;

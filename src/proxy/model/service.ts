@@ -133,8 +133,3 @@ export function servicePorts(svc: Service | undefined, opts: ServiceModelOptions
   }
   return out;
 }
-
-/** Deep equality of two ServicePorts (kube-proxy compares with reflect.DeepEqual). */
-export function servicePortEqual(a: ServicePort, b: ServicePort): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}

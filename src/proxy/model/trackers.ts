@@ -5,8 +5,9 @@
 import type { IpFamily } from '../../addr.js';
 import { EndpointSliceCache, sliceKeys, sliceFamily, type EndpointsMap } from './endpointslices.js';
 import { ANNOTATION_LAST_CHANGE_TRIGGER_TIME, namespacedName, type EndpointSlice, type Service } from './k8s.js';
-import { servicePortEqual, servicePorts, type ServiceModelOptions } from './service.js';
-import type { Endpoint, ServicePort } from './types.js';
+import { sameEndpoints, sameServicePort } from './equal.js';
+import { servicePorts, type ServiceModelOptions } from './service.js';
+import type { ServicePort } from './types.js';
 
 interface ServiceChange {
   readonly previous: Map<string, ServicePort>;
@@ -17,7 +18,7 @@ function sameServicePorts(a: Map<string, ServicePort>, b: Map<string, ServicePor
   if (a.size !== b.size) return false;
   for (const [k, v] of a) {
     const w = b.get(k);
-    if (w === undefined || !servicePortEqual(v, w)) return false;
+    if (w === undefined || !sameServicePort(v, w)) return false;
   }
   return true;
 }
@@ -65,7 +66,7 @@ export class ServiceChangeTracker {
       services.add(nsn);
       for (const [key, sp] of current) {
         const before = previous.get(key);
-        if (before === undefined || !servicePortEqual(before, sp)) changed.add(key);
+        if (before === undefined || !sameServicePort(before, sp)) changed.add(key);
         map.set(key, sp);
       }
       for (const key of previous.keys()) {
@@ -77,13 +78,6 @@ export class ServiceChangeTracker {
     this.#items.clear();
     return { changed, services };
   }
-}
-
-function sameEndpoints(a: readonly Endpoint[] | undefined, b: readonly Endpoint[] | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a.length !== b.length) return false;
-  const text = (e: Endpoint): string => JSON.stringify({ ...e, zoneHints: [...e.zoneHints], nodeHints: [...e.nodeHints] });
-  return a.every((e, i) => text(e) === text(b[i]!));
 }
 
 /** A slice's endpoints.kubernetes.io/last-change-trigger-time (ms since the epoch), with the slice's family. */
@@ -149,7 +143,8 @@ export class EndpointsChangeTracker {
         }
       }
       for (const [key, eps] of current) {
-        if (!sameEndpoints(previous.get(key), eps)) changed.add(key);
+        const before = previous.get(key);
+        if (before === undefined || !sameEndpoints(before, eps)) changed.add(key);
         map.set(key, eps);
       }
     }

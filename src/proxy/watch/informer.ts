@@ -1,26 +1,15 @@
-// A list+watch informer that keeps going: @kubernetes/client-node's
-// ListWatch (list, then watch from the list's resourceVersion; 410 Gone ->
-// relist; a stream the server closes -> rewatch), with what 1.4 lacks:
-// watch bookmarks, a restart with exponential backoff after any other error
-// (1.4's informer just stops), and add/update/delete handlers that receive
-// the previous object too.
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+// A list+watch informer that keeps going, with a thin cache of its own
+// (client-node's ListWatch keeps every whole object it sees, and lists in
+// one request): list in pages (limit/continue, 500 objects a page as
+// client-go's reflector), then watch from the list's resourceVersion with
+// bookmarks; 410 Gone -> relist (objects gone meanwhile are deleted); a
+// stream the server closes -> rewatch; any other error -> restart with
+// exponential backoff. Handlers receive each object as `slim` makes it
+// (only what the proxy reads) and the previous one; the cache keeps what
+// `keep` leaves of it.
+import { Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { realClock, type Clock, type ClockTimer } from '../clock.js';
 import { silentLogger, type ProxyLogger } from '../log.js';
-
-/** Watch with allowWatchBookmarks, and a 410 ERROR event ending the stream (so the ListWatch relists at once). */
-class BookmarkWatch extends Watch {
-  override async watch(path: string, queryParams: Record<string, string | number | boolean | undefined>,
-    callback: (phase: string, apiObj: any, watchObj?: any) => void, done: (err: any) => void): Promise<AbortController> {
-    let controller: AbortController | undefined;
-    const onEvent = (phase: string, obj: any, watchObj?: any): void => {
-      callback(phase, obj, watchObj);
-      if (phase === 'ERROR' && obj?.code === 410) controller?.abort();
-    };
-    controller = await super.watch(path, { ...queryParams, allowWatchBookmarks: true }, onEvent, done);
-    return controller;
-  }
-}
 
 export interface InformerHandlers<T> {
   /** An object appeared (`previous` undefined) or changed. */
@@ -30,12 +19,25 @@ export interface InformerHandlers<T> {
   readonly synced?: () => void;
 }
 
-export interface InformerOptions<T extends KubernetesObject> {
+/** One list request's page parameters (client-node's list calls take them as they are). */
+export interface ListPage {
+  readonly limit: number;
+  readonly _continue?: string;
+}
+
+export interface InformerOptions<T extends Named> {
   /** The watch path, e.g. /api/v1/services. */
   readonly path: string;
-  readonly list: () => Promise<KubernetesListObject<T>>;
+  /** One page of the list (`kubectl get --chunk-size`). */
+  readonly list: (page: ListPage) => Promise<KubernetesListObject<KubernetesObject>>;
   readonly labelSelector?: string;
   readonly fieldSelector?: string;
+  /** Objects per list request (default 500). */
+  readonly pageSize?: number;
+  /** What handlers get of each listed or watched object (default: the object as it came). */
+  readonly slim?: (obj: KubernetesObject) => T;
+  /** What the cache keeps of an object once delivered, handed back as `previous` and to delete (default: all of it). */
+  readonly keep?: (obj: T) => T;
   /** First restart delay after an error (default 1 s), doubled per failure up to maxBackoffMs (default 30 s). */
   readonly backoffMs?: number;
   readonly maxBackoffMs?: number;
@@ -45,37 +47,36 @@ export interface InformerOptions<T extends KubernetesObject> {
   readonly name?: string;
 }
 
-const keyOf = (o: KubernetesObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+/** What the informer reads of an object it keeps. */
+export interface Named {
+  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string };
+}
+
+const keyOf = (o: Named): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+const isGone = (e: unknown): boolean => (e as { statusCode?: number; code?: number } | null)?.statusCode === 410 || (e as { code?: number } | null)?.code === 410;
 
 /** One resource's informer, restarted with backoff after errors until stop(). */
-export class ResilientInformer<T extends KubernetesObject> {
-  readonly #lw: ListWatch<T>;
+export class ResilientInformer<T extends Named> {
+  readonly #kc: KubeConfig;
   readonly #o: InformerOptions<T>;
   readonly #handlers: InformerHandlers<T>;
   readonly #known = new Map<string, T>();
+  /** The resourceVersion to watch from ('' : list first). */
+  #rv = '';
+  #watch: AbortController | undefined;
   #synced = false;
   #failures = 0;
   #restart: ClockTimer | undefined;
   #stopped = false;
-  /** Lists that succeeded (a relist after 410 counts too). */
+  /** Lists that completed (a relist after 410 counts too). */
   lists = 0;
   /** Restarts after errors. */
   restarts = 0;
 
   constructor(kc: KubeConfig, opts: InformerOptions<T>, handlers: InformerHandlers<T>) {
+    this.#kc = kc;
     this.#o = opts;
     this.#handlers = handlers;
-    const list = async (): Promise<KubernetesListObject<T>> => {
-      const result = await opts.list();
-      this.lists++;
-      this.#failures = 0;
-      return result;
-    };
-    this.#lw = new ListWatch<T>(opts.path, new BookmarkWatch(kc), list, false, opts.labelSelector, opts.fieldSelector);
-    this.#lw.on('add', (obj) => this.#onUpdate(obj));
-    this.#lw.on('update', (obj) => this.#onUpdate(obj));
-    this.#lw.on('delete', (obj) => this.#onDelete(obj));
-    this.#lw.on('error', (err) => this.#onError(err));
   }
 
   /** True once the first list was delivered. */
@@ -83,24 +84,64 @@ export class ResilientInformer<T extends KubernetesObject> {
     return this.#synced;
   }
 
-  /** The objects known now. */
+  /** The objects known now, as the cache keeps them. */
   objects(): T[] {
     return [...this.#known.values()];
   }
 
-  #onUpdate(obj: T): void {
+  #deliver(raw: KubernetesObject): string {
+    const obj = this.#o.slim !== undefined ? this.#o.slim(raw) : raw as T;
     const k = keyOf(obj);
     const previous = this.#known.get(k);
-    this.#known.set(k, obj);
-    this.#failures = 0;
+    const rv = obj.metadata?.resourceVersion;
+    // A relist hands back objects that did not change: nothing to tell.
+    if (previous !== undefined && rv !== undefined && previous.metadata?.resourceVersion === rv) return k;
+    this.#known.set(k, this.#o.keep !== undefined ? this.#o.keep(obj) : obj);
     this.#handlers.update(previous, obj);
+    return k;
   }
 
-  #onDelete(obj: T): void {
-    const k = keyOf(obj);
-    const known = this.#known.get(k);
-    this.#known.delete(k);
-    this.#handlers.delete(known ?? obj);
+  #onEvent(phase: string, raw: any): void {
+    if (phase === 'ERROR') {
+      // 410: the resourceVersion is gone; end this stream, relist.
+      if (raw?.code === 410) {
+        this.#rv = '';
+        this.#watch?.abort();
+      }
+      return;
+    }
+    if (phase === 'ADDED' || phase === 'MODIFIED') this.#deliver(raw as KubernetesObject);
+    else if (phase === 'DELETED') {
+      const k = keyOf(raw as KubernetesObject);
+      const known = this.#known.get(k);
+      if (known !== undefined) {
+        this.#known.delete(k);
+        this.#handlers.delete(known);
+      }
+    }
+    this.#failures = 0;
+    this.#rv = raw?.metadata?.resourceVersion ?? this.#rv;
+  }
+
+  /** Lists page by page, delivering as it goes; then deletes what the list no longer has. */
+  async #list(): Promise<void> {
+    const seen = new Set<string>();
+    let page: KubernetesListObject<KubernetesObject> | undefined;
+    let _continue: string | undefined;
+    do {
+      page = await this.#o.list({ limit: this.#o.pageSize ?? 500, ...(_continue !== undefined ? { _continue } : {}) });
+      if (this.#stopped) return;
+      for (const item of page.items ?? []) seen.add(this.#deliver(item));
+      _continue = page.metadata?._continue || undefined;
+    } while (_continue !== undefined);
+    for (const [k, obj] of this.#known) {
+      if (seen.has(k)) continue;
+      this.#known.delete(k);
+      this.#handlers.delete(obj);
+    }
+    this.#rv = page.metadata?.resourceVersion ?? '';
+    this.lists++;
+    this.#failures = 0;
   }
 
   #onError(err: unknown): void {
@@ -119,18 +160,29 @@ export class ResilientInformer<T extends KubernetesObject> {
     });
   }
 
+  /** The watch ended: rewatch (relist if its resourceVersion is gone), or back off after an error. */
+  #onDone(err: unknown): void {
+    this.#watch = undefined;
+    if (this.#stopped) return;
+    if (err !== null && err !== undefined && !isGone(err) && this.#rv !== '') return this.#onError(err);
+    if (isGone(err)) this.#rv = '';
+    void this.#run();
+  }
+
   async #run(): Promise<void> {
     if (this.#stopped) return;
     try {
-      await this.#lw.start();
+      if (this.#rv === '') await this.#list();
+      if (this.#stopped) return;
+      if (!this.#synced) {
+        this.#synced = true;
+        this.#handlers.synced?.();
+      }
+      const params = { resourceVersion: this.#rv, allowWatchBookmarks: true, labelSelector: this.#o.labelSelector, fieldSelector: this.#o.fieldSelector };
+      this.#watch = await new Watch(this.#kc).watch(this.#o.path, params, (phase, obj) => this.#onEvent(phase, obj), (err) => this.#onDone(err));
+      if (this.#stopped) this.#watch.abort();
     } catch (e) {
-      // ListWatch reports list and watch failures as 'error' events; anything it throws is retried the same way.
       this.#onError(e);
-      return;
-    }
-    if (!this.#synced && this.lists > 0 && !this.#stopped) {
-      this.#synced = true;
-      this.#handlers.synced?.();
     }
   }
 
@@ -143,6 +195,6 @@ export class ResilientInformer<T extends KubernetesObject> {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#restart?.cancel();
-    await this.#lw.stop();
+    this.#watch?.abort();
   }
 }

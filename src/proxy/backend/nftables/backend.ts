@@ -6,9 +6,9 @@
 // transaction, so the kernel's validation walks that shard, not the cluster.
 import { parseCidr, type IpFamily } from '../../../addr.js';
 import { Nftables, type NftablesInterface } from '../../../nft/index.js';
-import { Rtnl } from '../../../rtnl.js';
 import type { NodeInfo, ProxyState } from '../../model/types.js';
 import type { Backend, BackendOptions, SyncRequest, SyncResult } from '../backend.js';
+import { localAddresses, nodePortMatch } from '../node-ports.js';
 import type { NodePortMatch } from './base.js';
 import { removeTables } from './cleanup.js';
 import { deleteDueChains, type Generation } from './commit.js';
@@ -17,7 +17,6 @@ import { fullSync, type SyncEnv } from './full.js';
 import { DEFAULT_SHARDS, MAX_SHARDS } from './names.js';
 import { partialSync, steadySync } from './partial.js';
 import { probeKernel } from './probe.js';
-import { cidrContains } from './ranges.js';
 import { StaleChains } from './stale.js';
 import type { FamilyState, Settings } from './state.js';
 
@@ -165,29 +164,9 @@ export class NftablesBackend implements Backend {
     return { nft, settings: this.#settings, families: this.#families, stale: this.#stale, gen: this.#gen, nodePorts: (fam, node) => this.#nodePorts(fam, node) };
   }
 
-  // kube-proxy's --nodeport-addresses: `primary` is the node's IP of the
-  // family; CIDRs select the node's addresses in them (loopback never), and
-  // a family with no CIDR, or a /0, means every local address.
   async #nodePorts(fam: FamilyNames, node: NodeInfo): Promise<NodePortMatch> {
-    const o = this.#options.nodePortAddresses;
-    if ('primary' in o) {
-      const ip = node.primaryIPs[fam.family];
-      return { all: false, addresses: ip !== undefined ? [ip] : [] };
-    }
-    const cidrs = o.cidrs.filter((c) => (c.includes(':') ? 6 : 4) === fam.family);
-    if (cidrs.length === 0 || cidrs.some((c) => c.endsWith('/0'))) return { all: true };
-    const mine = await this.#localAddresses(fam.family);
-    return { all: false, addresses: mine.filter((a) => !cidrContains(fam.loopback, a) && cidrs.some((c) => cidrContains(c, a))) };
-  }
-
-  async #localAddresses(family: IpFamily): Promise<string[]> {
-    if (this.#deps.localAddresses !== undefined) return this.#deps.localAddresses(family);
-    const rtnl = await Rtnl.open(this.#options.netns !== undefined ? { netns: this.#options.netns } : {});
-    try {
-      return (await rtnl.listAddresses({ family })).map((a) => a.address);
-    } finally {
-      await rtnl.close();
-    }
+    return nodePortMatch(this.#options.nodePortAddresses, fam.family, node,
+      (family) => this.#deps.localAddresses?.(family) ?? localAddresses(this.#options.netns, family));
   }
 
   /** Deletes every table this backend ever made, in both families, whatever the shard count. Equivalent to `nft delete table ip dataplane-proxy`, and so on. */

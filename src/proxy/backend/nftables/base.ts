@@ -10,9 +10,9 @@ import { ctStatusDnat, iifname, xorMark } from './exprs.js';
 import type { FamilyNames } from './family.js';
 import { TABLE, shardTable } from './names.js';
 import type { LocalTraffic } from './plan.js';
+import type { NodePortMatch } from '../node-ports.js';
 
-/** Where NodePorts listen: every local address, or these. */
-export type NodePortMatch = { readonly all: true } | { readonly all: false; readonly addresses: readonly string[] };
+export type { NodePortMatch } from '../node-ports.js';
 
 /** A table's fixed objects: declared and filled by every full sync, created with the table by a partial one. */
 export interface TableBase {

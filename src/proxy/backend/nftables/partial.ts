@@ -5,7 +5,7 @@
 import type { IpFamily } from '../../../addr.js';
 import type { ProxyState } from '../../model/types.js';
 import { diffService, writeBase, writeChanges } from './apply.js';
-import { sameEndpoints, sameServicePort } from './equal.js';
+import { sameEndpoints, sameServicePort } from '../../model/equal.js';
 import { commitAll, type Work } from './commit.js';
 import type { SyncEnv } from './full.js';
 import type { ServicePlan } from './plan.js';

@@ -17,7 +17,7 @@
 // - the no-endpoint, firewall and cluster-IP checks are plain sets of the
 //   shared table (no verdict map, no chain per service).
 import type { NodeInfo, Endpoint, ServicePort } from '../../model/types.js';
-import { categorizeEndpoints, externallyAccessible, usesClusterEndpoints, usesLocalEndpoints, type Categorized } from '../../model/categorize.js';
+import { categorizeEndpoints, reachOf, type Categorized } from '../../model/categorize.js';
 import { nft, type Expression, type NftSet, type Rule } from '../../../nft/index.js';
 import { dnatNumgenMap, fibSaddrLocal, numgenIs, numgenMapUserdata } from './exprs.js';
 import type { FamilyNames, FieldName } from './family.js';
@@ -84,13 +84,8 @@ export function planService(svc: ServicePort, endpoints: readonly Endpoint[], ct
   const cat = categorizeEndpoints(endpoints, svc, ctx.node);
   const names = serviceNames(svc);
   const o = new Objects(svc, ctx);
-  const hasEndpoints = cat.hasAnyEndpoints;
-  const usesCluster = cat.clusterEndpoints.length > 0 && usesClusterEndpoints(svc);
-  const usesLocal = cat.localEndpoints.length > 0 && usesLocalEndpoints(svc);
+  const { hasEndpoints, usesCluster, usesLocal, hasInternal, hasExternal, usesExternal } = reachOf(svc, cat);
   const internal = svc.internalPolicyLocal ? names.local : names.cluster;
-  const hasInternal = hasEndpoints && (!svc.internalPolicyLocal || cat.localEndpoints.length > 0);
-  const hasExternal = hasEndpoints && (!svc.externalPolicyLocal || cat.localEndpoints.length > 0);
-  const usesExternal = hasEndpoints && externallyAccessible(svc);
 
   const masq = hasInternal ? masqueradeRule(svc, ctx) : undefined;
   // Cluster-policy external traffic enters the cluster chain, which masquerades it there.

@@ -1,7 +1,8 @@
-// Whether a service port or its endpoints are the same as when they were
-// planned (a steady full sync then leaves them alone). Same objects, or
-// equal field by field.
-import type { Endpoint, ServicePort } from '../../model/types.js';
+// Whether two service ports or endpoint lists are the same: the same
+// objects, or equal field by field (every field of the model's types).
+// The trackers use it to find what changed, a backend to leave alone what
+// it has planned already. Pure.
+import type { Endpoint, ServicePort } from './types.js';
 
 const sameList = <T>(a: readonly T[], b: readonly T[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.size === b.size && [...a].every((x) => b.has(x));
@@ -9,7 +10,7 @@ const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.s
 const PORT_FIELDS = ['key', 'namespace', 'name', 'portName', 'protocol', 'family', 'clusterIP', 'port', 'nodePort', 'stickyMaxAgeSeconds',
   'externalPolicyLocal', 'internalPolicyLocal', 'healthCheckNodePort', 'trafficDistribution'] as const;
 
-/** Whether two service ports plan the same (every field the plan reads). */
+/** Whether two service ports are equal (kube-proxy compares with reflect.DeepEqual). */
 export function sameServicePort(a: ServicePort, b: ServicePort): boolean {
   if (a === b) return true;
   return PORT_FIELDS.every((f) => a[f] === b[f]) && sameList(a.externalIPs, b.externalIPs) && sameList(a.loadBalancerVIPs, b.loadBalancerVIPs) &&
@@ -18,7 +19,8 @@ export function sameServicePort(a: ServicePort, b: ServicePort): boolean {
 
 const ENDPOINT_FIELDS = ['ip', 'port', 'key', 'isLocal', 'ready', 'serving', 'terminating', 'nodeName', 'zone'] as const;
 
-function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+/** Whether two endpoints are equal. */
+export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
   return a === b || (ENDPOINT_FIELDS.every((f) => a[f] === b[f]) && sameSet(a.zoneHints, b.zoneHints) && sameSet(a.nodeHints, b.nodeHints));
 }
 

@@ -1,0 +1,292 @@
+#include "iptables_ops.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../xt/replace.h"
+#include "convert.h"
+#include "worker.h"
+
+namespace napi {
+
+namespace {
+
+Napi::Object xt_error(Napi::Env env, int code, const std::string& detail) {
+  nl::Error e;
+  e.code = code;
+  e.detail = detail;
+  return error_object(env, e);
+}
+
+class OpenWorker : public PromiseWorker {
+ public:
+  OpenWorker(Napi::Env env, Napi::Object self, XtHandle* handle, int family, nl::NetnsSpec ns)
+      : PromiseWorker(env), self_(Napi::Persistent(self)), handle_(handle), family_(family), ns_(std::move(ns)) {}
+
+ protected:
+  void Run() override { socket_ = xt::Socket::open(family_, ns_); }
+  Napi::Value Resolve(Napi::Env env) override {
+    handle_->set_socket(std::shared_ptr<xt::Socket>(std::move(socket_)));
+    return env.Undefined();
+  }
+
+ private:
+  Napi::ObjectReference self_;
+  XtHandle* handle_;
+  int family_;
+  nl::NetnsSpec ns_;
+  std::unique_ptr<xt::Socket> socket_;
+};
+
+// get(table) -> { error } | { info, entries: Buffer, generation: bigint }
+class GetWorker : public PromiseWorker {
+ public:
+  GetWorker(Napi::Env env, std::shared_ptr<xt::Socket> sock, std::string table)
+      : PromiseWorker(env), sock_(std::move(sock)), table_(std::move(table)) {}
+
+ protected:
+  void Run() override {
+    if ((error_ = sock_->read(table_, read_)) != 0) return;
+    xt::Walk w;
+    if (!xt::walk(read_.entries(), read_.info.size, sock_->family(), read_.info, w, &why_)) {
+      error_ = EPROTO;
+      why_ = "the kernel's table is malformed: " + why_;
+      return;
+    }
+    generation_ = xt::generation(read_.entries(), read_.info.size, sock_->family(), read_.info, w);
+  }
+  Napi::Value Resolve(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    if (error_ != 0) {
+      o.Set("error", xt_error(env, error_, why_));
+      return o;
+    }
+    const xt::TableInfo& i = read_.info;
+    Napi::Object info = Napi::Object::New(env);
+    info.Set("validHooks", i.valid_hooks);
+    Napi::Array hooks = Napi::Array::New(env, xt::kHooks);
+    Napi::Array under = Napi::Array::New(env, xt::kHooks);
+    for (uint32_t h = 0; h < xt::kHooks; ++h) {
+      hooks.Set(h, i.hook_entry[h]);
+      under.Set(h, i.underflow[h]);
+    }
+    info.Set("hookEntry", hooks);
+    info.Set("underflow", under);
+    info.Set("numEntries", i.num_entries);
+    info.Set("size", i.size);
+    o.Set("info", info);
+    // The kernel's bytes go to JS as they are: no copy of a table that may be
+    // hundreds of megabytes.
+    uint8_t* base = read_.storage.release();
+    o.Set("entries", Napi::Buffer<uint8_t>::New(env, base + xt::TableRead::kEntriesOffset, i.size,
+                                                [](Napi::Env, uint8_t*, uint8_t* b) { std::free(b); }, base));
+    o.Set("generation", Napi::BigInt::New(env, generation_));
+    return o;
+  }
+
+ private:
+  std::shared_ptr<xt::Socket> sock_;
+  std::string table_;
+  xt::TableRead read_;
+  int error_ = 0;
+  std::string why_;
+  uint64_t generation_ = 0;
+};
+
+class ReplaceWorker : public PromiseWorker {
+ public:
+  ReplaceWorker(Napi::Env env, std::shared_ptr<xt::Socket> sock, xt::ReplaceRequest req, Napi::Uint8Array blob)
+      : PromiseWorker(env), sock_(std::move(sock)), req_(std::move(req)), blob_(Napi::Persistent(blob)) {}
+
+ protected:
+  void Run() override { result_ = xt::replace_table(*sock_, req_); }
+  Napi::Value Resolve(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    if (result_.error != 0) {
+      o.Set("error", xt_error(env, result_.error, result_.detail));
+      o.Set("step", result_.step);
+    }
+    o.Set("conflict", result_.conflict);
+    o.Set("attempts", result_.attempts);
+    return o;
+  }
+
+ private:
+  std::shared_ptr<xt::Socket> sock_;
+  xt::ReplaceRequest req_;
+  Napi::Reference<Napi::Uint8Array> blob_;  // JS owns the bytes; kept alive until the worker is done
+  xt::ReplaceResult result_;
+};
+
+class TablesWorker : public PromiseWorker {
+ public:
+  TablesWorker(Napi::Env env, std::shared_ptr<xt::Socket> sock) : PromiseWorker(env), sock_(std::move(sock)) {}
+
+ protected:
+  void Run() override { names_ = sock_->table_names(); }
+  Napi::Value Resolve(Napi::Env env) override {
+    return to_array(env, names_, [](Napi::Env e, const std::string& s) { return Napi::String::New(e, s); });
+  }
+
+ private:
+  std::shared_ptr<xt::Socket> sock_;
+  std::vector<std::string> names_;
+};
+
+// ipset({ names }) -> { indexes: number[] (-errno when not found) };
+// ipset({ indexes }) -> { names: (string | number)[] (-errno when not found) }
+class IpsetWorker : public PromiseWorker {
+ public:
+  IpsetWorker(Napi::Env env, std::shared_ptr<xt::Socket> sock, std::vector<std::string> names,
+              std::vector<uint32_t> indexes)
+      : PromiseWorker(env), sock_(std::move(sock)), names_(std::move(names)), indexes_(std::move(indexes)) {}
+
+ protected:
+  void Run() override {
+    for (const std::string& n : names_) {
+      uint16_t index = 0;
+      int err = sock_->ipset_index(n, index);
+      found_indexes_.push_back(err != 0 ? -err : index);
+    }
+    for (uint32_t i : indexes_) {
+      std::string name;
+      int err = sock_->ipset_name(static_cast<uint16_t>(i), name);
+      found_names_.push_back(name);
+      name_errors_.push_back(err);
+    }
+  }
+  Napi::Value Resolve(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("indexes", to_array(env, found_indexes_, [](Napi::Env e, int v) { return Napi::Number::New(e, v); }));
+    Napi::Array names = Napi::Array::New(env, found_names_.size());
+    for (uint32_t i = 0; i < found_names_.size(); ++i)
+      names.Set(i, name_errors_[i] != 0 ? Napi::Value(Napi::Number::New(env, -name_errors_[i]))
+                                        : Napi::Value(Napi::String::New(env, found_names_[i])));
+    o.Set("names", names);
+    return o;
+  }
+
+ private:
+  std::shared_ptr<xt::Socket> sock_;
+  std::vector<std::string> names_;
+  std::vector<uint32_t> indexes_;
+  std::vector<int> found_indexes_;
+  std::vector<std::string> found_names_;
+  std::vector<int> name_errors_;
+};
+
+xt::ReplaceRequest parse_replace(const Napi::Object& p, int family, Napi::Uint8Array blob) {
+  xt::ReplaceRequest r;
+  r.table = get_string(p, "table");
+  r.family = family;
+  r.next.valid_hooks = get_u32(p, "validHooks");
+  Napi::Array hooks = p.Get("hookEntry").As<Napi::Array>();
+  Napi::Array under = p.Get("underflow").As<Napi::Array>();
+  for (uint32_t h = 0; h < xt::kHooks; ++h) {
+    r.next.hook_entry[h] = hooks.Get(h).As<Napi::Number>().Uint32Value();
+    r.next.underflow[h] = under.Get(h).As<Napi::Number>().Uint32Value();
+  }
+  r.next.num_entries = get_u32(p, "numEntries");
+  r.next.size = static_cast<uint32_t>(blob.ByteLength() - xt::Socket::kReplaceHeader);
+  r.blob = blob.Data();
+  r.counters = static_cast<xt::CounterMode>(get_u32(p, "counters"));
+  if (has(p, "set")) {
+    auto set = p.Get("set").As<Napi::BigUint64Array>();
+    r.set.resize(set.ElementLength() / 2);
+    std::memcpy(static_cast<void*>(r.set.data()), set.Data(), r.set.size() * sizeof(xt::Counters));
+  }
+  if (has(p, "generation")) {
+    bool lossless = true;
+    r.generation = p.Get("generation").As<Napi::BigInt>().Uint64Value(&lossless);
+  }
+  if (has(p, "map") && has(p, "mapGeneration")) {
+    auto map = p.Get("map").As<Napi::Int32Array>();
+    r.map.assign(map.Data(), map.Data() + map.ElementLength());
+    bool lossless = true;
+    r.map_generation = p.Get("mapGeneration").As<Napi::BigInt>().Uint64Value(&lossless);
+  }
+  r.lock_path = get_string(p, "lockPath");
+  r.lock_wait_ms = get_i32(p, "lockWaitMs");
+  if (has(p, "attempts")) r.attempts = get_i32(p, "attempts");
+  return r;
+}
+
+}  // namespace
+
+Napi::Function XtHandle::Init(Napi::Env env) {
+  return DefineClass(env, "XtHandle",
+                     {
+                         InstanceMethod<&XtHandle::Open>("open"),
+                         InstanceMethod<&XtHandle::Close>("close"),
+                         InstanceMethod<&XtHandle::Get>("get"),
+                         InstanceMethod<&XtHandle::Replace>("replace"),
+                         InstanceMethod<&XtHandle::Tables>("tables"),
+                         InstanceMethod<&XtHandle::Ipset>("ipset"),
+                     });
+}
+
+XtHandle::XtHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<XtHandle>(info) {
+  family_ = info[0].As<Napi::Number>().Int32Value() == 6 ? 6 : 4;
+}
+
+std::shared_ptr<xt::Socket> XtHandle::socket(Napi::Env env) const {
+  if (!socket_) throw Napi::Error::New(env, "iptables handle is not open");
+  return socket_;
+}
+
+// open({ path?, pid? }) -> Promise<void>
+Napi::Value XtHandle::Open(const Napi::CallbackInfo& info) {
+  Napi::Object where = info[0].As<Napi::Object>();
+  nl::NetnsSpec ns{get_string(where, "path"), get_i32(where, "pid")};
+  auto* w = new OpenWorker(info.Env(), info.This().As<Napi::Object>(), this, family_, ns);
+  w->Queue();
+  return w->Promise();
+}
+
+Napi::Value XtHandle::Close(const Napi::CallbackInfo& info) {
+  socket_.reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value XtHandle::Get(const Napi::CallbackInfo& info) {
+  auto* w = new GetWorker(info.Env(), socket(info.Env()), info[0].As<Napi::String>().Utf8Value());
+  w->Queue();
+  return w->Promise();
+}
+
+// replace(params, blob: Uint8Array) -> Promise<{ error?, step?, conflict, attempts }>
+Napi::Value XtHandle::Replace(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto blob = info[1].As<Napi::Uint8Array>();
+  if (blob.ByteLength() < xt::Socket::kReplaceHeader) throw Napi::RangeError::New(env, "replace blob too short");
+  auto* w = new ReplaceWorker(env, socket(env), parse_replace(info[0].As<Napi::Object>(), family_, blob), blob);
+  w->Queue();
+  return w->Promise();
+}
+
+Napi::Value XtHandle::Tables(const Napi::CallbackInfo& info) {
+  auto* w = new TablesWorker(info.Env(), socket(info.Env()));
+  w->Queue();
+  return w->Promise();
+}
+
+Napi::Value XtHandle::Ipset(const Napi::CallbackInfo& info) {
+  Napi::Object q = info[0].As<Napi::Object>();
+  std::vector<std::string> names;
+  std::vector<uint32_t> indexes;
+  if (has(q, "names")) {
+    Napi::Array a = q.Get("names").As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) names.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+  }
+  if (has(q, "indexes")) {
+    Napi::Array a = q.Get("indexes").As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) indexes.push_back(a.Get(i).As<Napi::Number>().Uint32Value());
+  }
+  auto* w = new IpsetWorker(info.Env(), socket(info.Env()), std::move(names), std::move(indexes));
+  w->Queue();
+  return w->Promise();
+}
+
+}  // namespace napi
