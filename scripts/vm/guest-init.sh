@@ -107,7 +107,7 @@ echo $rc >/xfer/rc
 # Killed by a signal: keep what the kernel logged about it (e.g. "node[..]:
 # segfault at .. in libfoo.so"), which names the library that crashed.
 if [ "$rc" -ge 128 ]; then
-  dmesg | grep -E 'segfault|traps:|general protection|Out of memory|Killed process' >/xfer/crash
+  dmesg | grep -E 'segfault|traps:|general protection|Code: |Out of memory|Killed process' >/xfer/crash
 fi
 i=0
 while kill -0 $PUMP 2>/dev/null && [ $i -lt 60 ]; do sleep 0.05; i=$((i + 1)); done

@@ -80,8 +80,17 @@ esac
 # qemu runs in the background so that a signal to us (Ctrl-C, a test runner's
 # SIGTERM) can be forwarded to it instead of leaving it behind.
 mkfifo "$XFER/stdin"
+# One host thread for all vCPUs (thread=single): qemu 7.2's multi-threaded TCG
+# can keep running a stale translation of code that another vCPU rewrote while
+# it was being translated (fixed upstream in 8.1 by "accel/tcg: Always lock
+# pages before translation", deba78709ae8, not in Debian 12's 7.2.x):
+# scripts/vm/tcg-smc-check.c runs stale code in ~1% of its rounds with
+# thread=multi and in none with thread=single.  A JIT that rewrites code another
+# thread runs (V8) then jumps through stale code: the likely cause of node's
+# SIGSEGV in ~2 of 10 vm-suite runs (issue 14; see README.md).
+ACCEL=${DATAPLANE_VM_ACCEL:-tcg,thread=single}
 timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
-  -accel tcg,thread=multi -cpu max -M microvm,x-option-roms=off,rtc=on \
+  -accel "$ACCEL" -cpu "${DATAPLANE_VM_CPU:-max}" -M microvm,x-option-roms=off,rtc=on \
   -smp "${DATAPLANE_VM_SMP:-2}" -m "${DATAPLANE_VM_MEM:-1G}" \
   -nodefaults -no-user-config -display none -no-reboot -nic none \
   -chardev file,id=con,path="$XFER/console.log" -serial chardev:con \
