@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { Iptables, IptablesTable, type IptablesChain } from '../../src/index.js';
 import { CHAIN, endpointChain, serviceChains } from '../../src/proxy/backend/iptables/names.js';
 import type { DemoMode, DemoPod, DemoScene, DemoService } from './modes.js';
+import { pollUntil } from './poll.js';
 
 const run = promisify(execFile);
 
@@ -78,13 +79,9 @@ async function describe({ nodeNs, services, pods, clusterCIDR }: DemoScene): Pro
 
 /** Resolves (with Date.now()) once no chain of the services DNATs to `ip` (polling the kernel every 10 ms). */
 async function endpointGone(nodeNs: string, services: readonly DemoService[], ip: string, timeoutMs: number): Promise<number> {
-  const started = Date.now();
   const needle = `--to-destination ${ip}:`;
-  for (;;) {
-    if (!(await servicesPart(nodeNs, services)).part.toString().includes(needle)) return Date.now();
-    if (Date.now() - started > timeoutMs) throw new Error(`the proxy still sends traffic to ${ip} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  return pollUntil(async () => !(await servicesPart(nodeNs, services)).part.toString().includes(needle),
+    timeoutMs, `the proxy still sends traffic to ${ip}`);
 }
 
 /** The iptables mode of the demo. */

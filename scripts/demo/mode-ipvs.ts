@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 
 import { formatList, Ipvs, type IpvsInfo, type ServiceWithDests } from '../../src/index.js';
 import type { DemoMode, DemoPod, DemoScene, DemoService } from './modes.js';
+import { pollUntil } from './poll.js';
 
 const run = promisify(execFile);
 
@@ -77,13 +78,10 @@ async function describe({ nodeNs, services, pods, clusterCIDR }: DemoScene): Pro
 
 /** Resolves (with Date.now()) once no virtual server of `services` sends new connections to `ip` (absent or weight 0; polling every 10 ms). */
 async function endpointGone(nodeNs: string, services: readonly DemoService[], ip: string, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  for (;;) {
+  return pollUntil(async () => {
     const vs = demoVirtualServers((await listIpvs(nodeNs)).services, services);
-    if (!vs.some((v) => v.dests.some((d) => d.address === ip && d.weight > 0))) return Date.now();
-    if (Date.now() - started > timeoutMs) throw new Error(`the proxy still sends new connections to ${ip} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+    return !vs.some((v) => v.dests.some((d) => d.address === ip && d.weight > 0));
+  }, timeoutMs, `the proxy still sends new connections to ${ip}`);
 }
 
 /** The IPVS mode of the demo. */

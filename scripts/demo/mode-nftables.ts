@@ -5,6 +5,7 @@ import { Nftables, Ruleset, type NftSet } from '../../src/index.js';
 import { affinitySet, parseTableName, serviceNames, DEFAULT_SHARDS } from '../../src/proxy/backend/nftables/names.js';
 import type { ServicePortName } from '../../src/proxy/model/types.js';
 import type { DemoMode, DemoPod, DemoScene, DemoService } from './modes.js';
+import { pollUntil } from './poll.js';
 
 function portName(s: DemoService): ServicePortName {
   return { namespace: s.namespace, name: s.name, portName: s.portName, protocol: 'tcp' };
@@ -96,15 +97,12 @@ async function describe({ nodeNs, services, pods, clusterCIDR }: DemoScene): Pro
 
 /** Resolves (with Date.now()) once none of the services' chains or endpoint maps name `ip` (polling the kernel every 10 ms). */
 async function endpointGone(nodeNs: string, services: readonly DemoService[], ip: string, timeoutMs: number): Promise<number> {
-  const started = Date.now();
   const needle = new RegExp(`(^|[^0-9.])${ip.replaceAll('.', '\\.')}([^0-9]|$)`, 'm');
-  for (;;) {
+  return pollUntil(async () => {
     const part = servicesPart(await listProxyTables(nodeNs), services);
     const text = new Ruleset({ ...part, sets: part.sets.filter((s) => !s.name.startsWith('affinity-')) }).toString();
-    if (!needle.test(text.replace(/@affinity-\S+/g, ''))) return Date.now();
-    if (Date.now() - started > timeoutMs) throw new Error(`the proxy still sends traffic to ${ip} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+    return !needle.test(text.replace(/@affinity-\S+/g, ''));
+  }, timeoutMs, `the proxy still sends traffic to ${ip}`);
 }
 
 /** The nftables mode of the demo. */
