@@ -47,9 +47,11 @@ function checkFlags(v: unknown, what: string): void {
   }
 }
 
-/** Ports written as spts/dpts: absent means the whole range. */
-export function portPair(p: PortSpec | undefined): [number, number] {
-  return p === undefined ? [0, 0xffff] : checkPortSpec(p, 'port');
+/** Writes a port pair (spts or dpts, 4 bytes) at `at`: absent means the whole range. The inverse of readPortPair. */
+export function putPortPair(b: Uint8Array, at: number, p: PortSpec | undefined): void {
+  const [min, max] = p === undefined ? [0, 0xffff] : checkPortSpec(p, 'port');
+  put16(b, at, min);
+  put16(b, at + 2, max);
 }
 
 /** A port pair read back: undefined for the whole range unless inverted. */
@@ -106,12 +108,8 @@ export const tcp: Codec<TcpMatch> = {
   },
   wire: () => WIRE,
   encode(v, b, at) {
-    const [s0, s1] = portPair(v.sourcePort);
-    const [d0, d1] = portPair(v.destinationPort);
-    put16(b, at, s0);
-    put16(b, at + 2, s1);
-    put16(b, at + 4, d0);
-    put16(b, at + 6, d1);
+    putPortPair(b, at, v.sourcePort);
+    putPortPair(b, at + 4, v.destinationPort);
     b[at + 8] = v.tcpOption ?? 0;
     b[at + 9] = v.tcpFlags ? flagBits(v.tcpFlags.mask) : 0;
     b[at + 10] = v.tcpFlags ? flagBits(v.tcpFlags.compare) : 0;

@@ -1,8 +1,8 @@
 // -m udp (xt_udp, revision 0): source and destination ports.
-import { put16, u16, type Family } from '../wire.js';
+import { u16, type Family } from '../wire.js';
 import { checkKeys, type Codec, type Decoder, type Wire } from './ext.js';
 import { checkPortSpec, type PortSpec } from './ports.js';
-import { portOptions, portPair, readPortPair, savePorts } from './tcp.js';
+import { portOptions, putPortPair, readPortPair, savePorts } from './tcp.js';
 
 /** `-p udp -m udp [--sport P[:P]] [--dport P[:P]]`. */
 export interface UdpMatch {
@@ -25,12 +25,8 @@ export const udp: Codec<UdpMatch> = {
   },
   wire: () => WIRE,
   encode(v, b, at) {
-    const [s0, s1] = portPair(v.sourcePort);
-    const [d0, d1] = portPair(v.destinationPort);
-    put16(b, at, s0);
-    put16(b, at + 2, s1);
-    put16(b, at + 4, d0);
-    put16(b, at + 6, d1);
+    putPortPair(b, at, v.sourcePort);
+    putPortPair(b, at + 4, v.destinationPort);
     b[at + 8] = (v.invert?.sourcePort ? 1 : 0) | (v.invert?.destinationPort ? 2 : 0);
   },
   save: (v) => savePorts(v.sourcePort, v.destinationPort, v.invert?.sourcePort === true, v.invert?.destinationPort === true),
