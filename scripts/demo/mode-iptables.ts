@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { Iptables, IptablesTable, type IptablesChain } from '../../src/index.js';
 import { CHAIN, endpointChain, serviceChains } from '../../src/proxy/backend/iptables/names.js';
 import type { DemoMode, DemoPod, DemoScene, DemoService } from './modes.js';
+import { RULESET_WORDING } from './mode-nftables.js';
 import { pollUntil } from './poll.js';
 
 const run = promisify(execFile);
@@ -87,10 +88,7 @@ async function endpointGone(nodeNs: string, services: readonly DemoService[], ip
 /** The iptables mode of the demo. */
 export const iptablesMode: DemoMode = {
   name: 'iptables',
-  proxyFlags: [],
-  spread: 'picked at random',
-  minSyncPeriod: 'The wait is --iptables-min-sync-period: after a burst of two syncs, at most one a second (kube-proxy\'s default).',
-  endpointRemoved: 'taken {ip} out of both Services',
+  ...RULESET_WORDING,
   describe,
   endpointGone,
   lookCommands: (nodeNs) => [

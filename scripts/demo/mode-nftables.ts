@@ -105,13 +105,18 @@ async function endpointGone(nodeNs: string, services: readonly DemoService[], ip
   }, timeoutMs, `the proxy still sends traffic to ${ip}`);
 }
 
-/** The nftables mode of the demo. */
-export const nftablesMode: DemoMode = {
-  name: 'nftables',
+/** What the demo says in the modes that load-balance with rules (nftables, iptables): random choice, kube-proxy's rule-sync pacing. */
+export const RULESET_WORDING = {
   proxyFlags: [],
   spread: 'picked at random',
   minSyncPeriod: 'The wait is --iptables-min-sync-period: after a burst of two syncs, at most one a second (kube-proxy\'s default).',
   endpointRemoved: 'taken {ip} out of both Services',
+} as const satisfies Partial<DemoMode>;
+
+/** The nftables mode of the demo. */
+export const nftablesMode: DemoMode = {
+  name: 'nftables',
+  ...RULESET_WORDING,
   describe,
   endpointGone,
   lookCommands: (nodeNs) => [
