@@ -16,7 +16,7 @@
 //    answer, measured by the client) with 10 and with SERVICES services.
 // The backend runs against other namespaces here, so its sysctls go through
 // `ip netns exec sysctl` (a benchmark may shell out; the proxy never does).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

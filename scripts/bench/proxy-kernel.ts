@@ -37,13 +37,12 @@ export class KernelWatch {
   static async start(netns: string): Promise<KernelWatch> {
     const w = new KernelWatch(await Nftables.open({ netns }));
     w.#loop = w.#run();
-    // The subscription is made by the first next() of the generator: let it happen before any change is timed.
-    await new Promise((r) => setTimeout(r, 200));
     return w;
   }
 
   async #run(): Promise<void> {
-    for await (const e of this.nft.monitor({ pollMs: 100 })) {
+    // monitor() subscribes when called, so no change made after start() is missed.
+    for await (const e of this.nft.monitor()) {
       if (this.#stopped) break;
       if (e.type === 'lost') { this.lost++; continue; }
       const w = this.#waiter;

@@ -62,9 +62,12 @@ export interface ProxyFigures {
   readonly hwmSynced: number;
   readonly rssAfter: number;
   readonly hwmAfter: number;
+  /** Of rssSynced: anonymous memory (heaps, malloc) and mapped files (node's binary and libraries). */
+  readonly rssAnonSynced: number;
+  readonly rssFileSynced: number;
 }
 
-function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+function procStatus(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile'): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (m === null) throw new Error(`no ${field} for ${pid}`);
   return Number(m[1]) * 1024;
@@ -211,6 +214,25 @@ async function timeChanges(t: Timing, changes: readonly Change[]): Promise<Pick<
  * Has the proxy (run with --heapsnapshot-signal=SIGUSR2) write a heap
  * snapshot into its working directory (the repository), and waits until it is complete.
  */
+/** The resident memory of `pid` by mapping (/proc/PID/smaps): malloc's heap, anonymous mappings by size class, files by name. */
+function smapsSummary(pid: number): string {
+  const by = new Map<string, number>();
+  let name = '';
+  let size = 0;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head !== null) {
+      const [lo, hi] = line.split(' ')[0]!.split('-').map((x) => parseInt(x, 16));
+      size = (hi! - lo!) / 2 ** 20;
+      name = head[1] !== '' ? head[1]!.replace(/^.*\//, '') : `[anon ${size >= 64 ? '>=64' : size >= 1 ? '1-64' : '<1'} MiB]`;
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss !== null) by.set(name, (by.get(name) ?? 0) + Number(rss[1]) / 1024);
+  }
+  return [...by].filter(([, v]) => v >= 1).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+}
+
 async function heapSnapshot(pid: number): Promise<void> {
   const before = new Set(readdirSync(ROOT));
   process.kill(pid, 'SIGUSR2');
@@ -226,7 +248,7 @@ async function heapSnapshot(pid: number): Promise<void> {
 
 /** The proxy at one size: first full sync, `changes`, RSS (and a heap snapshot after the first sync if asked). */
 export async function runProxy(o: { services: number; endpoints: number; stateFile: string; dir: string; changes: readonly Change[]; nodeOptions: string[];
-  heapSnapshot?: boolean }): Promise<ProxyFigures> {
+  heapSnapshot?: boolean; smaps?: boolean; settleS?: number }): Promise<ProxyFigures> {
   const ns = `dp-bench-${process.pid}-${o.services}`;
   const node = nodeNamespace(ns);
   let cluster: Awaited<ReturnType<typeof startCluster>> | undefined;
@@ -243,9 +265,17 @@ export async function runProxy(o: { services: number; endpoints: number; stateFi
     if (readFileSync(`/proc/${proxy.pid}/comm`, 'utf8').trim() !== 'node') throw new Error('the proxy\'s pid is not node\'s');
     const nft = await Nftables.open({ netns: ns });
     const tables = (await nft.listTables({ family: 'ip' })).filter((t) => t.name.startsWith('dataplane-proxy')).length;
-    await new Promise((r) => setTimeout(r, 2000));
+    const trace: string[] = [];
+    for (let s = 0; s < (o.settleS ?? 2); s++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      if (o.settleS !== undefined && s % 5 === 4) trace.push(`${s + 1} s ${(procStatus(proxy.pid, 'VmRSS') / 2 ** 20).toFixed(0)}`);
+    }
+    if (trace.length > 0) console.log(`RSS after the first sync (MiB): ${trace.join(', ')}`);
     const rssSynced = procStatus(proxy.pid, 'VmRSS');
     const hwmSynced = procStatus(proxy.pid, 'VmHWM');
+    const rssAnonSynced = procStatus(proxy.pid, 'RssAnon');
+    const rssFileSynced = procStatus(proxy.pid, 'RssFile');
+    if (o.smaps === true) console.log(`RSS by mapping after the first sync (MiB): ${smapsSummary(proxy.pid)}`);
     if (o.heapSnapshot === true) await heapSnapshot(proxy.pid);
     watch = await KernelWatch.start(ns);
     const timed = await timeChanges({ url: cluster.url, proxy, watch, nft, endpoints: o.endpoints }, o.changes);
@@ -253,7 +283,7 @@ export async function runProxy(o: { services: number; endpoints: number; stateFi
     await nft.close();
     return {
       services: o.services, startToSynced: synced.time - spawned, fullSync: synced.ms as number, startup: started.time - spawned, tables,
-      ...timed, rssSynced, hwmSynced, rssAfter: procStatus(proxy.pid, 'VmRSS'), hwmAfter: procStatus(proxy.pid, 'VmHWM'),
+      ...timed, rssSynced, hwmSynced, rssAnonSynced, rssFileSynced, rssAfter: procStatus(proxy.pid, 'VmRSS'), hwmAfter: procStatus(proxy.pid, 'VmHWM'),
     };
   } finally {
     await watch?.stop().catch(() => {});

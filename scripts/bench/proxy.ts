@@ -10,6 +10,8 @@
 //   --node-options '...' node flags for the proxy process, after the deploy manifest's NODE_OPTIONS (investigations: --trace-gc, ...)
 //   --no-deploy-node-options  without the NODE_OPTIONS of deploy/dataplane-proxy.yaml (V8's defaults)
 //   --heap-snapshot      a heap snapshot of the proxy after its first sync (Heap.*.heapsnapshot in the repository)
+//   --smaps              the proxy's resident memory by mapping after its first sync (/proc/PID/smaps)
+//   --settle S           seconds between the first sync and the "settled" RSS sample (default 2), RSS printed every 5 s
 //   --svg FILE           the curve as an SVG plot (docs/proxy-benchmark.svg; '' for none)
 //   --no-build           use dist/ as it is
 //
@@ -158,7 +160,7 @@ function plot(ours: ProxyFigures[], kube: KubeFigures[]): void {
 }
 
 async function main(): Promise<void> {
-  if (!process.argv.includes('--no-build')) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+  if (!process.argv.includes('--no-build')) execFileSync('npm', ['run', '--silent', 'build:ts'], { cwd: ROOT, stdio: 'inherit' });
   console.log(`# dataplane-proxy benchmark: ${CURVE.join(', ')} services x ${ENDPOINTS} endpoints, kernel ${execFileSync('uname', ['-r']).toString().trim()}, ` +
     `${execFileSync('nft', ['--version']).toString().trim()}, proxy's node flags '${NODE_OPTIONS.join(' ')}', load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   const dir = mkdtempSync(join(tmpdir(), 'dp-bench-proxy-'));
@@ -169,13 +171,14 @@ async function main(): Promise<void> {
       const file = join(dir, `cluster-${n}.json`);
       const built = await buildState(n, file);
       const changes = changeSequence(n, ENDPOINTS, CHANGES);
-      const r = await runProxy({ services: n, endpoints: ENDPOINTS, stateFile: file, dir, changes, nodeOptions: HEAP_SNAPSHOT ? [...NODE_OPTIONS, '--heapsnapshot-signal=SIGUSR2'] : NODE_OPTIONS, heapSnapshot: HEAP_SNAPSHOT });
+      const r = await runProxy({ services: n, endpoints: ENDPOINTS, stateFile: file, dir, changes, nodeOptions: HEAP_SNAPSHOT ? [...NODE_OPTIONS, '--heapsnapshot-signal=SIGUSR2'] : NODE_OPTIONS, heapSnapshot: HEAP_SNAPSHOT, smaps: process.argv.includes('--smaps'),
+        ...(process.argv.includes('--settle') ? { settleS: numbers('settle', '2')[0]! } : {}) });
       ours.push(r);
       console.log(`${n} services (cluster built in ${ms(built)} ms): start -> first full sync ${ms(r.startToSynced)} ms (startup ${ms(r.startup)} ms, the sync ${ms(r.fullSync)} ms, ` +
         `${r.tables} tables); one endpoint change x ${CHANGES}: API write -> kernel ${showLatency(latency(r.toKernel))}, -> watch event ` +
         `${showLatency(latency(r.toWatch))}, event -> kernel ${showLatency(latency(eventToKernel(r)))}, API write -> the proxy's 'Synced' log ` +
         `${showLatency(latency(r.toLog))}, the sync itself p50 ${ms(pct(r.syncMs, 50))} ms; commits by another process ${r.foreignCommits}; ` +
-        `RSS ${mib(r.rssSynced)} MiB settled after the first sync (peak ${mib(r.hwmSynced)} MiB), ${mib(r.rssAfter)} MiB after the changes (peak ${mib(r.hwmAfter)} MiB)`);
+        `RSS ${mib(r.rssSynced)} MiB settled after the first sync (anonymous ${mib(r.rssAnonSynced)}, files ${mib(r.rssFileSynced)}; peak ${mib(r.hwmSynced)} MiB), ${mib(r.rssAfter)} MiB after the changes (peak ${mib(r.hwmAfter)} MiB)`);
       if (KUBE.includes(n)) {
         const k = await kubeProxy(n, file, changes.slice(0, KUBE_CHANGES), dir);
         kube.push(k);

@@ -47,7 +47,7 @@ export class ProxyProcess {
   #waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
   readonly exited: Promise<number | null>;
 
-  private constructor(private readonly child: ChildProcess, logPath: string) {
+  private constructor(child: ChildProcess, logPath: string) {
     const file = createWriteStream(logPath);
     createInterface({ input: child.stderr! }).on('line', (line) => {
       file.write(`${line}\n`);

@@ -3,7 +3,7 @@
 // its informers, the health and metrics servers, the service health checks
 // and the conntrack reconciler. Everything is closed again by stop().
 import { createServer, type Server } from 'node:http';
-import { CoreV1Api, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { IpFamily } from '../addr.js';
 import { Conntrack } from '../conntrack.js';
 import type { NetnsOption } from '../handle.js';
@@ -146,12 +146,11 @@ export class ProxyServer {
 
   async #watchNode(kc: KubeConfig): Promise<void> {
     const { config: cfg, log } = this.options;
-    const core = kc.makeApiClient(CoreV1Api);
     const fieldSelector = `metadata.name=${cfg.nodeName}`;
     let listed: () => void = () => {};
     const firstList = new Promise<void>((resolve) => { listed = resolve; });
     const informer = new ResilientInformer<Node>(kc, {
-      path: NODES.path, fieldSelector, name: 'node', log, list: (page) => core.listNode({ fieldSelector, ...page }), slim: (o) => slimNode(o, interner()),
+      path: NODES.path, fieldSelector, name: 'node', log, slim: (o) => slimNode(o, interner()),
     }, {
       update: (_prev, node) => this.#onNode(node),
       delete: () => this.#onNode(undefined),
@@ -201,21 +200,16 @@ export class ProxyServer {
     const { config: cfg, log } = this.options;
     const p = this.#proxier!;
     const labelSelector = proxyLabelSelector(cfg.serviceProxyName);
-    const core = kc.makeApiClient(CoreV1Api);
-    const discovery = kc.makeApiClient(DiscoveryV1Api);
-    const selector = labelSelector !== undefined ? { labelSelector } : {};
     const intern = interner();
     const services = new ResilientInformer<Service>(kc, {
-      path: SERVICES.path, labelSelector, name: 'services', log,
-      list: (page) => core.listServiceForAllNamespaces({ ...selector, ...page }), slim: (o) => slimService(o, intern),
+      path: SERVICES.path, labelSelector, name: 'services', log, slim: (o) => slimService(o, intern),
     }, {
       update: (prev, svc) => p.onServiceUpdate(prev, svc),
       delete: (svc) => p.onServiceDelete(svc),
       synced: () => p.onServicesSynced(),
     });
     const slices = new ResilientInformer<EndpointSlice>(kc, {
-      path: ENDPOINT_SLICES.path, labelSelector, name: 'endpointslices', log,
-      list: (page) => discovery.listEndpointSliceForAllNamespaces({ ...selector, ...page }), slim: (o) => slimEndpointSlice(o, intern), keep: sliceStub,
+      path: ENDPOINT_SLICES.path, labelSelector, name: 'endpointslices', log, slim: (o) => slimEndpointSlice(o, intern), keep: sliceStub,
     }, {
       update: (_prev, s) => p.onEndpointSliceUpdate(s, false),
       delete: (s) => p.onEndpointSliceDelete(s),

@@ -4,7 +4,10 @@
 // cleanup, health and metrics, UDP conntrack cleanup. (Which packet goes
 // where through each path is the nftables backend's own host tests.)
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 import { sh } from '../helpers.js';
 import { answers, clusterIPs, echoService, eventually, startE2E, uniq, UDP_PORT, type E2E } from '../fixtures/proxy/harness.js';
@@ -70,6 +73,31 @@ describe('proxy e2e: watch and convergence', function () {
     await restarted;
     await e.proxy.waitFor((l) => l.msg === 'Watch failed; restarting', 5000);
     await eventually(() => answers(e.topo.client, ip!, 80, 20), (a) => uniq(a).join() === 'pod-a1', 20_000);
+  });
+});
+
+describe('proxy e2e: the compiled binary', function () {
+  this.timeout(90_000);
+  let e: E2E | undefined;
+  const log = join(tmpdir(), `dataplane-modules-${process.pid}.log`);
+  afterEach(async () => {
+    await e?.stop();
+    rmSync(log, { force: true });
+  });
+
+  it('dist/proxy/main.js (client-node bundled by the build) serves a Service, and loads no module of @kubernetes/client-node', async () => {
+    const bundle = join(import.meta.dirname, '../../dist/proxy/watch/k8s.js');
+    assert.ok(existsSync(bundle), `${bundle} is missing: npm run build:ts`);
+    assert.ok(!/from\s*["']@kubernetes\//.test(readFileSync(bundle, 'utf8')), `${bundle} imports client-node: it was not bundled (npm run build:ts)`);
+    const hook = pathToFileURL(join(import.meta.dirname, '../fixtures/proxy/module-log.mjs')).href;
+    e = await startE2E({ localPods: 1, remotePods: 1, run: { compiled: true, nodeOptions: ['--import', hook], env: { DATAPLANE_MODULE_LOG: log } } });
+    e.cluster.apply(echoService('web'));
+    const [v4] = clusterIPs(e.cluster, 'web');
+    await eventually(() => answers(e!.topo.client, v4!, 80, 20), (a) => uniq(a).length === 2, 5000);
+    const loaded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    assert.ok(loaded.some((u) => u.endsWith('/dist/proxy/watch/k8s.js')), 'the bundle was loaded');
+    assert.ok(loaded.some((u) => u.endsWith('/dist/proxy/server.js')), 'the module log covers the whole run');
+    assert.deepEqual(loaded.filter((u) => u.includes('/node_modules/@kubernetes/')), []);
   });
 });
 

@@ -69,6 +69,8 @@ describe('proxy: what the informers keep of each object', () => {
     assert.deepEqual(slim.metadata?.annotations, { 'endpoints.kubernetes.io/last-change-trigger-time': trigger });
     const stub = sliceStub(slim);
     assert.equal(stub.endpoints, undefined);
+    assert.deepEqual(stub.metadata, { name: slim.metadata!.name, namespace: 'ns', resourceVersion: slim.metadata!.resourceVersion,
+      labels: { 'kubernetes.io/service-name': 'web' }, annotations: undefined, deletionTimestamp: undefined });
     // The stub is enough to delete the slice.
     const cache = new EndpointSliceCache('node-a', [4]);
     cache.updatePending(slim, false);

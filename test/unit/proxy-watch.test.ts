@@ -11,7 +11,8 @@ import { CoreV1Api, type V1Node, type V1Service } from '@kubernetes/client-node'
 import { startTestCluster, type TestCluster } from '../../src/testing/index.js';
 import { proxyLabelSelector } from '../../src/proxy/server.js';
 import { loadKubeConfig } from '../../src/proxy/watch/client.js';
-import { ResilientInformer } from '../../src/proxy/watch/informer.js';
+import { ResilientInformer, type ListPage } from '../../src/proxy/watch/informer.js';
+import { ApiRequestError, listConnection, listRaw } from '../../src/proxy/watch/k8s.js';
 import { NODES, SERVICES } from '../../src/proxy/watch/resources.js';
 
 interface Seen {
@@ -19,20 +20,24 @@ interface Seen {
   synced: number;
 }
 
+/**
+ * An informer on Services with the proxy's default list (plain JSON GETs);
+ * with `pageSize`, its list is that same request wrapped to count each
+ * page's objects.
+ */
 function watchServices(cluster: TestCluster, labelSelector?: string, pageSize?: number): { informer: ResilientInformer<V1Service>; seen: Seen; pages: number[] } {
   const { kc } = loadKubeConfig({ kubeconfig: cluster.kubeconfigPath });
-  const core = kc.makeApiClient(CoreV1Api);
   const seen: Seen = { events: [], synced: 0 };
   const pages: number[] = [];
+  const counted = async (page: ListPage) => {
+    const list = await listRaw(await listConnection(kc), SERVICES.path, { limit: page.limit, continue: page._continue, labelSelector });
+    pages.push(list.items.length);
+    return list;
+  };
   const informer = new ResilientInformer<V1Service>(kc, {
     path: SERVICES.path, name: 'services', backoffMs: 100, maxBackoffMs: 400,
     ...(labelSelector !== undefined ? { labelSelector } : {}),
-    ...(pageSize !== undefined ? { pageSize } : {}),
-    list: async (page) => {
-      const list = await core.listServiceForAllNamespaces({ ...(labelSelector !== undefined ? { labelSelector } : {}), ...page });
-      pages.push(list.items.length);
-      return list;
-    },
+    ...(pageSize !== undefined ? { pageSize, list: counted } : {}),
   }, {
     update: (prev, svc) => seen.events.push(`${prev === undefined ? 'add' : 'update'} ${svc.metadata!.name}${prev !== undefined ? ` ${prev.metadata!.resourceVersion}->${svc.metadata!.resourceVersion}` : ''}`),
     delete: (svc) => seen.events.push(`delete ${svc.metadata!.name}`),
@@ -134,7 +139,7 @@ describe('proxy: watch layer against the test cluster', function () {
     assert.deepEqual(w.seen.events, ['delete c'], 'unchanged objects of the relist are not delivered again');
   });
 
-  it('keeps what `keep` leaves of an object and hands that back as previous and to delete; handlers get what `slim` makes', async () => {
+  it('keeps what `keep` leaves of an object and hands that back as previous and to delete; handlers get what `slim` makes (list: client-node\'s typed list)', async () => {
     const { kc } = loadKubeConfig({ kubeconfig: cluster.kubeconfigPath });
     const core = kc.makeApiClient(CoreV1Api);
     const seen: string[] = [];
@@ -214,14 +219,32 @@ describe('proxy: watch layer against the test cluster', function () {
     assert.deepEqual(named.seen.events.sort(), ['add kubernetes', 'add other-proxy', 'add ours', 'add plain']);
   });
 
+  it('the default list is a plain GET: objects arrive as JSON (no model classes), and an API error carries its status and names the path', async () => {
+    const { kc } = loadKubeConfig({ kubeconfig: cluster.kubeconfigPath });
+    const got: unknown[] = [];
+    const raw = new ResilientInformer<V1Service>(kc, { path: SERVICES.path }, { update: (_p, o) => got.push(o), delete: () => {} });
+    try {
+      await raw.start();
+      assert.equal(got.length, 1);
+      const ts = (got[0] as { metadata: { creationTimestamp: unknown } }).metadata.creationTimestamp;
+      assert.equal(typeof ts, 'string', 'a typed list would have made a Date');
+    } finally {
+      await raw.stop();
+    }
+    const conn = await listConnection(kc);
+    await assert.rejects(listRaw(conn, '/api/v1/nosuchresource', {}), (e: unknown) =>
+      e instanceof ApiRequestError && e.statusCode === 404 && /list \/api\/v1\/nosuchresource: HTTP 404/.test(e.message));
+    await assert.rejects(listRaw(conn, SERVICES.path, { limit: 1, continue: 'not-a-token' }), (e: unknown) =>
+      e instanceof ApiRequestError && e.statusCode >= 400 && e.statusCode < 500);
+  });
+
   it('watches one Node by metadata.name', async () => {
     cluster.createNode({ name: 'node-a', internalIPs: ['192.168.0.2'] });
     cluster.createNode({ name: 'node-b', internalIPs: ['192.168.0.3'] });
     const { kc } = loadKubeConfig({ kubeconfig: cluster.kubeconfigPath });
-    const core = kc.makeApiClient(CoreV1Api);
     const names: string[] = [];
     const fieldSelector = 'metadata.name=node-a';
-    const nodes = new ResilientInformer<V1Node>(kc, { path: NODES.path, fieldSelector, list: () => core.listNode({ fieldSelector }) }, {
+    const nodes = new ResilientInformer<V1Node>(kc, { path: NODES.path, fieldSelector }, {
       update: (_p, n) => names.push(`${n.metadata!.name} ${n.metadata!.labels?.zone ?? '-'}`), delete: (n) => names.push(`delete ${n.metadata!.name}`),
     });
     try {

@@ -27,7 +27,9 @@ interface SliceData {
 
 /** The endpoints' identity: `ip:port`, `[ip]:port` for IPv6. */
 export function endpointKey(ip: string, port: number, family: IpFamily): string {
-  return family === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
+  // join makes one flat string; a template literal would keep a tree of
+  // pieces for each of the (many) endpoints.
+  return family === 6 ? ['[', ip, ']:', port].join('') : [ip, port].join(':');
 }
 
 /** `ns/service` of a slice (label kubernetes.io/service-name) and its name, or undefined when unlabelled. */

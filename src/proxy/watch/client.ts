@@ -1,7 +1,7 @@
 // The connection to the Kubernetes API, as kube-proxy's createClient makes
 // it: a kubeconfig file (with --master overriding its server), --master
 // alone, or (neither given) the in-cluster service account.
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from './k8s.js';
 
 export interface ClientOptions {
   /** --kubeconfig / clientConnection.kubeconfig. */

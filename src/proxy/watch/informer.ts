@@ -7,7 +7,8 @@
 // exponential backoff. Handlers receive each object as `slim` makes it
 // (only what the proxy reads) and the previous one; the cache keeps what
 // `keep` leaves of it.
-import { Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import { listConnection, listRaw, Watch } from './k8s.js';
 import { realClock, type Clock, type ClockTimer } from '../clock.js';
 import { silentLogger, type ProxyLogger } from '../log.js';
 
@@ -28,8 +29,11 @@ export interface ListPage {
 export interface InformerOptions<T extends Named> {
   /** The watch path, e.g. /api/v1/services. */
   readonly path: string;
-  /** One page of the list (`kubectl get --chunk-size`). */
-  readonly list: (page: ListPage) => Promise<KubernetesListObject<KubernetesObject>>;
+  /**
+   * One page of the list (`kubectl get --chunk-size`). Default: a GET of
+   * `path` with the selectors, as JSON (objects as the watch hands them).
+   */
+  readonly list?: (page: ListPage) => Promise<KubernetesListObject<KubernetesObject>>;
   readonly labelSelector?: string;
   readonly fieldSelector?: string;
   /** Objects per list request (default 500). */
@@ -52,7 +56,8 @@ export interface Named {
   readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string };
 }
 
-const keyOf = (o: Named): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+// join: one flat string per cached object (a template literal keeps its pieces).
+const keyOf = (o: Named): string => [o.metadata?.namespace ?? '', o.metadata?.name ?? ''].join('/');
 const isGone = (e: unknown): boolean => (e as { statusCode?: number; code?: number } | null)?.statusCode === 410 || (e as { code?: number } | null)?.code === 410;
 
 /** One resource's informer, restarted with backoff after errors until stop(). */
@@ -126,13 +131,16 @@ export class ResilientInformer<T extends Named> {
   /** Lists page by page, delivering as it goes; then deletes what the list no longer has. */
   async #list(): Promise<void> {
     const seen = new Set<string>();
+    const list = this.#o.list ?? await this.#rawLister();
     let page: KubernetesListObject<KubernetesObject> | undefined;
     let _continue: string | undefined;
     do {
-      page = await this.#o.list({ limit: this.#o.pageSize ?? 500, ...(_continue !== undefined ? { _continue } : {}) });
+      page = await list({ limit: this.#o.pageSize ?? 500, ...(_continue !== undefined ? { _continue } : {}) });
       if (this.#stopped) return;
       for (const item of page.items ?? []) seen.add(this.#deliver(item));
-      _continue = page.metadata?._continue || undefined;
+      // A typed list names it _continue, the JSON continue.
+      const meta = page.metadata as { _continue?: string; continue?: string } | undefined;
+      _continue = meta?._continue || meta?.continue || undefined;
     } while (_continue !== undefined);
     for (const [k, obj] of this.#known) {
       if (seen.has(k)) continue;
@@ -142,6 +150,13 @@ export class ResilientInformer<T extends Named> {
     this.#rv = page.metadata?.resourceVersion ?? '';
     this.lists++;
     this.#failures = 0;
+  }
+
+  /** The default list: plain GETs of the watched path, one connection setup per list. */
+  async #rawLister(): Promise<(page: ListPage) => Promise<KubernetesListObject<KubernetesObject>>> {
+    const conn = await listConnection(this.#kc);
+    const { path, labelSelector, fieldSelector } = this.#o;
+    return (page) => listRaw(conn, path, { limit: page.limit, continue: page._continue, labelSelector, fieldSelector });
   }
 
   #onError(err: unknown): void {

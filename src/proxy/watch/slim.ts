@@ -7,7 +7,7 @@
 // informer, so they are held once.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
-  ANNOTATION_LAST_CHANGE_TRIGGER_TIME, type EndpointSlice, type EndpointSliceEndpoint, type EndpointSlicePort, type Node, type ObjectMeta, type Service,
+  ANNOTATION_LAST_CHANGE_TRIGGER_TIME, LABEL_SERVICE_NAME, type EndpointSlice, type EndpointSliceEndpoint, type EndpointSlicePort, type Node, type ObjectMeta, type Service,
   type ServicePortSpec,
 } from '../model/k8s.js';
 
@@ -120,10 +120,20 @@ export function slimEndpointSlice(o: KubernetesObject, intern: Intern): Endpoint
 /**
  * What the slice informer keeps after the event was delivered: the slice
  * without its endpoints (the EndpointSlice cache holds what they made;
- * a delete needs only the name, the service label and the address type).
+ * a delete needs only the name, the service label and the address type),
+ * its other labels and its annotations (the resourceVersion stays: a relist
+ * compares it).
  */
 export function sliceStub(s: EndpointSlice): EndpointSlice {
-  return { metadata: s.metadata, addressType: s.addressType, endpoints: undefined, ports: s.ports };
+  const m = s.metadata;
+  const service = m?.labels?.[LABEL_SERVICE_NAME];
+  return {
+    metadata: {
+      name: m?.name, namespace: m?.namespace, resourceVersion: m?.resourceVersion,
+      labels: service !== undefined ? { [LABEL_SERVICE_NAME]: service } : undefined, annotations: undefined, deletionTimestamp: undefined,
+    },
+    addressType: s.addressType, endpoints: undefined, ports: s.ports,
+  };
 }
 
 /** A v1 Node as the model reads it (model/node.ts). */
