@@ -13,35 +13,50 @@ const MAX_DEPTH = 64;
  * is an NftValidationError naming where it was.
  */
 export function frozenCopy<T>(v: T, where: string): T {
-  return copy(v, where, 0) as T;
+  return copy(v, { where, path: [] }, 0) as T;
 }
 
-function copy(v: unknown, where: string, depth: number): unknown {
+// Where the value being copied is: the caller's name and the keys and
+// indexes below it, joined into text only for an error (a commit copies
+// hundreds of thousands of values; their paths as strings were most of the
+// copy's cost and garbage).
+interface Path {
+  readonly where: string;
+  readonly path: (string | number)[];
+}
+
+const at = (p: Path): string => p.where + p.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
+
+function copy(v: unknown, p: Path, depth: number): unknown {
   if (typeof v !== 'object' || v === null) {
-    if (typeof v === 'function' || typeof v === 'symbol') throw new NftValidationError(`${where}: a ${typeof v} is not a value`);
+    if (typeof v === 'function' || typeof v === 'symbol') throw new NftValidationError(`${at(p)}: a ${typeof v} is not a value`);
     return v;
   }
-  if (depth > MAX_DEPTH) throw new NftValidationError(`${where}: nested more than ${MAX_DEPTH} deep (a cycle?)`);
+  if (depth > MAX_DEPTH) throw new NftValidationError(`${at(p)}: nested more than ${MAX_DEPTH} deep (a cycle?)`);
   if (v instanceof Uint8Array) {
-    if (Object.getPrototypeOf(v) !== Uint8Array.prototype && !Buffer.isBuffer(v)) throw new NftValidationError(`${where}: expected bytes, got ${show(v)}`);
+    if (Object.getPrototypeOf(v) !== Uint8Array.prototype && !Buffer.isBuffer(v)) throw new NftValidationError(`${at(p)}: expected bytes, got ${show(v)}`);
     return Buffer.isBuffer(v) ? Buffer.from(v) : v.slice();
   }
   if (Array.isArray(v)) {
     const out = new Array<unknown>(v.length);
     for (let i = 0; i < v.length; i++) {
-      if (!(i in v)) throw new NftValidationError(`${where}[${i}]: missing (a hole in the array)`);
-      out[i] = copy(v[i], `${where}[${i}]`, depth + 1);
+      p.path.push(i);
+      if (!(i in v)) throw new NftValidationError(`${at(p)}: missing (a hole in the array)`);
+      out[i] = copy(v[i], p, depth + 1);
+      p.path.pop();
     }
     return Object.freeze(out);
   }
   const proto = Object.getPrototypeOf(v) as unknown;
-  if (proto !== Object.prototype && proto !== null) throw new NftValidationError(`${where}: expected a plain object, got ${show(v)}`);
+  if (proto !== Object.prototype && proto !== null) throw new NftValidationError(`${at(p)}: expected a plain object, got ${show(v)}`);
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(v)) {
     // Reading a property runs a getter the caller wrote; it runs once, here.
     const x = (v as Record<string, unknown>)[k];
-    if (k === '__proto__') throw new NftValidationError(`${where}: a key named __proto__`);
-    out[k] = copy(x, `${where}.${k}`, depth + 1);
+    if (k === '__proto__') throw new NftValidationError(`${at(p)}: a key named __proto__`);
+    p.path.push(k);
+    out[k] = copy(x, p, depth + 1);
+    p.path.pop();
   }
   return Object.freeze(out);
 }
