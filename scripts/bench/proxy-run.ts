@@ -248,7 +248,7 @@ async function heapSnapshot(pid: number): Promise<void> {
 
 /** The proxy at one size: first full sync, `changes`, RSS (and a heap snapshot after the first sync if asked). */
 export async function runProxy(o: { services: number; endpoints: number; stateFile: string; dir: string; changes: readonly Change[]; nodeOptions: string[];
-  heapSnapshot?: boolean; smaps?: boolean; settleS?: number }): Promise<ProxyFigures> {
+  env?: Record<string, string>; heapSnapshot?: boolean; smaps?: boolean; settleS?: number }): Promise<ProxyFigures> {
   const ns = `dp-bench-${process.pid}-${o.services}`;
   const node = nodeNamespace(ns);
   let cluster: Awaited<ReturnType<typeof startCluster>> | undefined;
@@ -258,7 +258,7 @@ export async function runProxy(o: { services: number; endpoints: number; stateFi
     cluster = await startCluster(o.stateFile, node.apiHost, o.dir);
     const spawned = wallNow();
     proxy = ProxyProcess.start(ns, [`--kubeconfig=${cluster.kubeconfig}`, `--hostname-override=${BENCH_NODE}`, `--cluster-cidr=${CLUSTER_CIDR}`,
-      '--proxy-mode=nftables', '--iptables-min-sync-period=0s', '-v=2'], { compiled: true, nodeOptions: o.nodeOptions });
+      '--proxy-mode=nftables', '--iptables-min-sync-period=0s', '-v=2'], { compiled: true, nodeOptions: o.nodeOptions, ...(o.env !== undefined ? { env: o.env } : {}) });
     const synced = await proxy.waitFor((l) => l.msg === 'Synced' && l.full === true, 600_000);
     const started = await proxy.waitFor((l) => l.msg === 'Starting dataplane-proxy');
     // `ip netns exec` execs node in its place: the pid is the proxy's own.

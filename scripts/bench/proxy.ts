@@ -8,7 +8,7 @@
 //   --kube-proxy A,...   sizes at which kube-proxy's layout is loaded with nft -f too (10000; '' for none)
 //   --kube-changes N     changes timed for kube-proxy's layout (20)
 //   --node-options '...' node flags for the proxy process, after the deploy manifest's NODE_OPTIONS (investigations: --trace-gc, ...)
-//   --no-deploy-node-options  without the NODE_OPTIONS of deploy/dataplane-proxy.yaml (V8's defaults)
+//   --no-deploy-node-options  without the NODE_OPTIONS and MALLOC_ARENA_MAX of deploy/dataplane-proxy.yaml (the defaults)
 //   --heap-snapshot      a heap snapshot of the proxy after its first sync (Heap.*.heapsnapshot in the repository)
 //   --smaps              the proxy's resident memory by mapping after its first sync (/proc/PID/smaps)
 //   --settle S           seconds between the first sync and the "settled" RSS sample (default 2), RSS printed every 5 s
@@ -54,11 +54,20 @@ const NODE_OPTIONS = [...(process.argv.includes('--no-deploy-node-options') ? []
 const SVG = arg('svg', 'docs/proxy-benchmark.svg');
 const HEAP_SNAPSHOT = process.argv.includes('--heap-snapshot');
 
-function deployNodeOptions(): string[] {
+/** The DaemonSet container's environment variables that have a value (not those taken from a field). */
+function deployEnv(): Record<string, string> {
   const docs = parseAllDocuments(readFileSync(join(ROOT, 'deploy/dataplane-proxy.yaml'), 'utf8')).map((d) => d.toJS() as Obj);
   const env = docs.find((d) => d?.kind === 'DaemonSet')?.spec.template.spec.containers[0].env as Obj[] | undefined;
-  return String(env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '').split(' ').filter(Boolean);
+  return Object.fromEntries((env ?? []).filter((e) => typeof e.value === 'string').map((e) => [String(e.name), String(e.value)]));
 }
+
+function deployNodeOptions(): string[] {
+  return (deployEnv().NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+}
+
+/** The manifest's malloc setting, given to the proxy's process as the DaemonSet gives it. */
+const PROXY_ENV: Record<string, string> = process.argv.includes('--no-deploy-node-options') || deployEnv().MALLOC_ARENA_MAX === undefined
+  ? {} : { MALLOC_ARENA_MAX: deployEnv().MALLOC_ARENA_MAX! };
 
 interface KubeFigures { services: number; full: number; fullCpu: number; lines: number; change: Latency }
 
@@ -162,7 +171,7 @@ function plot(ours: ProxyFigures[], kube: KubeFigures[]): void {
 async function main(): Promise<void> {
   if (!process.argv.includes('--no-build')) execFileSync('npm', ['run', '--silent', 'build:ts'], { cwd: ROOT, stdio: 'inherit' });
   console.log(`# dataplane-proxy benchmark: ${CURVE.join(', ')} services x ${ENDPOINTS} endpoints, kernel ${execFileSync('uname', ['-r']).toString().trim()}, ` +
-    `${execFileSync('nft', ['--version']).toString().trim()}, proxy's node flags '${NODE_OPTIONS.join(' ')}', load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    `${execFileSync('nft', ['--version']).toString().trim()}, proxy's node flags '${NODE_OPTIONS.join(' ')}'${Object.entries(PROXY_ENV).map(([k, v]) => ` ${k}=${v}`).join('')}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   const dir = mkdtempSync(join(tmpdir(), 'dp-bench-proxy-'));
   const ours: ProxyFigures[] = [];
   const kube: KubeFigures[] = [];
@@ -171,7 +180,7 @@ async function main(): Promise<void> {
       const file = join(dir, `cluster-${n}.json`);
       const built = await buildState(n, file);
       const changes = changeSequence(n, ENDPOINTS, CHANGES);
-      const r = await runProxy({ services: n, endpoints: ENDPOINTS, stateFile: file, dir, changes, nodeOptions: HEAP_SNAPSHOT ? [...NODE_OPTIONS, '--heapsnapshot-signal=SIGUSR2'] : NODE_OPTIONS, heapSnapshot: HEAP_SNAPSHOT, smaps: process.argv.includes('--smaps'),
+      const r = await runProxy({ services: n, endpoints: ENDPOINTS, stateFile: file, dir, changes, nodeOptions: HEAP_SNAPSHOT ? [...NODE_OPTIONS, '--heapsnapshot-signal=SIGUSR2'] : NODE_OPTIONS, env: PROXY_ENV, heapSnapshot: HEAP_SNAPSHOT, smaps: process.argv.includes('--smaps'),
         ...(process.argv.includes('--settle') ? { settleS: numbers('settle', '2')[0]! } : {}) });
       ours.push(r);
       console.log(`${n} services (cluster built in ${ms(built)} ms): start -> first full sync ${ms(r.startToSynced)} ms (startup ${ms(r.startup)} ms, the sync ${ms(r.fullSync)} ms, ` +
