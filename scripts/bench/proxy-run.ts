@@ -241,7 +241,7 @@ async function heapSnapshot(pid: number): Promise<void> {
     const file = readdirSync(ROOT).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
     if (file === undefined) continue;
     const now = statSync(join(ROOT, file)).size;
-    if (now === size) return void console.log(`heap snapshot of the proxy after its first sync: ${file}`);
+    if (now === size && now > 0) return void console.log(`heap snapshot of the proxy after its first sync: ${file}`);
     size = now;
   }
 }
