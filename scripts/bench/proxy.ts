@@ -49,8 +49,14 @@ const ENDPOINTS = Number(arg('endpoints', '10'));
 const CHANGES = Number(arg('changes', '200'));
 const KUBE = numbers('kube-proxy', '10000');
 const KUBE_CHANGES = Number(arg('kube-changes', '20'));
-/** The proxy runs with the GC flags the DaemonSet gives it (NODE_OPTIONS in deploy/dataplane-proxy.yaml), then --node-options. */
-const NODE_OPTIONS = [...(process.argv.includes('--no-deploy-node-options') ? [] : deployNodeOptions()), ...arg('node-options', '').split(' ').filter(Boolean)];
+/**
+ * The DaemonSet's memory settings (deploy/dataplane-proxy.yaml), unless
+ * --no-deploy-node-options: its NODE_OPTIONS become the proxy's node flags
+ * (then --node-options), its MALLOC_ARENA_MAX the proxy's environment.
+ */
+const DEPLOY_ENV: Partial<Record<string, string>> = process.argv.includes('--no-deploy-node-options') ? {} : deployEnv();
+const NODE_OPTIONS = [...(DEPLOY_ENV.NODE_OPTIONS ?? '').split(' ').filter(Boolean), ...arg('node-options', '').split(' ').filter(Boolean)];
+const PROXY_ENV: Record<string, string> = DEPLOY_ENV.MALLOC_ARENA_MAX !== undefined ? { MALLOC_ARENA_MAX: DEPLOY_ENV.MALLOC_ARENA_MAX } : {};
 const SVG = arg('svg', 'docs/proxy-benchmark.svg');
 const HEAP_SNAPSHOT = process.argv.includes('--heap-snapshot');
 
@@ -60,14 +66,6 @@ function deployEnv(): Record<string, string> {
   const env = docs.find((d) => d?.kind === 'DaemonSet')?.spec.template.spec.containers[0].env as Obj[] | undefined;
   return Object.fromEntries((env ?? []).filter((e) => typeof e.value === 'string').map((e) => [String(e.name), String(e.value)]));
 }
-
-function deployNodeOptions(): string[] {
-  return (deployEnv().NODE_OPTIONS ?? '').split(' ').filter(Boolean);
-}
-
-/** The manifest's malloc setting, given to the proxy's process as the DaemonSet gives it. */
-const PROXY_ENV: Record<string, string> = process.argv.includes('--no-deploy-node-options') || deployEnv().MALLOC_ARENA_MAX === undefined
-  ? {} : { MALLOC_ARENA_MAX: deployEnv().MALLOC_ARENA_MAX! };
 
 interface KubeFigures { services: number; full: number; fullCpu: number; lines: number; change: Latency }
 

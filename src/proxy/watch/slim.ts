@@ -119,10 +119,10 @@ export function slimEndpointSlice(o: KubernetesObject, intern: Intern): Endpoint
 
 /**
  * What the slice informer keeps after the event was delivered: the slice
- * without its endpoints (the EndpointSlice cache holds what they made;
- * a delete needs only the name, the service label and the address type),
- * its other labels and its annotations (the resourceVersion stays: a relist
- * compares it).
+ * without its endpoints (the EndpointSlice cache holds what they made),
+ * annotations and labels other than the service name: a delete needs only
+ * the name, the service label and the address type, and a relist compares
+ * the resourceVersion.
  */
 export function sliceStub(s: EndpointSlice): EndpointSlice {
   const m = s.metadata;
