@@ -3,7 +3,7 @@
 import { blobOrder } from './encode.js';
 import { parseRuleAddress, protocolOf } from './entry.js';
 import { matchCodec, targetCodec, type Match, type RawExtension } from './ext/index.js';
-import type { SaveContext } from './ext/ext.js';
+import { saveWord, type SaveContext } from './ext/ext.js';
 import { protocolName } from './netdb.js';
 import type { Rule, TableData, Target } from './types.js';
 import { maskToPrefix, readAddress, type Family } from './wire.js';
@@ -56,8 +56,8 @@ export function saveRule(chain: string, r: Rule, family: Family, options: SaveOp
   let out = options.counters ? `[${r.counters?.packets ?? 0}:${r.counters?.bytes ?? 0}] -A ${chain}` : `-A ${chain}`;
   out += saveAddress('s', r.source, inv.source === true, family);
   out += saveAddress('d', r.destination, inv.destination === true, family);
-  if (r.inInterface !== undefined && r.inInterface !== '+') out += `${inv.inInterface ? ' !' : ''} -i ${r.inInterface}`;
-  if (r.outInterface !== undefined && r.outInterface !== '+') out += `${inv.outInterface ? ' !' : ''} -o ${r.outInterface}`;
+  if (r.inInterface !== undefined && r.inInterface !== '+') out += `${inv.inInterface ? ' !' : ''} -i${saveWord(r.inInterface)}`;
+  if (r.outInterface !== undefined && r.outInterface !== '+') out += `${inv.outInterface ? ' !' : ''} -o${saveWord(r.outInterface)}`;
   const proto = protocolOf(r.protocol);
   if (proto !== 0) out += `${inv.protocol ? ' !' : ''} -p ${protocolName(proto) ?? proto}`;
   if (family === 4 && r.fragment) out += `${inv.fragment ? ' !' : ''} -f`;

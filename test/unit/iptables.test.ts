@@ -95,6 +95,20 @@ describe('iptables parser', () => {
     assert.equal(saveRule('X', rule('-A X -p tcp -m comment --comment c --dport 80'), 4), '-A X -p tcp -m comment --comment c -m tcp --dport 80');
     assert.equal(saveRule('X', rule('-A X -p tcp --dport 80 -m comment --comment c'), 4), '-A X -p tcp -m tcp --dport 80 -m comment --comment c');
     assert.equal(saveRule('X', rule('-A X -p ipv6-icmp --icmpv6-type 128', 6), 6), '-A X -p ipv6-icmp -m icmp6 --icmpv6-type 128');
+    // A recent list name prints bare as iptables-save prints it, unless bare would not read back (found by the iptables_decode fuzzer).
+    const recent = (name: string) => saveRule('X', rule(`-A X -m recent --set --name ${name} --rsource`), 4);
+    assert.equal(recent('KUBE-SEP.B'), '-A X -m recent --set --name KUBE-SEP.B --mask 255.255.255.255 --rsource');
+    for (const quoted of ['"KUBE-SEP-B "', '"a\\"b"']) {
+      const line = recent(quoted);
+      assert.equal(saveRule('X', rule(line), 4), line, `${quoted} reads back as it printed`);
+      assert.match(line, /--name "/);
+    }
+    // So do interfaces, physdev interfaces and CT's helper and timeout names (the same bare print in iptables-save).
+    for (const line of ['-A X -i "e th0" -o "a\\"b" -j ACCEPT', '-A X -m physdev --physdev-in "v 1" --physdev-out "v\\\\2" -j ACCEPT',
+      '-A X -p tcp -j CT --helper "ft p" --timeout "t 1"', '-A X -i eth0 -m physdev --physdev-in veth+ -j ACCEPT']) {
+      assert.equal(saveRule('X', rule(line), 4), saveRule('X', rule(saveRule('X', rule(line), 4)), 4), line);
+      assert.equal(saveRule('X', rule(line), 4).includes('"'), line.includes('"'), line);
+    }
   });
 
   it('gives an option to the latest extension that has it', () => {

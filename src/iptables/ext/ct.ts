@@ -3,7 +3,7 @@
 // event masks), and -j NOTRACK, which iptables 1.8.9 writes as CT
 // revision 2 with the notrack-alias flag.
 import { put16, put32, readCString, u16, u32, writeCString, type Family } from '../wire.js';
-import { checkFixedString, checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder, type Wire } from './ext.js';
+import { checkFixedString, checkKeys, checkUint, IptablesParseError, parseUint, saveWord, type Codec, type Decoder, type Wire } from './ext.js';
 
 export type CtEvent = 'new' | 'related' | 'destroy' | 'reply' | 'assured' | 'protoinfo' | 'helper' | 'mark' | 'natseqinfo' | 'secmark';
 
@@ -86,8 +86,8 @@ export const ct: Codec<CtTarget> = {
   },
   save(v) {
     let out = v.notrack ? ' --notrack' : '';
-    if (v.helper) out += ` --helper ${v.helper}`;
-    if (v.timeout) out += ` --timeout ${v.timeout}`;
+    if (v.helper) out += ` --helper${saveWord(v.helper)}`;
+    if (v.timeout) out += ` --timeout${saveWord(v.timeout)}`;
     if (v.ctevents?.length) out += ` --ctevents ${CT_EVENTS.filter((e) => v.ctevents!.includes(e)).join(',')}`;
     if (v.expevents?.length) out += ' --expevents new';
     if (v.zone === 'mark' || v.zone) {

@@ -121,6 +121,16 @@ export function saveString(s: string): string {
   return ` "${s.replace(/["\\']/g, (c) => `\\${c}`)}"`;
 }
 
+/**
+ * A word iptables-save prints bare (`printf(" %s")`): bare as it does while
+ * restore would read it back as it is, quoted as saveString quotes (so that
+ * it still reads back) when it is empty or has whitespace, a quote or a
+ * backslash, which iptables-save would print in a form that does not.
+ */
+export function saveWord(s: string): string {
+  return s !== '' && !/[\s"'\\]/.test(s) ? ` ${s}` : saveString(s);
+}
+
 /** Checks an unsigned integer field. */
 export function checkUint(v: unknown, what: string, max: number, min = 0): number {
   if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${what} must be an integer`);

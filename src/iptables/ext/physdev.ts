@@ -1,7 +1,7 @@
 // -m physdev (xt_physdev, revision 0): the bridge ports a bridged packet
 // came in or goes out on.
 import { readCString, writeCString, type Family } from '../wire.js';
-import { checkKeys, type Codec, type Decoder, type Wire } from './ext.js';
+import { checkKeys, saveWord, type Codec, type Decoder, type Wire } from './ext.js';
 import { checkInterface, interfaceMask } from '../iface.js';
 
 /**
@@ -62,9 +62,9 @@ export const physdev: Codec<PhysdevMatch> = {
     const inv = (k: (typeof KEYS)[number]): string => (v.invert?.[k] ? ' !' : '');
     let out = '';
     if (v.isIn) out += `${inv('isIn')} --physdev-is-in`;
-    if (v.physdevIn !== undefined) out += `${inv('physdevIn')} --physdev-in ${v.physdevIn}`;
+    if (v.physdevIn !== undefined) out += `${inv('physdevIn')} --physdev-in${saveWord(v.physdevIn)}`;
     if (v.isOut) out += `${inv('isOut')} --physdev-is-out`;
-    if (v.physdevOut !== undefined) out += `${inv('physdevOut')} --physdev-out ${v.physdevOut}`;
+    if (v.physdevOut !== undefined) out += `${inv('physdevOut')} --physdev-out${saveWord(v.physdevOut)}`;
     if (v.isBridged) out += `${inv('isBridged')} --physdev-is-bridged`;
     return out;
   },

@@ -3,7 +3,7 @@
 // session affinity.
 import { readAddress, readCString, u32, put32, writeCString, type Family } from '../wire.js';
 import { tryParseIp } from '../../addr.js';
-import { checkFixedString, checkKeys, checkUint, IptablesParseError, parseUint, type Codec, type Decoder, type Wire } from './ext.js';
+import { checkFixedString, checkKeys, checkUint, IptablesParseError, parseUint, saveWord, type Codec, type Decoder, type Wire } from './ext.js';
 
 /**
  * `-m recent [!] --set|--rcheck|--update|--remove [--seconds S] [--reap]
@@ -88,7 +88,7 @@ export const recent: Codec<RecentMatch> = {
     if (v.reap) out += ' --reap';
     if (v.hitCount) out += ` --hitcount ${v.hitCount}`;
     if (v.rttl) out += ' --rttl';
-    out += ` --name ${v.list ?? 'DEFAULT'}`;
+    out += ` --name${saveWord(v.list ?? 'DEFAULT')}`;
     if (v.revision !== 0) {
       out += ` --mask ${v.mask ?? (ctx.family === 4 ? '255.255.255.255' : 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff')}`;
     }
