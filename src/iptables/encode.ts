@@ -10,6 +10,7 @@ import type { EncodeContext } from './ext/ext.js';
 import { matchCodec, targetCodec, type Match } from './ext/index.js';
 import type { TableInfo } from './decode.js';
 import { closingVerdict, copySource, JumpIndex, type CopyTarget, LazyChain, sourceSize, TableSource } from './lazy.js';
+import { checkNoLoops, checkTypedRule, type TableCheck } from './validate.js';
 import { BUILTIN_CHAINS, type Chain, type Rule, type TableData, type Target } from './types.js';
 import {
   align8, CHAIN_NAME_LEN, ERROR_TARGET_SIZE, EXT_HEADER, EXT_NAME_LEN, HOOK_NAMES, layoutOf, put16, put32,
@@ -19,6 +20,8 @@ import {
 export interface Encoded {
   /** REPLACE_HEADER bytes of room for struct ipt_replace, then the entries. */
   blob: Buffer;
+  /** The whole buffer `blob` is the start of (from EncodeOptions.alloc). */
+  storage: Buffer;
   info: TableInfo;
   /** Each entry's counters (packets, bytes), for the 'set' counter mode (empty unless asked for). */
   counters: BigUint64Array;
@@ -31,29 +34,47 @@ export interface Encoded {
   mapGeneration?: bigint;
 }
 
-/** Chains in the order the blob has them: built-ins in hook order, then user chains in strcmp order. */
-export function blobOrder(table: TableData): Chain[] {
+/**
+ * Where each chain of the blob is in `table.chains`, in the order the blob
+ * has them: built-ins in hook order, then user chains in strcmp order; a
+ * built-in chain the table lacks is -1 - (its index in BUILTIN_CHAINS).
+ */
+export function blobSlots(table: TableData): Int32Array {
   const builtins: readonly string[] = BUILTIN_CHAINS[table.name];
-  const found: (Chain | undefined)[] = builtins.map(() => undefined);
-  const user: Chain[] = [];
+  const slots = new Int32Array(table.chains.length + builtins.length);
+  for (let b = 0; b < builtins.length; b++) slots[b] = -1 - b;
+  let n = builtins.length;
   let ascii = true;
   let sorted = true;
-  for (const c of table.chains) {
-    const b = builtins.indexOf(c.name);
+  let last = '';
+  const chains = table.chains;
+  for (let i = 0; i < chains.length; i++) {
+    const name = chains[i]!.name;
+    const b = builtins.indexOf(name);
     if (b >= 0) {
-      found[b] ??= c;
+      if (slots[b]! < 0) slots[b] = i;
       continue;
     }
-    if (ascii && !/^[\x00-\x7f]*$/.test(c.name)) ascii = false;
-    if (sorted && user.length > 0 && !(user[user.length - 1]!.name < c.name)) sorted = false;
-    user.push(c);
+    if (ascii) for (let j = 0; j < name.length; j++) if (name.charCodeAt(j) >= 0x80) ascii = false;
+    if (sorted && n > builtins.length && !(last < name)) sorted = false;
+    last = name;
+    slots[n++] = i;
   }
-  // Chains read from the kernel are in this order already.
+  const out = slots.subarray(0, n);
+  // Chains read from the kernel, and tables restore() made, are in this order already.
   if (!sorted || !ascii) {
-    user.sort(ascii ? (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
-      : (a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+    const user = Array.from(out.subarray(builtins.length));
+    user.sort(ascii ? (a, b) => { const x = chains[a]!.name, y = chains[b]!.name; return x < y ? -1 : x > y ? 1 : 0; }
+      : (a, b) => Buffer.compare(Buffer.from(chains[a]!.name), Buffer.from(chains[b]!.name)));
+    out.set(user, builtins.length);
   }
-  return [...builtins.map((n, i) => found[i] ?? { name: n, policy: 'ACCEPT' as const, rules: [] }), ...user];
+  return out;
+}
+
+/** Chains in the order the blob has them: built-ins in hook order (ACCEPT ones added where missing), then user chains in strcmp order. */
+export function blobOrder(table: TableData): Chain[] {
+  const builtins: readonly string[] = BUILTIN_CHAINS[table.name];
+  return Array.from(blobSlots(table), (i) => (i >= 0 ? table.chains[i]! : { name: builtins[-1 - i]!, policy: 'ACCEPT' as const, rules: [] }));
 }
 
 function extensionSize(v: Match | Target, kind: 'match' | 'target', family: Family): number {
@@ -111,73 +132,97 @@ export interface EncodeOptions {
   counters?: boolean;
   /** Fill Encoded.map, when the unread chains all come from one read with a generation (default false). */
   map?: boolean;
+  /**
+   * Where the blob is written: a zeroed buffer of at least `size` bytes
+   * (default Buffer.alloc). Lets a handle reuse one buffer for every replace.
+   */
+  alloc?: (size: number) => Buffer;
 }
 
-/** Lays out and writes a validated table. */
-export function encodeTable(table: TableData, ctx: EncodeContext, options: EncodeOptions = {}): Encoded {
+/** Bytes reserved for a typed rule before it is sized (the buffer grows when rules are larger). */
+const RULE_ESTIMATE = 256;
+
+/**
+ * Lays out and writes a table in one pass over its rules. With `check`
+ * (from checkChains, or validateTable) the typed rules are checked as they
+ * are written, when validateTable did not check them yet, and jumps land
+ * where the check found them; without, the table must have been validated
+ * and jumps are looked up by name.
+ */
+export function encodeTable(table: TableData, ctx: EncodeContext, options: EncodeOptions = {}, check?: TableCheck): Encoded {
   const family = table.family;
   const l = layoutOf(family);
-  const chains = blobOrder(table);
+  const slots = blobSlots(table);
+  const builtinNames: readonly string[] = BUILTIN_CHAINS[table.name];
+  const chains: Chain[] = new Array(slots.length);
+  for (let k = 0; k < slots.length; k++) {
+    const i = slots[k]!;
+    chains[k] = i >= 0 ? table.chains[i]! : { name: builtinNames[-1 - i]!, policy: 'ACCEPT', rules: [] };
+  }
   const headSize = l.size + ERROR_TARGET_SIZE;
   const footSize = l.size + STANDARD_TARGET_SIZE;
-  // First pass: offsets.
-  const sizes: (number[] | undefined)[] = [];
-  const starts: number[] = [];
+  const withCounters = options.counters !== false;
+  // The entries are counted exactly and the bytes of the typed rules estimated, without looking at a rule.
   let sources: TableSource | undefined | null; // null: more than one
-  let size = 0;
-  let entries = 0;
-  for (const c of chains) {
-    const builtin = c.policy !== undefined;
-    if (!builtin) {
-      size += headSize;
+  let estimate = headSize;
+  let entries = 1;
+  for (let k = 0; k < chains.length; k++) {
+    const c = chains[k]!;
+    if (c.policy === undefined) {
+      estimate += headSize;
       entries++;
     }
-    starts.push(size);
     const source = c instanceof LazyChain ? c.source : undefined;
     if (source !== undefined) {
-      // Unread since it was read from the kernel: its bytes go back as they were.
-      sizes.push(undefined);
-      size += sourceSize(source) + footSize;
+      estimate += sourceSize(source) + footSize;
       entries += source.to - source.from + 1;
       if (sources === undefined) sources = source.table;
       else if (sources !== source.table) sources = null;
       continue;
     }
-    const rs = c.rules.map((r, i) => {
-      const n = ruleSize(r, family);
-      // target_offset and next_offset are 16 bits.
-      if (n > 0xffff) throw new RangeError(`chain ${c.name} rule ${i + 1} is larger than the kernel's 64 KiB per rule`);
-      return n;
-    });
-    sizes.push(rs);
-    for (const s of rs) size += s;
-    size += footSize;
+    estimate += c.rules.length * RULE_ESTIMATE + footSize;
     entries += c.rules.length + 1;
   }
-  size += headSize;
-  entries++;
-  const blob = Buffer.alloc(REPLACE_HEADER + size);
-  const counters = new BigUint64Array(options.counters === false ? 0 : 2 * entries);
+  // Zeroed up to `room` (a buffer from options.alloc may be larger, and hold old bytes past that).
+  let room = REPLACE_HEADER + estimate;
+  let blob = options.alloc !== undefined ? options.alloc(room) : Buffer.alloc(room);
+  const counters = new BigUint64Array(withCounters ? 2 * entries : 0);
   const useMap = options.map === true && sources instanceof TableSource && sources.generation !== undefined;
   const map = useMap ? new Int32Array(entries).fill(-1) : undefined;
-  const info: TableInfo = { validHooks: 0, hookEntry: [0, 0, 0, 0, 0], underflow: [0, 0, 0, 0, 0], numEntries: entries, size };
-  // Jumps by name (typed rules; made on first use) and by ordinal of the read they came from (unread chains).
+  const info: TableInfo = { validHooks: 0, hookEntry: [0, 0, 0, 0, 0], underflow: [0, 0, 0, 0, 0], numEntries: entries, size: 0 };
+  // Where each chain starts (its first rule), by position in table.chains and in blob order; jumps are
+  // written once every chain has its place.
+  const startOf = new Int32Array(table.chains.length);
+  const startOfSlot = new Int32Array(chains.length);
+  const fixAt: number[] = [];
+  const fixTo: number[] = [];
   let byName: Map<string, number> | undefined;
-  const firstRule = (name: string): number => {
-    byName ??= new Map(chains.map((c, i) => [c.name, starts[i]!]));
+  const positionOf = (name: string): number => {
+    if (byName === undefined) {
+      byName = new Map();
+      for (let i = table.chains.length - 1; i >= 0; i--) byName.set(table.chains[i]!.name, i);
+    }
     return byName.get(name)!;
   };
-  const jumps = new JumpIndex(chains);
-  const startsBySource = new Map<TableSource, Int32Array>();
-  const copyTo: CopyTarget = {
-    blob, words: blob.byteOffset % 4 === 0 ? new Int32Array(blob.buffer, blob.byteOffset, blob.length >> 2) : undefined,
-    base: REPLACE_HEADER, starts: new Int32Array(0), counters: options.counters === false ? undefined : counters, map,
+  const grow = (need: number): void => {
+    const next = Math.max(need, room * 2);
+    if (next <= blob.length) {
+      blob.fill(0, room, next);
+    } else {
+      const bigger = Buffer.alloc(next);
+      bigger.set(blob.subarray(0, room));
+      blob = bigger;
+    }
+    room = next;
   };
-  // Second pass: bytes. Offsets below are relative to the entries, which start at REPLACE_HEADER.
+  // Offsets below are relative to the entries, which start at REPLACE_HEADER.
   let off = 0;
   let index = 0;
-  chains.forEach((c, ci) => {
+  const unread: { k: number; off: number; index: number }[] = [];
+  for (let k = 0; k < chains.length; k++) {
+    const c = chains[k]!;
     const builtin = c.policy !== undefined;
+    const pos = slots[k]!;
     if (!builtin) {
       writeError(blob, REPLACE_HEADER + off, family, c.name);
       off += headSize;
@@ -187,51 +232,84 @@ export function encodeTable(table: TableData, ctx: EncodeContext, options: Encod
       info.validHooks |= 1 << h;
       info.hookEntry[h] = off;
     }
+    startOfSlot[k] = off;
+    if (pos >= 0) startOf[pos] = off;
     const source = c instanceof LazyChain ? c.source : undefined;
     if (source !== undefined) {
-      let s = startsBySource.get(source.table);
-      if (s === undefined) {
-        const at = jumps.of(source.table);
-        s = new Int32Array(at.length);
-        for (let k = 0; k < at.length; k++) s[k] = at[k]! < 0 ? -1 : starts[at[k]!]!;
-        startsBySource.set(source.table, s);
-      }
-      copyTo.starts = s;
-      // A renamed chain's rules are other rules for the counters (as when they are compared).
-      copyTo.map = source.table.names[source.ordinal] === c.name ? map : undefined;
-      copySource(source, copyTo, off, index);
+      // Unread since it was read from the kernel: its bytes go back as they were, copied once every chain has its place.
+      unread.push({ k, off, index });
       off += sourceSize(source);
       index += source.to - source.from;
     } else {
-      const rs = sizes[ci]!;
-      c.rules.forEach((r, ri) => {
-        const rsize = rs[ri]!;
-        writeRule(blob, REPLACE_HEADER + off, off, rsize, r, firstRule, ctx);
-        if (r.counters !== undefined && options.counters !== false) {
+      const rules = c.rules;
+      const first = check !== undefined && pos >= 0 ? check.first[pos]! : -1;
+      for (let ri = 0; ri < rules.length; ri++) {
+        const r = rules[ri]!;
+        if (first >= 0 && !check!.done) checkTypedRule(check!, pos, ri, r, family);
+        const rsize = ruleSize(r, family);
+        // target_offset and next_offset are 16 bits.
+        if (rsize > 0xffff) throw new RangeError(`chain ${c.name} rule ${ri + 1} is larger than the kernel's 64 KiB per rule`);
+        if (REPLACE_HEADER + off + rsize + footSize + headSize > room) grow(REPLACE_HEADER + off + rsize + footSize + headSize);
+        const v = writeRule(blob, REPLACE_HEADER + off, off, rsize, r, ctx);
+        if (v >= 0) {
+          fixAt.push(v);
+          fixTo.push(first >= 0 ? check!.jumps[first + ri]! : positionOf((r.target as { chain: string }).chain));
+        }
+        if (withCounters && r.counters !== undefined) {
           counters[2 * index] = BigInt(r.counters.packets);
           counters[2 * index + 1] = BigInt(r.counters.bytes);
         }
         off += rsize;
         index++;
-      });
+      }
     }
+    if (REPLACE_HEADER + off + footSize + headSize > room) grow(REPLACE_HEADER + off + footSize + headSize);
     const verdict = builtin ? (c.policy === 'DROP' ? VERDICT.DROP : VERDICT.ACCEPT) : VERDICT.RETURN;
     if (builtin) info.underflow[HOOK_NAMES.indexOf(c.name as (typeof HOOK_NAMES)[number])] = off;
     writeFoot(blob, REPLACE_HEADER + off, family, verdict);
-    if (builtin && c.counters !== undefined && options.counters !== false) {
+    if (builtin && c.counters !== undefined && withCounters) {
       counters[2 * index] = BigInt(c.counters.packets);
       counters[2 * index + 1] = BigInt(c.counters.bytes);
     }
-    // The closing entry keeps its counters when it closes the same chain with the same verdict.
-    if (copyTo.map !== undefined && source !== undefined && closingVerdict(source) === verdict) map![index] = source.to;
+    // The closing entry keeps its counters when it closes the same chain, unrenamed, with the same verdict.
+    if (map !== undefined && source !== undefined && source.table.names[source.ordinal] === c.name && closingVerdict(source) === verdict) {
+      map[index] = source.to;
+    }
     off += footSize;
     index++;
-  });
+  }
   writeError(blob, REPLACE_HEADER + off, family, 'ERROR');
-  return { blob, info, counters, ...(map !== undefined ? { map, mapGeneration: (sources as TableSource).generation! } : {}) };
+  info.size = off + headSize;
+  if (check !== undefined && !check.done) checkNoLoops(table, check);
+  for (let j = 0; j < fixAt.length; j++) put32(blob, fixAt[j]!, startOf[fixTo[j]!]!);
+  if (unread.length > 0) {
+    const copyTo: CopyTarget = {
+      blob, words: blob.byteOffset % 4 === 0 ? new Int32Array(blob.buffer, blob.byteOffset, blob.length >> 2) : undefined,
+      base: REPLACE_HEADER, starts: new Int32Array(0), counters: withCounters ? counters : undefined, map,
+    };
+    const jumps = new JumpIndex(chains);
+    const startsBySource = new Map<TableSource, Int32Array>();
+    for (const u of unread) {
+      const c = chains[u.k]!;
+      const source = (c as LazyChain).source!;
+      let s = startsBySource.get(source.table);
+      if (s === undefined) {
+        const at = jumps.of(source.table);
+        s = new Int32Array(at.length);
+        for (let j = 0; j < at.length; j++) s[j] = at[j]! < 0 ? -1 : startOfSlot[at[j]!]!;
+        startsBySource.set(source.table, s);
+      }
+      copyTo.starts = s;
+      // A renamed chain's rules are other rules for the counters (as when they are compared).
+      copyTo.map = source.table.names[source.ordinal] === c.name ? map : undefined;
+      copySource(source, copyTo, u.off, u.index);
+    }
+  }
+  return { blob: blob.subarray(0, REPLACE_HEADER + info.size), storage: blob, info, counters, ...(map !== undefined ? { map, mapGeneration: (sources as TableSource).generation! } : {}) };
 }
 
-function writeRule(b: Buffer, at: number, off: number, size: number, r: Rule, firstRule: (name: string) => number, ctx: EncodeContext): void {
+/** Writes one typed rule; returns where the verdict of its jump or goto goes (filled in later), else -1. */
+function writeRule(b: Buffer, at: number, off: number, size: number, r: Rule, ctx: EncodeContext): number {
   const family = ctx.family;
   const l = layoutOf(family);
   const t = r.target;
@@ -247,8 +325,10 @@ function writeRule(b: Buffer, at: number, off: number, size: number, r: Rule, fi
   put16(b, at + l.target_offset, m - at);
   put16(b, at + l.next_offset, size);
   if (t === undefined) writeStandard(b, m, off + size);
-  else if (t.name === 'jump' || t.name === 'goto') writeStandard(b, m, firstRule(t.chain));
-  else if (t.name === 'ACCEPT' || t.name === 'DROP' || t.name === 'RETURN' || t.name === 'QUEUE') writeStandard(b, m, VERDICT[t.name]);
+  else if (t.name === 'jump' || t.name === 'goto') {
+    writeStandard(b, m, 0);
+    return m + EXT_HEADER;
+  } else if (t.name === 'ACCEPT' || t.name === 'DROP' || t.name === 'RETURN' || t.name === 'QUEUE') writeStandard(b, m, VERDICT[t.name]);
   else writeExtension(t, 'target', b, m, at + size - m, ctx);
+  return -1;
 }
-

@@ -15,7 +15,7 @@ import { applyScript, parse } from './restore.js';
 import { IptablesTable } from './table.js';
 import { IptablesTransaction, type CommitOptions } from './transaction.js';
 import { TABLE_NAMES, type Chain, type IptablesFamily, type TableData, type TableName } from './types.js';
-import { validateTable } from './validate.js';
+import { checkChains, validateTable } from './validate.js';
 
 export interface IptablesOpenOptions {
   netns?: NetnsOption;
@@ -82,6 +82,34 @@ export function checkReplaceOptions(o: ReplaceOptions): void {
   if (typeof o !== 'object' || o === null) throw new TypeError('options must be an object');
   if (o.counters !== undefined && !(o.counters in COUNTER_MODES)) throw new TypeError("counters must be 'zero', 'set' or 'keep'");
   if (o.generation !== undefined && typeof o.generation !== 'bigint') throw new TypeError('generation must be a bigint');
+}
+
+// The buffer of the last replace, for the next one of any handle: a fresh buffer of a hundred
+// megabytes per replace costs a page fault per 4 KiB, and its external size makes V8 collect the
+// whole heap. Let go a minute after its last use.
+let spare: Buffer | undefined;
+let spareTimer: NodeJS.Timeout | undefined;
+const SPARE_MS = 60_000;
+
+function replaceBuffer(size: number): Buffer {
+  const b = spare;
+  // Too small, or far larger than needed (a small table, or the tables shrank): left for another.
+  if (b === undefined || b.length < size || b.length > 4 * size + (1 << 20)) return Buffer.alloc(size);
+  spare = undefined;
+  b.fill(0, 0, size);
+  return b;
+}
+
+function keepSpare(b: Buffer): void {
+  if (spare !== undefined && spare.length >= b.length) return;
+  spare = b;
+  if (spareTimer === undefined) {
+    spareTimer = setTimeout(() => {
+      spare = undefined;
+      spareTimer = undefined;
+    }, SPARE_MS);
+    spareTimer.unref();
+  } else spareTimer.refresh();
 }
 
 /** Reads, edits and commits with `edit`, again while other writers come in between. */
@@ -192,26 +220,32 @@ export class Iptables extends SerialHandle<NativeXtHandle> implements IptablesIn
     checkTableName(table);
     checkReplaceOptions(options);
     const data: TableData = { name: table, family: this.family, chains };
-    validateTable(data);
+    const mode = options.counters ?? 'zero';
+    const encodeOptions = { counters: mode === 'set', map: mode === 'keep', alloc: replaceBuffer };
+    const sets = setNames(chains);
+    // Checked and encoded now, in one pass over the rules, unless ipset indexes must be looked up
+    // first: then checked now and encoded once they are known.
+    const now = sets.length === 0 ? encodeTable(data, { family: this.family, setIndex: () => 0 }, encodeOptions, checkChains(data)) : undefined;
+    if (now === undefined) validateTable(data);
     return this.run('iptables.replace', async (n) => {
-      const sets = setNames(chains);
-      const indexes = new Map<string, number>();
-      if (sets.length > 0) {
+      let enc = now;
+      if (enc === undefined) {
+        const indexes = new Map<string, number>();
         const found = await n.ipset({ names: sets });
         sets.forEach((s, i) => {
           const v = found.indexes[i]!;
           if (v < 0) throw new IptablesError('iptables.replace', table, { errno: -v, code: v === -2 ? 'ENOENT' : 'EINVAL', message: `no ipset named ${JSON.stringify(s)}` });
           indexes.set(s, v);
         });
+        enc = encodeTable(data, { family: this.family, setIndex: (s) => indexes.get(s)! }, encodeOptions);
       }
-      const mode = options.counters ?? 'zero';
-      const enc = encodeTable(data, { family: this.family, setIndex: (s) => indexes.get(s)! }, { counters: mode === 'set', map: mode === 'keep' });
       const r = await n.replace({
         table, ...enc.info, counters: COUNTER_MODES[mode], ...(mode === 'set' ? { set: enc.counters } : {}),
         ...(enc.map !== undefined ? { map: enc.map, mapGeneration: enc.mapGeneration! } : {}),
         ...(options.generation !== undefined ? { generation: options.generation } : {}),
         ...(this.#lock !== undefined ? { lockPath: this.#lock, lockWaitMs: this.#lockWait } : {}),
       }, enc.blob);
+      keepSpare(enc.storage);
       if (r.conflict) throw new IptablesConflictError('iptables.replace', table);
       if (r.error !== undefined) throw new IptablesError('iptables.replace', table, r.error, r.step);
     });

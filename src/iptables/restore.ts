@@ -8,6 +8,7 @@ import { IptablesParseError } from './ext/ext.js';
 import { parseCommand, type Command } from './rule-parse.js';
 import { IptablesTable } from './table.js';
 import { TableEdit } from './edit.js';
+import { blobSlots } from './encode.js';
 import { LazyChain } from './lazy.js';
 import { BUILTIN_CHAINS, TABLE_NAMES, type Counters, type IptablesFamily, type TableData, type TableName } from './types.js';
 import { MAX_CHAIN_NAME } from './validate.js';
@@ -176,5 +177,8 @@ export function applyScript(current: TableData | undefined, script: ScriptTable,
       else edit.newChain(c.chain);
     });
   }
+  // In the order get() gives and the blob has (built-ins, then user chains in strcmp order), so replace() need not sort them.
+  const slots = blobSlots(table);
+  if (slots.length === table.chains.length && slots.every((i) => i >= 0)) table.chains = Array.from(slots, (i) => table.chains[i]!);
   return table;
 }

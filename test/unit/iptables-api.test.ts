@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 
 import { FakeIptables, IptablesConflictError, IptablesError, isIptablesConflict, type IptablesChain, type IptablesRule } from '../../src/index.js';
-import { validateTable } from '../../src/iptables/validate.js';
+import { encodeTable } from '../../src/iptables/encode.js';
+import { checkChains, validateTable } from '../../src/iptables/validate.js';
 
 const builtins = (policy: 'ACCEPT' | 'DROP' = 'ACCEPT'): IptablesChain[] => ['INPUT', 'FORWARD', 'OUTPUT'].map((name) => ({ name, policy, rules: [] }));
 const filter = (extra: IptablesChain[] = [], rules: IptablesRule[] = []): IptablesChain[] => {
@@ -49,6 +50,9 @@ describe('iptables validation (before anything is sent)', () => {
   for (const [what, chains, type, re] of bad) {
     it(`refuses ${what}`, () => {
       assert.throws(() => validateTable({ name: 'filter', family: 4, chains: chains() }), (e: unknown) => e instanceof type && re.test((e as Error).message));
+      // The same when the rules are checked as they are encoded (replace()'s one pass), before a byte is sent.
+      const data = { name: 'filter' as const, family: 4 as const, chains: chains() };
+      assert.throws(() => encodeTable(data, { family: 4, setIndex: () => 0 }, {}, checkChains(data)), (e: unknown) => e instanceof type && re.test((e as Error).message));
     });
   }
 

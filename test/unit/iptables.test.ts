@@ -12,6 +12,7 @@ import {
 } from '../../src/index.js';
 import { decodeTable } from '../../src/iptables/decode.js';
 import { encodeTable } from '../../src/iptables/encode.js';
+import { checkChains } from '../../src/iptables/validate.js';
 import { probabilityText } from '../../src/iptables/ext/statistic.js';
 import { saveRule } from '../../src/iptables/save.js';
 import { layoutOf } from '../../src/iptables/wire.js';
@@ -187,6 +188,27 @@ describe('iptables parser', () => {
     assert.equal(probabilityText(0x40000000), '0.50000000000');
     assert.equal(probabilityText(Math.round(0x80000000 / 3)), '0.33333333349');
     assert.equal(probabilityText(0x80000000), '1.00000000000');
+  });
+});
+
+describe('iptables encoder', () => {
+  it('writes the same blob in one checked pass, into a reused buffer holding old bytes, when rules outgrow the room reserved', () => {
+    // Rules of 12 comments (112 + 12 x 288 + 40 bytes) are far over the 256 bytes a rule is given before it is sized.
+    const big: IptablesRule = { matches: Array.from({ length: 12 }, (_, i) => ({ name: 'comment' as const, comment: `c${i}` })), target: { name: 'jump', chain: 'Z' } };
+    const text = '*filter\n:INPUT ACCEPT [0:0]\n:A - [0:0]\n:Z - [0:0]\n-A Z -p udp -j DROP\nCOMMIT\n';
+    const t = applyIptablesScript(undefined, parseIptables(text).tables[0]!, 4);
+    t.chain('A')!.rules = Array.from({ length: 40 }, () => big);
+    const ctx = { family: 4 as const, setIndex: corpusSetIndex };
+    const plain = encodeTable(t, ctx);
+    assert.ok(plain.blob.length > 40 * 256, 'the rules outgrow the room first reserved');
+    // A buffer with room to grow into (zeroed as the blob grows), and one without (grown into a new buffer).
+    for (const factor of [64, 1]) {
+      let given: Buffer | undefined;
+      const reused = encodeTable(t, ctx, { alloc: (size) => (given = Buffer.alloc(factor * size, 0xa5).fill(0, 0, size)) }, checkChains(t));
+      assert.equal(reused.storage === given, factor === 64);
+      assert.equal(Buffer.from(reused.blob).toString('hex'), Buffer.from(plain.blob).toString('hex'), `buffer of ${factor} x the room`);
+      assert.deepEqual(reused.info, plain.info);
+    }
   });
 });
 

@@ -149,7 +149,9 @@ export function checkFixedString(v: unknown, what: string, size: number, allowEm
 
 /** Checks that `v` is a plain object whose keys are all in `allowed`. */
 export function checkKeys(v: object, allowed: readonly string[], what: string): void {
-  for (const k of Object.keys(v)) {
+  // for-in, not Object.keys: no array made per object (half a million rules are checked at a time).
+  for (const k in v) {
+    if (!Object.hasOwn(v, k)) continue;
     if (!allowed.includes(k) && (v as Record<string, unknown>)[k] !== undefined) {
       throw new TypeError(`${what}: unknown option ${JSON.stringify(k)}`);
     }

@@ -242,14 +242,19 @@ function parseTo(arg: string, v: DnatTarget | SnatTarget, family: Family, portok
   }
 }
 
+const NAT_KEYS: Record<Nat['name'], readonly string[]> = {
+  DNAT: ['name', 'address', 'lastAddress', 'port', 'lastPort', 'basePort', 'random', 'randomFully', 'persistent', 'revision'],
+  SNAT: ['name', 'address', 'lastAddress', 'port', 'lastPort', 'random', 'randomFully', 'persistent', 'revision'],
+  MASQUERADE: ['name', 'port', 'lastPort', 'random', 'randomFully'],
+  REDIRECT: ['name', 'port', 'lastPort', 'random'],
+};
+
 function checkNat(v: Nat, family: Family, what: string): void {
-  const keys = { DNAT: ['address', 'lastAddress', 'port', 'lastPort', 'basePort', 'random', 'randomFully', 'persistent', 'revision'],
-    SNAT: ['address', 'lastAddress', 'port', 'lastPort', 'random', 'randomFully', 'persistent', 'revision'],
-    MASQUERADE: ['port', 'lastPort', 'random', 'randomFully'], REDIRECT: ['port', 'lastPort', 'random'] }[v.name];
-  checkKeys(v, ['name', ...keys], what);
+  checkKeys(v, NAT_KEYS[v.name], what);
   const a = v as DnatTarget;
   for (const k of ['address', 'lastAddress'] as const) {
     if (a[k] === undefined) continue;
+    if (family === 4 && typeof a[k] === 'string' && parseV4(a[k]!) >= 0) continue;
     const ip = typeof a[k] === 'string' ? tryParseIp(a[k]!) : undefined;
     if (ip === undefined || ip.family !== family) throw new TypeError(`${what}.${k} must be an IPv${family} address`);
   }
