@@ -51,6 +51,24 @@ describe('proxy e2e, iptables mode', function () {
     assert.deepEqual(uniq(await answers(e.topo.client, ip!, 80, 20)), ['pod-a0', 'pod-a1']);
   });
 
+  it('a Local LoadBalancer\'s healthCheckNodePort is let in by filter DP-NODEPORTS on a node whose INPUT policy is DROP', async () => {
+    e = await startE2E({ mode: 'iptables', localPods: 2, remotePods: 0 });
+    // A locked-down node: only loopback, the API server and replies get in (the proxy's own jumps go first in INPUT).
+    // (The API server by address: its connection began before conntrack ran in the namespace.)
+    for (const rule of [['-A', 'INPUT', '-i', 'lo', '-j', 'ACCEPT'], ['-A', 'INPUT', '-s', e.topo.apiHost, '-j', 'ACCEPT'],
+      ['-A', 'INPUT', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT'], ['-P', 'INPUT', 'DROP']]) {
+      sh('ip', ['netns', 'exec', e.topo.nodeNs, 'iptables-legacy', ...rule]);
+    }
+    e.cluster.apply(echoService('lb', { type: 'LoadBalancer', externalTrafficPolicy: 'Local' }));
+    const port = e.cluster.get('Service', 'lb')!.spec.healthCheckNodePort as number;
+    const url = `http://${e.topo.nodeIPs['node-a'][4]}:${port}/`;
+    const ok = await eventually(() => e.topo.client.http(url, 500), (a) => a.ok && a.status === 200);
+    assert.equal(JSON.parse(ok.body!).localEndpoints, 2);
+    assert.match(save(e.topo.nodeNs, 4, 'filter'), new RegExp(`-A DP-NODEPORTS -p tcp -m comment --comment "default/lb:tcp health check node port" -m tcp --dport ${port} -j ACCEPT`));
+    // The proxy's /metrics port has no accept: the DROP policy holds for it.
+    assert.equal((await e.topo.client.http(`http://${e.topo.nodeIPs['node-a'][4]}:10249/metrics`, 500)).ok, false);
+  });
+
   it('--cleanup removes every DP- chain and jump in both families, leaves the rest, and exits 0', async () => {
     e = await startE2E({ mode: 'iptables', localPods: 1, remotePods: 0 });
     sh('ip', ['netns', 'exec', e.topo.nodeNs, 'iptables-legacy', '-t', 'nat', '-A', 'POSTROUTING', '-s', '10.9.0.0/16', '-j', 'RETURN']);
@@ -58,6 +76,11 @@ describe('proxy e2e, iptables mode', function () {
     const [ip] = clusterIPs(e.cluster, 'web');
     await eventually(() => e.topo.client.tcp(ip!, 80), (a) => a.ok);
     assert.match(save(e.topo.nodeNs), /-A DP-NODEPORTS /);
+    // kube-proxy's default --iptables-localhost-nodeports=true: the NodePort answers on 127.0.0.1 inside the node too.
+    const nodePort = (e.cluster.get('Service', 'web')?.spec?.ports as { port: number; nodePort: number }[]).find((p) => p.port === 80)!.nodePort;
+    assert.equal((await e.topo.node.tcp('127.0.0.1', nodePort, 1500)).ok, true, `127.0.0.1:${nodePort}`);
+    assert.equal(sh('ip', ['netns', 'exec', e.topo.nodeNs, 'cat', '/proc/sys/net/ipv4/conf/all/route_localnet']).trim(), '1');
+    assert.match(save(e.topo.nodeNs, 4, 'filter'), /-A DP-FIREWALL ! -s 127\.0\.0\.0\/8 -d 127\.0\.0\.0\/8 .* -j DROP/);
     assert.equal(await e.proxy.stop(), 0);
     const r = runProxy(e.topo.nodeNs, ['--cleanup']);
     assert.equal(r.status, 0, r.stderr);

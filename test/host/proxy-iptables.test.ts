@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 
 import type { BackendOptions } from '../../src/proxy/backend/backend.js';
-import { IptablesBackend, serviceChains } from '../../src/proxy/backend/iptables/index.js';
+import { IptablesBackend, serviceChains, type IptablesBackendDeps } from '../../src/proxy/backend/iptables/index.js';
 import type { ProxyState } from '../../src/proxy/model/types.js';
 import { assertAll, assertLanded } from '../fixtures/proxy-nft/expect.js';
 import { endpoint, proxyState, servicePort } from '../fixtures/proxy-nft/model.js';
@@ -33,12 +33,12 @@ interface IptNode {
   tool(family: 4 | 6, ...args: string[]): string;
 }
 
-function useNode(pods: number, options: Partial<BackendOptions> = {}): IptNode {
+function useNode(pods: number, options: Partial<BackendOptions> = {}, deps: (t: Topology) => IptablesBackendDeps = () => ({})): IptNode {
   const ctx = {} as IptNode;
   beforeEach(async function () {
     this.timeout(30_000);
     const t = await Topology.create(pods);
-    const backend = new IptablesBackend(nodeOptions(t.node, options));
+    const backend = new IptablesBackend(nodeOptions(t.node, options), deps(t));
     await backend.setup();
     const tool = (family: 4 | 6, ...args: string[]): string => sh('ip', ['netns', 'exec', t.node, family === 4 ? 'iptables-legacy' : 'ip6tables-legacy', ...args]);
     Object.assign(ctx, {
@@ -239,6 +239,37 @@ describe('iptables proxy: which traffic is masqueraded, and where NodePorts answ
       assertLanded(await node.t.probe('client', 'tcp', NODE_IP_ALT[4], NODEPORT, 2, { src: CLIENT[4] }), ['p1'], 'node');
       assertLanded(await node.t.probe('client', 'tcp', NODE_IP_ALT[6], NODEPORT, 2, { src: CLIENT[6] }), ['p1'], 'node', { family: 6 });
       assert.match(node.save('nat'), /-A DP-SERVICES ! -d 127\.0\.0\.0\/8 -m addrtype --dst-type LOCAL -m comment --comment "[^"]*" -j DP-NODEPORTS/);
+      // Without localhost NodePorts (the backend's default) nothing answers on 127.0.0.1 or ::1.
+      assertAll(await node.t.probe('node', 'tcp', '127.0.0.1', NODEPORT), 'refused');
+      assertAll(await node.t.probe('node', 'tcp', '::1', NODEPORT), 'refused');
+      assert.doesNotMatch(node.save('filter'), /DP-FIREWALL/);
+    });
+  });
+
+  describe('localhost NodePorts (--iptables-localhost-nodeports)', () => {
+    // /proc/sys inside the node's namespace (the backend runs outside it here; the proxy process runs inside).
+    const sysctl = (t: Topology): IptablesBackendDeps => ({
+      sysctl: {
+        read: async (name) => sh('ip', ['netns', 'exec', t.node, 'cat', `/proc/sys/${name}`]).trim(),
+        write: async (name, value) => void sh('ip', ['netns', 'exec', t.node, 'sh', '-c', `echo ${value} > /proc/sys/${name}`]),
+      },
+    });
+    const node = useNode(1, { nodePortAddresses: { cidrs: ['0.0.0.0/0', '::/0'] }, iptables: { localhostNodePorts: true } }, sysctl);
+    it('answers on 127.0.0.1 (route_localnet=1, masqueraded), never on ::1; drops martians to 127.0.0.0/8 as kube-proxy\'s KUBE-FIREWALL', async () => {
+      await node.sync(proxyState([[servicePort({ name: 'svc1', clusterIP: CIP, port: 80, nodePort: NODEPORT }), [ep(1)]],
+        [servicePort({ name: 'svc1', clusterIP: CIP6, port: 80, nodePort: NODEPORT }), [endpoint(podIP(1, 6), PORT)]]]));
+      assert.equal(sh('ip', ['netns', 'exec', node.t.node, 'cat', '/proc/sys/net/ipv4/conf/all/route_localnet']).trim(), '1');
+      assertLanded(await node.t.probe('node', 'tcp', '127.0.0.1', NODEPORT, 3), ['p1'], 'node');
+      assertLanded(await node.t.probe('client', 'tcp', NODE_IP[4], NODEPORT, 2, { src: CLIENT[4] }), ['p1'], 'node');
+      assertAll(await node.t.probe('node', 'tcp', '::1', NODEPORT), 'refused');
+      assert.match(node.save('nat'), /-A DP-SERVICES -m addrtype --dst-type LOCAL -m comment --comment "[^"]*" -j DP-NODEPORTS/);
+      assert.match(node.save('nat', 6), /-A DP-SERVICES ! -d ::1\/128 -m addrtype --dst-type LOCAL -m comment --comment "[^"]*" -j DP-NODEPORTS/);
+      const filter = node.save('filter');
+      assert.deepEqual(lines(filter, '-A DP-FIREWALL'), [
+        '-A DP-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP',
+      ]);
+      for (const hook of ['INPUT', 'OUTPUT']) assert.equal(lines(filter, `-A ${hook}`)[0], `-A ${hook} -m comment --comment "dataplane-proxy localnet firewall" -j DP-FIREWALL`);
+      assert.doesNotMatch(node.save('filter', 6), /DP-FIREWALL/);
     });
   });
 });

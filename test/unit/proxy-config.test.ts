@@ -383,6 +383,11 @@ describe('proxy config: ProxyConfig and BackendOptions', () => {
     assert.deepEqual(backendOptions(bridge, { families: [4], netns: 'node1' }), {
       netns: 'node1', families: [4], detectLocal: { mode: 'BridgeInterface', interface: 'cbr0' }, masqueradeAll: false, masqueradeBit: 14, nodePortAddresses: { primary: true },
     });
+    // iptables mode: localhost NodePorts on unless --iptables-localhost-nodeports=false, as kube-proxy.
+    for (const [args, on] of [[[], true], [['--iptables-localhost-nodeports=false'], false]] as const) {
+      const ipt = toProxyConfig(resolve(['--proxy-mode=iptables', ...args]).config, 'n');
+      assert.deepEqual(backendOptions(ipt, { families: [4] }).iptables, { localhostNodePorts: on });
+    }
   });
 
   it('the node name: hostname override, else the host name, lower-cased; empty is an error', () => {

@@ -66,6 +66,52 @@ describe('proxy: iptables backend (FakeIptables)', () => {
     await backend.cleanup();
   });
 
+  it('localhost NodePorts set route_localnet (once) and add the localnet firewall; not with NodePorts on listed addresses, nor on a foreign netns without a sysctl writer', async () => {
+    const sysctls = new Map([['net/ipv4/conf/all/route_localnet', '0']]);
+    const writes: string[] = [];
+    const sysctl = {
+      read: async (name: string) => sysctls.get(name) ?? '',
+      write: async (name: string, value: string) => { writes.push(`${name}=${value}`); sysctls.set(name, value); },
+    };
+    const ipt = new FakeIptables({ family: 4 });
+    const on = { families: [4] as const, nodePortAddresses: { cidrs: ['0.0.0.0/0'] }, iptables: { localhostNodePorts: true } };
+    const backend = new IptablesBackend(backendOptions(on), { iptables: { 4: ipt }, sysctl });
+    await backend.setup();
+    await backend.setup();
+    assert.deepEqual(writes, ['net/ipv4/conf/all/route_localnet=1'], 'written once: read first, as kube-proxy');
+    await backend.sync(proxyState([[svcB, [ep(3)]]]), { full: true, changed: new Set() });
+    assert.deepEqual(await ruleLines(ipt, 'nat', 'DP-SERVICES'), [
+      ...(await ruleLines(ipt, 'nat', 'DP-SERVICES')).filter((l) => !l.includes('DP-NODEPORTS')),
+      '-A DP-SERVICES -m addrtype --dst-type LOCAL -m comment --comment "dataplane-proxy service nodeports; NOTE: this must be the last rule in this chain" -j DP-NODEPORTS',
+    ]);
+    assert.deepEqual(await ruleLines(ipt, 'filter', 'INPUT'), [
+      '-A INPUT -m comment --comment "dataplane-proxy localnet firewall" -j DP-FIREWALL',
+      '-A INPUT -m comment --comment "dataplane-proxy health check service ports" -j DP-NODEPORTS',
+      '-A INPUT -m conntrack --ctstate NEW -m comment --comment "dataplane-proxy load balancer firewall" -j DP-PROXY-FIREWALL',
+      '-A INPUT -m conntrack --ctstate NEW -m comment --comment "dataplane-proxy externally-visible service portals" -j DP-EXTERNAL-SERVICES',
+    ]);
+    // NodePorts on the primary IP only: loopback is never one of them, so nothing is set.
+    const writes2 = writes.length;
+    const primary = new IptablesBackend(backendOptions({ ...on, nodePortAddresses: { primary: true } }), { iptables: { 4: new FakeIptables({ family: 4 }) }, sysctl });
+    sysctls.set('net/ipv4/conf/all/route_localnet', '0');
+    await primary.setup();
+    assert.equal(writes.length, writes2);
+    // /proc/sys shows only this process's namespace: pointed at another one, it says how to run it instead.
+    // (Any namespace file that is not this process's network namespace will do for "another one".)
+    const foreign = new IptablesBackend(backendOptions({ ...on, netns: { path: '/proc/self/ns/uts' } }), { iptables: { 4: new FakeIptables({ family: 4 }) } });
+    await assert.rejects(foreign.setup(), /route_localnet.*--iptables-localhost-nodeports=false/);
+  });
+
+  it('accepts a Local-policy load balancer\'s health check NodePort in filter (kube-proxy\'s KUBE-NODEPORTS), and only that', async () => {
+    const { ipt, backend } = setup();
+    const lb = servicePort({ name: 'lb', clusterIP: '172.30.0.3', port: 80, loadBalancerVIPs: ['1.2.3.4'], externalPolicyLocal: true, healthCheckNodePort: 30000 });
+    await backend.sync(proxyState([[svcA, [ep(1)]], [lb, [ep(2, true)]]]), { full: true, changed: new Set() });
+    assert.deepEqual(await ruleLines(ipt, 'filter', 'DP-NODEPORTS'),
+      ['-A DP-NODEPORTS -p tcp -m comment --comment "default/lb health check node port" -m tcp --dport 30000 -j ACCEPT']);
+    await backend.sync(proxyState([[svcA, [ep(1)]]]), { full: false, changed: new Set([lb.key]) });
+    assert.deepEqual(await ruleLines(ipt, 'filter', 'DP-NODEPORTS'), [], 'gone with its service');
+  });
+
   it('refuses bad options before touching anything', () => {
     assert.throws(() => new IptablesBackend(backendOptions({ families: [] })), TypeError);
     assert.throws(() => new IptablesBackend(backendOptions({ masqueradeBit: 32 })), RangeError);

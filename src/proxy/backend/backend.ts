@@ -31,6 +31,19 @@ export interface BackendOptions {
   readonly nodePortAddresses: { readonly primary: true } | { readonly cidrs: readonly string[] };
   /** IPVS mode's settings (the `ipvs:` section, --ipvs-* flags; durations in ms); other modes ignore them. Defaults: kube-proxy's. */
   readonly ipvs?: Partial<IpvsOptions>;
+  /** iptables mode's settings (the `iptables:` section, --iptables-* flags); other modes ignore them. */
+  readonly iptables?: IptablesModeOptions;
+}
+
+/** What only iptables mode takes. */
+export interface IptablesModeOptions {
+  /**
+   * IPv4 NodePorts answer on 127.0.0.0/8 too (--iptables-localhost-nodeports;
+   * kube-proxy's default, and the config's, is true; absent here: false):
+   * sets net.ipv4.conf.all.route_localnet=1 so DNATed loopback traffic can
+   * leave the node, and drops martian traffic to 127.0.0.0/8 from elsewhere.
+   */
+  readonly localhostNodePorts?: boolean;
 }
 
 /** What one sync must bring into line. */

@@ -143,6 +143,7 @@ export function backendOptions(cfg: ProxyConfig, facts: HostFacts): BackendOptio
     masqueradeBit: cfg.masqueradeBit,
     nodePortAddresses: cfg.nodePortAddresses,
     ...(cfg.mode === 'ipvs' ? { ipvs: ipvsOptionsOf(cfg) } : {}),
+    ...(cfg.mode === 'iptables' ? { iptables: { localhostNodePorts: cfg.iptables.localhostNodePorts } } : {}),
   };
 }
 

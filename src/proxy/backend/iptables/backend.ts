@@ -8,7 +8,8 @@ import { parseCidr, type IpFamily } from '../../../addr.js';
 import { Iptables, type IptablesInterface } from '../../../iptables/index.js';
 import type { NodeInfo, ProxyState } from '../../model/types.js';
 import type { Backend, BackendOptions, SyncRequest, SyncResult } from '../backend.js';
-import { localAddresses, nodePortMatch, type NodePortMatch } from '../node-ports.js';
+import { localAddresses, nodePortMatch, nodePortsOnLoopback4, type NodePortMatch } from '../node-ports.js';
+import { ensureSysctls, isOwnNetns, procSys, type SysctlAccess } from '../sysctl.js';
 import { filterTable, localTraffic, natTable, nodePortDestinations } from './base.js';
 import { isOurs } from './names.js';
 import { planService, type PlanContext, type ServiceRules } from './plan.js';
@@ -20,7 +21,12 @@ export interface IptablesBackendDeps {
   readonly iptables?: Partial<Record<IpFamily, IptablesInterface>>;
   /** The node's addresses of a family, for NodePorts on CIDRs (default: rtnetlink in options.netns). */
   readonly localAddresses?: (family: IpFamily) => Promise<string[]>;
+  /** How sysctls are read and written (default: /proc/sys of this process, which must run in the node's namespace). */
+  readonly sysctl?: SysctlAccess;
 }
+
+/** Lets DNATed traffic from 127.0.0.0/8 be routed out (IPv4 localhost NodePorts). */
+const ROUTE_LOCALNET = { name: 'net/ipv4/conf/all/route_localnet', value: '1' } as const;
 
 // What was written for one family at the last sync.
 interface Belief {
@@ -55,6 +61,8 @@ export class IptablesBackend implements Backend {
   readonly #options: BackendOptions;
   readonly #deps: IptablesBackendDeps;
   readonly #mark: number;
+  /** IPv4 NodePorts answer on loopback: route_localnet is set and martians to 127.0.0.0/8 dropped. */
+  readonly #localhost: boolean;
   readonly #handles = new Map<IpFamily, IptablesInterface>();
   readonly #opened: Iptables[] = [];
   #belief = new Map<IpFamily, Belief>();
@@ -66,6 +74,7 @@ export class IptablesBackend implements Backend {
     this.#options = options;
     this.#deps = deps;
     this.#mark = 2 ** options.masqueradeBit;
+    this.#localhost = options.iptables?.localhostNodePorts === true && options.families.includes(4) && nodePortsOnLoopback4(options.nodePortAddresses);
   }
 
   async #handle(family: IpFamily): Promise<IptablesInterface> {
@@ -86,9 +95,18 @@ export class IptablesBackend implements Backend {
     return run;
   }
 
-  /** Opens the handles and reads the nat and filter tables of each family (the kernel must have ip_tables / ip6_tables). */
+  /**
+   * Opens the handles and reads the nat and filter tables of each family
+   * (the kernel must have ip_tables / ip6_tables); with IPv4 localhost
+   * NodePorts, sets net.ipv4.conf.all.route_localnet=1 as kube-proxy does.
+   */
   setup(): Promise<void> {
+    if (this.#localhost && this.#deps.sysctl === undefined && !isOwnNetns(this.#options.netns)) {
+      return Promise.reject(new Error('iptables mode with localhost NodePorts sets net.ipv4.conf.all.route_localnet through /proc/sys, which shows only the ' +
+        'namespace this process runs in: run dataplane-proxy inside the node\'s network namespace, or pass --iptables-localhost-nodeports=false'));
+    }
     return this.#serial(async () => {
+      if (this.#localhost) await ensureSysctls(this.#deps.sysctl ?? procSys, [ROUTE_LOCALNET]);
       for (const family of this.#options.families) {
         const ipt = await this.#handle(family);
         for (const table of ['nat', 'filter'] as const) {
@@ -137,7 +155,7 @@ export class IptablesBackend implements Backend {
     const ctx: PlanContext = {
       family, masqueradeMark: this.#mark, masqueradeAll: this.#options.masqueradeAll, node: state.node,
       local: localTraffic(family, this.#options.detectLocal),
-      nodePortDestinations: nodePortDestinations(family, await this.#nodePorts(family, state.node)),
+      nodePortDestinations: nodePortDestinations(family, await this.#nodePorts(family, state.node), this.#localhost),
     };
     const services = new Map<string, ServiceRules>();
     const keys = [...state.services.keys()].filter((k) => state.services.get(k)!.family === family).sort();
@@ -169,13 +187,14 @@ export class IptablesBackend implements Backend {
     const ipt = await this.#handle(family);
     const nat = natTable(services.values(), { mark: this.#mark, nodePorts: ctx.nodePortDestinations, ...(only !== undefined ? { only } : {}) });
     let written = await writeTable(ipt, 'nat', nat, drop);
-    written += await writeTable(ipt, 'filter', filterTable(services.values(), { mark: this.#mark }), (chain) => isOurs(chain));
+    const localnet = family === 4 && this.#localhost;
+    written += await writeTable(ipt, 'filter', filterTable(services.values(), { mark: this.#mark, localnet }), (chain) => isOurs(chain));
     return written;
   }
 
   #nodePorts(family: IpFamily, node: NodeInfo): Promise<NodePortMatch> {
     return nodePortMatch(this.#options.nodePortAddresses, family, node,
-      (f) => this.#deps.localAddresses?.(f) ?? localAddresses(this.#options.netns, f));
+      (f) => this.#deps.localAddresses?.(f) ?? localAddresses(this.#options.netns, f), family === 4 && this.#localhost);
   }
 
   /**

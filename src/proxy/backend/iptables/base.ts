@@ -20,9 +20,14 @@ export interface DesiredTable {
 
 const LOOPBACK = { 4: '127.0.0.0/8', 6: '::1' } as const;
 
-/** The destinations NodePorts answer on: every local address but loopback, or the listed ones. */
-export function nodePortDestinations(family: 4 | 6, m: NodePortMatch): Rule[] {
-  if (m.all) return [{ destination: LOOPBACK[family], invert: { destination: true }, matches: [{ name: 'addrtype', destinationType: ['LOCAL'] }] }];
+/**
+ * The destinations NodePorts answer on: every local address (but loopback,
+ * unless IPv4 `localhost` NodePorts are on; IPv6 never), or the listed ones.
+ */
+export function nodePortDestinations(family: 4 | 6, m: NodePortMatch, localhost = false): Rule[] {
+  const local: Match = { name: 'addrtype', destinationType: ['LOCAL'] };
+  if (m.all && family === 4 && localhost) return [{ matches: [local] }];
+  if (m.all) return [{ destination: LOOPBACK[family], invert: { destination: true }, matches: [local] }];
   return m.addresses.map((destination) => ({ destination }));
 }
 
@@ -73,26 +78,47 @@ export function natTable(services: Iterable<ServiceRules>, o: { mark: number; no
   };
 }
 
-/** The filter table: rejects and drops of what has no endpoint, the load-balancer firewall, and forwarding of service traffic. */
-export function filterTable(services: Iterable<ServiceRules>, o: { mark: number }): DesiredTable {
+/**
+ * The filter table: rejects and drops of what has no endpoint, the
+ * load-balancer firewall, forwarding of service traffic, the accept of
+ * health check NodePorts (kube-proxy's filter KUBE-NODEPORTS); with
+ * `localnet` (IPv4 localhost NodePorts, route_localnet on) the drop of
+ * traffic to 127.0.0.0/8 that did not come from it, as kube-proxy's
+ * KUBE-FIREWALL.
+ */
+export function filterTable(services: Iterable<ServiceRules>, o: { mark: number; localnet?: boolean }): DesiredTable {
   const rejects: Rule[] = [];
   const external: Rule[] = [];
   const firewall: Rule[] = [];
+  const healthChecks: Rule[] = [];
   for (const s of services) {
     rejects.push(...s.filter.services);
     external.push(...s.filter.external);
     firewall.push(...s.filter.firewall);
+    healthChecks.push(...s.filter.nodePorts);
   }
   const fw = to(CHAIN.firewall, 'dataplane-proxy load balancer firewall', fresh);
   const svc = to(CHAIN.services, 'dataplane-proxy service portals', fresh);
   const ext = to(CHAIN.externalServices, 'dataplane-proxy externally-visible service portals', fresh);
+  const localnet = o.localnet === true ? [to(CHAIN.localnet, 'dataplane-proxy localnet firewall')] : [];
+  const chains = new Map<string, readonly Rule[]>();
+  if (o.localnet === true) {
+    // route_localnet lets DNATed loopback traffic leave; packets to 127.0.0.0/8 from elsewhere are martians to drop.
+    chains.set(CHAIN.localnet, [{
+      destination: LOOPBACK[4], source: LOOPBACK[4], invert: { source: true },
+      matches: [comment('block incoming localnet connections'), { name: 'conntrack', ctstate: ['RELATED', 'ESTABLISHED', 'DNAT'], invert: { ctstate: true } }],
+      target: { name: 'DROP' },
+    }]);
+  }
   return {
     jumps: new Map([
-      ['INPUT', [fw, ext]],
+      ['INPUT', [...localnet, to(CHAIN.nodePorts, 'dataplane-proxy health check service ports'), fw, ext]],
       ['FORWARD', [fw, to(CHAIN.forward, 'dataplane-proxy forwarding rules'), svc, ext]],
-      ['OUTPUT', [fw, svc]],
+      ['OUTPUT', [...localnet, fw, svc]],
     ]),
     chains: new Map<string, readonly Rule[]>([
+      ...chains,
+      [CHAIN.nodePorts, healthChecks],
       [CHAIN.services, rejects],
       [CHAIN.externalServices, external],
       [CHAIN.firewall, firewall],

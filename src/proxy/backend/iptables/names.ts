@@ -12,7 +12,7 @@ export const PREFIX = 'DP-';
 export const CHAIN = {
   /** nat: the dispatch by service IP and port (PREROUTING, OUTPUT jump here); filter: rejects of cluster IPs without endpoints. */
   services: 'DP-SERVICES',
-  /** nat: the dispatch by NodePort. */
+  /** nat: the dispatch by NodePort; filter: the accept of health check NodePorts (from INPUT). */
   nodePorts: 'DP-NODEPORTS',
   /** nat: masquerade what carries the mark. */
   postrouting: 'DP-POSTROUTING',
@@ -24,6 +24,8 @@ export const CHAIN = {
   firewall: 'DP-PROXY-FIREWALL',
   /** filter: accepts forwarded service traffic. */
   forward: 'DP-FORWARD',
+  /** filter: drops traffic to 127.0.0.0/8 from elsewhere (IPv4 localhost NodePorts, kube-proxy's KUBE-FIREWALL). */
+  localnet: 'DP-FIREWALL',
 } as const;
 
 /** Whether a chain is this backend's. */

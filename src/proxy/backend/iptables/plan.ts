@@ -44,8 +44,10 @@ export interface ServiceRules {
   readonly chains: ReadonlyMap<string, readonly Rule[]>;
   /** Its rules in the shared nat chains DP-SERVICES and DP-NODEPORTS. */
   readonly nat: { readonly services: readonly Rule[]; readonly nodePorts: readonly Rule[] };
-  /** Its rules in the filter chains DP-SERVICES, DP-EXTERNAL-SERVICES and DP-PROXY-FIREWALL. */
-  readonly filter: { readonly services: readonly Rule[]; readonly external: readonly Rule[]; readonly firewall: readonly Rule[] };
+  /** Its rules in the filter chains DP-SERVICES, DP-EXTERNAL-SERVICES, DP-PROXY-FIREWALL and DP-NODEPORTS (the health check port's accept). */
+  readonly filter: {
+    readonly services: readonly Rule[]; readonly external: readonly Rule[]; readonly firewall: readonly Rule[]; readonly nodePorts: readonly Rule[];
+  };
   /** Whether Local policy leaves it without endpoints (kube-proxy's no_local_endpoints counts). */
   readonly noLocal: { readonly internal: number; readonly external: number };
 }
@@ -101,7 +103,11 @@ export function planService(svc: ServicePort, endpoints: readonly Endpoint[], ct
     if (svc.nodePort !== 0) nat.nodePorts.push(merge({ matches: [comment(name)] }, protoPort(svc.protocol, svc.nodePort), { target: jump(names.external) }));
   }
 
-  const filter = { services: [] as Rule[], external: [] as Rule[], firewall: [] as Rule[] };
+  const filter = { services: [] as Rule[], external: [] as Rule[], firewall: [] as Rule[], nodePorts: [] as Rule[] };
+  // Local-policy load balancers: their health check NodePort (served by the proxy) is let in, whatever INPUT's policy.
+  if (svc.healthCheckNodePort !== 0) {
+    filter.nodePorts.push(merge({ matches: [comment(`${name} health check node port`)] }, protoPort('tcp', svc.healthCheckNodePort), { target: { name: 'ACCEPT' } }));
+  }
   const refuse = (why: string, ...parts: Rule[]): Rule => merge({ matches: [comment(`${name} has no ${why}endpoints`)] }, ...parts,
     { target: hasEndpoints ? { name: 'DROP' } : { name: 'REJECT' } });
   const why = hasEndpoints ? 'local ' : '';

@@ -19,7 +19,8 @@ import { elementChanges, nftFamily, rebuildTable, TABLE } from './nft-table.js';
 import { resolveIpvsOptions, type IpvsOptions } from './options.js';
 import { canonicalAddress, planServicePort, type PlanContext, type ServicePortPlan } from './plan.js';
 import { currentFromKernel, currentFromPlan, drainsTcp, reconcile, withKernelDests, type CurrentVirtualServer, type Reconciliation } from './reconcile.js';
-import { ensureSysctls, ipvsSysctls, isOwnNetns, procSys, type SysctlAccess } from './sysctl.js';
+import { ensureSysctls, isOwnNetns, procSys, type SysctlAccess } from '../sysctl.js';
+import { ipvsSysctls } from './sysctl.js';
 
 /** What the backend talks to; anything left out is opened in the node's namespace (unit tests pass fakes). */
 export interface IpvsBackendDeps extends Partial<Handles> {

@@ -1,48 +1,5 @@
-// The sysctls IPVS mode needs, written through /proc/sys the way kube-proxy
-// sets them (read, and write only what differs). /proc/sys/net always shows
-// the network namespace of the process reading it, so these are written only
-// when the node's namespace is the process's own: the proxy runs inside the
-// node's namespace (hostNetwork, or `ip netns exec`), never pointed at
-// another one from outside.
-import { statSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-
-import type { NetnsOption } from '../../../index.js';
-
-/** Reads and writes sysctls by their /proc/sys path ('net/ipv4/ip_forward'). */
-export interface SysctlAccess {
-  read(name: string): Promise<string>;
-  write(name: string, value: string): Promise<void>;
-}
-
-/** /proc/sys of the calling process's own network namespace. Equivalent to: `sysctl -n NAME` / `sysctl -w NAME=VALUE`. */
-export const procSys: SysctlAccess = {
-  async read(name) {
-    return (await readFile(`/proc/sys/${name}`, 'utf8')).trim();
-  },
-  async write(name, value) {
-    await writeFile(`/proc/sys/${name}`, `${value}\n`);
-  },
-};
-
-function netnsFile(netns: NetnsOption): string {
-  if (typeof netns === 'string') return netns.startsWith('/') ? netns : `/run/netns/${netns}`;
-  return 'path' in netns ? netns.path : `/proc/${netns.pid}/ns/net`;
-}
-
-/** True when `netns` (omitted: the caller's own) is the namespace this process runs in. */
-export function isOwnNetns(netns: NetnsOption | undefined): boolean {
-  if (netns === undefined) return true;
-  const theirs = statSync(netnsFile(netns));
-  const ours = statSync('/proc/self/ns/net');
-  return theirs.dev === ours.dev && theirs.ino === ours.ino;
-}
-
-/** One sysctl IPVS mode sets, and why. */
-export interface SysctlSetting {
-  readonly name: string;
-  readonly value: string;
-}
+// The sysctls IPVS mode needs (kube-proxy's), written with ensureSysctls.
+import type { SysctlSetting } from '../sysctl.js';
 
 /** Linux release ('6.1.0-57-amd64') -> [major, minor]. */
 export function kernelVersion(release: string): [number, number] {
@@ -71,19 +28,4 @@ export function ipvsSysctls(release: string, strictARP: boolean): SysctlSetting[
   );
   if (strictARP) out.push({ name: 'net/ipv4/conf/all/arp_ignore', value: '1' }, { name: 'net/ipv4/conf/all/arp_announce', value: '2' });
   return out;
-}
-
-/** Sets each sysctl that differs; returns the names written. Errors name the sysctl. */
-export async function ensureSysctls(access: SysctlAccess, settings: readonly SysctlSetting[]): Promise<string[]> {
-  const written: string[] = [];
-  for (const s of settings) {
-    try {
-      if ((await access.read(s.name)) === s.value) continue;
-      await access.write(s.name, s.value);
-      written.push(s.name);
-    } catch (e) {
-      throw new Error(`cannot set sysctl ${s.name.replaceAll('/', '.')}=${s.value}: ${(e as Error).message}`, { cause: e });
-    }
-  }
-  return written;
 }
