@@ -14,10 +14,10 @@
 // netns; medians. Wall time and CPU time (user+sys: ours from
 // process.cpuUsage(), the tools' from bash's `times`).
 //
-//   npm run build:ts && node scripts/bench/iptables.mjs [SERVICES=10000] [ENDPOINTS=10] [CHANGES=20] [ROUNDS=3]
+//   npm run build:ts && node --expose-gc scripts/bench/iptables.mjs [SERVICES=10000] [ENDPOINTS=10] [CHANGES=20] [ROUNDS=3]
 //
 // Needs root, iptables-legacy and bash; makes network namespaces and deletes them.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,14 +154,21 @@ try {
   const ipt = await Iptables.open({ netns: oursNs, lock: false });
   for (const tb of tables) await ipt.replace(tb.name, tb.chains);
   tool(theirsNs, `iptables-legacy-restore < ${file}`);
+  // Read in a process that holds no other large heap (iptables-legacy-save holds none): the typed tables
+  // are dropped here and made again for the change phase, where get() is measured once more beside them.
+  tables = undefined;
+  globalThis.gc?.();
   const theirReads = [];
   const ourGets = [];
   const ourDecodes = [];
   const ourSaves = [];
   let same = true;
+  // get() alone first: the decoded rounds below leave hundreds of megabytes of garbage for the next call's GC.
   for (let r = 0; r < ROUNDS; r++) {
     theirReads.push(tool(theirsNs, 'iptables-legacy-save > /dev/null'));
     ourGets.push(await ours(async () => [await ipt.get('filter'), await ipt.get('nat')]));
+  }
+  for (let r = 0; r < ROUNDS; r++) {
     ourDecodes.push(await ours(async () => {
       let n = 0;
       for (const tb of [await ipt.get('filter'), await ipt.get('nat')]) for (const c of tb.chains) n += c.rules.length;
@@ -180,9 +187,28 @@ try {
   console.log(`  ours: get() (rules decoded when read) ${fmt(ourGet)}   ${ratio(theirRead, ourGet)} faster`);
   console.log(`  ours: get() + every rule decoded      ${fmt(med(ourDecodes))}   ${ratio(theirRead, med(ourDecodes))} faster`);
   console.log(`  ours: get() + toString()              ${fmt(ourSave)}   ${ratio(theirRead, ourSave)} faster`);
+  // The kernel's share: IPT_SO_GET_ENTRIES (copying every entry out with its counters) as strace -T times it
+  // in iptables-legacy-save; every reader pays it, so none is faster than save's time over it.
+  const traced = () => {
+    const r = spawnSync('ip', ['netns', 'exec', theirsNs, 'strace', '-T', '-e', 'trace=getsockopt', 'iptables-legacy-save'],
+      { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'ignore', 'pipe'] });
+    if (r.status !== 0) return NaN;
+    let sum = 0;
+    for (const m of r.stderr.matchAll(/IPT_SO_GET_ENTRIES.*<([\d.]+)>$/gm)) sum += Number(m[1]) * 1000;
+    return sum;
+  };
+  const kernel = median(Array.from({ length: ROUNDS }, traced));
+  if (Number.isFinite(kernel)) {
+    console.log(`  the kernel's IPT_SO_GET_ENTRIES alone  ${(kernel / 1000).toFixed(2)} s (strace -T in iptables-legacy-save): a reader with no work of its own would be ${(theirRead.wall / kernel).toFixed(2)}x faster`);
+  }
 
   // One service changed on the populated table.
+  tables = parseIptables(text).tables.map((st) => applyIptablesScript(undefined, st, 4));
   const nat = tables.find((tb) => tb.name === 'nat');
+  const heapGets = [];
+  for (let r = 0; r < ROUNDS; r++) heapGets.push(await ours(async () => [await ipt.get('filter'), await ipt.get('nat')]));
+  const heap = (process.memoryUsage().heapUsed / 2 ** 20).toFixed(0);
+  console.log(`  ours: get() beside the typed tables   ${fmt(med(heapGets))}   ${ratio(theirRead, med(heapGets))} faster  (a ${heap} MiB heap: a major GC per read)`);
   const full = [];
   const updates = [];
   const theirChanges = [];
@@ -206,6 +232,17 @@ try {
   console.log(`  ours: update() (read, edit, commit) p50 ${p(updates, 50)} / p99 ${p(updates, 99)} (cpu ${median(updates.map((x) => x.cpu)).toFixed(0)} ms)   ${(theirChange.wall / median(updates.map((x) => x.wall))).toFixed(2)}x`);
   const final = sh('ip', ['netns', 'exec', theirsNs, 'iptables-legacy-save', '-t', 'nat']).split('\n').filter((l) => !l.startsWith('#')).join('\n');
   console.log(`  after the changes, nat text identical in both namespaces: ${(await ipt.get('nat')).toString() === final ? 'yes' : 'NO'}`);
+  // The kernel's share of one such change (any writer's floor: the table read out, the whole table replaced).
+  const last = changedService(1, '10.202.0.1');
+  writeFileSync(join(dir, 'change3'), last.text);
+  const r = spawnSync('ip', ['netns', 'exec', theirsNs, 'strace', '-T', '-e', 'trace=getsockopt,setsockopt', 'iptables-legacy-restore', '--noflush', join(dir, 'change3')],
+    { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status === 0) {
+    const call = (name) => [...r.stderr.matchAll(new RegExp(`${name}.*<([\\d.]+)>$`, 'gm'))].reduce((a, m) => a + Number(m[1]) * 1000, 0);
+    const [get, replace, counters] = ['IPT_SO_GET_ENTRIES', 'IPT_SO_SET_REPLACE', 'IPT_SO_SET_ADD_COUNTERS'].map(call);
+    console.log(`  the kernel's share of one --noflush change (strace -T): ${(get + replace + counters).toFixed(0)} ms ` +
+      `(IPT_SO_GET_ENTRIES ${get.toFixed(0)}, IPT_SO_SET_REPLACE ${replace.toFixed(0)}, IPT_SO_SET_ADD_COUNTERS ${counters.toFixed(0)})`);
+  }
   await ipt.close();
 } finally {
   for (const s of [...spaces]) sh('ip', ['netns', 'del', s]);

@@ -21,7 +21,11 @@
 //   (e) when it validates and its text parses back (parse + applyScript),
 //       that prints the same text again. (Text our parser refuses is text
 //       iptables would refuse too, for tables iptables cannot write, e.g.
-//       multiport without -p.)
+//       multiport without -p.);
+//   (f) replace()'s one pass (checkChains, then encodeTable checking each
+//       rule as it writes it) throws exactly when validateTable does, and
+//       otherwise writes the same bytes as validate-then-encode, for the
+//       decoded and the unread table alike.
 //
 //   node native/fuzz/js/fuzz_iptables_decode.mjs [libFuzzer flags] [corpus dirs]   (scripts/fuzz.sh)
 //   node native/fuzz/js/fuzz_iptables_decode.mjs CRASH_FILE                        (replay one input)
@@ -75,13 +79,22 @@ function target(data) {
     if (e instanceof DecodeError) return;
     throw e;
   }
-  if (accepted(() => V.validateTable(unread))) {
+  const onePass = (t, valid, what) => {
+    let enc;
+    const ok = accepted(() => { enc = E.encodeTable(t, { family, setIndex }, {}, V.checkChains(t)); });
+    if (ok !== valid) throw new Error(`${what}: the one-pass check ${ok ? 'accepted' : 'refused'} what validateTable ${valid ? 'accepted' : 'refused'}`);
+    if (ok && Buffer.compare(enc.blob, E.encodeTable(t, { family, setIndex }).blob) !== 0) throw new Error(`${what}: the one pass wrote other bytes`);
+  };
+  const unreadValid = accepted(() => V.validateTable(unread));
+  onePass(unread, unreadValid, 'unread chains');
+  if (unreadValid) {
     const copied = E.encodeTable(unread, { family, setIndex });
     const back = D.decodeTable(name, family, copied.info, copied.blob.subarray(W.REPLACE_HEADER), ctx, { counters: false, lazy: false });
     same(plain(back), plain(table), 'decode(encode(unread chains))');
   }
   const printed = printTable(table);
   const valid = accepted(() => V.validateTable(table));
+  onePass(table, valid, 'decoded');
   if (valid) {
     const enc = E.encodeTable(table, { family, setIndex });
     const again = D.decodeTable(name, family, enc.info, enc.blob.subarray(W.REPLACE_HEADER), { family, setName, setIndex }, { counters: false });
