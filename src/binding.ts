@@ -180,6 +180,14 @@ export interface NativeXtHandle {
   tables(): Promise<string[]>;
   /** ipset name -> index (negative errno when missing), index -> name (negative errno when missing). */
   ipset(query: { names?: string[]; indexes?: number[] }): Promise<{ indexes: number[]; names: (string | number)[] }>;
+  /**
+   * Takes the xtables lock (flock, waiting up to waitMs) until unlock() or
+   * close(); meanwhile replace() does not take it again, and a replace at
+   * the generation of a get() made under it does not read the table again.
+   */
+  lock(params: { path: string; waitMs: number }): Promise<{ error?: NativeErrorInfo }>;
+  /** Releases the lock lock() took (nothing when not held). */
+  unlock(): void;
 }
 
 export interface XtInfoWire {

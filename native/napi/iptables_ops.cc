@@ -43,8 +43,8 @@ class OpenWorker : public PromiseWorker {
 // get(table) -> { error } | { info, entries: Buffer, generation: bigint }
 class GetWorker : public PromiseWorker {
  public:
-  GetWorker(Napi::Env env, std::shared_ptr<xt::Socket> sock, std::string table)
-      : PromiseWorker(env), sock_(std::move(sock)), table_(std::move(table)) {}
+  GetWorker(Napi::Env env, std::shared_ptr<xt::Socket> sock, std::shared_ptr<XtHeld> held, std::string table)
+      : PromiseWorker(env), sock_(std::move(sock)), held_(std::move(held)), table_(std::move(table)) {}
 
  protected:
   void Run() override {
@@ -56,6 +56,10 @@ class GetWorker : public PromiseWorker {
       return;
     }
     generation_ = xt::generation(read_.entries(), read_.info.size, sock_->family(), read_.info, w);
+    storage_ = std::shared_ptr<const uint8_t>(read_.storage.release(), [](const uint8_t* p) { std::free(const_cast<uint8_t*>(p)); });
+    std::lock_guard<std::mutex> g(held_->mu);
+    // Read under the lock this handle holds: a replace at this generation need not read it again.
+    if (held_->lock) held_->reads[table_] = xt::ReplaceRequest::Held{generation_, read_.info, storage_};
   }
   Napi::Value Resolve(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
@@ -78,18 +82,21 @@ class GetWorker : public PromiseWorker {
     info.Set("size", i.size);
     o.Set("info", info);
     // The kernel's bytes go to JS as they are: no copy of a table that may be
-    // hundreds of megabytes.
-    uint8_t* base = read_.storage.release();
+    // hundreds of megabytes (shared with a held read, see XtHeld).
+    auto* keep = new std::shared_ptr<const uint8_t>(storage_);
+    uint8_t* base = const_cast<uint8_t*>(storage_.get());
     o.Set("entries", Napi::Buffer<uint8_t>::New(env, base + xt::TableRead::kEntriesOffset, i.size,
-                                                [](Napi::Env, uint8_t*, uint8_t* b) { std::free(b); }, base));
+                                                [](Napi::Env, uint8_t*, std::shared_ptr<const uint8_t>* k) { delete k; }, keep));
     o.Set("generation", Napi::BigInt::New(env, generation_));
     return o;
   }
 
  private:
   std::shared_ptr<xt::Socket> sock_;
+  std::shared_ptr<XtHeld> held_;
   std::string table_;
   xt::TableRead read_;
+  std::shared_ptr<const uint8_t> storage_;
   int error_ = 0;
   std::string why_;
   uint64_t generation_ = 0;
@@ -97,11 +104,24 @@ class GetWorker : public PromiseWorker {
 
 class ReplaceWorker : public PromiseWorker {
  public:
-  ReplaceWorker(Napi::Env env, std::shared_ptr<xt::Socket> sock, xt::ReplaceRequest req, Napi::Uint8Array blob)
-      : PromiseWorker(env), sock_(std::move(sock)), req_(std::move(req)), blob_(Napi::Persistent(blob)) {}
+  ReplaceWorker(Napi::Env env, std::shared_ptr<xt::Socket> sock, std::shared_ptr<XtHeld> held, xt::ReplaceRequest req,
+                Napi::Uint8Array blob)
+      : PromiseWorker(env), sock_(std::move(sock)), held_(std::move(held)), req_(std::move(req)), blob_(Napi::Persistent(blob)) {}
 
  protected:
-  void Run() override { result_ = xt::replace_table(*sock_, req_); }
+  void Run() override {
+    {
+      std::lock_guard<std::mutex> g(held_->mu);
+      if (held_->lock) {
+        req_.lock_path.clear();  // held by this handle already (a second flock would wait for ourselves)
+        auto it = held_->reads.find(req_.table);
+        if (it != held_->reads.end()) req_.held = it->second;
+      }
+    }
+    result_ = xt::replace_table(*sock_, req_);
+    std::lock_guard<std::mutex> g(held_->mu);
+    held_->reads.erase(req_.table);  // whatever happened, the table is no longer known to be as read
+  }
   Napi::Value Resolve(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
     if (result_.error != 0) {
@@ -115,6 +135,7 @@ class ReplaceWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<xt::Socket> sock_;
+  std::shared_ptr<XtHeld> held_;
   xt::ReplaceRequest req_;
   Napi::Reference<Napi::Uint8Array> blob_;  // JS owns the bytes; kept alive until the worker is done
   xt::ReplaceResult result_;
@@ -177,6 +198,45 @@ class IpsetWorker : public PromiseWorker {
   std::vector<int> name_errors_;
 };
 
+// lock({ path, waitMs }) -> { error? }: takes the xtables lock until unlock() (or close()).
+class LockWorker : public PromiseWorker {
+ public:
+  LockWorker(Napi::Env env, std::shared_ptr<XtHeld> held, std::string path, int wait_ms)
+      : PromiseWorker(env), held_(std::move(held)), path_(std::move(path)), wait_ms_(wait_ms) {}
+
+ protected:
+  void Run() override {
+    {
+      std::lock_guard<std::mutex> g(held_->mu);
+      if (held_->lock) {
+        error_ = EDEADLK;
+        why_ = "this handle holds the xtables lock already";
+        return;
+      }
+    }
+    auto lock = std::make_unique<xt::Lock>();
+    if ((error_ = lock->acquire(path_, wait_ms_)) != 0) {
+      why_ = "cannot take the xtables lock " + path_;
+      return;
+    }
+    std::lock_guard<std::mutex> g(held_->mu);
+    held_->lock = std::move(lock);
+    held_->reads.clear();
+  }
+  Napi::Value Resolve(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    if (error_ != 0) o.Set("error", xt_error(env, error_, why_));
+    return o;
+  }
+
+ private:
+  std::shared_ptr<XtHeld> held_;
+  std::string path_;
+  int wait_ms_;
+  int error_ = 0;
+  std::string why_;
+};
+
 xt::ReplaceRequest parse_replace(const Napi::Object& p, int family, Napi::Uint8Array blob) {
   xt::ReplaceRequest r;
   r.table = get_string(p, "table");
@@ -224,6 +284,8 @@ Napi::Function XtHandle::Init(Napi::Env env) {
                          InstanceMethod<&XtHandle::Replace>("replace"),
                          InstanceMethod<&XtHandle::Tables>("tables"),
                          InstanceMethod<&XtHandle::Ipset>("ipset"),
+                         InstanceMethod<&XtHandle::Lock>("lock"),
+                         InstanceMethod<&XtHandle::Unlock>("unlock"),
                      });
 }
 
@@ -247,11 +309,12 @@ Napi::Value XtHandle::Open(const Napi::CallbackInfo& info) {
 
 Napi::Value XtHandle::Close(const Napi::CallbackInfo& info) {
   socket_.reset();
+  Unlock(info);
   return info.Env().Undefined();
 }
 
 Napi::Value XtHandle::Get(const Napi::CallbackInfo& info) {
-  auto* w = new GetWorker(info.Env(), socket(info.Env()), info[0].As<Napi::String>().Utf8Value());
+  auto* w = new GetWorker(info.Env(), socket(info.Env()), held_, info[0].As<Napi::String>().Utf8Value());
   w->Queue();
   return w->Promise();
 }
@@ -261,7 +324,7 @@ Napi::Value XtHandle::Replace(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto blob = info[1].As<Napi::Uint8Array>();
   if (blob.ByteLength() < xt::Socket::kReplaceHeader) throw Napi::RangeError::New(env, "replace blob too short");
-  auto* w = new ReplaceWorker(env, socket(env), parse_replace(info[0].As<Napi::Object>(), family_, blob), blob);
+  auto* w = new ReplaceWorker(env, socket(env), held_, parse_replace(info[0].As<Napi::Object>(), family_, blob), blob);
   w->Queue();
   return w->Promise();
 }
@@ -287,6 +350,22 @@ Napi::Value XtHandle::Ipset(const Napi::CallbackInfo& info) {
   auto* w = new IpsetWorker(info.Env(), socket(info.Env()), std::move(names), std::move(indexes));
   w->Queue();
   return w->Promise();
+}
+
+// lock({ path, waitMs }) -> Promise<{ error? }>
+Napi::Value XtHandle::Lock(const Napi::CallbackInfo& info) {
+  Napi::Object p = info[0].As<Napi::Object>();
+  auto* w = new LockWorker(info.Env(), held_, get_string(p, "path"), get_i32(p, "waitMs"));
+  w->Queue();
+  return w->Promise();
+}
+
+// unlock(): releases the xtables lock (no-op when not held) and forgets the reads made under it.
+Napi::Value XtHandle::Unlock(const Napi::CallbackInfo& info) {
+  std::lock_guard<std::mutex> g(held_->mu);
+  held_->lock.reset();
+  held_->reads.clear();
+  return info.Env().Undefined();
 }
 
 }  // namespace napi

@@ -6,11 +6,24 @@
 
 #include <napi.h>
 
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
 
+#include "../xt/replace.h"
 #include "../xt/socket.h"
 
 namespace napi {
+
+// The xtables lock a handle holds between lock() and unlock(), and the
+// tables it read meanwhile (a replace at such a read's generation needs no
+// second read). Shared with the handle's workers.
+struct XtHeld {
+  std::mutex mu;
+  std::unique_ptr<xt::Lock> lock;
+  std::map<std::string, xt::ReplaceRequest::Held> reads;
+};
 
 class XtHandle : public Napi::ObjectWrap<XtHandle> {
  public:
@@ -27,9 +40,12 @@ class XtHandle : public Napi::ObjectWrap<XtHandle> {
   Napi::Value Replace(const Napi::CallbackInfo& info);
   Napi::Value Tables(const Napi::CallbackInfo& info);
   Napi::Value Ipset(const Napi::CallbackInfo& info);
+  Napi::Value Lock(const Napi::CallbackInfo& info);
+  Napi::Value Unlock(const Napi::CallbackInfo& info);
 
   int family_;
   std::shared_ptr<xt::Socket> socket_;
+  std::shared_ptr<XtHeld> held_ = std::make_shared<XtHeld>();
 };
 
 }  // namespace napi

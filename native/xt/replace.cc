@@ -45,7 +45,9 @@ ReplaceResult replace_table(Socket& socket, ReplaceRequest& req) {
     if (int err = lock.acquire(req.lock_path, req.lock_wait_ms))
       return failure(err, "lock", "cannot take the xtables lock " + req.lock_path);
   }
-  bool need_entries = req.generation.has_value() || req.counters == CounterMode::Keep;
+  // Read under the lock we still hold: that read stands for the table (not read again).
+  const bool trust = req.held.has_value() && req.generation.has_value() && *req.generation == req.held->generation;
+  bool need_entries = !trust && (req.generation.has_value() || req.counters == CounterMode::Keep);
   ReplaceResult result;
   for (int attempt = 1; attempt <= req.attempts; ++attempt) {
     result.attempts = attempt;
@@ -54,15 +56,22 @@ ReplaceResult replace_table(Socket& socket, ReplaceRequest& req) {
     int err = need_entries ? socket.read(req.table, old, req.attempts) : socket.get_info(req.table, info);
     if (err != 0) return failure(err, "read", "cannot read the " + req.table + " table");
     if (need_entries) info = old.info;
+    if (trust && info != req.held->info) {
+      // Not as read: a writer that ignores the lock came in between.
+      result.conflict = true;
+      return result;
+    }
     if (info.valid_hooks != req.next.valid_hooks)
       return failure(EINVAL, "check", "the kernel's " + req.table + " table has the built-in chains " +
                                           hooks_text(info.valid_hooks) + ", not " + hooks_text(req.next.valid_hooks));
+    const uint8_t* old_entries = trust ? req.held->storage.get() + TableRead::kEntriesOffset : old.entries();
     Walk old_walk;
-    if (need_entries && !walk(old.entries(), info.size, req.family, info, old_walk, &why))
+    if ((need_entries || (trust && req.counters == CounterMode::Keep)) && !walk(old_entries, info.size, req.family, info, old_walk, &why))
       return failure(EPROTO, "read", "the kernel's table is malformed: " + why);
     std::optional<uint64_t> old_generation;
-    if (req.generation || (req.map_generation && req.counters == CounterMode::Keep))
-      old_generation = generation(old.entries(), info.size, req.family, info, old_walk);
+    if (trust) old_generation = req.held->generation;
+    else if (req.generation || (req.map_generation && req.counters == CounterMode::Keep))
+      old_generation = generation(old_entries, info.size, req.family, info, old_walk);
     if (req.generation && *old_generation != *req.generation) {
       result.conflict = true;
       return result;
@@ -83,7 +92,7 @@ ReplaceResult replace_table(Socket& socket, ReplaceRequest& req) {
     std::vector<Counters> start;
     if (req.counters == CounterMode::Set) start = std::move(req.set);
     if (req.counters == CounterMode::Keep)
-      start = carry_counters(old.entries(), old_walk, old_counters, entries, next_walk, req.family,
+      start = carry_counters(old_entries, old_walk, old_counters, entries, next_walk, req.family,
                              use_map ? req.map.data() : nullptr);
     if (any_nonzero(start)) {
       if ((err = socket.add_counters(req.table, start)) != 0)

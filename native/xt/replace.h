@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,8 +36,19 @@ struct ReplaceRequest {
   // table still is, else the entries are compared.
   std::vector<int32_t> map;
   std::optional<uint64_t> map_generation;
-  std::string lock_path;                   // empty: no lock
+  std::string lock_path;                   // empty: no lock (or the caller holds it already)
   int lock_wait_ms = 0;
+  // The table as read while the caller has held the xtables lock ever since
+  // (its generation and bytes): when `generation` is that read's, the table
+  // is not read again. Only a writer that ignores the lock can have changed
+  // it since, and the kernel refuses the replace (a conflict) when such a
+  // writer changed the entry count, as with iptables-restore --noflush.
+  struct Held {
+    uint64_t generation = 0;
+    TableInfo info;
+    std::shared_ptr<const uint8_t> storage;  // TableRead layout: entries at TableRead::kEntriesOffset
+  };
+  std::optional<Held> held;
   int attempts = 8;                        // replaces tried while the kernel says EAGAIN
 };
 

@@ -8,11 +8,14 @@
 // and get() + toString(), vs iptables-legacy-save; and one service changed
 // on the populated table (a new endpoint in place of an old one), p50/p99: replace() of the
 // whole nat table from the typed tables kept in memory (how a proxy holding
-// its model syncs), update() (read, edit, generation-checked commit), and
-// iptables-legacy-restore --noflush of that service's chains (kube-proxy's
-// partial sync). Rounds alternate ours and theirs, each write into a fresh
-// netns; medians. Wall time and CPU time (user+sys: ours from
-// process.cpuUsage(), the tools' from bash's `times`).
+// its model syncs), update() (read, edit, commit under the xtables lock:
+// how the proxy's iptables mode syncs), and iptables-legacy-restore
+// --noflush of that service's chains (kube-proxy's partial sync). Rounds
+// alternate ours and theirs, each write into a fresh netns; medians. Wall
+// time and CPU time (user+sys: ours from process.cpuUsage(), the tools' from
+// bash's `times`). Where strace is installed, the kernel's share too: the
+// IPT_SO_GET_ENTRIES of iptables-legacy-save, and the calls of one
+// --noflush change (every reader and writer pays them).
 //
 //   npm run build:ts && node --expose-gc scripts/bench/iptables.mjs [SERVICES=10000] [ENDPOINTS=10] [CHANGES=20] [ROUNDS=3]
 //
@@ -151,7 +154,8 @@ try {
   // Read (both namespaces hold the same tables).
   const oursNs = netns();
   const theirsNs = netns();
-  const ipt = await Iptables.open({ netns: oursNs, lock: false });
+  // With the xtables lock, as iptables-legacy takes it: update() holds it from its read to its commit.
+  const ipt = await Iptables.open({ netns: oursNs });
   for (const tb of tables) await ipt.replace(tb.name, tb.chains);
   tool(theirsNs, `iptables-legacy-restore < ${file}`);
   // Read in a process that holds no other large heap (iptables-legacy-save holds none): the typed tables

@@ -259,14 +259,38 @@ export class Iptables extends SerialHandle<NativeXtHandle> implements IptablesIn
   /**
    * Reads, edits with `edit` and commits, retrying (up to `attempts`) when
    * another writer changed the table in between; returns what `edit` returned.
+   * Holds the xtables lock from the read to the commit, as iptables-restore
+   * does, so writers that take it wait, and the commit need not read the
+   * table again to check its generation (a writer that ignores the lock and
+   * changes the entry count is still caught: the kernel refuses the replace).
    */
   update<T>(table: TableName, edit: (tx: IptablesTransaction) => T | Promise<T>, options: UpdateOptions = {}): Promise<T> {
-    return updateTable(this, table, edit, options);
+    checkTableName(table);
+    return this.#locked(table, () => updateTable(this, table, edit, options));
   }
 
-  /** Applies iptables-restore input (see restoreTables). Equivalent to: `iptables-legacy-restore [--noflush] [--counters]`. */
+  /**
+   * Applies iptables-restore input (see restoreTables), holding the xtables
+   * lock throughout as iptables-restore does. Equivalent to:
+   * `iptables-legacy-restore [--noflush] [--counters]`.
+   */
   restore(text: string, options: RestoreOptions = {}): Promise<void> {
-    return restoreTables(this, text, options);
+    return this.#locked(undefined, () => restoreTables(this, text, options));
+  }
+
+  // Runs fn holding the xtables lock (when this handle uses one).
+  async #locked<T>(table: TableName | undefined, fn: () => Promise<T>): Promise<T> {
+    const path = this.#lock;
+    if (path === undefined) return fn();
+    await this.run('iptables.lock', async (n) => {
+      const r = await n.lock({ path, waitMs: this.#lockWait });
+      if (r.error !== undefined) throw new IptablesError('iptables.lock', table ?? 'all', r.error, 'lock');
+    });
+    try {
+      return await fn();
+    } finally {
+      await this.run('iptables.unlock', async (n) => n.unlock()).catch(() => undefined);
+    }
   }
 }
 

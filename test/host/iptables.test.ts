@@ -3,6 +3,7 @@
 // we read back as iptables-legacy-save prints it (and re-encode to the same
 // bytes); what we write the tools read back identically.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 
 import { corpus, tablesOf } from '../fixtures/iptables/corpus.js';
 import { kubeProxyRules } from '../fixtures/iptables/kube-proxy.mjs';
@@ -233,6 +234,57 @@ describe('iptables against iptables-legacy 1.8.9 (host kernel, fresh netns each)
     }
   });
 
+  it('update() holds the xtables lock from its read to its commit; a writer that ignores the lock and changes the entry count is caught, and update() edits again', async () => {
+    const lock = `/tmp/dp-xtables-held-${process.pid}.lock`;
+    const { spawnSync } = await import('node:child_process');
+    const free = () => spawnSync('flock', ['-n', lock, 'true']).status === 0;
+    legacy(ns.name, 4, '-A', 'INPUT', '-p', 'tcp', '--dport', '22', '-j', 'ACCEPT');
+    const ipt = await Iptables.open({ netns: ns.name, lock, lockWait: 5000 });
+    const rogue = await Iptables.open({ netns: ns.name, lock: false });
+    try {
+      let attempts = 0;
+      await ipt.update('filter', async (tx) => {
+        attempts++;
+        assert.equal(free(), false, 'held while the edit runs');
+        if (attempts === 1) await rogue.update('filter', (t) => t.append('INPUT', { protocol: 'icmp', target: { name: 'ACCEPT' } }));
+        tx.append('INPUT', { protocol: 'udp', target: { name: 'DROP' } });
+      });
+      assert.equal(attempts, 2);
+      assert.equal(free(), true, 'released after the commit');
+      assert.match(legacySave(ns.name, 4, 'filter'), /--dport 22 -j ACCEPT\n-A INPUT -p icmp -j ACCEPT\n-A INPUT -p udp -j DROP\n/);
+      // An update inside an update of the same handle would wait for itself: refused, and the lock let go.
+      await assert.rejects(ipt.update('filter', () => ipt.update('nat', () => undefined)), (e: unknown) => e instanceof IptablesError && e.code === 'EDEADLK');
+      assert.equal(free(), true);
+      // A replace() of the same handle while the lock is held does not wait for it, and the commit then reads the table again.
+      await ipt.update('filter', async (tx) => {
+        await ipt.replace('filter', (await ipt.get('filter')).chains);
+        tx.append('INPUT', { protocol: 'udp', target: { name: 'ACCEPT' } });
+      });
+      assert.match(legacySave(ns.name, 4, 'filter'), /-A INPUT -p udp -j ACCEPT\n/);
+    } finally {
+      await ipt.close();
+      await rogue.close();
+      sh('rm', ['-f', lock]);
+    }
+  });
+
+  it('update() under the lock reads the table once; a transaction committed without it reads it again for the generation check (strace)', () => {
+    const lock = `/tmp/dp-xtables-once-${process.pid}.lock`;
+    const reads = (body: string): number => {
+      const log = `/tmp/dp-strace-get-${process.pid}-${Date.now()}.log`;
+      const script = `import { Iptables } from './src/index.ts'; const ipt = await Iptables.open({ lock: ${JSON.stringify(lock)} }); ${body}; await ipt.close();`;
+      try {
+        sh('ip', ['netns', 'exec', ns.name, 'strace', '-f', '-o', log, '-e', 'trace=getsockopt', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script]);
+        return (readFileSync(log, 'utf8').match(/IPT_SO_GET_ENTRIES/g) ?? []).length;
+      } finally {
+        sh('rm', ['-f', log, lock]);
+      }
+    };
+    assert.equal(reads("await ipt.update('filter', (tx) => tx.append('INPUT', { protocol: 'udp', target: { name: 'DROP' } }))"), 1);
+    assert.equal(reads("const tx = await ipt.transaction('filter'); tx.append('INPUT', { protocol: 'udp', target: { name: 'DROP' } }); await tx.commit()"), 2);
+    assert.match(legacySave(ns.name, 4, 'filter'), /-A INPUT -p udp -j DROP\n-A INPUT -p udp -j DROP\n/);
+  });
+
   it('waits for the xtables lock that iptables-legacy writers take, and gives up after lockWait', async () => {
     const lock = `/tmp/dp-xtables-${process.pid}.lock`;
     const { spawn } = await import('node:child_process');
@@ -300,6 +352,20 @@ describe('iptables against iptables-legacy 1.8.9 (host kernel, fresh netns each)
       await ipt.replace('filter', stale.chains, { counters: 'keep' });
       assert.equal(counted(), before);
       assert.doesNotMatch(legacySave(ns.name, 4, 'filter'), /-p tcp -j DROP/);
+      // update() under the lock commits without reading again: the counters come from the read it holds,
+      // for a chain copied unread (OUTPUT) and for one decoded and compared (COUNT).
+      const locked = await Iptables.open({ netns: ns.name, lock: `/tmp/dp-xtables-counters-${process.pid}.lock` });
+      try {
+        await locked.update('filter', (tx) => {
+          void tx.table.chain('COUNT')!.rules.length;
+          tx.insert('OTHER', { protocol: 'udp', target: { name: 'DROP' } });
+        });
+      } finally {
+        await locked.close();
+        sh('rm', ['-f', `/tmp/dp-xtables-counters-${process.pid}.lock`]);
+      }
+      assert.equal(counted(), before);
+      assert.match(legacySave(ns.name, 4, 'filter'), /-A OTHER -p udp -j DROP\n-A OTHER -j RETURN\n/);
     } finally {
       await ipt.close();
     }

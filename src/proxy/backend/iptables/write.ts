@@ -11,39 +11,42 @@ const jumpsToOurs = (r: Rule): boolean => (r.target?.name === 'jump' || r.target
 
 /**
  * Reads `table`, puts `desired` in, and replaces it (counters of unchanged
- * rules kept; failing, changing nothing, if another writer came in
- * between). Our chains not in `desired` are dropped when `drop` says so
- * (all of them on a full sync), else kept as they are. Returns how many rules were written.
+ * rules kept), holding the xtables lock from the read to the replace; read
+ * and edited again if a writer that ignores the lock came in between. Our
+ * chains not in `desired` are dropped when `drop` says so (all of them on a
+ * full sync), else kept as they are. Returns how many rules were written.
  */
-export async function writeTable(ipt: IptablesInterface, table: TableName, desired: DesiredTable, drop: (chain: string) => boolean): Promise<number> {
-  const read = await ipt.get(table);
-  const chains: Chain[] = [];
-  const placed = new Set<string>();
-  let written = 0;
-  for (const c of read.chains) {
-    if (c.policy !== undefined) {
-      const ours = desired.jumps.get(c.name) ?? [];
-      c.rules = [...ours, ...c.rules.filter((r) => !jumpsToOurs(r))];
-      written += ours.length;
-      chains.push(c);
-    } else if (!isOurs(c.name)) {
-      chains.push(c);
-    } else if (desired.chains.has(c.name)) {
-      c.rules = desired.chains.get(c.name) as Rule[];
-      written += c.rules.length;
-      placed.add(c.name);
-      chains.push(c);
-    } else if (!drop(c.name)) {
-      chains.push(c);
+export function writeTable(ipt: IptablesInterface, table: TableName, desired: DesiredTable, drop: (chain: string) => boolean): Promise<number> {
+  return ipt.update(table, (tx) => {
+    const read = tx.table;
+    const chains: Chain[] = [];
+    const placed = new Set<string>();
+    let written = 0;
+    for (const c of read.chains) {
+      if (c.policy !== undefined) {
+        const ours = desired.jumps.get(c.name) ?? [];
+        c.rules = [...ours, ...c.rules.filter((r) => !jumpsToOurs(r))];
+        written += ours.length;
+        chains.push(c);
+      } else if (!isOurs(c.name)) {
+        chains.push(c);
+      } else if (desired.chains.has(c.name)) {
+        c.rules = desired.chains.get(c.name) as Rule[];
+        written += c.rules.length;
+        placed.add(c.name);
+        chains.push(c);
+      } else if (!drop(c.name)) {
+        chains.push(c);
+      }
     }
-  }
-  for (const [name, rules] of desired.chains) {
-    if (placed.has(name)) continue;
-    chains.push({ name, rules: rules as Rule[] });
-    written += rules.length;
-  }
-  await ipt.replace(table, chains, { counters: 'keep', ...(read.generation !== undefined ? { generation: read.generation } : {}) });
-  return written;
+    for (const [name, rules] of desired.chains) {
+      if (placed.has(name)) continue;
+      chains.push({ name, rules: rules as Rule[] });
+      written += rules.length;
+    }
+    read.chains = chains;
+    return written;
+  });
 }
 
 /** Removes every chain of ours and every rule that jumps to one; false when there was none (nothing written). */
