@@ -5,7 +5,10 @@
 // (replace() of the typed tables, and restore() of the text: parse + replace)
 // vs iptables-legacy-restore of the same text; read back by get() (chains
 // checked, rules decoded when first read), get() with every rule decoded,
-// and get() + toString(), vs iptables-legacy-save; and one service changed
+// and get() + toString(), each in a fresh node process as
+// iptables-legacy-save runs in its own (timed inside it, node's start left
+// out), vs iptables-legacy-save, and get() again in this process beside
+// the typed tables; and one service changed
 // on the populated table (a new endpoint in place of an old one), p50/p99: replace() of the
 // whole nat table from the typed tables kept in memory (how a proxy holding
 // its model syncs), update() (read, edit, commit under the xtables lock:
@@ -17,7 +20,7 @@
 // IPT_SO_GET_ENTRIES of iptables-legacy-save, and the calls of one
 // --noflush change (every reader and writer pays them).
 //
-//   npm run build:ts && node --expose-gc scripts/bench/iptables.mjs [SERVICES=10000] [ENDPOINTS=10] [CHANGES=20] [ROUNDS=3]
+//   npm run build:ts && node scripts/bench/iptables.mjs [SERVICES=10000] [ENDPOINTS=10] [CHANGES=20] [ROUNDS=3]
 //
 // Needs root, iptables-legacy and bash; makes network namespaces and deletes them.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -27,6 +30,21 @@ import { join } from 'node:path';
 
 import { Iptables, IptablesTableEdit, applyIptablesScript, parseIptables, parseIptablesCommand, splitIptablesArgs } from '../../dist/index.js';
 import { chainName, kubeProxyRules } from '../../test/fixtures/iptables/kube-proxy.mjs';
+
+// `--read NETNS WHAT`: one read in this fresh process (as iptables-legacy-save runs in its own), timed inside it; prints JSON.
+if (process.argv[2] === '--read') {
+  const ipt = await Iptables.open({ netns: process.argv[3] });
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const tables = [await ipt.get('filter'), await ipt.get('nat')];
+  if (process.argv[4] === 'decode') for (const tb of tables) for (const c of tb.chains) void c.rules.length;
+  if (process.argv[4] === 'text') for (const tb of tables) void tb.toString().length;
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  console.log(JSON.stringify({ wall, cpu: (c.user + c.system) / 1000 }));
+  await ipt.close();
+  process.exit(0);
+}
 
 const SERVICES = Number(process.argv[2] ?? 10000);
 const ENDPOINTS = Number(process.argv[3] ?? 10);
@@ -158,35 +176,26 @@ try {
   const ipt = await Iptables.open({ netns: oursNs });
   for (const tb of tables) await ipt.replace(tb.name, tb.chains);
   tool(theirsNs, `iptables-legacy-restore < ${file}`);
-  // Read in a process that holds no other large heap (iptables-legacy-save holds none): the typed tables
-  // are dropped here and made again for the change phase, where get() is measured once more beside them.
-  tables = undefined;
-  globalThis.gc?.();
+  // Each read in a fresh process, as iptables-legacy-save runs in its own (timed inside it: node's start left out);
+  // get() is measured again beside the typed tables in the change phase.
   const theirReads = [];
   const ourGets = [];
   const ourDecodes = [];
   const ourSaves = [];
   let same = true;
-  // get() alone first: the decoded rounds below leave hundreds of megabytes of garbage for the next call's GC.
+  const fresh = (what) => JSON.parse(execFileSync(process.execPath, [new URL(import.meta.url).pathname, '--read', oursNs, what], { encoding: 'utf8' }));
   for (let r = 0; r < ROUNDS; r++) {
     theirReads.push(tool(theirsNs, 'iptables-legacy-save > /dev/null'));
-    ourGets.push(await ours(async () => [await ipt.get('filter'), await ipt.get('nat')]));
-  }
-  for (let r = 0; r < ROUNDS; r++) {
-    ourDecodes.push(await ours(async () => {
-      let n = 0;
-      for (const tb of [await ipt.get('filter'), await ipt.get('nat')]) for (const c of tb.chains) n += c.rules.length;
-      return n;
-    }));
-    const s = await ours(async () => (await ipt.tables()).length + (await ipt.get('nat')).toString().length + (await ipt.get('filter')).toString().length);
-    ourSaves.push(s);
+    ourGets.push(fresh('get'));
+    ourDecodes.push(fresh('decode'));
+    ourSaves.push(fresh('text'));
   }
   const saved = sh('ip', ['netns', 'exec', theirsNs, 'iptables-legacy-save', '-t', 'nat']).split('\n').filter((l) => !l.startsWith('#')).join('\n');
   same = (await ipt.get('nat')).toString() === saved;
   const theirRead = med(theirReads);
   const ourGet = med(ourGets);
   const ourSave = med(ourSaves);
-  console.log(`\nread all tables (median of ${ROUNDS}; nat text identical to iptables-legacy-save's: ${same ? 'yes' : 'NO'}):`);
+  console.log(`\nread all tables (median of ${ROUNDS}, ours each in a fresh process; nat text identical to iptables-legacy-save's: ${same ? 'yes' : 'NO'}):`);
   console.log(`  iptables-legacy-save                  ${fmt(theirRead)}`);
   console.log(`  ours: get() (rules decoded when read) ${fmt(ourGet)}   ${ratio(theirRead, ourGet)} faster`);
   console.log(`  ours: get() + every rule decoded      ${fmt(med(ourDecodes))}   ${ratio(theirRead, med(ourDecodes))} faster`);
@@ -207,12 +216,11 @@ try {
   }
 
   // One service changed on the populated table.
-  tables = parseIptables(text).tables.map((st) => applyIptablesScript(undefined, st, 4));
   const nat = tables.find((tb) => tb.name === 'nat');
   const heapGets = [];
   for (let r = 0; r < ROUNDS; r++) heapGets.push(await ours(async () => [await ipt.get('filter'), await ipt.get('nat')]));
   const heap = (process.memoryUsage().heapUsed / 2 ** 20).toFixed(0);
-  console.log(`  ours: get() beside the typed tables   ${fmt(med(heapGets))}   ${ratio(theirRead, med(heapGets))} faster  (a ${heap} MiB heap: a major GC per read)`);
+  console.log(`  ours: get() in this process, beside the typed tables   ${fmt(med(heapGets))}   ${ratio(theirRead, med(heapGets))} faster  (a ${heap} MiB heap: a major GC per read)`);
   const full = [];
   const updates = [];
   const theirChanges = [];
