@@ -222,10 +222,12 @@ export class Iptables extends SerialHandle<NativeXtHandle> implements IptablesIn
     const data: TableData = { name: table, family: this.family, chains };
     const mode = options.counters ?? 'zero';
     const encodeOptions = { counters: mode === 'set', map: mode === 'keep', alloc: replaceBuffer };
+    // The table and its chains first (so what follows walks well-formed chains), then the rules:
+    // checked and encoded in one pass, unless ipset indexes must be looked up first (then checked
+    // now and encoded once they are known).
+    const check = checkChains(data);
     const sets = setNames(chains);
-    // Checked and encoded now, in one pass over the rules, unless ipset indexes must be looked up
-    // first: then checked now and encoded once they are known.
-    const now = sets.length === 0 ? encodeTable(data, { family: this.family, setIndex: () => 0 }, encodeOptions, checkChains(data)) : undefined;
+    const now = sets.length === 0 ? encodeTable(data, { family: this.family, setIndex: () => 0 }, encodeOptions, check) : undefined;
     if (now === undefined) validateTable(data);
     return this.run('iptables.replace', async (n) => {
       let enc = now;
@@ -299,7 +301,11 @@ export function setNames(chains: readonly Chain[]): string[] {
   const out = new Set<string>();
   for (const c of chains) {
     if (c instanceof LazyChain && c.source !== undefined) continue;
-    for (const r of c.rules) for (const m of r.matches ?? []) if (m.name === 'set') out.add((m as SetMatch).set);
+    for (const r of c.rules) {
+      // Malformed rules are left to the check, which names them.
+      if (typeof r !== 'object' || r === null || !Array.isArray(r.matches)) continue;
+      for (const m of r.matches) if (typeof m === 'object' && m !== null && m.name === 'set' && typeof (m as SetMatch).set === 'string') out.add((m as SetMatch).set);
+    }
   }
   return [...out];
 }

@@ -9,7 +9,7 @@ import { corpus, tablesOf } from '../fixtures/iptables/corpus.js';
 import { kubeProxyRules } from '../fixtures/iptables/kube-proxy.mjs';
 import { corpusIpsets, legacy, legacyRestore, legacySave, legacySaveTables, straceReplaces } from '../fixtures/iptables/legacy.js';
 import { freshNetnsPerTest, sh } from '../helpers.js';
-import { Iptables, IptablesError, IptablesTable, parseIptables, type IptablesTableName } from '../../src/index.js';
+import { Iptables, IptablesError, IptablesTable, parseIptables, type IptablesChain, type IptablesRule, type IptablesTableName } from '../../src/index.js';
 import { layoutOf } from '../../src/iptables/wire.js';
 
 /** The kernel's entries with comefrom and counters zeroed (what a rewrite must reproduce). */
@@ -388,6 +388,13 @@ describe('iptables against iptables-legacy 1.8.9 (host kernel, fresh netns each)
     try {
       await assert.rejects(ipt.get('nope' as IptablesTableName), TypeError);
       await assert.rejects(ipt.replace('filter', [{ name: 'INPUT', policy: 'ACCEPT', rules: [] }]), /missing FORWARD, OUTPUT/);
+      const builtins = ['INPUT', 'FORWARD', 'OUTPUT'].map((name) => ({ name, policy: 'ACCEPT' as const, rules: [] as IptablesRule[] }));
+      await assert.rejects(ipt.replace('filter', [null as unknown as IptablesChain, ...builtins]), (e: unknown) => e instanceof TypeError && /chains\[0\] must be/.test(e.message));
+      for (const [rule, re] of [[null, /chain A rule 2 must be an object/], [{ matches: 'set' }, /chain A rule 2\.matches must be an array/],
+        [{ matches: [null] }, /chain A rule 2\.matches\[0\] must be an object/], [{ matches: [{ name: 'set' }] }, /chain A rule 2\.matches\[0\]/]] as const) {
+        const chains: IptablesChain[] = [...builtins, { name: 'A', rules: [{ target: { name: 'ACCEPT' } } as IptablesRule, rule as unknown as IptablesRule] }];
+        await assert.rejects(ipt.replace('filter', chains), (e: unknown) => (e instanceof TypeError || e instanceof RangeError) && re.test(e.message), String(re));
+      }
       assert.deepEqual(await ipt.tables(), [], 'nothing was sent');
     } finally {
       await ipt.close();
