@@ -60,5 +60,8 @@ describe('proxy: deploy/dataplane-proxy.yaml', () => {
     assert.equal(c.livenessProbe.httpGet.port, 10256);
     assert.equal(c.readinessProbe.httpGet.path, '/healthz');
     assert.equal(c.env.find((e: Obj) => e.name === 'NODE_NAME').valueFrom.fieldRef.fieldPath, 'spec.nodeName');
+    // The xtables lock of the node, where iptables mode takes it (the library's default path).
+    assert.equal(c.volumeMounts.find((m: Obj) => m.name === 'xtables-lock').mountPath, '/run/xtables.lock');
+    assert.deepEqual(spec.volumes.find((v: Obj) => v.name === 'xtables-lock').hostPath, { path: '/run/xtables.lock', type: 'FileOrCreate' });
   });
 });
