@@ -3,6 +3,8 @@
 // atomically with IPT_SO_SET_REPLACE, on a raw socket made inside the
 // namespace. The tables are encoded and decoded here in TypeScript; each
 // call crosses into the addon once with one buffer.
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 import { binding, type NativeXtHandle } from '../binding.js';
 import { fromSystemError } from '../errors.js';
 import { netnsWire, SerialHandle, type NetnsOption } from '../handle.js';
@@ -84,6 +86,9 @@ export function checkReplaceOptions(o: ReplaceOptions): void {
   if (o.generation !== undefined && typeof o.generation !== 'bigint') throw new TypeError('generation must be a bigint');
 }
 
+// The handles whose update() or restore() the current async context runs inside (see #locked).
+const holding = new AsyncLocalStorage<ReadonlySet<object>>();
+
 // The buffer of the last replace, for the next one of any handle: a fresh buffer of a hundred
 // megabytes per replace costs a page fault per 4 KiB, and its external size makes V8 collect the
 // whole heap. Let go a minute after its last use.
@@ -143,6 +148,8 @@ export class Iptables extends SerialHandle<NativeXtHandle> implements IptablesIn
   readonly family: IptablesFamily;
   readonly #lock: string | undefined;
   readonly #lockWait: number;
+  // Settles when the last update() or restore() of this handle let the xtables lock go.
+  #turn: Promise<void> = Promise.resolve();
 
   private constructor(native: NativeXtHandle, family: IptablesFamily, lock: string | undefined, lockWait: number) {
     super(native);
@@ -280,18 +287,32 @@ export class Iptables extends SerialHandle<NativeXtHandle> implements IptablesIn
     return this.#locked(undefined, () => restoreTables(this, text, options));
   }
 
-  // Runs fn holding the xtables lock (when this handle uses one).
+  // Runs fn holding the xtables lock (when this handle uses one): one such call of this handle at a
+  // time, the others waiting their turn; one started from inside another's fn would wait for itself.
   async #locked<T>(table: TableName | undefined, fn: () => Promise<T>): Promise<T> {
     const path = this.#lock;
     if (path === undefined) return fn();
-    await this.run('iptables.lock', async (n) => {
-      const r = await n.lock({ path, waitMs: this.#lockWait });
-      if (r.error !== undefined) throw new IptablesError('iptables.lock', table ?? 'all', r.error, 'lock');
-    });
+    const inside = holding.getStore();
+    if (inside?.has(this)) {
+      throw new IptablesError('iptables.lock', table ?? 'all',
+        { errno: 35, code: 'EDEADLK', message: 'called from inside an update() or restore() of the same handle, which holds the lock it would wait for' }, 'lock');
+    }
+    const before = this.#turn;
+    let done!: () => void;
+    this.#turn = new Promise<void>((r) => { done = r; });
     try {
-      return await fn();
+      await before;
+      await this.run('iptables.lock', async (n) => {
+        const r = await n.lock({ path, waitMs: this.#lockWait });
+        if (r.error !== undefined) throw new IptablesError('iptables.lock', table ?? 'all', r.error, 'lock');
+      });
+      try {
+        return await holding.run(new Set([...(inside ?? []), this]), fn);
+      } finally {
+        await this.run('iptables.unlock', async (n) => n.unlock()).catch(() => undefined);
+      }
     } finally {
-      await this.run('iptables.unlock', async (n) => n.unlock()).catch(() => undefined);
+      done();
     }
   }
 }

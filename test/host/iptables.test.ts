@@ -255,6 +255,18 @@ describe('iptables against iptables-legacy 1.8.9 (host kernel, fresh netns each)
       // An update inside an update of the same handle would wait for itself: refused, and the lock let go.
       await assert.rejects(ipt.update('filter', () => ipt.update('nat', () => undefined)), (e: unknown) => e instanceof IptablesError && e.code === 'EDEADLK');
       assert.equal(free(), true);
+      // Updates of one handle started together take turns, each with the lock.
+      const order: string[] = [];
+      await Promise.all(['tcp', 'udp', 'icmp'].map((protocol) => ipt.update('filter', async (tx) => {
+        order.push(`${protocol} in`);
+        assert.equal(free(), false);
+        await new Promise((r) => setTimeout(r, 20));
+        tx.append('FORWARD', { protocol, target: { name: 'ACCEPT' } });
+        order.push(`${protocol} out`);
+      })));
+      assert.deepEqual(order, ['tcp in', 'tcp out', 'udp in', 'udp out', 'icmp in', 'icmp out']);
+      assert.match(legacySave(ns.name, 4, 'filter'), /-A FORWARD -p tcp -j ACCEPT\n-A FORWARD -p udp -j ACCEPT\n-A FORWARD -p icmp -j ACCEPT\n/);
+      assert.equal(free(), true);
       // A replace() of the same handle while the lock is held does not wait for it, and the commit then reads the table again.
       await ipt.update('filter', async (tx) => {
         await ipt.replace('filter', (await ipt.get('filter')).chains);
