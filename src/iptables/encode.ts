@@ -71,10 +71,14 @@ export function blobSlots(table: TableData): Int32Array {
   return out;
 }
 
-/** Chains in the order the blob has them: built-ins in hook order (ACCEPT ones added where missing), then user chains in strcmp order. */
-export function blobOrder(table: TableData): Chain[] {
+/**
+ * Chains in the order the blob has them: built-ins in hook order (ACCEPT
+ * ones added where missing), then user chains in strcmp order; `slots` is
+ * blobSlots(table) when the caller has it already.
+ */
+export function blobOrder(table: TableData, slots = blobSlots(table)): Chain[] {
   const builtins: readonly string[] = BUILTIN_CHAINS[table.name];
-  return Array.from(blobSlots(table), (i) => (i >= 0 ? table.chains[i]! : { name: builtins[-1 - i]!, policy: 'ACCEPT' as const, rules: [] }));
+  return Array.from(slots, (i) => (i >= 0 ? table.chains[i]! : { name: builtins[-1 - i]!, policy: 'ACCEPT' as const, rules: [] }));
 }
 
 function extensionSize(v: Match | Target, kind: 'match' | 'target', family: Family): number {
@@ -153,12 +157,7 @@ export function encodeTable(table: TableData, ctx: EncodeContext, options: Encod
   const family = table.family;
   const l = layoutOf(family);
   const slots = blobSlots(table);
-  const builtinNames: readonly string[] = BUILTIN_CHAINS[table.name];
-  const chains: Chain[] = new Array(slots.length);
-  for (let k = 0; k < slots.length; k++) {
-    const i = slots[k]!;
-    chains[k] = i >= 0 ? table.chains[i]! : { name: builtinNames[-1 - i]!, policy: 'ACCEPT', rules: [] };
-  }
+  const chains = blobOrder(table, slots);
   const headSize = l.size + ERROR_TARGET_SIZE;
   const footSize = l.size + STANDARD_TARGET_SIZE;
   const withCounters = options.counters !== false;

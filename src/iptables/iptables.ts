@@ -17,7 +17,7 @@ import { applyScript, parse } from './restore.js';
 import { IptablesTable } from './table.js';
 import { IptablesTransaction, type CommitOptions } from './transaction.js';
 import { TABLE_NAMES, type Chain, type IptablesFamily, type TableData, type TableName } from './types.js';
-import { checkChains, validateTable } from './validate.js';
+import { checkChains, checkRules } from './validate.js';
 
 export interface IptablesOpenOptions {
   netns?: NetnsOption;
@@ -235,7 +235,7 @@ export class Iptables extends SerialHandle<NativeXtHandle> implements IptablesIn
     const check = checkChains(data);
     const sets = setNames(chains);
     const now = sets.length === 0 ? encodeTable(data, { family: this.family, setIndex: () => 0 }, encodeOptions, check) : undefined;
-    if (now === undefined) validateTable(data);
+    if (now === undefined) checkRules(data, check);
     return this.run('iptables.replace', async (n) => {
       let enc = now;
       if (enc === undefined) {

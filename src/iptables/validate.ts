@@ -9,7 +9,7 @@ import { knownTargets, matchCodec, targetCodec, type Match } from './ext/index.j
 import { BUILTIN_CHAINS, TABLE_NAMES, type Chain, type Counters, type Rule, type TableData, type Target } from './types.js';
 import type { Family } from './wire.js';
 
-const VERDICTS = ['ACCEPT', 'DROP', 'RETURN', 'QUEUE'];
+const VERDICTS: ReadonlySet<string> = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);
 /** XT_EXTENSION_MAXNAMELEN - 1: what iptables-restore allows for a chain name. */
 export const MAX_CHAIN_NAME = 28;
 
@@ -22,7 +22,7 @@ export function chainNameProblem(name: unknown): string | undefined {
   if (Buffer.byteLength(name, 'utf8') > MAX_CHAIN_NAME) return `is longer than ${MAX_CHAIN_NAME} bytes`;
   if (name.startsWith('-') || name.startsWith('!')) return `may not start with \`${name[0]}'`;
   if (/\s|\0/.test(name)) return 'may not contain whitespace';
-  if (VERDICTS.includes(name) || targetNames().has(name) || name === 'ERROR') return 'may not clash with a target name';
+  if (VERDICTS.has(name) || targetNames().has(name) || name === 'ERROR') return 'may not clash with a target name';
   return undefined;
 }
 
@@ -52,8 +52,7 @@ function checkMatch(m: Match, family: Family, what: string): void {
 /** Checks a target; for a jump or goto, returns the position of the chain it lands on (else -1). */
 function checkTarget(t: Target, family: Family, chains: Chains, what: string): number {
   if (typeof t !== 'object' || t === null) throw new TypeError(`${what} must be an object`);
-  const name = t.name;
-  if (name === 'ACCEPT' || name === 'DROP' || name === 'RETURN' || name === 'QUEUE') return -1;
+  if (VERDICTS.has(t.name)) return -1;
   if (t.name === 'jump' || t.name === 'goto') {
     const i = chains.index.get((t as { chain: string }).chain);
     const target = i === undefined ? undefined : chains.list[i];
@@ -245,11 +244,16 @@ export function checkChains(table: TableData): TableCheck {
 /** Validates a table; throws TypeError/RangeError for the first problem. */
 export function validateTable(table: TableData): TableCheck {
   const check = checkChains(table);
+  checkRules(table, check);
+  return check;
+}
+
+/** Checks every typed rule and the jumps for loops, after checkChains (what validateTable adds to it). */
+export function checkRules(table: TableData, check: TableCheck): void {
   for (let ci = 0; ci < table.chains.length; ci++) {
     if (check.first[ci]! < 0) continue;
     const rules = table.chains[ci]!.rules;
     for (let ri = 0; ri < rules.length; ri++) checkTypedRule(check, ci, ri, rules[ri]!, table.family);
   }
   checkNoLoops(table, check);
-  return check;
 }
